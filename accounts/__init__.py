@@ -1,0 +1,1 @@
+"""Users, roles, bodies (organisations) and membership; registration and login."""

@@ -1,0 +1,114 @@
+"""Users, bodies and who works for which body."""
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import TimestampMixin, UTCDateTime
+
+
+class Role(enum.StrEnum):
+    CITIZEN = "citizen"
+    STAFF = "staff"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class BodyKind(enum.StrEnum):
+    CONGRESS = "congress"      # 人大
+    CPPCC = "cppcc"            # 政协
+    DEPARTMENT = "department"  # 政府部门
+    MINISTRY = "ministry"      # 部委
+    OTHER = "other"
+
+
+class BodyLevel(enum.StrEnum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    MUNICIPAL = "municipal"
+    COUNTY = "county"
+
+
+ROLE_LABELS = {Role.CITIZEN: _l("Citizen"), Role.STAFF: _l("Staff"),
+               Role.MODERATOR: _l("Moderator"), Role.ADMIN: _l("Administrator")}
+BODY_KIND_LABELS = {BodyKind.CONGRESS: _l("People's congress"), BodyKind.CPPCC: _l("CPPCC committee"),
+                    BodyKind.DEPARTMENT: _l("Government department"), BodyKind.MINISTRY: _l("Ministry"),
+                    BodyKind.OTHER: _l("Other body")}
+BODY_LEVEL_LABELS = {BodyLevel.NATIONAL: _l("National"), BodyLevel.PROVINCIAL: _l("Provincial"),
+                     BodyLevel.MUNICIPAL: _l("Municipal"), BodyLevel.COUNTY: _l("County")}
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(32), unique=True)  # stored NFKC-casefolded
+    display_name: Mapped[str] = mapped_column(sa.String(40))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.CITIZEN)
+    # Bumped at logout and password change: every session cookie carrying the old value stops working.
+    session_version: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    def body_ids(self) -> set[int]:
+        """Ids of the bodies this user works for as staff."""
+        if self.role not in (Role.STAFF, Role.ADMIN):
+            return set()
+        return {m.body_id for m in self.memberships}
+
+
+class Body(TimestampMixin, db.Model):
+    """A people's congress, CPPCC committee, department or ministry that runs campaigns and replies."""
+
+    __tablename__ = "bodies"
+    __table_args__ = (sa.Index("ix_bodies_level_region", "level", "region"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    name_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    level: Mapped[str] = mapped_column(sa.String(16))
+    region: Mapped[str] = mapped_column(sa.String(80))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bodies.id"), index=True)
+
+    parent: Mapped["Body | None"] = relationship(remote_side=[id])
+
+    def display_name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name
+
+
+class Membership(TimestampMixin, db.Model):
+    """A staff member's place in a body ("staff" handles proposals, "manager" also runs campaigns)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "body_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    body_id: Mapped[int] = mapped_column(sa.ForeignKey("bodies.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16), default="staff")
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    body: Mapped[Body] = relationship()

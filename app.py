@@ -1,0 +1,115 @@
+"""Application factory: config → extensions → blueprints → CLI → hooks."""
+import os
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+
+from core.config import DefaultConfig, load_or_create_secret_key, resolve_database_url
+from core.extensions import babel, csrf, db, login_manager, migrate
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else the browser's preference, else Simplified Chinese."""
+    from flask import current_app, has_request_context
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = list(current_app.config["LANGUAGES"])
+    chosen = session.get("language")
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
+    if best and best.startswith("en"):
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; ``test_config`` overrides every other source of configuration."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("JIANYAN")
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
+        app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
+
+    from core.web import reject_broken_encoding
+    app.before_request(reject_broken_encoding)  # before CSRFProtect reads the form
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_hooks(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from accounts.services import configure_password_hasher
+    from core.database import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    configure_password_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    _import_models()
+
+
+def _import_models() -> None:
+    """Every model module, so that metadata (and Alembic) sees every table."""
+    import accounts.models  # noqa: F401
+    import campaigns.models  # noqa: F401
+    import core.audit  # noqa: F401
+    import suggestions.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from accounts.views import bp as accounts_bp
+    from campaigns.views import bp as campaigns_bp
+    from campaigns.views import home
+    from suggestions.views import bp as suggestions_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(suggestions_bp)
+    app.add_url_rule("/", endpoint="home", view_func=home)
+
+
+def _register_cli(app: Flask) -> None:
+    from accounts.cli import cli as accounts_cli
+    from demo.cli import cli as demo_cli
+    from suggestions.cli import cli as suggestions_cli
+
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(suggestions_cli)
+
+
+def _register_hooks(app: Flask) -> None:
+    from accounts.models import User
+    from core import templating
+    from core.web import add_security_headers, register_error_handlers
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        user_id, _, version = token.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+    register_error_handlers(app)
+    app.after_request(add_security_headers)
+    templating.init_app(app)
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,1 @@
+"""Campaigns: themed collections opened by a body, with their categories and lifecycle."""

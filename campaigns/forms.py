@@ -1,0 +1,44 @@
+"""Campaign forms: creation by staff and the public list filters."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from core.forms import CleanText
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CampaignForm(FlaskForm):
+    body_id = SelectField(_l("Body"), coerce=int, validators=[InputRequired(_l("Choose a body."))])
+    title = StringField(_l("Title"), validators=[CleanText(_l("Title"), max_length=120)])
+    theme = StringField(_l("Theme"), validators=[CleanText(_l("Theme"), max_length=120, min_length=0)])
+    description = TextAreaField(_l("Description"), validators=[
+        CleanText(_l("Description"), max_length=5000, min_length=0, multiline=True)])
+    categories = MultiCheckboxField(_l("Categories"), coerce=int,
+                                    validators=[InputRequired(_l("Choose at least one category."))])
+    region_scope = StringField(_l("Region"), validators=[CleanText(_l("Region"), max_length=80, min_length=0)])
+    opens_at = DateTimeLocalField(_l("Opens at (Beijing time)"), format="%Y-%m-%dT%H:%M",
+                                  validators=[InputRequired(_l("Give the opening time."))])
+    closes_at = DateTimeLocalField(_l("Closes at (leave empty for a standing campaign)"),
+                                   format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    allow_oppose = BooleanField(_l("Citizens may also oppose proposals"))
+    screening = BooleanField(_l("Staff screen proposals before they are published"))
+    open_now = BooleanField(_l("Open the campaign now"), default=True)
+
+
+class CampaignFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    phase = SelectField(_l("Status"), choices=[("", _l("All")), ("open", _l("Open")),
+                                               ("closing_soon", _l("Closing soon")), ("closed", _l("Closed"))],
+                        validators=[Optional()])
+    body = SelectField(_l("Body"), coerce=str, validators=[Optional()])
+    level = SelectField(_l("Level"), validators=[Optional()])
+    region = StringField(_l("Region"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])

@@ -1,0 +1,108 @@
+"""Campaign lifecycle services and list queries. Services flush; the caller commits."""
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import Body, User
+from accounts.permissions import require_body_staff
+from campaigns.models import Campaign, CampaignStatus, Category, Phase, campaign_categories
+from core import audit
+from core.errors import Conflict, InvalidInput
+from core.extensions import db
+from core.text import clean_text
+
+
+def create_campaign(actor: User, body: Body, *, title: str, theme: str, description: str,
+                    categories: list[Category], region_scope: str, opens_at: datetime,
+                    closes_at: datetime | None, allow_oppose: bool, screening: bool = False,
+                    open_now: bool = False) -> Campaign:
+    """Create a campaign for ``body`` (a draft unless ``open_now``); staff of that body only."""
+    require_body_staff(actor, body)
+    if not categories:
+        raise InvalidInput(_l("Choose at least one category."))
+    if closes_at is not None and closes_at <= opens_at:
+        raise InvalidInput(_l("The closing time must be after the opening time."))
+    campaign = Campaign(
+        body=body,
+        title=clean_text(title, field=_l("Title"), max_length=120),
+        theme=clean_text(theme, field=_l("Theme"), max_length=120, min_length=0),
+        description=clean_text(description, field=_l("Description"), max_length=5000, min_length=0,
+                               multiline=True),
+        categories=list(categories),
+        region_scope=clean_text(region_scope, field=_l("Region"), max_length=80, min_length=0),
+        opens_at=opens_at, closes_at=closes_at, allow_oppose=allow_oppose, screening=screening,
+        status=CampaignStatus.DRAFT, created_by_id=actor.id if actor else None,
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record(actor, "campaign.create", campaign, body_id=body.id)
+    if open_now:
+        open_campaign(actor, campaign)
+    return campaign
+
+
+def _move(actor: User, campaign: Campaign, allowed_from: set[str], to: CampaignStatus, action: str) -> None:
+    require_body_staff(actor, campaign.body_id)
+    if campaign.status not in allowed_from:
+        raise Conflict(_l("This campaign cannot change from its current state to that one."))
+    previous = campaign.status
+    campaign.status = to
+    audit.record(actor, action, campaign, body_id=campaign.body_id, previous=previous)
+
+
+def open_campaign(actor: User, campaign: Campaign) -> None:
+    """Open a draft (or reopen a closed) campaign for submissions."""
+    _move(actor, campaign, {CampaignStatus.DRAFT, CampaignStatus.CLOSED}, CampaignStatus.OPEN, "campaign.open")
+
+
+def close_campaign(actor: User, campaign: Campaign, now: datetime) -> None:
+    """Stop taking submissions now; proposals already in keep being handled."""
+    _move(actor, campaign, {CampaignStatus.OPEN}, CampaignStatus.CLOSED, "campaign.close")
+    if campaign.closes_at is None or campaign.closes_at > now:
+        campaign.closes_at = now
+
+
+def archive_campaign(actor: User, campaign: Campaign) -> None:
+    """Archive a closed campaign: it stays readable but leaves the default lists."""
+    _move(actor, campaign, {CampaignStatus.CLOSED, CampaignStatus.DRAFT}, CampaignStatus.ARCHIVED,
+          "campaign.archive")
+
+
+def phase_condition(phase: str, now: datetime, closing_soon_days: int):
+    """SQL condition matching ``Campaign.phase(now) == phase`` (for list filters)."""
+    is_open = sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.opens_at <= now,
+                      sa.or_(Campaign.closes_at.is_(None), Campaign.closes_at > now))
+    soon = now + timedelta(days=closing_soon_days)
+    if phase == Phase.OPEN:  # "open" in a list includes the ones closing soon
+        return is_open
+    if phase == Phase.CLOSING_SOON:
+        return sa.and_(is_open, Campaign.closes_at.is_not(None), Campaign.closes_at <= soon)
+    if phase == Phase.UPCOMING:
+        return sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.opens_at > now)
+    if phase == Phase.CLOSED:
+        return sa.or_(Campaign.status == CampaignStatus.CLOSED,
+                      sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.closes_at <= now))
+    if phase == Phase.ARCHIVED:
+        return Campaign.status == CampaignStatus.ARCHIVED
+    return Campaign.status != CampaignStatus.DRAFT
+
+
+def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = None, level: str = "",
+                    region: str = "", category_code: str = "", closing_soon_days: int = 7) -> sa.Select:
+    """Public campaigns matching the filters, open ones first, closing soonest first."""
+    query = (sa.select(Campaign).join(Body, Campaign.body_id == Body.id)
+             .where(phase_condition(phase, now, closing_soon_days)))
+    if body_id:
+        query = query.where(Campaign.body_id == body_id)
+    if level:
+        query = query.where(Body.level == level)
+    if region:
+        query = query.where(sa.or_(Body.region.startswith(region), Campaign.region_scope.startswith(region)))
+    if category_code:
+        query = query.where(Campaign.id.in_(
+            sa.select(campaign_categories.c.campaign_id)
+            .join(Category, Category.id == campaign_categories.c.category_id)
+            .where(Category.code == category_code)))
+    open_first = sa.case((phase_condition(Phase.OPEN, now, closing_soon_days), 0), else_=1)
+    return query.order_by(open_first, Campaign.closes_at.is_(None), Campaign.closes_at, Campaign.id.desc())

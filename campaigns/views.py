@@ -1,0 +1,140 @@
+"""Public campaign pages and staff campaign management."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from accounts.models import BODY_LEVEL_LABELS, Body
+from campaigns import services
+from campaigns.forms import CampaignFilterForm, CampaignForm
+from campaigns.models import PHASE_LABELS, Campaign, Category, Phase
+from core.errors import DomainError
+from core.extensions import db
+from core.models import utcnow
+from core.web import redirect_with_error
+from suggestions.queries import public_suggestions_query
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+SORTS = ("newest", "supported")
+
+
+def home():
+    """The front page: campaigns taking proposals now, then the latest closed ones."""
+    now = utcnow()
+    soon = current_app.config["CLOSING_SOON_DAYS"]
+    open_campaigns = db.session.scalars(
+        services.campaigns_query(now, phase=Phase.OPEN, closing_soon_days=soon).limit(12)).all()
+    closed_campaigns = db.session.scalars(
+        services.campaigns_query(now, phase=Phase.CLOSED, closing_soon_days=soon).limit(4)).all()
+    return render_template("campaigns/home.html", open_campaigns=open_campaigns,
+                           closed_campaigns=closed_campaigns, now=now, phase_labels=PHASE_LABELS)
+
+
+@bp.get("/")
+def index():
+    now = utcnow()
+    locale = str(get_locale())
+    form = CampaignFilterForm(request.args)
+    bodies = db.session.scalars(sa.select(Body).order_by(Body.level, Body.id)).all()
+    categories = db.session.scalars(sa.select(Category).order_by(Category.id)).all()
+    form.body.choices = [("", _("All"))] + [(str(b.id), b.display_name(locale)) for b in bodies]
+    form.level.choices = [("", _("All"))] + [(k, str(v)) for k, v in BODY_LEVEL_LABELS.items()]
+    form.category.choices = [("", _("All"))] + [(c.code, c.display_name(locale)) for c in categories]
+    form.validate()
+    filters = {name: (form[name].data or "") if not form[name].errors else ""
+               for name in ("phase", "body", "level", "category")}
+    query = services.campaigns_query(
+        now, phase=filters["phase"], body_id=int(filters["body"]) if filters["body"] else None,
+        level=filters["level"], region=(form.region.data or "").strip()[:80], category_code=filters["category"],
+        closing_soon_days=current_app.config["CLOSING_SOON_DAYS"])
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("campaigns/index.html", form=form, page=page, now=now, phase_labels=PHASE_LABELS)
+
+
+@bp.get("/<int:campaign_id>")
+def detail(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if campaign.status == "draft" and not _is_staff_of(campaign):
+        abort(404)
+    sort = request.args.get("sort", "newest")
+    sort = sort if sort in SORTS else "newest"
+    page = db.paginate(public_suggestions_query(campaign_id=campaign.id, sort=sort),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("campaigns/detail.html", campaign=campaign, page=page, sort=sort, now=utcnow(),
+                           phase_labels=PHASE_LABELS, is_staff=_is_staff_of(campaign))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    bodies = _bodies_for(current_user)
+    if not bodies:
+        abort(403)
+    locale = str(get_locale())
+    form = CampaignForm()
+    form.body_id.choices = [(b.id, b.display_name(locale)) for b in bodies]
+    form.categories.choices = [(c.id, c.display_name(locale))
+                               for c in db.session.scalars(sa.select(Category).order_by(Category.id))]
+    requested = request.form.get("body_id", "")
+    if requested and requested not in {str(b.id) for b in bodies}:
+        abort(403)  # staff of one body may not open campaigns for another
+    if form.validate_on_submit():
+        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        try:
+            campaign = services.create_campaign(
+                current_user, db.session.get(Body, form.body_id.data),
+                title=form.title.data, theme=form.theme.data, description=form.description.data,
+                categories=db.session.scalars(sa.select(Category).where(Category.id.in_(form.categories.data))).all(),
+                region_scope=form.region_scope.data, opens_at=_to_utc(form.opens_at.data, tz),
+                closes_at=_to_utc(form.closes_at.data, tz), allow_oppose=form.allow_oppose.data,
+                screening=form.screening.data, open_now=form.open_now.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The campaign has been created."), "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("campaigns/form.html", form=form), status
+
+
+@bp.post("/<int:campaign_id>/<any(open, close, archive):action>")
+@login_required
+def change_status(campaign_id: int, action: str):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    target = url_for("campaigns.detail", campaign_id=campaign.id)
+    try:
+        if action == "open":
+            services.open_campaign(current_user, campaign)
+        elif action == "close":
+            services.close_campaign(current_user, campaign, utcnow())
+        else:
+            services.archive_campaign(current_user, campaign)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 403:
+            raise
+        return redirect_with_error(error, target)
+    db.session.commit()
+    flash(_("The campaign's status has been updated."), "success")
+    return redirect(target, code=303)
+
+
+def _to_utc(value: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return value.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")) if value else None
+
+
+def _bodies_for(user) -> list[Body]:
+    if user.is_admin:
+        return db.session.scalars(sa.select(Body).order_by(Body.id)).all()
+    return [m.body for m in user.memberships] if user.role == "staff" else []
+
+
+def _is_staff_of(campaign: Campaign) -> bool:
+    from accounts.permissions import can_act_for_body
+    return can_act_for_body(current_user, campaign.body_id)

@@ -1,0 +1,1 @@
+"""Shared infrastructure: extensions, configuration, base model, errors, text and audit helpers."""

@@ -1,0 +1,54 @@
+"""Default configuration. Overrides come from ``instance/config.py`` and ``JIANYAN_*`` environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+
+class DefaultConfig:
+    # Database: SQLite under instance/ unless JIANYAN_DATABASE_URL says otherwise (see resolve_database_url).
+    DATABASE_URL = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    # Languages and time: Simplified Chinese first, English second; stored UTC, shown in Asia/Shanghai.
+    LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
+    BABEL_DEFAULT_LOCALE = "zh_Hans"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+    # Requests and sessions.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a long proposal must not lose its token
+
+    # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    # Content limits.
+    TITLE_MAX_LENGTH = 80
+    BODY_MAX_LENGTH = 5000
+    PAGE_SIZE = 20
+    CLOSING_SOON_DAYS = 7
+
+
+def resolve_database_url(url: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URL: the given one (PostgreSQL URLs use psycopg 3), or SQLite under instance/."""
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "jianyan.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Read instance/secret_key, creating it (mode 600) on first run. The file is git-ignored."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        os.makedirs(instance_path, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()

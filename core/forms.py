@@ -1,0 +1,20 @@
+"""Form helpers shared by every package."""
+from wtforms.validators import ValidationError
+
+from core.errors import InvalidInput
+from core.text import clean_text
+
+
+class CleanText:
+    """WTForms validator applying ``core.text.clean_text``; the cleaned value replaces ``field.data``."""
+
+    def __init__(self, label, *, max_length: int, min_length: int = 1, multiline: bool = False):
+        self.label, self.max_length, self.min_length, self.multiline = label, max_length, min_length, multiline
+
+    def __call__(self, form, field):
+        try:
+            field.data = clean_text(field.data, field=self.label, max_length=self.max_length,
+                                    min_length=self.min_length, multiline=self.multiline)
+        except InvalidInput as error:
+            field.errors[:] = []
+            raise ValidationError(str(error.message)) from None

@@ -1,0 +1,39 @@
+"""Template filters and globals: local times, locale-aware names, the language switch."""
+from flask import request
+from flask_babel import format_datetime, get_locale
+
+
+def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """A UTC datetime shown in the configured local time zone (Asia/Shanghai by default)."""
+    return format_datetime(value, fmt) if value is not None else ""
+
+
+def localdate(value) -> str:
+    return format_datetime(value, "yyyy-MM-dd") if value is not None else ""
+
+
+def display_name(obj) -> str:
+    """A body's or category's name in the current language."""
+    return obj.display_name(str(get_locale())) if obj is not None else ""
+
+
+def label(mapping: dict, key) -> str:
+    """The translated label of an enum value (status, decision, message type…)."""
+    return str(mapping.get(key, key))
+
+
+def reject_page(args: dict) -> dict:
+    """Query arguments without ``page`` (for pagination links that keep the filters)."""
+    return {k: v for k, v in args.items() if k != "page"}
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(localtime=localtime, localdate=localdate, display_name=display_name,
+                                 reject_page=reject_page)
+    app.jinja_env.globals.update(label=label)
+
+    @app.context_processor
+    def _language_switch():
+        from accounts.forms import LanguageForm
+        return {"language_form": LanguageForm(formdata=None),
+                "current_path": request.full_path.rstrip("?") if request else "/"}

@@ -1,0 +1,116 @@
+"""Request-side helpers: error pages, JSON-or-HTML answers, safe redirects and security headers."""
+from urllib.parse import unquote_to_bytes
+
+from flask import flash, jsonify, make_response, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from core.database import is_lock_timeout
+from core.errors import DomainError
+from core.extensions import db
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def wants_json() -> bool:
+    """True for API-style requests (JSON body, JSON accepted first, or our fetch() calls)."""
+    if request.is_json or request.headers.get("X-Requested-With") == "fetch":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def safe_next_url(target: str | None, default: str) -> str:
+    """Only local paths are followed after login or a form post (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def error_response(message: str, status: int, headers: dict | None = None):
+    """The error as JSON for API-style requests, otherwise as a page in the user's language."""
+    if wants_json():
+        response = jsonify(error=message, status=status)
+    else:
+        response = make_response(render_template("errors/error.html", message=message, status=status))
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def redirect_with_error(error: DomainError, target: str):
+    """For a form post: flash the domain error and go back, or answer JSON with its status."""
+    if wants_json():
+        return error_response(str(error.message), error.status_code)
+    flash(str(error.message), "error")
+    return redirect(target, code=303)
+
+
+def register_error_handlers(app) -> None:
+    """Every error ends as a clear message with a 4xx/5xx status, never a stack trace."""
+
+    @app.errorhandler(DomainError)
+    def _domain(error):
+        db.session.rollback()
+        return error_response(str(error.message), error.status_code)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        db.session.rollback()
+        return error_response(_("The form has expired or did not come from this site. "
+                                "Please reload the page and try again."), 400)
+
+    @app.errorhandler(OperationalError)
+    def _operational(error):
+        db.session.rollback()
+        if is_lock_timeout(error):
+            return error_response(_("The site is busy. Please try again in a moment."), 503,
+                                  {"Retry-After": "2"})
+        app.logger.exception("database error")
+        return error_response(_("Something went wrong on our side. Nothing was saved."), 500)
+
+    @app.errorhandler(HTTPException)
+    def _http(error):
+        db.session.rollback()
+        messages = {
+            400: _("The request was not understood."),
+            403: _("You are not allowed to do this."),
+            404: _("The page was not found."),
+            405: _("This action is not available here."),
+            413: _("What you sent is too large."),
+            429: _("Too many requests. Please wait a moment."),
+        }
+        return error_response(messages.get(error.code, error.name), error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return error_response(_("Something went wrong on our side. Nothing was saved."), 500)
+
+
+def reject_broken_encoding():
+    """Refuse a form post whose bytes are not UTF-8 (Werkzeug would otherwise drop the whole form silently)."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    raw = request.get_data(cache=True)
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return error_response(_("What you sent contains invalid characters (broken encoding). "
+                                "Nothing was saved; please check the text and try again."), 400)
+    return None
+
+
+def add_security_headers(response):
+    """A strict CSP (no inline script or style) and the usual hardening headers."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

@@ -1,0 +1,1 @@
+"""Proposals (suggestions), their supports and opposes, and official replies."""

@@ -1,0 +1,46 @@
+"""Proposal, reply and moderation forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, ValidationError
+
+from core.forms import CleanText
+from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS
+from suggestions.services import BODY_MAX_LENGTH, REJECT_REASONS, REPLY_MAX_LENGTH, TITLE_MAX_LENGTH
+
+REJECT_REASON_LABELS = {"off_topic": _l("Off topic"), "duplicate": _l("Duplicate"), "abusive": _l("Abusive"),
+                        "personal_data": _l("Contains personal data"), "not_a_proposal": _l("Not a proposal")}
+
+
+class SuggestionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[CleanText(_l("Title"), max_length=TITLE_MAX_LENGTH, min_length=4)],
+                        description=_l("One sentence that says what you propose (4 to %(n)d characters).",
+                                       n=TITLE_MAX_LENGTH))
+    body = TextAreaField(_l("Content"), validators=[
+        CleanText(_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True)],
+        description=_l("The problem, what you propose and why (10 to %(n)d characters). "
+                       "Do not include your phone number or ID number.", n=BODY_MAX_LENGTH))
+    category = SelectField(_l("Category"), coerce=str, validate_choice=False,
+                           validators=[InputRequired(_l("Choose a category."))])
+    message_type = RadioField(_l("Type of message"), choices=list(MESSAGE_TYPE_LABELS.items()),
+                              default="suggestion", validate_choice=False,
+                              validators=[AnyOf(list(MESSAGE_TYPE_LABELS), message=_l("Choose a message type."))])
+
+    def validate_category(self, field):
+        if field.data not in {value for value, _label in field.choices if value}:
+            raise ValidationError(_l("Choose a category."))
+
+
+class ReplyForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=list(DECISION_LABELS.items()), validate_choice=False,
+                          validators=[AnyOf(list(DECISION_LABELS), message=_l("Choose a decision."))])
+    content = TextAreaField(_l("Official reply"), validators=[
+        CleanText(_l("Reply"), max_length=REPLY_MAX_LENGTH, min_length=10, multiline=True)])
+
+
+class RejectForm(FlaskForm):
+    reason = SelectField(_l("Reason"), choices=[(r, REJECT_REASON_LABELS[r]) for r in REJECT_REASONS])
+
+
+class HideForm(FlaskForm):
+    reason = StringField(_l("Reason for hiding"), validators=[CleanText(_l("Reason"), max_length=200)])

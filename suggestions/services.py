@@ -1,0 +1,201 @@
+"""Proposal services: submit, vote, screen, accept, reply, close, withdraw, hide.
+
+Each status change is one function and one audit row. Services flush; the caller commits.
+"""
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import User
+from accounts.permissions import require_body_staff, require_moderator
+from campaigns.models import Campaign, Category
+from core import audit
+from core.errors import Conflict, InvalidInput, NotAllowed
+from core.extensions import db
+from core.models import utcnow
+from core.text import clean_text
+from suggestions.models import Decision, MessageType, Reply, Status, Suggestion, Vote
+
+TITLE_MAX_LENGTH = 80
+BODY_MAX_LENGTH = 5000
+REPLY_MAX_LENGTH = 10000
+REJECT_REASONS = ("off_topic", "duplicate", "abusive", "personal_data", "not_a_proposal")
+
+VOTABLE_STATUSES = (Status.PUBLISHED, Status.ACCEPTED, Status.REPLIED)
+
+
+def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str, category: Category | None,
+                      message_type: str, now: datetime | None = None) -> Suggestion:
+    """Submit a proposal to an open campaign; published at once unless the campaign screens first."""
+    now = now or utcnow()
+    if not campaign.accepts_submissions(now):
+        raise Conflict(_l("This campaign is not taking proposals now."))
+    if category is None or category not in campaign.categories:
+        raise InvalidInput(_l("Choose one of this campaign's categories."))
+    if message_type not in MessageType.__members__.values():
+        raise InvalidInput(_l("Choose a message type."))
+    suggestion = Suggestion(
+        campaign=campaign, author=author, category=category, message_type=message_type,
+        title=clean_text(title, field=_l("Title"), max_length=TITLE_MAX_LENGTH, min_length=4),
+        body=clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True),
+        status=Status.PENDING if campaign.screening else Status.PUBLISHED,
+        published_at=None if campaign.screening else now,
+        created_at=now,
+    )
+    db.session.add(suggestion)
+    db.session.flush()
+    audit.record(author, "suggestion.submit", suggestion, body_id=campaign.body_id, status=suggestion.status)
+    return suggestion
+
+
+def _lock(suggestion: Suggestion) -> None:
+    """Serialise writers of one proposal (a row lock on PostgreSQL; SQLite already holds its write lock)."""
+    db.session.execute(sa.select(Suggestion.id).where(Suggestion.id == suggestion.id).with_for_update())
+
+
+def _refresh_counts(suggestion: Suggestion) -> None:
+    """Recompute the support and oppose counters from the vote rows, which are the truth."""
+    support, oppose = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(sa.case((Vote.value == 1, 1), else_=0)), 0),
+                  sa.func.coalesce(sa.func.sum(sa.case((Vote.value == -1, 1), else_=0)), 0))
+        .where(Vote.suggestion_id == suggestion.id)).one()
+    suggestion.support_count, suggestion.oppose_count = int(support), int(oppose)
+
+
+def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None = None) -> Vote:
+    """Support (+1) or oppose (-1) a proposal; voting again changes the vote, never adds a second one."""
+    now = now or utcnow()
+    if value not in (1, -1):
+        raise InvalidInput(_l("A vote is either support or oppose."))
+    if suggestion.status not in VOTABLE_STATUSES or not suggestion.campaign.accepts_submissions(now):
+        raise Conflict(_l("This proposal is not open for support now."))
+    if value == -1 and not suggestion.campaign.allow_oppose:
+        raise Conflict(_l("This campaign does not take opposing votes."))
+    if suggestion.author_id == voter.id:
+        raise Conflict(_l("You cannot support or oppose your own proposal."))
+    _lock(suggestion)
+    existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
+                                                       Vote.user_id == voter.id))
+    if existing is None:
+        existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now)
+        db.session.add(existing)
+    elif existing.value != value:
+        existing.value, existing.updated_at = value, now
+    db.session.flush()
+    _refresh_counts(suggestion)
+    return existing
+
+
+def withdraw_vote(voter: User, suggestion: Suggestion) -> None:
+    """Take back the voter's support or opposition, if any."""
+    _lock(suggestion)
+    db.session.execute(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id))
+    _refresh_counts(suggestion)
+
+
+def recount_votes() -> int:
+    """Rebuild every proposal's counters from the vote rows; returns how many proposals changed."""
+    counts = (sa.select(Vote.suggestion_id,
+                        sa.func.sum(sa.case((Vote.value == 1, 1), else_=0)).label("support"),
+                        sa.func.sum(sa.case((Vote.value == -1, 1), else_=0)).label("oppose"))
+              .group_by(Vote.suggestion_id).subquery())
+    rows = db.session.execute(
+        sa.select(Suggestion, sa.func.coalesce(counts.c.support, 0), sa.func.coalesce(counts.c.oppose, 0))
+        .outerjoin(counts, counts.c.suggestion_id == Suggestion.id)).all()
+    changed = 0
+    for suggestion, support, oppose in rows:
+        if (suggestion.support_count, suggestion.oppose_count) != (support, oppose):
+            suggestion.support_count, suggestion.oppose_count = int(support), int(oppose)
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def _transition(actor: User | None, suggestion: Suggestion, allowed_from: tuple, to: Status, action: str,
+                **detail) -> None:
+    if suggestion.status not in allowed_from:
+        raise Conflict(_l("This proposal cannot move from its current state to that one."))
+    previous = suggestion.status
+    suggestion.status = to
+    audit.record(actor, action, suggestion, body_id=suggestion.campaign.body_id, previous=previous,
+                 status=str(to), **detail)
+
+
+def publish_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None) -> None:
+    """Screening passed: make a pending proposal public."""
+    require_body_staff(actor, suggestion.campaign.body_id)
+    _transition(actor, suggestion, (Status.PENDING,), Status.PUBLISHED, "suggestion.publish")
+    suggestion.published_at = now or utcnow()
+
+
+def reject_suggestion(actor: User, suggestion: Suggestion, reason: str) -> None:
+    """Screening failed: reject a pending or published proposal with a reason code."""
+    require_body_staff(actor, suggestion.campaign.body_id)
+    if reason not in REJECT_REASONS:
+        raise InvalidInput(_l("Choose a reason for the rejection."))
+    _transition(actor, suggestion, (Status.PENDING, Status.PUBLISHED), Status.REJECTED,
+                "suggestion.reject", reason=reason)
+    suggestion.reject_reason = reason
+
+
+def accept_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None) -> None:
+    """受理: the campaign's body takes the proposal on as its handling body."""
+    require_body_staff(actor, suggestion.campaign.body_id)
+    _transition(actor, suggestion, (Status.PUBLISHED,), Status.ACCEPTED, "suggestion.accept")
+    suggestion.handling_body_id = suggestion.campaign.body_id
+    suggestion.accepted_at = now or utcnow()
+
+
+def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, content: str,
+                        now: datetime | None = None) -> Reply:
+    """Post the official reply with its decision; a published proposal is accepted first."""
+    now = now or utcnow()
+    require_body_staff(actor, suggestion.campaign.body_id)
+    if decision not in Decision.__members__.values():
+        raise InvalidInput(_l("Choose a decision."))
+    content = clean_text(content, field=_l("Reply"), max_length=REPLY_MAX_LENGTH, min_length=10, multiline=True)
+    if suggestion.status == Status.PUBLISHED:
+        accept_suggestion(actor, suggestion, now)
+    _transition(actor, suggestion, (Status.ACCEPTED,), Status.REPLIED, "suggestion.reply", decision=decision)
+    reply = Reply(suggestion=suggestion, body_id=suggestion.handling_body_id, author=actor,
+                  decision=decision, content=content, created_at=now)
+    db.session.add(reply)
+    suggestion.replied_at = now
+    db.session.flush()
+    return reply
+
+
+def close_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None) -> None:
+    """Close a replied proposal: handling is finished."""
+    require_body_staff(actor, suggestion.campaign.body_id)
+    _transition(actor, suggestion, (Status.REPLIED,), Status.CLOSED, "suggestion.close")
+    suggestion.closed_at = now or utcnow()
+
+
+def withdraw_suggestion(author: User, suggestion: Suggestion) -> None:
+    """The author takes back a proposal that no body has taken on yet."""
+    if suggestion.author_id != author.id:
+        raise NotAllowed(_l("Only the author may withdraw a proposal."))
+    _transition(author, suggestion, (Status.PENDING, Status.PUBLISHED), Status.WITHDRAWN, "suggestion.withdraw")
+
+
+def hide_suggestion(moderator: User, suggestion: Suggestion, reason: str) -> None:
+    """Moderation: hide a proposal from every public page."""
+    require_moderator(moderator)
+    reason = clean_text(reason, field=_l("Reason"), max_length=200)
+    if suggestion.status == Status.HIDDEN:
+        raise Conflict(_l("This proposal is already hidden."))
+    _transition(moderator, suggestion, tuple(Status), Status.HIDDEN, "suggestion.hide", reason=reason)
+
+
+def unhide_suggestion(moderator: User, suggestion: Suggestion) -> None:
+    """Moderation: restore a hidden proposal to the status it had before."""
+    require_moderator(moderator)
+    hidden = db.session.scalar(
+        sa.select(audit.AuditLog).where(audit.AuditLog.target_type == Suggestion.__tablename__,
+                                        audit.AuditLog.target_id == suggestion.id,
+                                        audit.AuditLog.action == "suggestion.hide")
+        .order_by(audit.AuditLog.id.desc()).limit(1))
+    previous = Status((hidden.detail or {}).get("previous", Status.PUBLISHED)) if hidden else Status.PUBLISHED
+    _transition(moderator, suggestion, (Status.HIDDEN,), previous, "suggestion.unhide")

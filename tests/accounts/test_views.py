@@ -1,0 +1,64 @@
+"""Registration, login, logout and the language switch through real requests."""
+import sqlalchemy as sa
+
+from accounts.models import User
+from core.extensions import db
+from tests.conftest import login
+from tests.factories import make_user
+
+
+def count_users() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_register_logs_in_and_hashes_with_argon2(client):
+    response = client.post("/accounts/register", data={"username": "Li_Ming", "display_name": "李明",
+                                                       "password": "secret-pass", "confirm": "secret-pass"})
+    assert response.status_code == 303
+    user = db.session.scalar(sa.select(User))
+    assert user.username == "li_ming" and user.display_name == "李明"
+    assert user.password_hash.startswith("$argon2id$")
+    assert "李明" in client.get("/").get_data(as_text=True)
+
+
+def test_duplicate_username_is_refused_in_chinese_and_writes_nothing(client):
+    make_user("wang_fang")
+    db.session.commit()
+    response = client.post("/accounts/register", data={"username": "WANG_FANG", "password": "secret-pass",
+                                                       "confirm": "secret-pass"})
+    assert response.status_code == 422
+    assert "用户名已被占用" in response.get_data(as_text=True)
+    assert count_users() == 1
+
+
+def test_wrong_password_is_refused(client):
+    user = make_user()
+    db.session.commit()
+    response = client.post("/accounts/login", data={"username": user.username, "password": "wrong-password"})
+    assert response.status_code == 422
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_logout_ends_every_session_of_the_user(app, client):
+    user = make_user()
+    db.session.commit()
+    other_device = app.test_client()
+    login(client, user)
+    other_device.post("/accounts/login", data={"username": user.username, "password": "password123",
+                                               "csrf_token": client.csrf_token()})
+    assert client.get("/suggestions/mine").status_code == 200
+    client.post("/accounts/logout")
+    # The other device's cookie carries the old session version and no longer logs anyone in.
+    assert other_device.get("/suggestions/mine").status_code == 302
+
+
+def test_language_switch_shows_english(client):
+    assert "征集活动" in client.get("/campaigns/").get_data(as_text=True)
+    client.post("/accounts/language", data={"language": "en", "next": "/campaigns/"})
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "Campaigns" in page and "征集活动" not in page
+
+
+def test_default_language_is_simplified_chinese_even_for_english_browsers_only_if_unset(client):
+    page = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page

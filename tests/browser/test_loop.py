@@ -1,0 +1,96 @@
+"""The core loop in real Chromium (Playwright, headless, Debian's /usr/bin/chromium), on a phone-sized screen:
+register, log in, submit a proposal, support another, staff replies, the citizen sees the reply."""
+import re
+
+import pytest
+
+from core.extensions import db
+from tests.conftest import BROWSER, CHROMIUM
+from tests.factories import PASSWORD, make_body, make_campaign, make_staff, make_suggestion
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    body = make_body("青溪县交通运输局")
+    campaign = make_campaign(body, title="青溪县道路交通安全建议征集")
+    other = make_suggestion(campaign, title="建议在人民路口增设行人过街信号灯")
+    staff_name = make_staff(body, "qingxi_staff").username
+    campaign_id, other_id = campaign.id, other.id
+    db.session.commit()
+    db.session.close()
+    base = live_server.url
+
+    # A citizen on a phone: register, log out, log in again.
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = phone.new_page()
+    page.goto(f"{base}/accounts/register")
+    page.get_by_label("用户名").fill("chen_xiaoyu")
+    page.get_by_label("显示名称（可选）").fill("陈晓雨")
+    page.get_by_label("密码", exact=True).fill("walk-the-loop")
+    page.get_by_label("确认密码").fill("walk-the-loop")
+    page.get_by_role("button", name="注册账号").click()
+    expect(page.get_by_text("欢迎您，陈晓雨")).to_be_visible()
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("link", name="登录").first.click()
+    page.get_by_label("用户名").fill("chen_xiaoyu")
+    page.get_by_label("密码").fill("walk-the-loop")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text("陈晓雨")).to_be_visible()
+
+    # Submit a proposal to the campaign.
+    page.goto(f"{base}/campaigns/{campaign_id}")
+    page.get_by_role("link", name="提出建议").click()
+    page.get_by_label("标题").fill("建议在城南小学门口增设护学岗")
+    page.get_by_label("内容").fill("每天放学时段城南小学门口车辆拥堵，学生过马路很危险。建议增设护学岗，并在路口施划斑马线。")
+    page.get_by_label("分类").select_option(label="交通运输")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_role("heading", name="建议在城南小学门口增设护学岗")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("已公开")
+    own_url = page.url
+    page.screenshot(path=str(tmp_path / "proposal-375.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling on a phone
+
+    # Support another citizen's proposal.
+    page.goto(f"{base}/suggestions/{other_id}")
+    page.get_by_role("button", name="支持", exact=True).click()
+    expect(page.locator("#support-count")).to_have_text("1")
+    expect(page.get_by_text("您已支持这条建议。")).to_be_visible()
+
+    # Staff of the body reply on a desktop browser.
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    staff_page = desk.new_page()
+    staff_page.goto(f"{base}/accounts/login")
+    staff_page.get_by_label("用户名").fill(staff_name)
+    staff_page.get_by_label("密码").fill(PASSWORD)
+    staff_page.get_by_role("button", name="登录").click()
+    staff_page.get_by_role("link", name="待办事项").click()
+    staff_page.get_by_role("link", name="建议在城南小学门口增设护学岗").click()
+    staff_page.get_by_label("采纳", exact=True).check()
+    staff_page.get_by_role("textbox", name="官方答复").fill("您好！您的建议已采纳。县交警大队将于下月起在城南小学门口设置护学岗，并施划斑马线。")
+    staff_page.get_by_role("button", name="发布答复").click()
+    expect(staff_page.locator("#status")).to_have_text("已答复")
+
+    # The citizen sees the reply.
+    page.goto(own_url)
+    expect(page.locator("#status")).to_have_text("已答复")
+    expect(page.get_by_text("县交警大队将于下月起")).to_be_visible()
+    expect(page.locator(".badge-decision")).to_have_text(re.compile("采纳"))
+    phone.close()
+    desk.close()

@@ -1,0 +1,203 @@
+"""Test fixtures: a fresh database per test on SQLite and (when configured) PostgreSQL, real servers.
+
+Environment:
+  JIANYAN_TEST_POSTGRES_URL  e.g. postgresql://postgres@127.0.0.1:5432/test; enables the PostgreSQL suite.
+  JIANYAN_TEST_BROWSER=1     enables the Chromium browser test (needs /usr/bin/chromium).
+  JIANYAN_TEST_REQUIRE       comma list of suites that must run ("postgres,browser"): CI sets it so that
+                             a suite that cannot run fails the build instead of being skipped.
+"""
+import contextvars
+import os
+import re
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from app import create_app
+from core.extensions import db
+
+POSTGRES_URL = os.environ.get("JIANYAN_TEST_POSTGRES_URL", "")
+BROWSER = os.environ.get("JIANYAN_TEST_BROWSER", "") == "1"
+REQUIRED = {s.strip() for s in os.environ.get("JIANYAN_TEST_REQUIRE", "").split(",") if s.strip()}
+CHROMIUM = os.environ.get("JIANYAN_CHROMIUM", "/usr/bin/chromium")
+_suite_counts: Counter = Counter()
+
+
+def base_config(database_url: str) -> dict:
+    return {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
+            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "SQLITE_BUSY_TIMEOUT_MS": 30000}
+
+
+def _admin_url(url: str, database: str) -> str:
+    return sa.engine.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
+        database=database).render_as_string(hide_password=False)
+
+
+def create_postgres_database(prefix: str) -> str:
+    """Create a fresh, uniquely named database next to the configured one and return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(_admin_url(POSTGRES_URL, sa.engine.make_url(POSTGRES_URL).database),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return _admin_url(POSTGRES_URL, name)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = sa.engine.make_url(url).database
+    engine = sa.create_engine(_admin_url(POSTGRES_URL, sa.engine.make_url(POSTGRES_URL).database),
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
+    problems = []
+    if "postgres" in REQUIRED:
+        if not POSTGRES_URL:
+            problems.append("the PostgreSQL suite is required but JIANYAN_TEST_POSTGRES_URL is not set")
+        else:
+            try:
+                engine = sa.create_engine(_admin_url(POSTGRES_URL, sa.engine.make_url(POSTGRES_URL).database))
+                with engine.connect():
+                    pass
+                engine.dispose()
+            except Exception as error:  # noqa: BLE001 - any failure to connect means the suite cannot run
+                problems.append(f"the PostgreSQL suite is required but {POSTGRES_URL} is unreachable: {error}")
+    if "browser" in REQUIRED and (not BROWSER or not os.path.exists(CHROMIUM)):
+        problems.append(f"the browser suite is required but JIANYAN_TEST_BROWSER!=1 or {CHROMIUM} is missing")
+    if problems:
+        raise pytest.UsageError("; ".join(problems))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        if item.get_closest_marker("browser"):
+            item.user_properties.append(("suite", "browser"))
+        elif backend == "postgres":
+            item.user_properties.append(("suite", "postgres"))
+        else:
+            item.user_properties.append(("suite", "sqlite"))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        _suite_counts[dict(report.user_properties).get("suite", "sqlite")] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(
+        "suites passed: " + ", ".join(f"{suite} {_suite_counts.get(suite, 0)}"
+                                      for suite in ("sqlite", "postgres", "browser")))
+    for suite in sorted(REQUIRED):
+        if _suite_counts.get(suite, 0) == 0:
+            terminalreporter.write_line(f"required suite '{suite}' ran no test", red=True)
+            terminalreporter._session.exitstatus = 1  # noqa: SLF001 - fail the run, never skip silently
+
+
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """One PostgreSQL database for the session; tables are emptied between tests."""
+    url = create_postgres_database("jianyan_test")
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path, request):
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_database")
+    else:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    application = create_app(base_config(url))
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        if backend == "postgres":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        db.engine.dispose()
+
+
+class CsrfClient(FlaskClient):
+    """A test client that behaves like a separate browser.
+
+    Each request runs in its own application context (its own database session and locale, as in
+    production), after the test's session has committed what it built, and sends the form's CSRF
+    token like a browser would (pass csrf=False to omit it).
+    """
+
+    _token: str | None = None
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.get("/accounts/login").get_data(as_text=True)
+            self._token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)
+        return self._token
+
+    def post(self, *args, csrf=True, **kwargs):
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)) and "json" not in kwargs:
+            kwargs["data"] = {"csrf_token": self.csrf_token(), **(data or {})}
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = CsrfClient
+    return app.test_client()
+
+
+def login(client, user, password="password123"):
+    """Log ``client`` in as ``user`` through the real login form."""
+    client._token = None
+    response = client.post("/accounts/login", data={"username": user.username, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    client._token = None  # the session changed; fetch a fresh token
+    return client
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP by a threaded Werkzeug server on a free local port."""
+    with LiveServer(app) as server:
+        yield server

@@ -1,0 +1,65 @@
+"""Real concurrent HTTP requests against a threaded server, on SQLite and PostgreSQL.
+
+50 requests supporting the same proposal for the same citizen leave exactly one vote;
+50 citizens supporting at once leave exactly 50, and the counter agrees with the vote rows.
+"""
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+import sqlalchemy as sa
+
+from core.extensions import db
+from suggestions.models import Suggestion, Vote
+from tests.factories import PASSWORD, make_campaign, make_suggestion, make_user
+
+N = 50
+
+
+def logged_in_session(base_url: str, username: str) -> tuple[requests.Session, str]:
+    """A requests session logged in through the real form; returns it with its CSRF token."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/accounts/login").text
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)
+    response = session.post(f"{base_url}/accounts/login", allow_redirects=False,
+                            data={"csrf_token": token, "username": username, "password": PASSWORD})
+    assert response.status_code == 303
+    page = session.get(f"{base_url}/accounts/login").text
+    return session, re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)
+
+
+def support(session: requests.Session, token: str, url: str) -> int:
+    return session.post(url, data={"csrf_token": token, "value": "support"}, allow_redirects=False,
+                        timeout=120).status_code
+
+
+def votes_for(suggestion_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Vote).where(Vote.suggestion_id == suggestion_id))
+
+
+def test_same_citizen_fifty_times_leaves_one_vote(app, live_server):
+    suggestion = make_suggestion(make_campaign())
+    username, suggestion_id = make_user().username, suggestion.id
+    db.session.commit()
+    db.session.close()  # outside a request every SQLite transaction takes the write lock: hold none
+    session, token = logged_in_session(live_server.url, username)
+    url = f"{live_server.url}/suggestions/{suggestion_id}/vote"
+    with ThreadPoolExecutor(max_workers=N) as pool:
+        statuses = list(pool.map(lambda _: support(session, token, url), range(N)))
+    assert statuses == [303] * N
+    assert votes_for(suggestion_id) == 1
+    assert db.session.get(Suggestion, suggestion_id).support_count == 1
+
+
+def test_fifty_citizens_at_once_leave_fifty_votes(app, live_server):
+    suggestion = make_suggestion(make_campaign())
+    usernames, suggestion_id = [make_user().username for _ in range(N)], suggestion.id
+    db.session.commit()
+    db.session.close()  # outside a request every SQLite transaction takes the write lock: hold none
+    sessions = [logged_in_session(live_server.url, name) for name in usernames]
+    url = f"{live_server.url}/suggestions/{suggestion_id}/vote"
+    with ThreadPoolExecutor(max_workers=N) as pool:
+        statuses = list(pool.map(lambda s: support(s[0], s[1], url), sessions))
+    assert statuses == [303] * N
+    assert votes_for(suggestion_id) == N
+    assert db.session.get(Suggestion, suggestion_id).support_count == N

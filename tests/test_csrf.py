@@ -1,0 +1,39 @@
+"""Every form post without its CSRF token is refused and changes nothing."""
+import pytest
+import sqlalchemy as sa
+
+from accounts.models import User
+from core.extensions import db
+from suggestions.models import Reply, Suggestion, Vote
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion
+
+FORM_POSTS = ["/accounts/register", "/accounts/login", "/accounts/logout", "/accounts/language",
+              "/campaigns/new", "/campaigns/{campaign}/close", "/suggestions/new/{campaign}",
+              "/suggestions/{suggestion}/vote", "/suggestions/{suggestion}/reply",
+              "/suggestions/{suggestion}/accept", "/suggestions/{suggestion}/withdraw"]
+
+
+def snapshot():
+    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (User, Suggestion, Vote, Reply))
+
+
+@pytest.mark.parametrize("path", FORM_POSTS)
+def test_post_without_csrf_token_is_refused(client, path):
+    body = make_body()
+    campaign = make_campaign(body)
+    suggestion = make_suggestion(campaign)
+    staff = make_staff(body)
+    db.session.commit()
+    login(client, staff)
+    before = snapshot()
+    url = path.format(campaign=campaign.id, suggestion=suggestion.id)
+    response = client.post(url, csrf=False, data={
+        "username": "newuser", "password": "password123", "confirm": "password123", "value": "support",
+        "decision": "adopted", "content": "您好，您的建议已采纳，谢谢。", "title": "关于增设路灯的建议",
+        "body": "我们小区门口没有路灯，晚上出行不便，建议增设。", "category": "transport", "language": "en"})
+    assert response.status_code == 400
+    assert "请刷新页面后重试" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert snapshot() == before
+    assert db.session.get(Suggestion, suggestion.id).status == "published"

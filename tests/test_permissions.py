@@ -1,0 +1,94 @@
+"""The role × action matrix: every staff and moderation action, tried by every kind of user.
+
+Allowed cells change the state and write an audit row naming the actor; refused cells answer 403
+(or send an anonymous visitor to the login page) and change nothing.
+"""
+import pytest
+import sqlalchemy as sa
+
+from campaigns.models import Campaign
+from core.audit import AuditLog
+from core.extensions import db
+from suggestions import services
+from suggestions.models import Reply, Suggestion
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
+
+ROLES = ["anonymous", "citizen", "author", "staff_own_body", "staff_other_body", "moderator", "admin"]
+STAFF_ACTIONS = ["create_campaign", "open_campaign", "close_campaign", "archive_campaign", "publish", "reject",
+                 "accept", "reply", "close_proposal"]
+MODERATION_ACTIONS = ["hide", "unhide"]
+
+ALLOWED = {
+    **{a: {"staff_own_body", "admin"} for a in STAFF_ACTIONS},
+    **{a: {"moderator", "admin"} for a in MODERATION_ACTIONS},
+}
+
+
+def _setup(action: str, body, staff_own):
+    """Build the state the action needs; return (url, form data, a function reading the state)."""
+    if action == "create_campaign":
+        category = make_category()
+        data = {"body_id": body.id, "title": "县城停车难问题建议征集", "categories": [category.id],
+                "opens_at": "2026-01-01T09:00", "closes_at": "2027-01-01T09:00", "open_now": "y"}
+        return "/campaigns/new", data, lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Campaign))
+    if action in ("open_campaign", "close_campaign", "archive_campaign"):
+        status = {"open_campaign": "draft", "close_campaign": "open", "archive_campaign": "closed"}[action]
+        campaign = make_campaign(body, status=status)
+        verb = action.split("_")[0]
+        return f"/campaigns/{campaign.id}/{verb}", {}, lambda: db.session.get(Campaign, campaign.id).status
+    campaign = make_campaign(body, screening=(action == "publish"))
+    suggestion = make_suggestion(campaign)
+    if action == "close_proposal":
+        services.reply_to_suggestion(staff_own, suggestion, decision="explained", content="您好，已按规定办理，特此说明。")
+    if action == "unhide":
+        services.hide_suggestion(make_user(role="moderator"), suggestion, "测试隐藏")
+    verb = {"close_proposal": "close"}.get(action, action)
+    data = {"reason": "off_topic" if action == "reject" else "包含他人电话号码",
+            "decision": "adopted", "content": "您好，您的建议已采纳，我们将于下月组织实施。"}
+
+    def state():
+        s = db.session.get(Suggestion, suggestion.id)
+        return s.status, db.session.scalar(sa.select(sa.func.count()).select_from(Reply))
+    return f"/suggestions/{suggestion.id}/{verb}", data, state
+
+
+def _user_for(role: str, body, other_body, staff_own, author):
+    return {"anonymous": None, "citizen": make_user(), "author": author, "staff_own_body": staff_own,
+            "staff_other_body": make_staff(other_body), "moderator": make_user(role="moderator"),
+            "admin": make_user(role="admin")}[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", STAFF_ACTIONS + MODERATION_ACTIONS)
+def test_role_action_matrix(client, action, role):
+    body, other_body = make_body(), make_body()
+    staff_own = make_staff(body)
+    url, data, state = _setup(action, body, staff_own)
+    latest = db.session.scalar(sa.select(Suggestion).order_by(Suggestion.id.desc()).limit(1))
+    author = latest.author if latest is not None and "/suggestions/" in url else make_user()
+    actor = _user_for(role, body, other_body, staff_own, author)
+    db.session.commit()
+    if actor is not None:
+        login(client, actor)
+    before_state = state()
+    before_audit = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
+
+    response = client.post(url, data=data)
+    db.session.expire_all()
+
+    if role in ALLOWED[action]:
+        assert response.status_code == 303, response.get_data(as_text=True)[:800]
+        assert state() != before_state
+        last = db.session.scalar(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
+        assert last.actor_id == actor.id
+    else:
+        if actor is None:
+            assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
+        elif action in ("publish", "unhide") and role in ("citizen", "staff_other_body"):
+            # A pending or hidden proposal is invisible to them: 404, so its existence does not leak.
+            assert response.status_code == 404
+        else:
+            assert response.status_code == 403, response.get_data(as_text=True)[:800]
+        assert state() == before_state
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before_audit
