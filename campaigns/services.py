@@ -90,7 +90,7 @@ def phase_condition(phase: str, now: datetime, closing_soon_days: int):
 
 def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = None, level: str = "",
                     region: str = "", category_code: str = "", closing_soon_days: int = 7) -> sa.Select:
-    """Public campaigns matching the filters, open ones first, closing soonest first."""
+    """Public campaigns matching the filters, in the order a visitor wants them."""
     query = (sa.select(Campaign).join(Body, Campaign.body_id == Body.id)
              .where(phase_condition(phase, now, closing_soon_days)))
     if body_id:
@@ -104,5 +104,8 @@ def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = Non
             sa.select(campaign_categories.c.campaign_id)
             .join(Category, Category.id == campaign_categories.c.category_id)
             .where(Category.code == category_code)))
-    open_first = sa.case((phase_condition(Phase.OPEN, now, closing_soon_days), 0), else_=1)
-    return query.order_by(open_first, Campaign.closes_at.is_(None), Campaign.closes_at, Campaign.id.desc())
+    is_open = phase_condition(Phase.OPEN, now, closing_soon_days)
+    # Open campaigns first, closing soonest first (standing ones after them); then the most recently closed.
+    return query.order_by(sa.case((is_open, 0), else_=1),
+                          sa.case((is_open, Campaign.closes_at)).asc().nulls_last(),
+                          Campaign.closes_at.desc().nulls_last(), Campaign.id.desc())

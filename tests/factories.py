@@ -45,9 +45,10 @@ def make_campaign(body: Body | None = None, *, title: str = "青溪县道路交�
                   status: str = CampaignStatus.OPEN, allow_oppose: bool = True, screening: bool = False,
                   closes_in_days: int | None = 30, categories: list[Category] | None = None) -> Campaign:
     now = utcnow()
+    body = body or make_body()
     campaign = Campaign(
-        body=body or make_body(), title=title, theme="道路交通安全", description="欢迎提出意见建议。",
-        region_scope="江南省临川市青溪县", opens_at=now - timedelta(days=10),
+        body=body, title=title, theme="道路交通安全", description="欢迎提出意见建议。",
+        region_scope=body.region, opens_at=now - timedelta(days=10),
         closes_at=now + timedelta(days=closes_in_days) if closes_in_days is not None else None,
         allow_oppose=allow_oppose, screening=screening, status=status,
         categories=categories or [make_category()])
