@@ -6,13 +6,19 @@ from flask_login import current_user, login_required, login_user, logout_user
 from accounts import services
 from accounts.forms import LanguageForm, LoginForm, RegisterForm
 from core.errors import DomainError
-from core.extensions import db
+from core.extensions import db, limiter
 from core.web import safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 
+def _login_rate_key() -> str:
+    """Login attempts are limited per account and address, so one office behind one IP is not locked out."""
+    return f"login:{services.normalise_username(request.form.get('username'))}:{request.remote_addr}"
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -31,6 +37,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_rate_key)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

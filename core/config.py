@@ -22,6 +22,12 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a long proposal must not lose its token
 
+    # Rate limits on login and registration (Flask-Limiter). Memory storage is per process: use Redis
+    # (JIANYAN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0) when several workers or servers run.
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = "10 per minute"
+    REGISTER_RATE_LIMIT = "20 per hour"
+
     # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -62,3 +62,26 @@ def test_language_switch_shows_english(client):
 def test_default_language_is_simplified_chinese_even_for_english_browsers_only_if_unset(client):
     page = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
     assert 'lang="zh-Hans"' in page
+
+
+def test_login_attempts_are_rate_limited_per_account(tmp_path):
+    from app import create_app
+    from tests.conftest import CsrfClient, base_config
+    app = create_app({**base_config(f"sqlite:///{tmp_path / 'rl.db'}"), "RATELIMIT_ENABLED": True,
+                      "LOGIN_RATE_LIMIT": "3 per minute"})
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        db.create_all()
+        make_user("target_user")
+        make_user("other_user")
+        client = app.test_client()
+        statuses = [client.post("/accounts/login", data={"username": "target_user", "password": "wrong-one"}
+                                ).status_code for _ in range(4)]
+        assert statuses == [422, 422, 422, 429]
+        limited = client.post("/accounts/login", data={"username": "target_user", "password": "password123"})
+        assert limited.status_code == 429 and "请求过于频繁" in limited.get_data(as_text=True)
+        # Another account from the same address is not locked out.
+        assert client.post("/accounts/login", data={"username": "other_user", "password": "password123"}
+                           ).status_code == 303
+        db.session.remove()
+        db.engine.dispose()
