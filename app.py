@@ -74,12 +74,14 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from accounts.admin import bp as accounts_admin_bp
     from accounts.views import bp as accounts_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
     from suggestions.views import bp as suggestions_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(suggestions_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)

@@ -1,9 +1,10 @@
-"""Registration, login and language forms."""
+"""Registration, login, language and administration forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, ROLE_LABELS
 from core.forms import CleanText
 
 
@@ -29,3 +30,25 @@ class LoginForm(FlaskForm):
 class LanguageForm(FlaskForm):
     language = HiddenField()
     next = HiddenField()
+
+
+class BodyForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[CleanText(_l("Name"), max_length=120)])
+    name_en = StringField(_l("English name (optional)"), validators=[
+        CleanText(_l("English name"), max_length=200, min_length=0)])
+    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in BODY_KIND_LABELS.items()])
+    level = SelectField(_l("Level"), choices=[(k.value, v) for k, v in BODY_LEVEL_LABELS.items()])
+    region = StringField(_l("Region"), validators=[CleanText(_l("Region"), max_length=80)],
+                         description=_l("e.g. 江南省临川市"))
+    parent_id = SelectField(_l("Parent body (optional)"), coerce=str, validate_choice=False)
+
+
+class MemberForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[InputRequired(_l("Please enter a username."))])
+    role = SelectField(_l("Role in the body"), choices=[("staff", _l("Staff: handles proposals")),
+                                                        ("manager", _l("Manager: also runs campaigns"))])
+
+
+class SiteRoleForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[InputRequired(_l("Please enter a username."))])
+    role = SelectField(_l("Site role"), choices=[(k.value, v) for k, v in ROLE_LABELS.items()])

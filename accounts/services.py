@@ -88,7 +88,10 @@ def create_body(actor: User | None, *, name: str, kind: str, level: str, region:
     """Create a body (organisation); administrators and the CLI only."""
     if actor is not None and actor.role != Role.ADMIN:
         raise NotAllowed()
-    body = Body(name=clean_text(name, field=_l("Name"), max_length=120), name_en=name_en,
+    name = clean_text(name, field=_l("Name"), max_length=120)
+    if db.session.scalar(sa.select(Body.id).where(Body.name == name)) is not None:
+        raise Conflict(_l("A body with this name already exists."))
+    body = Body(name=name, name_en=name_en,
                 kind=BodyKind(kind), level=BodyLevel(level), region=region, parent=parent)
     db.session.add(body)
     db.session.flush()

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
 from accounts.forms import LanguageForm, LoginForm, RegisterForm
+from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, ROLE_LABELS
 from core.errors import DomainError
 from core.extensions import db, limiter
 from core.web import safe_next_url
@@ -15,6 +16,12 @@ bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 def _login_rate_key() -> str:
     """Login attempts are limited per account and address, so one office behind one IP is not locked out."""
     return f"login:{services.normalise_username(request.form.get('username'))}:{request.remote_addr}"
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    """Label tables for roles and body kinds and levels, available in every template."""
+    return {"role_labels": ROLE_LABELS, "body_kind_labels": BODY_KIND_LABELS, "body_level_labels": BODY_LEVEL_LABELS}
 
 
 @bp.route("/register", methods=["GET", "POST"])

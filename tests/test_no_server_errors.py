@@ -1,0 +1,30 @@
+"""Odd URLs and parameters give a page or a 4xx, never a 500."""
+import pytest
+
+from tests.conftest import login
+from tests.factories import make_campaign, make_suggestion, make_user
+
+URLS = ["/", "/campaigns/", "/campaigns/?page=-1", "/campaigns/?page=abc", "/campaigns/?page=99999",
+        "/campaigns/?phase=%00&body=1e9&level=%FF&region=" + "长" * 500, "/campaigns/{c}?sort=bogus&page=0",
+        "/campaigns/{c}?page=100000", "/campaigns/999999", "/suggestions/999999", "/suggestions/{s}",
+        "/suggestions/new/999999", "/suggestions/new/{c}", "/suggestions/mine?page=x", "/suggestions/inbox",
+        "/suggestions/inbox?state=../../etc", "/accounts/login?next=//evil.example", "/accounts/admin/bodies",
+        "/no/such/page", "/static/../app.py"]
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_odd_urls_never_500(client, logged_in):
+    campaign = make_campaign()
+    suggestion = make_suggestion(campaign)
+    if logged_in:
+        login(client, make_user())
+    for url in URLS:
+        response = client.get(url.format(c=campaign.id, s=suggestion.id))
+        assert response.status_code < 500, url
+
+
+def test_login_never_redirects_off_site(client):
+    user = make_user()
+    response = client.post("/accounts/login", data={"username": user.username, "password": "password123",
+                                                    "next": "//evil.example/x"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
