@@ -13,33 +13,48 @@ from core.extensions import db
 from core.text import clean_text
 
 
-def create_campaign(actor: User, body: Body, *, title: str, theme: str, description: str,
-                    categories: list[Category], region_scope: str, opens_at: datetime,
-                    closes_at: datetime | None, allow_oppose: bool, screening: bool = False,
-                    open_now: bool = False) -> Campaign:
-    """Create a campaign for ``body`` (a draft unless ``open_now``); staff of that body only."""
-    require_body_staff(actor, body)
+def _checked_fields(*, title: str, theme: str, description: str, categories: list[Category], region_scope: str,
+                    opens_at: datetime, closes_at: datetime | None, allow_oppose: bool, screening: bool) -> dict:
+    """Validate and normalise a campaign's editable fields (shared by create and update)."""
     if not categories:
         raise InvalidInput(_l("Choose at least one category."))
     if closes_at is not None and closes_at <= opens_at:
         raise InvalidInput(_l("The closing time must be after the opening time."))
-    campaign = Campaign(
-        body=body,
+    return dict(
         title=clean_text(title, field=_l("Title"), max_length=120),
         theme=clean_text(theme, field=_l("Theme"), max_length=120, min_length=0),
         description=clean_text(description, field=_l("Description"), max_length=5000, min_length=0,
                                multiline=True),
         categories=list(categories),
         region_scope=clean_text(region_scope, field=_l("Region"), max_length=80, min_length=0),
-        opens_at=opens_at, closes_at=closes_at, allow_oppose=allow_oppose, screening=screening,
-        status=CampaignStatus.DRAFT, created_by_id=actor.id if actor else None,
-    )
+        opens_at=opens_at, closes_at=closes_at, allow_oppose=allow_oppose, screening=screening)
+
+
+def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields) -> Campaign:
+    """Create a campaign for ``body`` (a draft unless ``open_now``); staff of that body only.
+
+    ``fields``: title, theme, description, categories, region_scope, opens_at, closes_at, allow_oppose, screening.
+    """
+    require_body_staff(actor, body)
+    fields.setdefault("screening", False)
+    campaign = Campaign(body=body, status=CampaignStatus.DRAFT, created_by_id=actor.id if actor else None,
+                        **_checked_fields(**fields))
     db.session.add(campaign)
     db.session.flush()
     audit.record(actor, "campaign.create", campaign, body_id=body.id)
     if open_now:
         open_campaign(actor, campaign)
     return campaign
+
+
+def update_campaign(actor: User, campaign: Campaign, **fields) -> None:
+    """Change a campaign's title, texts, categories, times or options; staff of its body only."""
+    require_body_staff(actor, campaign.body_id)
+    checked = _checked_fields(**fields)
+    changed = sorted(k for k, v in checked.items() if getattr(campaign, k) != v)
+    for key in changed:
+        setattr(campaign, key, checked[key])
+    audit.record(actor, "campaign.update", campaign, body_id=campaign.body_id, changed=changed)
 
 
 def _move(actor: User, campaign: Campaign, allowed_from: set[str], to: CampaignStatus, action: str) -> None:

@@ -77,21 +77,14 @@ def create():
     locale = str(get_locale())
     form = CampaignForm()
     form.body_id.choices = [(b.id, b.display_name(locale)) for b in bodies]
-    form.categories.choices = [(c.id, c.display_name(locale))
-                               for c in db.session.scalars(sa.select(Category).order_by(Category.id))]
+    form.categories.choices = _category_choices()
     requested = request.form.get("body_id", "")
     if requested and requested not in {str(b.id) for b in bodies}:
         abort(403)  # staff of one body may not open campaigns for another
     if form.validate_on_submit():
-        tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         try:
-            campaign = services.create_campaign(
-                current_user, db.session.get(Body, form.body_id.data),
-                title=form.title.data, theme=form.theme.data, description=form.description.data,
-                categories=db.session.scalars(sa.select(Category).where(Category.id.in_(form.categories.data))).all(),
-                region_scope=form.region_scope.data, opens_at=_to_utc(form.opens_at.data, tz),
-                closes_at=_to_utc(form.closes_at.data, tz), allow_oppose=form.allow_oppose.data,
-                screening=form.screening.data, open_now=form.open_now.data)
+            campaign = services.create_campaign(current_user, db.session.get(Body, form.body_id.data),
+                                                open_now=form.open_now.data, **_fields_from(form))
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -100,7 +93,50 @@ def create():
             flash(_("The campaign has been created."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
     status = 422 if form.is_submitted() else 200
-    return render_template("campaigns/form.html", form=form), status
+    return render_template("campaigns/form.html", form=form, campaign=None), status
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not _is_staff_of(campaign):
+        abort(403)
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    form = CampaignForm(obj=campaign if request.method == "GET" else None)
+    del form.body_id, form.open_now
+    form.categories.choices = _category_choices()
+    if request.method == "GET":
+        form.categories.data = [c.id for c in campaign.categories]
+        form.opens_at.data = campaign.opens_at.astimezone(tz).replace(tzinfo=None)
+        form.closes_at.data = campaign.closes_at.astimezone(tz).replace(tzinfo=None) if campaign.closes_at else None
+    if form.validate_on_submit():
+        try:
+            services.update_campaign(current_user, campaign, **_fields_from(form))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The campaign has been updated."), "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("campaigns/form.html", form=form, campaign=campaign), status
+
+
+def _category_choices() -> list[tuple[int, str]]:
+    locale = str(get_locale())
+    return [(c.id, c.display_name(locale)) for c in db.session.scalars(sa.select(Category).order_by(Category.id))]
+
+
+def _fields_from(form: CampaignForm) -> dict:
+    """The service arguments from a validated campaign form (form times are Beijing time)."""
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return dict(title=form.title.data, theme=form.theme.data, description=form.description.data,
+                categories=db.session.scalars(sa.select(Category).where(Category.id.in_(form.categories.data))).all(),
+                region_scope=form.region_scope.data, opens_at=_to_utc(form.opens_at.data, tz),
+                closes_at=_to_utc(form.closes_at.data, tz), allow_oppose=form.allow_oppose.data,
+                screening=form.screening.data)
 
 
 @bp.post("/<int:campaign_id>/<any(open, close, archive):action>")

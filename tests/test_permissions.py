@@ -15,7 +15,7 @@ from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
 
 ROLES = ["anonymous", "citizen", "author", "staff_own_body", "staff_other_body", "moderator", "admin"]
-STAFF_ACTIONS = ["create_campaign", "open_campaign", "close_campaign", "archive_campaign", "publish", "reject",
+STAFF_ACTIONS = ["create_campaign", "edit_campaign", "open_campaign", "close_campaign", "archive_campaign", "publish", "reject",
                  "accept", "reply", "close_proposal"]
 MODERATION_ACTIONS = ["hide", "unhide"]
 
@@ -32,6 +32,10 @@ def _setup(action: str, body, staff_own):
         data = {"body_id": body.id, "title": "县城停车难问题建议征集", "categories": [category.id],
                 "opens_at": "2026-01-01T09:00", "closes_at": "2027-01-01T09:00", "open_now": "y"}
         return "/campaigns/new", data, lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Campaign))
+    if action == "edit_campaign":
+        campaign = make_campaign(body)
+        data = {"title": "改过的标题", "categories": [c.id for c in campaign.categories], "opens_at": "2026-01-01T09:00"}
+        return f"/campaigns/{campaign.id}/edit", data, lambda: db.session.get(Campaign, campaign.id).title
     if action in ("open_campaign", "close_campaign", "archive_campaign"):
         status = {"open_campaign": "draft", "close_campaign": "open", "archive_campaign": "closed"}[action]
         campaign = make_campaign(body, status=status)

@@ -106,3 +106,33 @@ def test_staff_creates_campaign_through_the_form(client):
 def test_draft_campaign_is_hidden_from_the_public(client):
     campaign = make_campaign(status="draft")
     assert client.get(f"/campaigns/{campaign.id}").status_code == 404
+
+
+def test_staff_edits_campaign_and_the_change_is_audited(client):
+    from core.audit import AuditLog
+    body = make_body()
+    campaign = make_campaign(body)
+    staff = make_staff(body)
+    login(client, staff)
+    form = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert "编辑征集活动" in form, form[form.find("<main"):][:1500]
+    assert campaign.title in form
+    response = client.post(f"/campaigns/{campaign.id}/edit", data={
+        "title": "青溪县道路交通安全建议征集（延期）", "categories": [c.id for c in campaign.categories],
+        "opens_at": "2026-01-01T09:00", "closes_at": "2027-03-01T18:00", "allow_oppose": "y"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert campaign.title.endswith("（延期）") and campaign.closes_at.hour == 10
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "campaign.update"))
+    assert entry.actor_id == staff.id and "title" in entry.detail["changed"]
+
+
+def test_other_body_staff_cannot_edit(client):
+    campaign = make_campaign(make_body())
+    login(client, make_staff(make_body()))
+    assert client.get(f"/campaigns/{campaign.id}/edit").status_code == 403
+    response = client.post(f"/campaigns/{campaign.id}/edit", data={"title": "篡改", "categories": [1],
+                                                                    "opens_at": "2026-01-01T09:00"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert campaign.title == "青溪县道路交通安全建议征集"
