@@ -1,7 +1,7 @@
 """Application factory: config → extensions → blueprints → CLI → hooks."""
 import os
 
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_babel import get_locale
 
 from core.config import DefaultConfig, load_or_create_secret_key, resolve_database_url
@@ -9,17 +9,10 @@ from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def select_locale() -> str:
-    """The language chosen with the switch, else the browser's preference, else Simplified Chinese."""
+    """The language chosen with the switch, else Simplified Chinese (whatever the browser prefers)."""
     from flask import current_app, has_request_context
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = list(current_app.config["LANGUAGES"])
-    chosen = session.get("language")
-    if chosen in languages:
-        return chosen
-    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"])
-    if best and best.startswith("en"):
-        return "en"
+    if has_request_context() and session.get("language") in current_app.config["LANGUAGES"]:
+        return session["language"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -59,9 +59,13 @@ def test_language_switch_shows_english(client):
     assert "Campaigns" in page and "征集活动" not in page
 
 
-def test_default_language_is_simplified_chinese_even_for_english_browsers_only_if_unset(client):
-    page = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
-    assert 'lang="zh-Hans"' in page
+def test_simplified_chinese_by_default_english_only_by_choice(client):
+    assert 'lang="zh-Hans"' in client.get("/").get_data(as_text=True)
+    assert 'lang="zh-Hans"' in client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+    client.post("/accounts/language", data={"language": "zh_Hans", "next": "/"})
+    assert 'lang="zh-Hans"' in client.get("/").get_data(as_text=True)
 
 
 def test_login_attempts_are_rate_limited_per_account(tmp_path):
