@@ -1,0 +1,79 @@
+"""`flask demo load` fills an empty database with the project's own, deterministic demo content,
+and the home page then lists the demo campaigns (what `make run` serves)."""
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from accounts.models import Body
+from app import create_app
+from campaigns.models import Campaign
+from core.extensions import db
+from demo import content
+from suggestions.models import Decision, Reply, Suggestion, Vote
+from tests.conftest import base_config
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    """One migrated SQLite database loaded through the real CLI commands (shared by this module's tests)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output
+    return app
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_demo_has_the_promised_volume_and_variety(demo_app):
+    with demo_app.app_context():
+        assert 18 <= count(Body) <= 25
+        assert set(db.session.scalars(sa.select(Body.level).distinct())) == {"national", "provincial", "municipal",
+                                                                             "county"}
+        assert 7 <= count(Campaign) <= 10
+        assert count(Suggestion) >= 2000
+        assert count(Vote) >= 3000
+        types = Counter(db.session.scalars(sa.select(Suggestion.message_type)))
+        assert set(types) == {"suggestion", "complaint", "help", "question", "thanks"}
+        decisions = set(db.session.scalars(sa.select(Reply.decision)))
+        assert decisions == {d.value for d in Decision}
+        # Counters agree with the vote rows they are derived from.
+        mismatched = db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion).where(
+            Suggestion.support_count != sa.select(sa.func.count()).select_from(Vote).where(
+                Vote.suggestion_id == Suggestion.id, Vote.value == 1).scalar_subquery()))
+        assert mismatched == 0
+
+
+def test_home_page_lists_demo_campaigns(demo_app):
+    client = demo_app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    open_titles = [c["title"] for c in content.CAMPAIGNS if c["status"] == "open"]
+    assert open_titles and all(title in page for title in open_titles[:6])
+
+
+def test_demo_pages_render(demo_app):
+    client = demo_app.test_client()
+    with demo_app.app_context():
+        campaign_ids = list(db.session.scalars(sa.select(Campaign.id)))
+        replied = db.session.scalar(sa.select(Suggestion.id).where(Suggestion.status == "replied").limit(1))
+    for campaign_id in campaign_ids:
+        assert client.get(f"/campaigns/{campaign_id}?sort=supported").status_code == 200
+    assert client.get(f"/suggestions/{replied}").status_code == 200
+
+
+def test_content_is_deterministic_and_not_copied():
+    first = content.generate_proposals(7, 300)
+    assert first == content.generate_proposals(7, 300)
+    assert first != content.generate_proposals(8, 300)
+    near = [p for p in content.generate_proposals(2026, 2400) if p["near_duplicate_of"] is not None]
+    assert len(near) >= 200  # deliberate near-duplicates for the clustering work
