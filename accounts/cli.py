@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from accounts import services
 from accounts.models import Body, BodyKind, BodyLevel, Role, User
-from core.errors import DomainError
+from core.cli import domain_errors_as_click_errors
 from core.extensions import db
 
 cli = AppGroup("accounts", help="Manage user accounts.")
@@ -16,12 +16,9 @@ cli = AppGroup("accounts", help="Manage user accounts.")
 @click.password_option()
 def create_admin(username: str, password: str) -> None:
     """Create an administrator account with USERNAME (asks for the password)."""
-    try:
+    with domain_errors_as_click_errors():
         user = services.register_user(username, password)
         services.set_role(None, user, Role.ADMIN)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"Administrator {user.username} created.")
 
@@ -38,12 +35,9 @@ def create_body(name: str, kind: str, level: str, region: str, parent_id: int | 
     parent = db.session.get(Body, parent_id) if parent_id else None
     if parent_id and parent is None:
         raise click.ClickException(f"No body with id {parent_id}.")
-    try:
+    with domain_errors_as_click_errors():
         body = services.create_body(None, name=name, kind=kind, level=level, region=region, parent=parent,
                                     name_en=name_en)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"Body {body.id} created: {body.name}")
 

@@ -152,9 +152,6 @@ def change_status(campaign_id: int, action: str):
         else:
             services.archive_campaign(current_user, campaign)
     except DomainError as error:
-        db.session.rollback()
-        if error.status_code == 403:
-            raise
         return redirect_with_error(error, target)
     db.session.commit()
     flash(_("The campaign's status has been updated."), "success")

@@ -44,7 +44,13 @@ def error_response(message: str, status: int, headers: dict | None = None):
 
 
 def redirect_with_error(error: DomainError, target: str):
-    """For a form post: flash the domain error and go back, or answer JSON with its status."""
+    """After a refused form post: roll back, then flash the error and go back (or answer JSON).
+
+    A refusal for lack of rights is re-raised so that it ends as a 403, not as a flash.
+    """
+    db.session.rollback()
+    if error.status_code == 403:
+        raise error
     if wants_json():
         return error_response(str(error.message), error.status_code)
     flash(str(error.message), "error")

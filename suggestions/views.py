@@ -103,7 +103,6 @@ def cast_vote(suggestion_id: int):
         else:
             services.vote(current_user, suggestion, VOTE_VALUES[choice])
     except DomainError as error:
-        db.session.rollback()
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
     if wants_json():
@@ -129,9 +128,6 @@ def reply(suggestion_id: int):
         services.reply_to_suggestion(current_user, suggestion, decision=form.decision.data,
                                      content=form.content.data)
     except DomainError as error:
-        db.session.rollback()
-        if error.status_code == 403:
-            raise
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
     flash(_("The reply has been published."), "success")
@@ -159,9 +155,6 @@ def act(suggestion_id: int, action: str):
         else:
             services.unhide_suggestion(current_user, suggestion)
     except DomainError as error:
-        db.session.rollback()
-        if error.status_code == 403:
-            raise
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
     flash(_("Done: the proposal is now “%(status)s”.", status=STATUS_LABELS[suggestion.status]), "success")
