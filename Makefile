@@ -17,16 +17,19 @@ run: install translations db demo
 test: install-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-$(BIN)/python:
+# The stamp is written only after the venv and pip work, so a failed attempt is retried next time.
+$(VENV)/.created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
+$(VENV)/.runtime: requirements.txt | $(VENV)/.created
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/.created
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
@@ -35,7 +38,7 @@ install-dev: $(VENV)/.dev
 
 translations: install $(MO_FILES)
 
-%.mo: %.po
+%.mo: %.po | $(VENV)/.runtime
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 # For developers: refresh the catalogue after changing UI strings, then translate the new entries.

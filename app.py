@@ -30,8 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
 
-    from core.web import reject_broken_encoding
-    app.before_request(reject_broken_encoding)  # before CSRFProtect reads the form
+    from core.web import reject_unusable_input
+    app.before_request(reject_unusable_input)  # before CSRFProtect reads the form
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

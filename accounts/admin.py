@@ -56,17 +56,18 @@ def body(body_id: int):
     form = MemberForm()
     if form.validate_on_submit():
         user = _find_user(form.username.data)
-        already = user is not None and db.session.scalar(
-            sa.select(Membership.id).where(Membership.user_id == user.id, Membership.body_id == body.id))
         if user is None:
             form.username.errors.append(_("No user with this username."))
-        elif already:
-            form.username.errors.append(_("This user is already staff of this body."))
         else:
-            services.add_member(current_user, user, body, form.role.data)
-            db.session.commit()
-            flash(_("%(name)s is now staff of this body.", name=user.display_name), "success")
-            return redirect(url_for("accounts_admin.body", body_id=body.id), code=303)
+            try:
+                services.add_member(current_user, user, body, form.role.data)
+            except DomainError as error:
+                db.session.rollback()
+                form.username.errors.append(str(error.message))
+            else:
+                db.session.commit()
+                flash(_("%(name)s is now staff of this body.", name=user.display_name), "success")
+                return redirect(url_for("accounts_admin.body", body_id=body.id), code=303)
     members = db.session.scalars(sa.select(Membership).where(Membership.body_id == body.id)
                                  .order_by(Membership.id)).all()
     status = 422 if form.is_submitted() else 200

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, ROLE_LABELS
+from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, MEMBERSHIP_ROLE_LABELS, ROLE_LABELS
 from core.forms import CleanText
 
 
@@ -45,8 +45,7 @@ class BodyForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     username = StringField(_l("Username"), validators=[InputRequired(_l("Please enter a username."))])
-    role = SelectField(_l("Role in the body"), choices=[("staff", _l("Staff: handles proposals")),
-                                                        ("manager", _l("Manager: also runs campaigns"))])
+    role = SelectField(_l("Role in the body"), choices=list(MEMBERSHIP_ROLE_LABELS.items()))
 
 
 class SiteRoleForm(FlaskForm):

@@ -33,6 +33,7 @@ class BodyLevel(enum.StrEnum):
     COUNTY = "county"
 
 
+MEMBERSHIP_ROLE_LABELS = {"staff": _l("Staff: handles proposals"), "manager": _l("Manager: also runs campaigns")}
 ROLE_LABELS = {Role.CITIZEN: _l("Citizen"), Role.STAFF: _l("Staff"),
                Role.MODERATOR: _l("Moderator"), Role.ADMIN: _l("Administrator")}
 BODY_KIND_LABELS = {BodyKind.CONGRESS: _l("People's congress"), BodyKind.CPPCC: _l("CPPCC committee"),
@@ -72,11 +73,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_moderator(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
 
-    def body_ids(self) -> set[int]:
-        """Ids of the bodies this user works for as staff."""
-        if self.role not in (Role.STAFF, Role.ADMIN):
-            return set()
-        return {m.body_id for m in self.memberships}
+    def body_ids(self, role: str | None = None) -> set[int]:
+        """Ids of the bodies this user works for (as ``role`` only, if given)."""
+        return {m.body_id for m in self.memberships if role is None or m.role == role}
 
 
 class Body(TimestampMixin, db.Model):
@@ -99,8 +98,13 @@ class Body(TimestampMixin, db.Model):
         return self.name_en if locale == "en" and self.name_en else self.name
 
 
+class MembershipRole(enum.StrEnum):
+    STAFF = "staff"      # handles the body's proposals: screening, acceptance, replies
+    MANAGER = "manager"  # also runs the body's campaigns
+
+
 class Membership(TimestampMixin, db.Model):
-    """A staff member's place in a body ("staff" handles proposals, "manager" also runs campaigns)."""
+    """A person's place in a body; the membership, not the site role, is what lets them act for it."""
 
     __tablename__ = "memberships"
     __table_args__ = (sa.UniqueConstraint("user_id", "body_id"),)
@@ -108,7 +112,7 @@ class Membership(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     body_id: Mapped[int] = mapped_column(sa.ForeignKey("bodies.id"), index=True)
-    role: Mapped[str] = mapped_column(sa.String(16), default="staff")
+    role: Mapped[str] = mapped_column(sa.String(16), default=MembershipRole.STAFF)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     body: Mapped[Body] = relationship()

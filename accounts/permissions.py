@@ -1,27 +1,49 @@
-"""Who may act for which body. Services call these before any staff action."""
+"""Who may act for which body. Services call these before any staff action.
+
+A membership of the body is what counts (staff handle its proposals; managers also run its campaigns);
+administrators act for every body.
+"""
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import Body, Role, User
+from accounts.models import Body, MembershipRole, Role, User
 from core.errors import NotAllowed
 
 
+def _is_user(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
 def can_act_for_body(user: User | None, body_id: int) -> bool:
-    """Admins act for every body; staff only for the bodies they belong to."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    """May handle the body's proposals: administrators and the body's staff and managers."""
+    if not _is_user(user):
         return False
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.STAFF and body_id in user.body_ids()
+    return user.role == Role.ADMIN or body_id in user.body_ids()
+
+
+def can_manage_body(user: User | None, body_id: int) -> bool:
+    """May run the body's campaigns: administrators and the body's managers."""
+    if not _is_user(user):
+        return False
+    return user.role == Role.ADMIN or body_id in user.body_ids(MembershipRole.MANAGER)
+
+
+def _body_id(body: Body | int) -> int:
+    return body if isinstance(body, int) else body.id
 
 
 def require_body_staff(user: User | None, body: Body | int) -> None:
-    """Raise ``NotAllowed`` unless ``user`` may act for ``body``."""
-    body_id = body if isinstance(body, int) else body.id
-    if not can_act_for_body(user, body_id):
+    """Raise ``NotAllowed`` unless ``user`` may handle the proposals of ``body``."""
+    if not can_act_for_body(user, _body_id(body)):
         raise NotAllowed(_l("Only staff of the responsible body may do this."))
+
+
+def require_body_manager(user: User | None, body: Body | int) -> None:
+    """Raise ``NotAllowed`` unless ``user`` may run the campaigns of ``body``."""
+    if not can_manage_body(user, _body_id(body)):
+        raise NotAllowed(_l("Only managers of the body may run its campaigns."))
 
 
 def require_moderator(user: User | None) -> None:
     """Raise ``NotAllowed`` unless ``user`` is a moderator or an administrator."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_moderator:
+    if not _is_user(user) or not user.is_moderator:
         raise NotAllowed(_l("Only moderators may do this."))

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import Body, BodyKind, BodyLevel, Membership, Role, User
+from accounts.models import Body, BodyKind, BodyLevel, Membership, MembershipRole, Role, User
 from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
@@ -21,8 +21,9 @@ _hasher = PasswordHasher()
 
 def configure_password_hasher(time_cost: int, memory_cost: int) -> None:
     """Set the argon2id cost (called once by create_app from the configuration)."""
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    _dummy_hash = None
 
 
 def normalise_username(username: str | None) -> str:
@@ -38,27 +39,45 @@ def register_user(username: str, password: str, display_name: str = "") -> User:
     if len(password or "") < PASSWORD_MIN_LENGTH:
         raise InvalidInput(_l("The password must be at least %(n)d characters.", n=PASSWORD_MIN_LENGTH))
     display = clean_text(display_name or key, field=_l("Display name"), max_length=40)
+    password_hash = _hasher.hash(password)  # before the first query: no database lock is held meanwhile
     if db.session.scalar(sa.select(User.id).where(User.username == key)) is not None:
         raise Conflict(_l("This username is already taken."))
-    user = User(username=key, display_name=display, password_hash=_hasher.hash(password), role=Role.CITIZEN)
+    user = User(username=key, display_name=display, password_hash=password_hash, role=Role.CITIZEN)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def authenticate(username: str, password: str) -> User:
-    """Return the active user with these credentials or raise ``NotAllowed``."""
-    user = db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+_dummy_hash: str | None = None
+
+
+def find_user(username: str | None) -> User | None:
+    """The user with this username (width- and case-folded), if any."""
+    return db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+
+
+def check_password(user: User | None, password: str) -> User:
+    """Return ``user`` if it is active and the password matches, else raise ``NotAllowed``.
+
+    Pure CPU (argon2): callers on SQLite should not hold a write transaction while it runs.
+    """
     try:
         if user is None or not user.active:
+            global _dummy_hash
+            _dummy_hash = _dummy_hash or _hasher.hash("no such user")
+            _hasher.verify(_dummy_hash, password or "")  # the same work, so timing does not reveal usernames
             raise VerificationError()
         _hasher.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         raise NotAllowed(_l("Wrong username or password.")) from None
+    return user
+
+
+def record_login(user: User, password: str) -> None:
+    """Note the login time, upgrading the stored hash if the configured cost has changed."""
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
-    return user
 
 
 def end_sessions(user: User) -> None:
@@ -68,7 +87,7 @@ def end_sessions(user: User) -> None:
 
 def change_password(user: User, old_password: str, new_password: str) -> None:
     """Change the password after checking the old one; ends the user's other sessions."""
-    authenticate(user.username, old_password)
+    check_password(user, old_password)
     if len(new_password or "") < PASSWORD_MIN_LENGTH:
         raise InvalidInput(_l("The password must be at least %(n)d characters.", n=PASSWORD_MIN_LENGTH))
     user.password_hash = _hasher.hash(new_password)
@@ -100,9 +119,14 @@ def create_body(actor: User | None, *, name: str, kind: str, level: str, region:
 
 
 def add_member(actor: User | None, user: User, body: Body, role: str = "staff") -> Membership:
-    """Make ``user`` staff of ``body``; promotes a citizen to the staff role."""
+    """Make ``user`` staff or manager of ``body``; a citizen's site role becomes "staff"."""
     if actor is not None and actor.role != Role.ADMIN:
         raise NotAllowed()
+    if role not in MembershipRole.__members__.values():
+        raise InvalidInput()
+    if db.session.scalar(sa.select(Membership.id).where(Membership.user_id == user.id,
+                                                        Membership.body_id == body.id)) is not None:
+        raise Conflict(_l("This user is already staff of this body."))
     membership = Membership(user=user, body=body, role=role)
     db.session.add(membership)
     if user.role == Role.CITIZEN:

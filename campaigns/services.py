@@ -5,11 +5,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Body, User
-from accounts.permissions import require_body_staff
+from accounts.permissions import require_body_manager
 from campaigns.models import Campaign, CampaignStatus, Category, Phase, campaign_categories
 from core import audit
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
+from core.models import utcnow
 from core.text import clean_text
 
 
@@ -31,11 +32,11 @@ def _checked_fields(*, title: str, theme: str, description: str, categories: lis
 
 
 def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields) -> Campaign:
-    """Create a campaign for ``body`` (a draft unless ``open_now``); staff of that body only.
+    """Create a campaign for ``body`` (a draft unless ``open_now``); managers of that body only.
 
     ``fields``: title, theme, description, categories, region_scope, opens_at, closes_at, allow_oppose, screening.
     """
-    require_body_staff(actor, body)
+    require_body_manager(actor, body)
     fields.setdefault("screening", False)
     campaign = Campaign(body=body, status=CampaignStatus.DRAFT, created_by_id=actor.id if actor else None,
                         **_checked_fields(**fields))
@@ -48,8 +49,8 @@ def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields
 
 
 def update_campaign(actor: User, campaign: Campaign, **fields) -> None:
-    """Change a campaign's title, texts, categories, times or options; staff of its body only."""
-    require_body_staff(actor, campaign.body_id)
+    """Change a campaign's title, texts, categories, times or options; managers of its body only."""
+    require_body_manager(actor, campaign.body_id)
     checked = _checked_fields(**fields)
     changed = sorted(k for k, v in checked.items() if getattr(campaign, k) != v)
     for key in changed:
@@ -58,7 +59,7 @@ def update_campaign(actor: User, campaign: Campaign, **fields) -> None:
 
 
 def _move(actor: User, campaign: Campaign, allowed_from: set[str], to: CampaignStatus, action: str) -> None:
-    require_body_staff(actor, campaign.body_id)
+    require_body_manager(actor, campaign.body_id)
     if campaign.status not in allowed_from:
         raise Conflict(_l("This campaign cannot change from its current state to that one."))
     previous = campaign.status
@@ -66,8 +67,10 @@ def _move(actor: User, campaign: Campaign, allowed_from: set[str], to: CampaignS
     audit.record(actor, action, campaign, body_id=campaign.body_id, previous=previous)
 
 
-def open_campaign(actor: User, campaign: Campaign) -> None:
-    """Open a draft (or reopen a closed) campaign for submissions."""
+def open_campaign(actor: User, campaign: Campaign, now: datetime | None = None) -> None:
+    """Open a draft (or reopen a closed) campaign for submissions; its closing time must lie ahead."""
+    if campaign.closes_at is not None and campaign.closes_at <= (now or utcnow()):
+        raise Conflict(_l("Set a closing time in the future (edit the campaign) before opening it."))
     _move(actor, campaign, {CampaignStatus.DRAFT, CampaignStatus.CLOSED}, CampaignStatus.OPEN, "campaign.open")
 
 
@@ -100,7 +103,7 @@ def phase_condition(phase: str, now: datetime, closing_soon_days: int):
                       sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.closes_at <= now))
     if phase == Phase.ARCHIVED:
         return Campaign.status == CampaignStatus.ARCHIVED
-    return Campaign.status != CampaignStatus.DRAFT
+    return Campaign.status.not_in((CampaignStatus.DRAFT, CampaignStatus.ARCHIVED))
 
 
 def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = None, level: str = "",

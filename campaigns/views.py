@@ -8,7 +8,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts.models import BODY_LEVEL_LABELS, Body
+from accounts.models import BODY_LEVEL_LABELS, Body, MembershipRole
+from accounts.permissions import can_act_for_body, can_manage_body
 from campaigns import services
 from campaigns.forms import CampaignFilterForm, CampaignForm
 from campaigns.models import PHASE_LABELS, Campaign, Category, Phase
@@ -58,14 +59,14 @@ def index():
 @bp.get("/<int:campaign_id>")
 def detail(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    if campaign.status == "draft" and not _is_staff_of(campaign):
+    if campaign.status == "draft" and not can_act_for_body(current_user, campaign.body_id):
         abort(404)
     sort = request.args.get("sort", "newest")
     sort = sort if sort in SORTS else "newest"
     page = db.paginate(public_suggestions_query(campaign_id=campaign.id, sort=sort),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("campaigns/detail.html", campaign=campaign, page=page, sort=sort, now=utcnow(),
-                           phase_labels=PHASE_LABELS, is_staff=_is_staff_of(campaign))
+                           phase_labels=PHASE_LABELS, is_manager=_is_manager_of(campaign))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -100,7 +101,7 @@ def create():
 @login_required
 def edit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
-    if not _is_staff_of(campaign):
+    if not _is_manager_of(campaign):
         abort(403)
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     form = CampaignForm(obj=campaign if request.method == "GET" else None)
@@ -146,7 +147,7 @@ def change_status(campaign_id: int, action: str):
     target = url_for("campaigns.detail", campaign_id=campaign.id)
     try:
         if action == "open":
-            services.open_campaign(current_user, campaign)
+            services.open_campaign(current_user, campaign, utcnow())
         elif action == "close":
             services.close_campaign(current_user, campaign, utcnow())
         else:
@@ -163,11 +164,11 @@ def _to_utc(value: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 def _bodies_for(user) -> list[Body]:
+    """The bodies whose campaigns ``user`` may run."""
     if user.is_admin:
         return db.session.scalars(sa.select(Body).order_by(Body.id)).all()
-    return [m.body for m in user.memberships] if user.role == "staff" else []
+    return [m.body for m in user.memberships if m.role == MembershipRole.MANAGER]
 
 
-def _is_staff_of(campaign: Campaign) -> bool:
-    from accounts.permissions import can_act_for_body
-    return can_act_for_body(current_user, campaign.body_id)
+def _is_manager_of(campaign: Campaign) -> bool:
+    return can_manage_body(current_user, campaign.body_id)

@@ -1,8 +1,9 @@
 """Request-side helpers: error pages, JSON-or-HTML answers, safe redirects and security headers."""
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import flash, jsonify, make_response, redirect, render_template, request
+from flask import flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -27,9 +28,12 @@ def wants_json() -> bool:
 
 def safe_next_url(target: str | None, default: str) -> str:
     """Only local paths are followed after login or a form post (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    if not target or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
 
 
 def error_response(message: str, status: int, headers: dict | None = None):
@@ -74,6 +78,8 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(OperationalError)
     def _operational(error):
         db.session.rollback()
+        # The page must not touch the database again (the user loader may be what timed out).
+        g._login_user = AnonymousUserMixin()
         if is_lock_timeout(error):
             return error_response(_("The site is busy. Please try again in a moment."), 503,
                                   {"Retry-After": "2"})
@@ -91,7 +97,8 @@ def register_error_handlers(app) -> None:
             413: _("What you sent is too large."),
             429: _("Too many requests. Please wait a moment."),
         }
-        return error_response(messages.get(error.code, error.name), error.code or 500)
+        return error_response(messages.get(error.code, _("The request could not be carried out.")),
+                              error.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(error):
@@ -100,15 +107,18 @@ def register_error_handlers(app) -> None:
         return error_response(_("Something went wrong on our side. Nothing was saved."), 500)
 
 
-def reject_broken_encoding():
-    """Refuse a form post whose bytes are not UTF-8 (Werkzeug would otherwise drop the whole form silently)."""
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
-        return None
-    raw = request.get_data(cache=True)
-    try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
-    except UnicodeDecodeError:
-        return error_response(_("What you sent contains invalid characters (broken encoding). "
+def reject_unusable_input():
+    """Refuse a request whose text cannot be stored: form bytes that are not UTF-8 (Werkzeug would drop the
+    whole form silently) or NUL characters (PostgreSQL cannot store them) in the query or the form."""
+    bad = any("\x00" in value for value in request.args.values())
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        raw = request.get_data(cache=True)
+        try:
+            bad = bad or "\x00" in unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad = True
+    if bad:
+        return error_response(_("What you sent contains invalid characters. "
                                 "Nothing was saved; please check the text and try again."), 400)
     return None
 

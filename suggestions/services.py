@@ -63,13 +63,17 @@ def _refresh_counts(suggestion: Suggestion) -> None:
     suggestion.support_count, suggestion.oppose_count = int(support), int(oppose)
 
 
-def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None = None) -> Vote:
-    """Support (+1) or oppose (-1) a proposal; voting again changes the vote, never adds a second one."""
-    now = now or utcnow()
-    if value not in (1, -1):
-        raise InvalidInput(_l("A vote is either support or oppose."))
+def _require_votable(suggestion: Suggestion, now: datetime) -> None:
+    """Votes, and their withdrawal, are possible only while the proposal and its campaign are open."""
     if suggestion.status not in VOTABLE_STATUSES or not suggestion.campaign.accepts_submissions(now):
         raise Conflict(_l("This proposal is not open for support now."))
+
+
+def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None = None) -> Vote:
+    """Support (+1) or oppose (-1) a proposal; voting again changes the vote, never adds a second one."""
+    if value not in (1, -1):
+        raise InvalidInput(_l("A vote is either support or oppose."))
+    _require_votable(suggestion, now or utcnow())
     if value == -1 and not suggestion.campaign.allow_oppose:
         raise Conflict(_l("This campaign does not take opposing votes."))
     if suggestion.author_id == voter.id:
@@ -78,38 +82,41 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
     existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
                                                        Vote.user_id == voter.id))
     if existing is None:
-        existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now)
+        existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now or utcnow())
         db.session.add(existing)
     elif existing.value != value:
-        existing.value, existing.updated_at = value, now
+        existing.value, existing.updated_at = value, now or utcnow()
     db.session.flush()
     _refresh_counts(suggestion)
     return existing
 
 
-def withdraw_vote(voter: User, suggestion: Suggestion) -> None:
-    """Take back the voter's support or opposition, if any."""
+def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = None) -> None:
+    """Take back the voter's support or opposition, if any, while voting is open."""
+    _require_votable(suggestion, now or utcnow())
     _lock(suggestion)
     db.session.execute(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id))
     _refresh_counts(suggestion)
 
 
 def recount_votes() -> int:
-    """Rebuild every proposal's counters from the vote rows; returns how many proposals changed."""
-    counts = (sa.select(Vote.suggestion_id,
-                        sa.func.sum(sa.case((Vote.value == 1, 1), else_=0)).label("support"),
-                        sa.func.sum(sa.case((Vote.value == -1, 1), else_=0)).label("oppose"))
-              .group_by(Vote.suggestion_id).subquery())
-    rows = db.session.execute(
-        sa.select(Suggestion, sa.func.coalesce(counts.c.support, 0), sa.func.coalesce(counts.c.oppose, 0))
-        .outerjoin(counts, counts.c.suggestion_id == Suggestion.id)).all()
-    changed = 0
-    for suggestion, support, oppose in rows:
-        if (suggestion.support_count, suggestion.oppose_count) != (support, oppose):
-            suggestion.support_count, suggestion.oppose_count = int(support), int(oppose)
-            changed += 1
-    db.session.flush()
-    return changed
+    """Rebuild every proposal's counters from the vote rows; returns how many proposals changed.
+
+    The proposals are locked first so that no vote commits between the count and the write (PostgreSQL);
+    the UPDATE then runs with a snapshot that sees every vote committed before the locks were granted.
+    """
+    db.session.execute(sa.select(Suggestion.id).with_for_update())
+
+    def count(value: int):
+        return (sa.select(sa.func.count()).select_from(Vote)
+                .where(Vote.suggestion_id == Suggestion.id, Vote.value == value).scalar_subquery())
+    result = db.session.execute(
+        sa.update(Suggestion)
+        .where(sa.or_(Suggestion.support_count != count(1), Suggestion.oppose_count != count(-1)))
+        .values(support_count=count(1), oppose_count=count(-1))
+        .execution_options(synchronize_session=False))
+    db.session.expire_all()
+    return result.rowcount
 
 
 def _transition(actor: User | None, suggestion: Suggestion, allowed_from: tuple, to: Status, action: str,

@@ -86,8 +86,8 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None):
     return render_template(
         "suggestions/detail.html", suggestion=suggestion, campaign=suggestion.campaign, is_staff=is_staff,
         my_vote=queries.vote_of(current_user, suggestion.id), now=utcnow(),
-        reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None),
-        hide_form=HideForm(formdata=None))
+        reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
+        hide_form=HideForm(formdata=None, prefix="hide"))
 
 
 @bp.post("/<int:suggestion_id>/vote")
@@ -147,11 +147,11 @@ def act(suggestion_id: int, action: str):
         elif action == "publish":
             services.publish_suggestion(current_user, suggestion)
         elif action == "reject":
-            services.reject_suggestion(current_user, suggestion, request.form.get("reason", ""))
+            services.reject_suggestion(current_user, suggestion, request.form.get("reject-reason", ""))
         elif action == "withdraw":
             services.withdraw_suggestion(current_user, suggestion)
         elif action == "hide":
-            services.hide_suggestion(current_user, suggestion, request.form.get("reason", ""))
+            services.hide_suggestion(current_user, suggestion, request.form.get("hide-reason", ""))
         else:
             services.unhide_suggestion(current_user, suggestion)
     except DomainError as error:

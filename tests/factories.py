@@ -26,9 +26,10 @@ def make_body(name: str | None = None, level: str = "county", kind: str = "depar
                                          level=level, region=region)
 
 
-def make_staff(body: Body, username: str | None = None) -> User:
+def make_staff(body: Body, username: str | None = None, role: str = "staff") -> User:
+    """A member of ``body``: "staff" handle its proposals, "manager" also runs its campaigns."""
     user = make_user(username or f"staff{next(_seq)}")
-    accounts_services.add_member(None, user, body)
+    accounts_services.add_member(None, user, body, role)
     return user
 
 

@@ -9,7 +9,7 @@ URLS = ["/", "/campaigns/", "/campaigns/?page=-1", "/campaigns/?page=abc", "/cam
         "/campaigns/{c}?page=100000", "/campaigns/999999", "/suggestions/999999", "/suggestions/{s}",
         "/suggestions/new/999999", "/suggestions/new/{c}", "/suggestions/mine?page=x", "/suggestions/inbox",
         "/suggestions/inbox?state=../../etc", "/accounts/login?next=//evil.example", "/accounts/admin/bodies",
-        "/no/such/page", "/static/../app.py"]
+        "/no/such/page", "/static/../app.py", "/campaigns/?region=%00", "/campaigns/?category=a%00b"]
 
 
 @pytest.mark.parametrize("logged_in", [False, True])
@@ -23,8 +23,18 @@ def test_odd_urls_never_500(client, logged_in):
         assert response.status_code < 500, url
 
 
-def test_login_never_redirects_off_site(client):
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\t/evil.example", "/\n/evil.example",
+                                    "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, target):
     user = make_user()
     response = client.post("/accounts/login", data={"username": user.username, "password": "password123",
-                                                    "next": "//evil.example/x"})
+                                                    "next": target})
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_nul_characters_are_refused_before_reaching_the_database(client):
+    for data in ({"username": "bad\x00name", "password": "password123"},):
+        response = client.post("/accounts/login", data=data)
+        assert response.status_code == 400
+        assert "包含无效字符" in response.get_data(as_text=True)
+    assert client.get("/campaigns/?region=%00").status_code == 400

@@ -14,13 +14,15 @@ from suggestions.models import Reply, Suggestion
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
 
-ROLES = ["anonymous", "citizen", "author", "staff_own_body", "staff_other_body", "moderator", "admin"]
-STAFF_ACTIONS = ["create_campaign", "edit_campaign", "open_campaign", "close_campaign", "archive_campaign", "publish", "reject",
-                 "accept", "reply", "close_proposal"]
+ROLES = ["anonymous", "citizen", "author", "staff_own_body", "manager_own_body", "staff_other_body",
+         "manager_other_body", "moderator", "admin"]
+CAMPAIGN_ACTIONS = ["create_campaign", "edit_campaign", "open_campaign", "close_campaign", "archive_campaign"]
+PROPOSAL_ACTIONS = ["publish", "reject", "accept", "reply", "close_proposal"]
 MODERATION_ACTIONS = ["hide", "unhide"]
 
 ALLOWED = {
-    **{a: {"staff_own_body", "admin"} for a in STAFF_ACTIONS},
+    **{a: {"manager_own_body", "admin"} for a in CAMPAIGN_ACTIONS},
+    **{a: {"staff_own_body", "manager_own_body", "admin"} for a in PROPOSAL_ACTIONS},
     **{a: {"moderator", "admin"} for a in MODERATION_ACTIONS},
 }
 
@@ -48,7 +50,7 @@ def _setup(action: str, body, staff_own):
     if action == "unhide":
         services.hide_suggestion(make_user(role="moderator"), suggestion, "测试隐藏")
     verb = {"close_proposal": "close"}.get(action, action)
-    data = {"reason": "off_topic" if action == "reject" else "包含他人电话号码",
+    data = {"reject-reason": "off_topic", "hide-reason": "包含他人电话号码",
             "decision": "adopted", "content": "您好，您的建议已采纳，我们将于下月组织实施。"}
 
     def state():
@@ -58,13 +60,16 @@ def _setup(action: str, body, staff_own):
 
 
 def _user_for(role: str, body, other_body, staff_own, author):
-    return {"anonymous": None, "citizen": make_user(), "author": author, "staff_own_body": staff_own,
-            "staff_other_body": make_staff(other_body), "moderator": make_user(role="moderator"),
-            "admin": make_user(role="admin")}[role]
+    makers = {"anonymous": lambda: None, "citizen": make_user, "author": lambda: author,
+              "staff_own_body": lambda: staff_own, "manager_own_body": lambda: make_staff(body, role="manager"),
+              "staff_other_body": lambda: make_staff(other_body),
+              "manager_other_body": lambda: make_staff(other_body, role="manager"),
+              "moderator": lambda: make_user(role="moderator"), "admin": lambda: make_user(role="admin")}
+    return makers[role]()
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", STAFF_ACTIONS + MODERATION_ACTIONS)
+@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS)
 def test_role_action_matrix(client, action, role):
     body, other_body = make_body(), make_body()
     staff_own = make_staff(body)
@@ -89,7 +94,7 @@ def test_role_action_matrix(client, action, role):
     else:
         if actor is None:
             assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
-        elif action in ("publish", "unhide") and role in ("citizen", "staff_other_body"):
+        elif action in ("publish", "unhide") and role in ("citizen", "staff_other_body", "manager_other_body"):
             # A pending or hidden proposal is invisible to them: 404, so its existence does not leak.
             assert response.status_code == 404
         else:

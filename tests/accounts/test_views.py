@@ -41,15 +41,15 @@ def test_wrong_password_is_refused(client):
 
 def test_logout_ends_every_session_of_the_user(app, client):
     user = make_user()
-    db.session.commit()
     other_device = app.test_client()
     login(client, user)
-    other_device.post("/accounts/login", data={"username": user.username, "password": "password123",
-                                               "csrf_token": client.csrf_token()})
+    login(other_device, user)
     assert client.get("/suggestions/mine").status_code == 200
+    assert other_device.get("/suggestions/mine").status_code == 200
     client.post("/accounts/logout")
     # The other device's cookie carries the old session version and no longer logs anyone in.
-    assert other_device.get("/suggestions/mine").status_code == 302
+    response = other_device.get("/suggestions/mine")
+    assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
 
 
 def test_language_switch_shows_english(client):

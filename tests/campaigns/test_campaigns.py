@@ -15,7 +15,7 @@ from tests.factories import make_body, make_campaign, make_category, make_staff,
 
 def test_staff_create_open_close_archive_with_audit(app):
     body = make_body()
-    staff = make_staff(body)
+    staff = make_staff(body, role="manager")
     now = utcnow()
     campaign = services.create_campaign(
         staff, body, title="“十五五”规划建议征集", theme="共绘发展蓝图", description="欢迎建言。",
@@ -30,6 +30,25 @@ def test_staff_create_open_close_archive_with_audit(app):
     assert campaign.phase(now) == Phase.ARCHIVED
     with pytest.raises(Conflict):
         services.close_campaign(staff, campaign, now)
+
+
+def test_reopening_needs_a_closing_time_ahead(app):
+    body = make_body()
+    manager = make_staff(body, role="manager")
+    campaign = make_campaign(body)
+    now = utcnow()
+    services.close_campaign(manager, campaign, now)
+    with pytest.raises(Conflict):
+        services.open_campaign(manager, campaign, now + timedelta(minutes=1))
+    assert campaign.status == "closed"
+    campaign.closes_at = now + timedelta(days=10)  # what editing the campaign does
+    services.open_campaign(manager, campaign, now)
+    assert campaign.accepts_submissions(now + timedelta(minutes=1))
+
+
+def test_archived_campaigns_leave_the_default_list(client):
+    make_campaign(title="已归档的旧征集", status="archived")
+    assert "已归档的旧征集" not in client.get("/campaigns/").get_data(as_text=True)
 
 
 def test_standing_campaign_never_closes(app):
@@ -48,9 +67,11 @@ def test_create_campaign_checks_input_and_rights(app):
     fields = dict(title="停车难问题征集", theme="", description="", categories=[make_category()], region_scope="",
                   opens_at=now, closes_at=now - timedelta(days=1), allow_oppose=False)
     with pytest.raises(InvalidInput):
-        services.create_campaign(make_staff(body), body, **fields)
+        services.create_campaign(make_staff(body, role="manager"), body, **fields)
     with pytest.raises(NotAllowed):
-        services.create_campaign(make_staff(make_body()), body, **{**fields, "closes_at": None})
+        services.create_campaign(make_staff(make_body(), role="manager"), body, **{**fields, "closes_at": None})
+    with pytest.raises(NotAllowed):  # plain staff handle proposals but do not run campaigns
+        services.create_campaign(make_staff(body), body, **{**fields, "closes_at": None})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
 
 
@@ -73,7 +94,7 @@ def test_list_filters_by_phase_body_level_region_and_category(client):
     assert titles(client.get("/campaigns/?region=江南省临川市").get_data(as_text=True)) == {"道路交通安全", "老旧小区"}
     assert titles(client.get("/campaigns/?category=education").get_data(as_text=True)) == {"十五五"}
     # Unknown filter values are ignored, never a 500.
-    response = client.get("/campaigns/?phase=bogus&body=abc&level=x&category=%00")
+    response = client.get("/campaigns/?phase=bogus&body=abc&level=x&category=%E2%80%AE")
     assert response.status_code == 200
 
 
@@ -91,7 +112,7 @@ def test_campaign_page_sorts_by_newest_and_most_supported(client):
 
 def test_staff_creates_campaign_through_the_form(client):
     body = make_body()
-    staff = make_staff(body)
+    staff = make_staff(body, role="manager")
     category = make_category()
     login(client, staff)
     response = client.post("/campaigns/new", data={
@@ -112,7 +133,7 @@ def test_staff_edits_campaign_and_the_change_is_audited(client):
     from core.audit import AuditLog
     body = make_body()
     campaign = make_campaign(body)
-    staff = make_staff(body)
+    staff = make_staff(body, role="manager")
     login(client, staff)
     form = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert "编辑征集活动" in form, form[form.find("<main"):][:1500]
@@ -129,7 +150,7 @@ def test_staff_edits_campaign_and_the_change_is_audited(client):
 
 def test_other_body_staff_cannot_edit(client):
     campaign = make_campaign(make_body())
-    login(client, make_staff(make_body()))
+    login(client, make_staff(make_body(), role="manager"))
     assert client.get(f"/campaigns/{campaign.id}/edit").status_code == 403
     response = client.post(f"/campaigns/{campaign.id}/edit", data={"title": "篡改", "categories": [1],
                                                                     "opens_at": "2026-01-01T09:00"})

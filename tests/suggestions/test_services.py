@@ -137,3 +137,12 @@ def test_votes_close_with_the_campaign(app):
     suggestion = make_suggestion(campaign)
     with pytest.raises(Conflict):
         services.vote(make_user(), suggestion, 1, now=utcnow() + timedelta(days=31))
+
+
+def test_votes_cannot_be_withdrawn_after_the_campaign_closes(app):
+    suggestion = make_suggestion(make_campaign())
+    voter = make_user()
+    services.vote(voter, suggestion, 1)
+    with pytest.raises(Conflict):
+        services.withdraw_vote(voter, suggestion, now=utcnow() + timedelta(days=31))
+    assert suggestion.support_count == 1
