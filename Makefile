@@ -52,6 +52,7 @@ db: install
 
 demo: db
 	$(FLASK) demo load --if-empty
+	$(FLASK) search catch-up
 
 clean:
 	rm -rf $(VENV) .pytest_cache

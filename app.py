@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    app.config.setdefault("SEARCH_INDEX_DIR", os.path.join(app.instance_path, "search-index"))
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
 
@@ -63,6 +64,7 @@ def _import_models() -> None:
     import accounts.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
+    import search.models  # noqa: F401
     import suggestions.models  # noqa: F401
 
 
@@ -71,23 +73,27 @@ def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
+    from search.views import bp as search_bp
     from suggestions.views import bp as suggestions_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(suggestions_bp)
+    app.register_blueprint(search_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
 
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import cli as accounts_cli
     from demo.cli import cli as demo_cli
+    from search.cli import cli as search_cli
     from suggestions.cli import cli as suggestions_cli
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(suggestions_cli)
+    app.cli.add_command(search_cli)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -105,6 +111,8 @@ def _register_hooks(app: Flask) -> None:
             return None
         return user
 
+    from search import indexing
+    indexing.install(app)
     register_error_handlers(app)
     app.after_request(add_security_headers)
     templating.init_app(app)

@@ -10,6 +10,10 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
+    # Search: "whoosh" (index under instance/search-index unless SEARCH_INDEX_DIR says otherwise).
+    SEARCH_BACKEND = "whoosh"
+    SEARCH_INDEX_ON_REQUEST = True  # drain the indexing queue right after each request that changed proposals
+
     # Languages and time: Simplified Chinese first, English second; stored UTC, shown in Asia/Shanghai.
     LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
     BABEL_DEFAULT_LOCALE = "zh_Hans"

@@ -41,3 +41,43 @@ def clean_text(value: str | None, *, field: str, max_length: int, min_length: in
         raise InvalidInput(_l("%(field)s must be at most %(max)d characters (it has %(n)d).",
                               field=field, max=max_length, n=len(value)))
     return value
+
+
+# --- Folding and tokens for search and similarity -------------------------------------------------------------
+
+_converter = None
+_jieba_ready = False
+
+
+def to_simplified(text: str) -> str:
+    """Fold Traditional characters to Simplified (OpenCC t2s), so 停車難 and 停车难 are one text."""
+    global _converter
+    if _converter is None:
+        import opencc
+        _converter = opencc.OpenCC("t2s")
+    return _converter.convert(text)
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: NFKC (full-width → half-width), Simplified, lower case."""
+    return to_simplified(unicodedata.normalize("NFKC", text or "")).lower()
+
+
+def _jieba():
+    """jieba, with its dictionary loaded once per process (about 1.5 s); paddle mode is never enabled."""
+    global _jieba_ready
+    import jieba
+    if not _jieba_ready:
+        import logging
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba_ready = True
+    return jieba
+
+
+def word_spans(folded: str):
+    """(word, start, end) for every jieba word and sub-word of already folded text, skipping spaces and
+    punctuation. Search mode also emits the parts of long words, so 停车难 matches 停车 and 难."""
+    for word, start, end in _jieba().tokenize(folded, mode="search"):
+        if word.strip() and any(ch.isalnum() for ch in word):
+            yield word, start, end

@@ -1,4 +1,2 @@
-"""Full-text search in Chinese (Whoosh by default, PostgreSQL for several app servers).
-
-Not built yet: this package is reserved by the project layout and is the subject of the search issue.
-"""
+"""Full-text search in Chinese: a small backend protocol, Whoosh (default, jieba words, Traditional folded
+to Simplified), and an indexing queue that keeps the index in step with committed data."""

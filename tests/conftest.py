@@ -9,6 +9,7 @@ Environment:
 import contextvars
 import os
 import re
+import tempfile
 import threading
 import uuid
 from collections import Counter
@@ -30,6 +31,7 @@ _suite_counts: Counter = Counter()
 
 def base_config(database_url: str) -> dict:
     return {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
+            "SEARCH_INDEX_DIR": tempfile.mkdtemp(prefix="jianyan-index-"),
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "SQLITE_BUSY_TIMEOUT_MS": 30000,
             "RATELIMIT_ENABLED": False}
 

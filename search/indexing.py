@@ -1,0 +1,141 @@
+"""Keeping the index in step with the database.
+
+1. Whenever a flush writes a proposal, a ``search_queue`` row is inserted in the same transaction.
+2. After a request that wrote proposals, and in ``flask search catch-up``, the queue is drained: each queued
+   proposal is re-read from the database and indexed if public, removed from the index otherwise; the queue
+   rows are deleted only after the index has committed. Draining twice is harmless.
+3. ``flask search reindex`` rebuilds the whole index from the database.
+"""
+from collections.abc import Iterable, Iterator
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session, joinedload
+
+from campaigns.models import Campaign
+from core.extensions import db
+from search.backend import SearchBackend, SearchDocument, backend_from_config
+from search.models import SearchQueue
+from suggestions.models import PUBLIC_STATUSES, Suggestion
+
+BATCH = 500
+
+
+def get_backend() -> SearchBackend:
+    """The app's search backend, built once per process."""
+    backend = current_app.extensions.get("search_backend")
+    if backend is None:
+        backend = current_app.extensions["search_backend"] = backend_from_config(current_app.config)
+    return backend
+
+
+def _enqueue_changed(session: Session, _flush_context) -> None:
+    ids = {obj.id for obj in (*session.new, *session.dirty, *session.deleted)
+           if isinstance(obj, Suggestion) and obj.id is not None}
+    if ids:
+        session.connection().execute(sa.insert(SearchQueue), [{"suggestion_id": i} for i in sorted(ids)])
+        session.info["search_queued"] = True
+
+
+def install(app) -> None:
+    """Queue proposal changes on every flush; drain the queue after requests that queued something."""
+    sa.event.listen(db.session, "after_flush", _enqueue_changed)
+
+    @app.after_request
+    def _drain_after_request(response):
+        if db.session.info.pop("search_queued", False) and app.config.get("SEARCH_INDEX_ON_REQUEST", True):
+            try:
+                drain(get_backend())
+            except Exception:  # noqa: BLE001 - the data is committed; the queue keeps the work for catch-up
+                app.logger.exception("search indexing failed; the queue keeps the work for catch-up")
+                db.session.rollback()
+        return response
+
+
+def document_for(suggestion: Suggestion) -> SearchDocument:
+    """The indexed form of one proposal."""
+    campaign = suggestion.campaign
+    return SearchDocument(
+        id=suggestion.id, title=suggestion.title, body=suggestion.body, campaign_id=suggestion.campaign_id,
+        body_id=campaign.body_id, category=suggestion.category.code, message_type=suggestion.message_type,
+        status=suggestion.status, region=campaign.region_scope, created_at=suggestion.created_at,
+        support_count=suggestion.support_count)
+
+
+def _load(ids: Iterable[int]) -> list[Suggestion]:
+    return db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(list(ids)))
+                              .options(joinedload(Suggestion.campaign), joinedload(Suggestion.category))).all()
+
+
+def drain(backend: SearchBackend) -> int:
+    """Index what the queue names, then delete those queue rows; returns how many proposals were processed.
+
+    Each proposal is processed once however often it was queued. The transaction that reads a batch ends
+    before the index is written, so SQLite's write lock is not held while jieba and Whoosh work; queue rows
+    go only once the index has committed, and rows queued meanwhile stay for the next drain.
+    """
+    high = db.session.scalar(sa.select(sa.func.max(SearchQueue.id)))
+    done = 0
+    while high is not None:
+        ids = set(db.session.scalars(sa.select(SearchQueue.suggestion_id).where(SearchQueue.id <= high)
+                                     .distinct().limit(BATCH)))
+        if not ids:
+            break
+        documents = [document_for(s) for s in _load(ids) if s.status in PUBLIC_STATUSES]
+        db.session.rollback()
+        backend.delete(ids - {d.id for d in documents})
+        backend.index(documents)
+        db.session.execute(sa.delete(SearchQueue).where(SearchQueue.id <= high,
+                                                        SearchQueue.suggestion_id.in_(ids)))
+        db.session.commit()
+        done += len(ids)
+    return done
+
+
+def catch_up(backend: SearchBackend, progress: bool = True) -> int:
+    """Process the queue; an empty index (new machine, lost files) is rebuilt whole instead."""
+    if getattr(backend, "doc_count", lambda: 1)() == 0:
+        return reindex(backend, progress=progress)
+    return drain(backend)
+
+
+def _public_batches(batch: int) -> Iterator[list[Suggestion]]:
+    last_id = 0
+    while True:
+        chunk = db.session.scalars(
+            sa.select(Suggestion).where(Suggestion.status.in_(PUBLIC_STATUSES), Suggestion.id > last_id)
+            .options(joinedload(Suggestion.campaign).joinedload(Campaign.body), joinedload(Suggestion.category))
+            .order_by(Suggestion.id).limit(batch)).all()
+        if not chunk:
+            return
+        yield chunk
+        last_id = chunk[-1].id
+
+
+def reindex(backend, progress: bool = True, chunk_size: int = 5000) -> int:
+    """Rebuild the index from the database (public proposals only); the queue is emptied first.
+
+    Documents are read a chunk at a time and written with two tokenising processes; the database is not
+    read while the writer's worker processes run.
+    """
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)
+                              .where(Suggestion.status.in_(PUBLIC_STATUSES)))
+    db.session.execute(sa.delete(SearchQueue))
+    db.session.commit()
+    backend.clear()
+    count = 0
+    with click.progressbar(length=total, label="Indexing", show_pos=True, hidden=not progress) as bar:
+        pending: list[SearchDocument] = []
+        for batch in _public_batches(BATCH):
+            pending.extend(document_for(s) for s in batch)
+            if len(pending) >= chunk_size:
+                db.session.rollback()
+                count += backend.index(pending, replace=False, processes=2)
+                bar.update(len(pending))
+                pending = []
+        db.session.rollback()
+        if pending:
+            count += backend.index(pending, replace=False, processes=2)
+            bar.update(len(pending))
+    return count

@@ -1,0 +1,51 @@
+"""The search page: one box, filters, facet counts, highlighted snippets, pagination."""
+import sqlalchemy as sa
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from campaigns.models import Campaign, Category
+from core.extensions import db
+from search.backend import SORTS, SearchQuery
+from search.indexing import get_backend
+from suggestions.models import PUBLIC_STATUSES, MessageType
+
+bp = Blueprint("search", __name__, url_prefix="/search")
+MAX_QUERY_LENGTH = 200
+
+
+@bp.get("/")
+def results():
+    text = " ".join((request.args.get("q") or "").split())
+    message = None
+    if len(text) > MAX_QUERY_LENGTH:
+        text, message = text[:MAX_QUERY_LENGTH], _("The query was shortened to %(n)d characters.",
+                                                   n=MAX_QUERY_LENGTH)
+    filters = _filters(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "relevance"
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    result = None
+    if text:
+        result = get_backend().search(SearchQuery(text=text, filters=filters, sort=sort, page=page,
+                                                  per_page=current_app.config["PAGE_SIZE"]))
+        if result.total == 0 and message is None:
+            message = _("Nothing matches “%(q)s”. Try fewer or other words.", q=text)
+    elif "q" in request.args:
+        message = _("Type one or more words to search for.")
+    locale = str(get_locale())
+    categories = {c.code: c.display_name(locale) for c in db.session.scalars(sa.select(Category))}
+    campaigns = {str(c.id): c.title for c in db.session.scalars(sa.select(Campaign))}
+    return render_template("search/results.html", q=text, result=result, message=message, filters=filters,
+                           sort=sort, categories=categories, campaigns=campaigns, markup=Markup)
+
+
+def _filters(args) -> dict:
+    """Known filter values only; anything else is ignored rather than failing."""
+    wanted = {"campaign_id": args.get("campaign", ""), "category": args.get("category", ""),
+              "message_type": args.get("type", ""), "status": args.get("status", "")}
+    valid = {"campaign_id": str.isdigit, "category": lambda v: v.isascii() and len(v) <= 32,
+             "message_type": lambda v: v in MessageType.__members__.values(),
+             "status": lambda v: v in PUBLIC_STATUSES}
+    return {key: value for key, value in wanted.items() if value and valid[key](value)}

@@ -1,0 +1,89 @@
+"""The search backend contract on real Chinese text (Whoosh with jieba; the PostgreSQL backend will join
+these tests when it exists)."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from search.backend import SearchDocument, SearchQuery, backend_from_config
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+DOCS = [
+    (1, "小区停车难问题亟待解决", "锦绣华庭小区车位太少，晚上回家停车非常困难，车只能停在消防通道上。", "urban", "complaint", 1, 12),
+    (2, "建议在城南小学门口增设护学岗", "每天放学时段城南小学门口车辆拥堵，学生过马路很危险。", "education", "suggestion", 1, 30),
+    (3, "關於增設公交線路的建議", "建議開通錦繡華庭到火車站的公交線路，方便居民出行。", "transport", "suggestion", 2, 7),
+    (4, "老旧小区加装电梯补贴标准能否提高", "我们小区都是六层楼房，没有电梯，老人上下楼很困难。", "urban", "question", 2, 3),
+    (5, "夜市噪音扰民", "人民路夜市每天营业到凌晨两点，噪音很大，附近居民无法休息。", "environment", "complaint", 1, 0),
+]
+
+
+@pytest.fixture
+def backend(tmp_path):
+    b = backend_from_config({"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(tmp_path / "ix")})
+    b.index(SearchDocument(id=i, title=t, body=body, campaign_id=c, body_id=c, category=cat, message_type=mt,
+                           status="published", region="江南省临川市", created_at=NOW - timedelta(days=i),
+                           support_count=support)
+            for i, t, body, cat, mt, c, support in DOCS)
+    return b
+
+
+def ids(backend, text, **kwargs) -> list[int]:
+    return [hit.id for hit in backend.search(SearchQuery(text=text, **kwargs)).hits]
+
+
+def test_words_in_another_order_or_segmentation_are_found(backend):
+    assert ids(backend, "停车难") == [1]
+    assert ids(backend, "停车 小区") == [1]          # other order, separate words
+    assert ids(backend, "小区停车") == [1]           # one run, segmented by jieba
+    assert set(ids(backend, "小区")) == {1, 4}
+
+
+def test_traditional_query_finds_simplified_text_and_the_reverse(backend):
+    assert ids(backend, "停車難") == [1]
+    assert ids(backend, "公交线路") == [3]           # the document is in Traditional characters
+    assert set(ids(backend, "錦繡華庭")) == {1, 3}  # jieba cuts 锦绣华庭 differently in doc 3's sentence
+
+
+def test_filters_are_exact(backend):
+    assert ids(backend, "小区", filters={"category": "urban", "message_type": "question"}) == [4]
+    assert ids(backend, "小区", filters={"campaign_id": 1}) == [1]
+    assert ids(backend, "小区", filters={"category": "transport"}) == []
+
+
+def test_sorting_and_facets(backend):
+    assert ids(backend, "小区", sort="supported") == [1, 4]
+    assert ids(backend, "小区", sort="newest") == [1, 4]
+    result = backend.search(SearchQuery(text="建议"))
+    assert result.facets["category"] == {"education": 1, "transport": 1}
+
+
+def test_highlights_are_escaped_html_marks(tmp_path):
+    b = backend_from_config({"SEARCH_INDEX_DIR": str(tmp_path / "ix")})
+    b.index([SearchDocument(9, "<script>停车</script>难", "停车<b>难</b>", 1, 1, "urban", "complaint", "published",
+                            "", NOW, 0)])
+    hit = b.search(SearchQuery(text="停车")).hits[0]
+    assert "<script>" not in hit.title_html and "&lt;script&gt;" in hit.title_html
+    assert '<mark class="hl' in hit.title_html
+
+
+def test_delete_removes_documents(backend):
+    backend.delete([1, 999])
+    assert ids(backend, "停车难") == []
+
+
+def test_pagination(backend):
+    first = backend.search(SearchQuery(text="小区", per_page=1, page=1, sort="supported"))
+    second = backend.search(SearchQuery(text="小区", per_page=1, page=2, sort="supported"))
+    past = backend.search(SearchQuery(text="小区", per_page=1, page=9))
+    assert first.total == 2 and first.pages == 2
+    assert [h.id for h in first.hits + second.hits] == [1, 4]
+    assert past.hits == []
+
+
+BAD_QUERIES = ["", "   ", "AND", "OR NOT", "*", "?", "title:", "body:停车", '"unbalanced', "(((", ")", "[a TO",
+               "停车" * 5000, "\u3000\u3000", "！！！", "<script>", "%00", "\\", "停车 AND (小区"]
+
+
+@pytest.mark.parametrize("text", BAD_QUERIES, ids=range(len(BAD_QUERIES)))
+def test_bad_queries_give_a_result_not_an_error(backend, text):
+    result = backend.search(SearchQuery(text=text))
+    assert result.total >= 0 and isinstance(result.hits, list)
