@@ -6,6 +6,7 @@ The index is a cache: ``flask search reindex`` rebuilds it from the database at 
 """
 import fcntl
 import os
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 
@@ -98,6 +99,18 @@ class WhooshBackend:
             if not index.exists_in(self.directory):
                 index.create_in(self.directory, make_schema())
         self.ix = index.open_dir(self.directory)
+        self._local = threading.local()  # one searcher per thread: Whoosh searchers are not shared safely
+
+    def _searcher(self):
+        """This thread's searcher, reopened only when the index has changed (opening one costs ~25 ms)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None or not searcher.up_to_date():
+            # A new searcher, not searcher.refresh(): refresh reuses segment readers by segment id and so
+            # keeps showing documents deleted from a segment since (seen with Whoosh 2.7.5).
+            if searcher is not None:
+                searcher.close()
+            searcher = self._local.searcher = self.ix.searcher()
+        return searcher
 
     @contextmanager
     def _write_lock(self):
@@ -144,6 +157,7 @@ class WhooshBackend:
     def clear(self) -> None:
         with self._write_lock():
             self.ix = index.create_in(self.directory, make_schema())
+        self._local = threading.local()
 
     def doc_count(self) -> int:
         return self.ix.doc_count()
@@ -158,20 +172,20 @@ class WhooshBackend:
         sortedby = {"newest": sorting.FieldFacet("created_at", reverse=True),
                     "supported": sorting.FieldFacet("support_count", reverse=True)}.get(query.sort)
         facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
-        with self.ix.searcher() as searcher:
-            page = searcher.search_page(text_query, max(1, query.page), pagelen=query.per_page,
-                                        filter=And(filters) if filters else None, sortedby=sortedby,
-                                        groupedby=facets)
-            results = page.results
-            hits = []
-            if page.pagenum == max(1, query.page):  # Whoosh clamps past-the-end pages to the last one
-                for hit in page:
-                    hits.append(SearchHit(id=int(hit["id"]), title_html=mark(hit["title"], words),
-                                          snippet_html=mark(hit["body"], words, window=SNIPPET_CHARS),
-                                          score=float(hit.score or 0)))
-            facet_counts = {name: dict(results.groups(name)) for name in FACETS}
-            return SearchResult(hits=hits, total=page.total, page=max(1, query.page), per_page=query.per_page,
-                                facets=facet_counts)
+        searcher = self._searcher()
+        page = searcher.search_page(text_query, max(1, query.page), pagelen=query.per_page,
+                                    filter=And(filters) if filters else None, sortedby=sortedby,
+                                    groupedby=facets)
+        results = page.results
+        hits = []
+        if page.pagenum == max(1, query.page):  # Whoosh clamps past-the-end pages to the last one
+            for hit in page:
+                hits.append(SearchHit(id=int(hit["id"]), title_html=mark(hit["title"], words),
+                                      snippet_html=mark(hit["body"], words, window=SNIPPET_CHARS),
+                                      score=float(hit.score or 0)))
+        facet_counts = {name: dict(results.groups(name)) for name in FACETS}
+        return SearchResult(hits=hits, total=page.total, page=max(1, query.page), per_page=query.per_page,
+                            facets=facet_counts)
 
 
 def mark(text: str, words: list[str], window: int | None = None) -> str:

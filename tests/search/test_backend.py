@@ -65,7 +65,8 @@ def test_highlights_are_escaped_html_marks(tmp_path):
     assert '<mark class="hl' in hit.title_html
 
 
-def test_delete_removes_documents(backend):
+def test_delete_removes_documents_even_from_a_searcher_already_open(backend):
+    assert ids(backend, "停车难") == [1]  # opens this thread's searcher
     backend.delete([1, 999])
     assert ids(backend, "停车难") == []
 
