@@ -1,5 +1,6 @@
 """The core loop in real Chromium (Playwright, headless, Debian's /usr/bin/chromium), on a phone-sized screen:
-register, log in, submit a proposal, support another, staff replies, the citizen sees the reply."""
+register, log in, submit a proposal, find it by search, support another, staff replies, the citizen sees
+the reply."""
 import re
 
 import pytest
@@ -66,6 +67,12 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     own_url = page.url
     page.screenshot(path=str(tmp_path / "proposal-375.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling on a phone
+
+    # Find it again with the search box in the header, typing in Traditional characters.
+    page.get_by_role("searchbox", name="搜索建议").fill("護學崗")
+    page.get_by_role("button", name="搜索", exact=True).click()
+    expect(page.locator(".search-hits mark").first).to_have_text("护学岗")
+    expect(page.get_by_role("link", name="建议在城南小学门口增设护学岗")).to_be_visible()
 
     # Support another citizen's proposal.
     page.goto(f"{base}/suggestions/{other_id}")
