@@ -3,7 +3,7 @@
 Environment:
   JIANYAN_TEST_POSTGRES_URL  e.g. postgresql://postgres@127.0.0.1:5432/test; enables the PostgreSQL suite.
   JIANYAN_TEST_BROWSER=1     enables the Chromium browser test (needs /usr/bin/chromium).
-  JIANYAN_TEST_REQUIRE       comma list of suites that must run ("postgres,browser"): CI sets it so that
+  JIANYAN_TEST_REQUIRE       comma list of suites that must run ("postgres,browser,redis"): CI sets it so that
                              a suite that cannot run fails the build instead of being skipped.
 """
 import contextvars
@@ -63,6 +63,7 @@ def drop_postgres_database(url: str) -> None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
+    config.addinivalue_line("markers", "redis: talks to the real Redis on 127.0.0.1:6379")
     problems = []
     if "postgres" in REQUIRED:
         if not POSTGRES_URL:
@@ -87,6 +88,8 @@ def pytest_collection_modifyitems(config, items):
         backend = callspec.params.get("backend") if callspec else None
         if item.get_closest_marker("browser"):
             item.user_properties.append(("suite", "browser"))
+        elif item.get_closest_marker("redis"):
+            item.user_properties.append(("suite", "redis"))
         elif backend == "postgres":
             item.user_properties.append(("suite", "postgres"))
         else:
@@ -101,7 +104,7 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         "suites passed: " + ", ".join(f"{suite} {_suite_counts.get(suite, 0)}"
-                                      for suite in ("sqlite", "postgres", "browser")))
+                                      for suite in ("sqlite", "postgres", "browser", "redis")))
     for suite in sorted(REQUIRED):
         if _suite_counts.get(suite, 0) == 0:
             terminalreporter.write_line(f"required suite '{suite}' ran no test", red=True)

@@ -1,4 +1,7 @@
 """Registration, login, logout and the language switch through real requests."""
+import os
+
+import pytest
 import sqlalchemy as sa
 
 from accounts.models import User
@@ -68,11 +71,11 @@ def test_simplified_chinese_by_default_english_only_by_choice(client):
     assert 'lang="zh-Hans"' in client.get("/").get_data(as_text=True)
 
 
-def test_login_attempts_are_rate_limited_per_account(tmp_path):
+def _assert_login_rate_limited(tmp_path, storage_uri: str) -> None:
     from app import create_app
     from tests.conftest import CsrfClient, base_config
     app = create_app({**base_config(f"sqlite:///{tmp_path / 'rl.db'}"), "RATELIMIT_ENABLED": True,
-                      "LOGIN_RATE_LIMIT": "3 per minute"})
+                      "RATELIMIT_STORAGE_URI": storage_uri, "LOGIN_RATE_LIMIT": "3 per minute"})
     app.test_client_class = CsrfClient
     with app.app_context():
         db.create_all()
@@ -89,3 +92,22 @@ def test_login_attempts_are_rate_limited_per_account(tmp_path):
                            ).status_code == 303
         db.session.remove()
         db.engine.dispose()
+
+
+def test_login_attempts_are_rate_limited_per_account(tmp_path):
+    _assert_login_rate_limited(tmp_path, "memory://")
+
+
+@pytest.mark.redis
+def test_rate_limits_shared_through_real_redis(tmp_path):
+    import redis
+    connection = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    try:
+        connection.flushdb()
+    except redis.ConnectionError:
+        if "redis" in os.environ.get("JIANYAN_TEST_REQUIRE", ""):
+            raise
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    _assert_login_rate_limited(tmp_path, "redis://127.0.0.1:6379/15")
+    assert connection.keys("*")  # the counters really live in Redis
+    connection.flushdb()
