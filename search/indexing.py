@@ -40,7 +40,8 @@ def _enqueue_changed(session: Session, _flush_context) -> None:
 
 def install(app) -> None:
     """Queue proposal changes on every flush; drain the queue after requests that queued something."""
-    sa.event.listen(db.session, "after_flush", _enqueue_changed)
+    if not sa.event.contains(db.session, "after_flush", _enqueue_changed):  # once, however many apps are built
+        sa.event.listen(db.session, "after_flush", _enqueue_changed)
 
     @app.after_request
     def _drain_after_request(response):

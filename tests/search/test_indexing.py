@@ -42,7 +42,7 @@ def test_a_submitted_proposal_is_searchable_after_its_request(client):
 
 def test_a_rolled_back_proposal_never_reaches_the_index(app):
     make_suggestion(title="建议整治人民路夜市噪音扰民问题")
-    assert queued() >= 1
+    assert queued() == 1  # one row per change, however many apps this process has built
     db.session.rollback()
     assert queued() == 0
     drain(get_backend())
