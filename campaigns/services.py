@@ -48,7 +48,7 @@ def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields
     return campaign
 
 
-def update_campaign(actor: User, campaign: Campaign, **fields) -> None:
+def update_campaign(actor: User, campaign: Campaign, **fields) -> Campaign:
     """Change a campaign's title, texts, categories, times or options; managers of its body only."""
     require_body_manager(actor, campaign.body_id)
     checked = _checked_fields(**fields)
@@ -56,6 +56,7 @@ def update_campaign(actor: User, campaign: Campaign, **fields) -> None:
     for key in changed:
         setattr(campaign, key, checked[key])
     audit.record(actor, "campaign.update", campaign, body_id=campaign.body_id, changed=changed)
+    return campaign
 
 
 def _move(actor: User, campaign: Campaign, allowed_from: set[str], to: CampaignStatus, action: str) -> None:

@@ -82,19 +82,9 @@ def create():
     requested = request.form.get("body_id", "")
     if requested and requested not in {str(b.id) for b in bodies}:
         abort(403)  # staff of one body may not open campaigns for another
-    if form.validate_on_submit():
-        try:
-            campaign = services.create_campaign(current_user, db.session.get(Body, form.body_id.data),
-                                                open_now=form.open_now.data, **_fields_from(form))
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The campaign has been created."), "success")
-            return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("campaigns/form.html", form=form, campaign=None), status
+    return _save_or_show(form, None, lambda: services.create_campaign(
+        current_user, db.session.get(Body, form.body_id.data), open_now=form.open_now.data, **_fields_from(form)),
+        _("The campaign has been created."))
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -111,15 +101,22 @@ def edit(campaign_id: int):
         form.categories.data = [c.id for c in campaign.categories]
         form.opens_at.data = campaign.opens_at.astimezone(tz).replace(tzinfo=None)
         form.closes_at.data = campaign.closes_at.astimezone(tz).replace(tzinfo=None) if campaign.closes_at else None
+    return _save_or_show(form, campaign, lambda: services.update_campaign(
+        current_user, campaign, **_fields_from(form)), _("The campaign has been updated."))
+
+
+def _save_or_show(form: CampaignForm, campaign: Campaign | None, save, success: str):
+    """On a valid post run ``save`` (a service returning the campaign), commit and go to the campaign;
+    otherwise, or when the service refuses, show the form again with the reason."""
     if form.validate_on_submit():
         try:
-            services.update_campaign(current_user, campaign, **_fields_from(form))
+            campaign = save()
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            flash(_("The campaign has been updated."), "success")
+            flash(success, "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("campaigns/form.html", form=form, campaign=campaign), status

@@ -1,4 +1,4 @@
-"""Template filters and globals: local times, locale-aware names, the language switch."""
+"""Template filters and globals: local times, locale-aware names, the current path."""
 from flask import request
 from flask_babel import format_datetime, get_locale
 
@@ -33,7 +33,5 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(label=label)
 
     @app.context_processor
-    def _language_switch():
-        from accounts.forms import LanguageForm
-        return {"language_form": LanguageForm(formdata=None),
-                "current_path": request.full_path.rstrip("?") if request else "/"}
+    def _current_path():
+        return {"current_path": request.full_path.rstrip("?") if request else "/"}

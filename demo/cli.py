@@ -13,6 +13,7 @@ cli = AppGroup("demo", help="Demo data.")
 @click.option("--proposals", default=2400, show_default=True, help="How many proposals to create.")
 def load(if_empty: bool, seed: int, proposals: int) -> None:
     """Load demo bodies, campaigns, proposals, supports and replies."""
+    # Imported here, not at the top: the demo generator is only needed by this command, not by every start.
     from demo.load import DEMO_PASSWORD, database_is_empty, load_demo
 
     if not database_is_empty():

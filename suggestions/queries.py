@@ -3,6 +3,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from accounts.models import User
+from campaigns.models import Campaign
+from core.extensions import db
 from suggestions.models import PUBLIC_STATUSES, Status, Suggestion, Vote
 
 
@@ -19,7 +21,6 @@ def public_suggestions_query(*, campaign_id: int | None = None, sort: str = "new
 
 def inbox_query(body_ids: set[int], state: str) -> sa.Select:
     """Proposals a body's staff must act on: to screen, to accept, or to reply to."""
-    from campaigns.models import Campaign
     statuses = {"screen": (Status.PENDING,), "accept": (Status.PUBLISHED,), "reply": (Status.ACCEPTED,)}[state]
     return (sa.select(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
             .where(Campaign.body_id.in_(body_ids), Suggestion.status.in_(statuses))
@@ -29,7 +30,6 @@ def inbox_query(body_ids: set[int], state: str) -> sa.Select:
 
 def vote_of(user: User, suggestion_id: int) -> int:
     """The user's current vote on a proposal: 1, -1 or 0."""
-    from core.extensions import db
     if not getattr(user, "is_authenticated", False):
         return 0
     return db.session.scalar(sa.select(Vote.value).where(Vote.suggestion_id == suggestion_id,

@@ -5,12 +5,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from accounts.models import Body
 from accounts.permissions import can_act_for_body
 from campaigns.models import Campaign, Category
 from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from core.web import redirect_with_error, wants_json
+from core.web import error_response, redirect_with_error, wants_json
 from suggestions import queries, services
 from suggestions.forms import REJECT_REASON_LABELS, HideForm, RejectForm, ReplyForm, SuggestionForm
 from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS, STATUS_LABELS, Suggestion
@@ -35,7 +36,6 @@ def submit(campaign_id: int):
     if not campaign.accepts_submissions(utcnow()):
         message = _("This campaign is not taking proposals now.")
         if request.method == "POST" or wants_json():
-            from core.web import error_response
             return error_response(message, 409)
         flash(message, "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
@@ -169,7 +169,6 @@ def inbox():
     """Staff: what the user's bodies must screen, accept or reply to."""
     body_ids = current_user.body_ids()
     if current_user.is_admin:
-        from accounts.models import Body
         body_ids = set(db.session.scalars(sa.select(Body.id)))
     if not body_ids:
         abort(403)
