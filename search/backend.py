@@ -4,9 +4,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from markupsafe import escape
+
+from core.text import fold, word_spans
+
 SORTS = ("relevance", "newest", "supported")
 FILTERS = ("campaign_id", "body_id", "category", "message_type", "status")
 FACETS = ("category", "message_type", "status", "campaign_id")
+MAX_QUERY_WORDS = 32
+SNIPPET_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,51 @@ def register(name: str):
     return decorator
 
 
+def query_words(text: str) -> list[str]:
+    """The distinct words of a query, as the index cut them (folded, jieba); a document must hold them all."""
+    return list(dict.fromkeys(word for word, _, _ in word_spans(fold(text))))[:MAX_QUERY_WORDS]
+
+
+def mark(text: str, words: list[str], window: int | None = None) -> str:
+    """HTML-escaped ``text`` with the query words wrapped in <mark>, cut to ``window`` characters around the
+    first match. Matching is on the folded text (so 停車 marks 停车), which keeps the original's offsets:
+    cheaper than Whoosh's highlighter, which would run jieba over every hit again."""
+    folded = fold(text)
+    if len(folded) != len(text):  # NFKC changed the length (rare): mark nothing rather than the wrong spans
+        folded = ""
+    spans = sorted((i, i + len(w)) for w in words for i in _occurrences(folded, w))
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    begin, finish = 0, len(text)
+    if window and len(text) > window:
+        begin = max(0, (merged[0][0] if merged else 0) - window // 4)
+        finish = min(len(text), begin + window)
+    parts, cursor = [], begin
+    for start, end in merged:
+        if end <= begin or start >= finish:
+            continue
+        start, end = max(start, begin), min(end, finish)
+        parts += [str(escape(text[cursor:start])), f'<mark class="hl">{escape(text[start:end])}</mark>']
+        cursor = end
+    parts.append(str(escape(text[cursor:finish])))
+    return ("…" if begin else "") + "".join(parts) + ("…" if finish < len(text) else "")
+
+
+def _occurrences(haystack: str, needle: str):
+    start = haystack.find(needle)
+    while needle and start != -1:
+        yield start
+        start = haystack.find(needle, start + 1)
+
+
 def backend_from_config(config: dict) -> SearchBackend:
     """Build the configured backend (``SEARCH_BACKEND``, default "whoosh")."""
-    import search.whoosh_backend  # noqa: F401 - registers itself
+    import search.postgres_backend  # noqa: F401 - each registers itself
+    import search.whoosh_backend  # noqa: F401
     name = config.get("SEARCH_BACKEND", "whoosh")
     if name not in _REGISTRY:
         raise ValueError(f"unknown SEARCH_BACKEND {name!r}; known: {sorted(_REGISTRY)}")

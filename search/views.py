@@ -8,6 +8,7 @@ from markupsafe import Markup
 from campaigns.models import Campaign, Category
 from core.extensions import db
 from search.backend import SORTS, SearchQuery
+from search.directory import find_bodies, find_campaigns
 from search.indexing import get_backend
 from suggestions.models import PUBLIC_STATUSES, MessageType
 
@@ -26,11 +27,13 @@ def results():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "relevance"
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    result = None
+    result, campaigns_found, bodies_found = None, [], []
     if text:
         result = get_backend().search(SearchQuery(text=text, filters=filters, sort=sort, page=page,
                                                   per_page=current_app.config["PAGE_SIZE"]))
-        if result.total == 0 and message is None:
+        if page == 1 and not filters:
+            campaigns_found, bodies_found = find_campaigns(text), find_bodies(text)
+        if result.total == 0 and not campaigns_found and not bodies_found and message is None:
             message = _("Nothing matches “%(q)s”. Try fewer or other words.", q=text)
     elif "q" in request.args:
         message = _("Type one or more words to search for.")
@@ -38,7 +41,8 @@ def results():
     categories = {c.code: c.display_name(locale) for c in db.session.scalars(sa.select(Category))}
     campaigns = {str(c.id): c.title for c in db.session.scalars(sa.select(Campaign))}
     return render_template("search/results.html", q=text, result=result, message=message, filters=filters,
-                           sort=sort, categories=categories, campaigns=campaigns, markup=Markup)
+                           sort=sort, categories=categories, campaigns=campaigns, markup=Markup,
+                           campaigns_found=campaigns_found, bodies_found=bodies_found, locale=locale)
 
 
 def _filters(args) -> dict:

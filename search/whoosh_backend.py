@@ -7,58 +7,37 @@ The index is a cache: ``flask search reindex`` rebuilds it from the database at 
 import fcntl
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import contextmanager
 
-from markupsafe import escape
-from whoosh import fields, index, sorting
+import numpy as np
+from whoosh import fields, index
 from whoosh.analysis import Token, Tokenizer
-from whoosh.query import And, Or, Term
 
 from core.text import fold, word_spans
-from search.backend import FACETS, FILTERS, SearchDocument, SearchHit, SearchQuery, SearchResult, register
-
-MAX_QUERY_WORDS = 32
-SNIPPET_CHARS = 120
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
-
-
-def index_spans(folded: str):
-    """jieba words plus every pair of adjacent Chinese characters.
-
-    jieba segments the same phrase differently in different contexts (锦绣华庭 alone → 锦绣|华庭, but
-    锦绣华庭到 → 锦绣|华庭到), so word terms alone miss; the character pairs let a query word match
-    through its pairs instead (see ``word_query``).
-    """
-    seen = set()
-    for word, start, end in word_spans(folded):
-        seen.add((word, start))
-        yield word, start, end
-    for i in range(len(folded) - 1):
-        pair = folded[i:i + 2]
-        if _is_cjk(pair[0]) and _is_cjk(pair[1]) and (pair, i) not in seen:
-            yield pair, i, i + 2
-
-
-def word_query(fieldnames: tuple[str, ...], word: str):
-    """Match ``word`` as a term, or (for a Chinese word of 3+ characters) through all its character pairs."""
-    alternatives = [Term(f, word) for f in fieldnames]
-    if len(word) > 2 and all(_is_cjk(ch) for ch in word):
-        pairs = [word[i:i + 2] for i in range(len(word) - 1)]
-        alternatives += [And([Term(f, p) for p in pairs]) for f in fieldnames]
-    return Or(alternatives)
+from search.backend import (
+    FACETS,
+    FILTERS,
+    SNIPPET_CHARS,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    mark,
+    query_words,
+    register,
+)
+from search.whoosh_query import QueryStats, SegmentCache, match_segment
 
 
 class ChineseTokenizer(Tokenizer):
-    """Folded text → jieba words and character pairs, with positions and character offsets."""
+    """Folded text → jieba words, with positions and character offsets."""
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for position, (word, start, end) in enumerate(index_spans(fold(value))):
+        for position, (word, start, end) in enumerate(word_spans(fold(value))):
             token.text = word
             token.boost = 1.0
             if keeporiginal:
@@ -100,6 +79,7 @@ class WhooshBackend:
                 index.create_in(self.directory, make_schema())
         self.ix = index.open_dir(self.directory)
         self._local = threading.local()  # one searcher per thread: Whoosh searchers are not shared safely
+        self._segments = SegmentCache()
 
     def _searcher(self):
         """This thread's searcher, reopened only when the index has changed (opening one costs ~25 ms)."""
@@ -110,6 +90,8 @@ class WhooshBackend:
             if searcher is not None:
                 searcher.close()
             searcher = self._local.searcher = self.ix.searcher()
+            segments = (leaf.reader().segment() for leaf, _ in searcher.leaf_searchers())
+            self._segments.keep_only({segment.segment_id() for segment in segments if segment is not None})
         return searcher
 
     @contextmanager
@@ -132,7 +114,9 @@ class WhooshBackend:
                 writer.cancel()
                 raise
             else:
-                writer.commit(merge=False)
+                # A bulk load keeps its segments (merging them would double its time); everyday small writes
+                # let Whoosh merge small segments, or every vote's update would leave one more segment behind.
+                writer.commit(merge=processes == 1)
 
     def index(self, documents: Iterable[SearchDocument], replace: bool = True, processes: int = 1) -> int:
         """Add or replace documents. For a rebuild into an empty index, ``replace=False`` skips the lookups
@@ -163,62 +147,41 @@ class WhooshBackend:
         return self.ix.doc_count()
 
     def search(self, query: SearchQuery) -> SearchResult:
-        words = list(dict.fromkeys(word for word, _, _ in word_spans(fold(query.text))))[:MAX_QUERY_WORDS]
+        words = query_words(query.text)
+        page = max(1, query.page)
         if not words:
-            return SearchResult(hits=[], total=0, page=1, per_page=query.per_page, facets={})
-        text_query = And([word_query(("title", "body"), w) for w in words])
-        filters = [Term(name, str(value)) for name, value in query.filters.items()
-                   if name in FILTERS and value not in (None, "")]
-        sortedby = {"newest": sorting.FieldFacet("created_at", reverse=True),
-                    "supported": sorting.FieldFacet("support_count", reverse=True)}.get(query.sort)
-        facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
+            return SearchResult(hits=[], total=0, page=page, per_page=query.per_page, facets={})
+        filters = {name: str(value) for name, value in query.filters.items()
+                   if name in FILTERS and value not in (None, "")}
         searcher = self._searcher()
-        page = searcher.search_page(text_query, max(1, query.page), pagelen=query.per_page,
-                                    filter=And(filters) if filters else None, sortedby=sortedby,
-                                    groupedby=facets)
-        results = page.results
+        facets: dict[str, Counter] = {name: Counter() for name in FACETS}
+        docnums, keys, scores = [], [], []
+        stats = QueryStats.of(searcher, words)
+        for leaf, offset in searcher.leaf_searchers():
+            reader = leaf.reader()
+            if reader.segment() is None:  # an empty index
+                continue
+            arrays = self._segments.for_reader(reader)
+            matches = match_segment(reader, arrays, stats, words, filters)
+            if not len(matches.docs):
+                continue
+            for name in FACETS:
+                codes, values = arrays.codes(reader, name)
+                counts = np.bincount(codes[matches.docs], minlength=len(values))
+                facets[name].update({values[i]: int(counts[i]) for i in np.flatnonzero(counts)})
+            docnums.append(matches.docs + offset)
+            scores.append(matches.scores)
+            column = {"newest": "created_at", "supported": "support_count"}.get(query.sort)
+            keys.append(arrays.sort_key(reader, column)[matches.docs] if column else matches.scores)
+        total = sum(len(d) for d in docnums)
         hits = []
-        if page.pagenum == max(1, query.page):  # Whoosh clamps past-the-end pages to the last one
-            for hit in page:
-                hits.append(SearchHit(id=int(hit["id"]), title_html=mark(hit["title"], words),
-                                      snippet_html=mark(hit["body"], words, window=SNIPPET_CHARS),
-                                      score=float(hit.score or 0)))
-        facet_counts = {name: dict(results.groups(name)) for name in FACETS}
-        return SearchResult(hits=hits, total=page.total, page=max(1, query.page), per_page=query.per_page,
-                            facets=facet_counts)
-
-
-def mark(text: str, words: list[str], window: int | None = None) -> str:
-    """HTML-escaped ``text`` with the query words wrapped in <mark>, cut to ``window`` characters around the
-    first match. Matching is on the folded text (so 停車 marks 停车), which keeps the original's offsets:
-    cheaper than Whoosh's highlighter, which would run jieba over every hit again."""
-    folded = fold(text)
-    if len(folded) != len(text):  # NFKC changed the length (rare): mark nothing rather than the wrong spans
-        folded = ""
-    spans = sorted((i, i + len(w)) for w in words for i in _occurrences(folded, w))
-    merged: list[list[int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    begin, finish = 0, len(text)
-    if window and len(text) > window:
-        begin = max(0, (merged[0][0] if merged else 0) - window // 4)
-        finish = min(len(text), begin + window)
-    parts, cursor = [], begin
-    for start, end in merged:
-        if end <= begin or start >= finish:
-            continue
-        start, end = max(start, begin), min(end, finish)
-        parts += [str(escape(text[cursor:start])), f'<mark class="hl">{escape(text[start:end])}</mark>']
-        cursor = end
-    parts.append(str(escape(text[cursor:finish])))
-    return ("…" if begin else "") + "".join(parts) + ("…" if finish < len(text) else "")
-
-
-def _occurrences(haystack: str, needle: str):
-    start = haystack.find(needle)
-    while needle and start != -1:
-        yield start
-        start = haystack.find(needle, start + 1)
+        if total and (page - 1) * query.per_page < total:
+            docnums, keys, scores = np.concatenate(docnums), np.concatenate(keys), np.concatenate(scores)
+            order = np.lexsort((-docnums, -keys))[(page - 1) * query.per_page:page * query.per_page]
+            for i in order:
+                stored = searcher.stored_fields(int(docnums[i]))
+                hits.append(SearchHit(id=int(stored["id"]), title_html=mark(stored["title"], words),
+                                      snippet_html=mark(stored["body"], words, window=SNIPPET_CHARS),
+                                      score=float(scores[i])))
+        return SearchResult(hits=hits, total=total, page=page, per_page=query.per_page,
+                            facets={name: dict(counts) for name, counts in facets.items()})

@@ -1,10 +1,11 @@
-"""The search backend contract on real Chinese text (Whoosh with jieba; the PostgreSQL backend will join
-these tests when it exists)."""
+"""The search backend contract on real Chinese text, run against Whoosh and (when the PostgreSQL suite is
+configured) the PostgreSQL backend: the same tests, the same expected results."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from search.backend import SearchDocument, SearchQuery, backend_from_config
+from tests.conftest import POSTGRES_URL
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 DOCS = [
@@ -16,9 +17,18 @@ DOCS = [
 ]
 
 
-@pytest.fixture
-def backend(tmp_path):
-    b = backend_from_config({"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(tmp_path / "ix")})
+SEARCH_BACKENDS = ["whoosh"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=SEARCH_BACKENDS)
+def backend(request, tmp_path):
+    """The backend under test, holding DOCS (the fixture is named "backend" so the PostgreSQL suite counts it)."""
+    if request.param == "whoosh":
+        b = backend_from_config({"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(tmp_path / "ix")})
+    else:
+        b = backend_from_config({"SEARCH_BACKEND": "postgres",
+                                 "SEARCH_DATABASE_URL": request.getfixturevalue("postgres_database")})
+        b.clear()
     b.index(SearchDocument(id=i, title=t, body=body, campaign_id=c, body_id=c, category=cat, message_type=mt,
                            status="published", region="江南省临川市", created_at=NOW - timedelta(days=i),
                            support_count=support)
@@ -56,8 +66,9 @@ def test_sorting_and_facets(backend):
     assert result.facets["category"] == {"education": 1, "transport": 1}
 
 
-def test_highlights_are_escaped_html_marks(tmp_path):
-    b = backend_from_config({"SEARCH_INDEX_DIR": str(tmp_path / "ix")})
+def test_highlights_are_escaped_html_marks(backend):
+    b = backend
+    b.clear()
     b.index([SearchDocument(9, "<script>停车</script>难", "停车<b>难</b>", 1, 1, "urban", "complaint", "published",
                             "", NOW, 0)])
     hit = b.search(SearchQuery(text="停车")).hits[0]

@@ -4,6 +4,7 @@ import multiprocessing
 import re
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -11,8 +12,9 @@ from search.backend import SearchDocument, SearchQuery, backend_from_config
 from search.indexing import drain, get_backend
 from search.models import SearchQueue
 from suggestions import services
+from suggestions.models import Suggestion
 from tests.conftest import login
-from tests.factories import make_campaign, make_suggestion, make_user
+from tests.factories import make_body, make_campaign, make_suggestion, make_user
 
 GOOD = {"title": "建议在锦绣华庭小区增设充电桩", "body": "小区里电动汽车越来越多，但没有一个充电桩，车主只能拉线充电，很不安全。",
         "category": "transport", "message_type": "suggestion"}
@@ -122,3 +124,60 @@ def test_four_processes_write_at_once_without_lock_errors_or_lost_documents(tmp_
     backend = backend_from_config({"SEARCH_INDEX_DIR": index_dir})
     assert backend.doc_count() == 100
     assert backend.search(SearchQuery(text="停车位", per_page=200)).total == 100
+
+
+def test_campaigns_and_bodies_are_searchable_but_drafts_are_not(client):
+    body = make_body(name="临川市交通运输局", region="江南省临川市")
+    make_campaign(body, title="临川市公交线网优化意见征集")
+    make_campaign(body, title="临川市出租车管理办法草案征集", status="draft")
+    page = text_of(client.get("/search/?q=臨川 公交").get_data(as_text=True))  # Traditional input
+    assert "临川市公交线网优化意见征集" in page
+    assert "出租车管理办法" not in page
+    page = text_of(client.get("/search/?q=交通运输局").get_data(as_text=True))
+    assert "临川市交通运输局" in page and "没有找到" not in page
+    page = text_of(client.get("/search/?q=出租车").get_data(as_text=True))
+    assert "出租车管理办法" not in page
+
+
+def test_votes_reach_the_index_in_batches(app, client):
+    campaign = make_campaign()
+    first = make_suggestion(campaign, title="建议增设小区停车位（一）")
+    second = make_suggestion(campaign, title="建议增设小区停车位（二）")
+    services.vote(make_user(), first, 1)
+    db.session.commit()
+    drain(get_backend())
+
+    def most_supported() -> int:
+        return get_backend().search(SearchQuery(text="停车位", sort="supported")).hits[0].id
+
+    login(client, make_user())
+    assert client.post(f"/suggestions/{second.id}/vote", data={"value": "support"}).status_code == 303
+    assert queued() == 1                      # a counter change waits for the next batch
+    assert most_supported() == first.id      # the index still has the old counts (1 against 0)
+    app.config["SEARCH_COUNTERS_DELAY"] = 0  # the batch is due: the next vote's request drains the queue
+    login(client, make_user())
+    assert client.post(f"/suggestions/{second.id}/vote", data={"value": "support"}).status_code == 303
+    assert queued() == 0
+    assert most_supported() == second.id
+
+
+def test_the_postgres_backend_serves_the_app(app, client, backend):
+    """Several app servers sharing one PostgreSQL database search it through the same queue and page."""
+    if backend != "postgres":
+        pytest.skip("the PostgreSQL search backend runs in the PostgreSQL suite")
+    app.config["SEARCH_BACKEND"] = "postgres"
+    app.extensions.pop("search_backend", None)
+    get_backend().clear()
+    campaign = make_campaign()
+    login(client, make_user())
+    assert client.post(f"/suggestions/new/{campaign.id}", data=GOOD).status_code == 303
+    page = client.get("/search/?q=充電樁").get_data(as_text=True)
+    assert "增设充电桩" in text_of(page) and '<mark class="hl' in page
+    suggestion_id = found("充电桩")[0]
+    services.hide_suggestion(make_user(role="moderator"), db.session.get(Suggestion, suggestion_id), "测试")
+    db.session.commit()
+    drain(get_backend())
+    assert found("充电桩") == []
+    get_backend().index([])  # nothing to write is not an error
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0 and "0 proposals indexed" in result.output
