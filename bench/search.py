@@ -44,7 +44,8 @@ def index_size(backend, directory: str) -> int:
     """Bytes on disk: the Whoosh directory, or the PostgreSQL table with its indexes and TOAST."""
     if hasattr(backend, "engine"):
         with backend.engine.connect() as conn:
-            return conn.exec_driver_sql("SELECT pg_total_relation_size('search.documents')").scalar()
+            return conn.exec_driver_sql("SELECT pg_total_relation_size('search.proposal_words') "
+                                        "+ pg_total_relation_size('search.proposal_texts')").scalar()
     return sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(directory) for f in files)
 
 
@@ -75,7 +76,7 @@ def main() -> None:
         print(f"bulk indexing: {len(docs) / elapsed:.0f} proposals/s ({elapsed:.1f} s)")
         if args.backend == "postgres":
             with backend.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE search.documents")
+                conn.exec_driver_sql("VACUUM ANALYZE search.proposal_words, search.proposal_texts")
         print(f"index size: {index_size(backend, directory) / 2**20:.1f} MiB")
 
         t = time.perf_counter()
