@@ -72,7 +72,10 @@ class SearchBackend(Protocol):
         """Documents matching every word of the query, filtered, sorted and paginated, with facet counts."""
 
     def clear(self) -> None:
-        """Remove every document (before a full rebuild)."""
+        """Remove every document (before a full rebuild); the index then carries the current TOKENS_VERSION."""
+
+    def is_current(self) -> bool:
+        """False if the index was built with another tokeniser version (``core.text.TOKENS_VERSION``)."""
 
 
 _REGISTRY: dict[str, Callable[[dict], SearchBackend]] = {}
@@ -84,6 +87,12 @@ def register(name: str):
         _REGISTRY[name] = factory
         return factory
     return decorator
+
+
+def highlight_words(words: list[str]) -> list[str]:
+    """The query words worth marking: a single character inside a longer query word (学 in 护学) is left out,
+    so 护学岗 lights up where it stands, not every 学 of the text."""
+    return [w for w in words if len(w) > 1 or not any(w in longer for longer in words if len(longer) > 1)]
 
 
 def query_words(text: str) -> list[str]:

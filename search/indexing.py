@@ -126,8 +126,9 @@ def drain(backend: SearchBackend) -> int:
 
 
 def catch_up(backend: SearchBackend, progress: bool = True) -> int:
-    """Process the queue; an empty index (new machine, lost files) is rebuilt whole instead."""
-    if getattr(backend, "doc_count", lambda: 1)() == 0:
+    """Process the queue; an empty index (new machine, lost files) or one built by another tokeniser version
+    is rebuilt whole instead."""
+    if getattr(backend, "doc_count", lambda: 1)() == 0 or not backend.is_current():
         return reindex(backend, progress=progress)
     return drain(backend)
 

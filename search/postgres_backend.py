@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from core.config import resolve_database_url
-from core.text import fold, word_spans
+from core.text import TOKENS_VERSION, fold, word_spans
 from search.backend import (
     FACETS,
     FILTERS,
@@ -31,6 +31,7 @@ from search.backend import (
     SearchHit,
     SearchQuery,
     SearchResult,
+    highlight_words,
     mark,
     query_words,
     register,
@@ -59,6 +60,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.proposal_texts (
     region text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS proposal_words_words ON {SCHEMA}.proposal_words USING gin (words);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.settings (name text PRIMARY KEY, value text NOT NULL);
 """
 _COLUMNS = ("campaign_id", "body_id", "category", "message_type", "status", "created_at", "support_count",
             "title_words", "words")
@@ -126,6 +128,13 @@ class PostgresBackend:
     def clear(self) -> None:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {SCHEMA}.proposal_words, {SCHEMA}.proposal_texts")
+            conn.execute(sa.text(f"INSERT INTO {SCHEMA}.settings (name, value) VALUES ('tokens_version', :v) "
+                                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value"), {"v": str(TOKENS_VERSION)})
+
+    def is_current(self) -> bool:
+        with self.engine.connect() as conn:
+            version = conn.scalar(sa.text(f"SELECT value FROM {SCHEMA}.settings WHERE name = 'tokens_version'"))
+        return version == str(TOKENS_VERSION)
 
     def doc_count(self) -> int:
         with self.engine.connect() as conn:
@@ -171,8 +180,9 @@ class PostgresBackend:
             ids = [row.id for row in page_rows]
             texts = {row.id: row for row in conn.execute(
                 sa.text(f"SELECT id, title, body FROM {SCHEMA}.proposal_texts WHERE id = ANY(:ids)"), {"ids": ids})}
-        hits = [SearchHit(id=doc_id, title_html=mark(texts[doc_id].title, words),
-                          snippet_html=mark(texts[doc_id].body, words, window=SNIPPET_CHARS), score=0.0)
+        marked = highlight_words(words)
+        hits = [SearchHit(id=doc_id, title_html=mark(texts[doc_id].title, marked),
+                          snippet_html=mark(texts[doc_id].body, marked, window=SNIPPET_CHARS), score=0.0)
                 for doc_id in ids if doc_id in texts]
         return SearchResult(hits=hits, total=sum(facets["status"].values()), page=page, per_page=query.per_page,
                             facets=facets)

@@ -15,7 +15,7 @@ import numpy as np
 from whoosh import fields, index
 from whoosh.analysis import Token, Tokenizer
 
-from core.text import fold, word_spans
+from core.text import TOKENS_VERSION, fold, word_spans
 from search.backend import (
     FACETS,
     FILTERS,
@@ -24,6 +24,7 @@ from search.backend import (
     SearchHit,
     SearchQuery,
     SearchResult,
+    highlight_words,
     mark,
     query_words,
     register,
@@ -74,9 +75,11 @@ class WhooshBackend:
         self.directory = config["SEARCH_INDEX_DIR"]
         os.makedirs(self.directory, exist_ok=True)
         self._lock_path = os.path.join(self.directory, "writer.lock")
+        self._version_path = os.path.join(self.directory, "tokens-version")
         with self._write_lock():
             if not index.exists_in(self.directory):
                 index.create_in(self.directory, make_schema())
+                self._write_version()
         self.ix = index.open_dir(self.directory)
         self._local = threading.local()  # one searcher per thread: Whoosh searchers are not shared safely
         self._segments = SegmentCache()
@@ -141,7 +144,19 @@ class WhooshBackend:
     def clear(self) -> None:
         with self._write_lock():
             self.ix = index.create_in(self.directory, make_schema())
+            self._write_version()
         self._local = threading.local()
+
+    def _write_version(self) -> None:
+        with open(self._version_path, "w") as handle:
+            handle.write(str(TOKENS_VERSION))
+
+    def is_current(self) -> bool:
+        try:
+            with open(self._version_path) as handle:
+                return handle.read().strip() == str(TOKENS_VERSION)
+        except FileNotFoundError:
+            return False
 
     def doc_count(self) -> int:
         return self.ix.doc_count()
@@ -174,14 +189,14 @@ class WhooshBackend:
             column = {"newest": "created_at", "supported": "support_count"}.get(query.sort)
             keys.append(arrays.sort_key(reader, column)[matches.docs] if column else matches.scores)
         total = sum(len(d) for d in docnums)
-        hits = []
+        hits, marked = [], highlight_words(words)
         if total and (page - 1) * query.per_page < total:
             docnums, keys, scores = np.concatenate(docnums), np.concatenate(keys), np.concatenate(scores)
             order = np.lexsort((-docnums, -keys))[(page - 1) * query.per_page:page * query.per_page]
             for i in order:
                 stored = searcher.stored_fields(int(docnums[i]))
-                hits.append(SearchHit(id=int(stored["id"]), title_html=mark(stored["title"], words),
-                                      snippet_html=mark(stored["body"], words, window=SNIPPET_CHARS),
+                hits.append(SearchHit(id=int(stored["id"]), title_html=mark(stored["title"], marked),
+                                      snippet_html=mark(stored["body"], marked, window=SNIPPET_CHARS),
                                       score=float(scores[i])))
         return SearchResult(hits=hits, total=total, page=page, per_page=query.per_page,
                             facets={name: dict(counts) for name, counts in facets.items()})

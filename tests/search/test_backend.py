@@ -99,3 +99,14 @@ BAD_QUERIES = ["", "   ", "AND", "OR NOT", "*", "?", "title:", "body:停车", '"
 def test_bad_queries_give_a_result_not_an_error(backend, text):
     result = backend.search(SearchQuery(text=text))
     assert result.total >= 0 and isinstance(result.hits, list)
+
+
+def test_an_unknown_word_is_matched_and_marked_where_it_stands(backend):
+    """jieba splits 护学岗 into single characters; their adjacent pairs keep the word together."""
+    backend.index([SearchDocument(9, "城南小学应设护学岗", "放学时段车辆拥堵，建议安排护学岗。", 1, 1, "education",
+                                  "suggestion", "published", "", NOW, 0)])
+    hits = {hit.id: hit for hit in backend.search(SearchQuery(text="護學崗")).hits}
+    assert set(hits) == {2, 9}
+    hit = hits[9]
+    assert '<mark class="hl">护学岗</mark>' in hit.title_html
+    assert '小<mark class="hl">学</mark>' not in hit.title_html

@@ -181,3 +181,16 @@ def test_the_postgres_backend_serves_the_app(app, client, backend):
     get_backend().index([])  # nothing to write is not an error
     result = app.test_cli_runner().invoke(args=["search", "reindex"])
     assert result.exit_code == 0 and "0 proposals indexed" in result.output
+
+
+def test_catch_up_rebuilds_an_index_made_by_another_tokeniser_version(app):
+    kept = make_suggestion(title="关于老旧小区加装电梯的建议")
+    db.session.commit()
+    backend = get_backend()
+    drain(backend)
+    with open(backend._version_path, "w") as handle:  # an index left by an older release
+        handle.write("1")
+    assert not backend.is_current()
+    result = app.test_cli_runner().invoke(args=["search", "catch-up"])
+    assert result.exit_code == 0, result.output
+    assert backend.is_current() and found("加装电梯") == [kept.id]
