@@ -1,0 +1,162 @@
+"""The near-duplicate engine (suggestions.dedup) on real Chinese proposals written for these tests."""
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from suggestions import dedup
+
+# (id, text, author). Variants of one proposal share the tens digit: 10/11/12, 20/21, ...
+PROPOSALS = [
+    (10, "建议在人民路与解放路交叉口增设红绿灯，早晚高峰行人过马路非常危险，去年已经发生过两起事故。", "u1"),
+    (11, "尊敬的领导您好！人民路和解放路交叉口早晚高峰行人过马路很危险，去年发生过两起事故，建议增设红绿灯。谢谢", "u2"),
+    (12, "建議在人民路與解放路交叉口增設紅綠燈，早晚高峰行人過馬路非常危險，去年已經發生過兩起事故。", "u3"),
+    (20, "幸福小区没有电梯，住在六楼的老人上下楼非常困难，希望政府补贴老旧小区加装电梯，简化审批手续。", "u4"),
+    (21, "领导好，幸福小区住六楼的老人上下楼非常困难，小区没有电梯。希望简化审批手续，政府补贴老旧小区加装电梯。望采纳", "u5"),
+    (30, "实验小学门口每天放学时家长车辆乱停，校门口交通严重拥堵，建议设置临时接送停车区并安排交警疏导。", "u6"),
+    (31, "實驗小學門口每天放學時家長車輛亂停，校門口交通嚴重擁堵，建議設置臨時接送停車區並安排交警疏導。", "u7"),
+    (40, "东湖公园夜间广场舞音响声音太大，一直跳到晚上十点以后，周边居民无法休息，请规定音量和结束时间。", "u8"),
+    (41, "您好，东湖公园晚上广场舞音响声音太大了，一直跳到十点以后，周边居民根本无法休息，请规定音量和结束时间。此致敬礼", "u9"),
+    # same topics, different proposals: must stay apart from the groups above
+    (50, "建议延长人民路公交站的末班车时间，下夜班的工人经常赶不上最后一班车，只能步行回家。", "u10"),
+    (51, "幸福小区的垃圾桶经常满了没人清运，夏天臭气熏天，希望物业增加清运次数。", "u11"),
+    (52, "实验小学的课后托管收费太高，一个月要八百元，希望教育部门规范收费标准。", "u12"),
+    (53, "东湖公园的公共厕所太少而且很脏，周末游客多时要排长队，建议增建厕所并加强保洁。", "u13"),
+    (54, "城南医院挂号排队时间太长，老人不会用手机预约，建议保留人工挂号窗口。", "u14"),
+    (55, "农贸市场周边占道经营严重，三轮车和摊位把路堵死了，建议划定临时摊位区域统一管理。", "u15"),
+    (56, "希望在滨江路沿线增加共享单车停放点，现在车辆乱停乱放影响行人通行。", "u16"),
+    (57, "新建的第二中学离居民区太远，孩子上学要坐四十分钟公交，建议开通学生专线。", "u17"),
+]
+TEXT = {i: t for i, t, _ in PROPOSALS}
+GROUPS = {10: 1, 11: 1, 12: 1, 20: 2, 21: 2, 30: 3, 31: 3, 40: 4, 41: 4}
+
+
+def partition(result):
+    return {i: result.labels()[i] for i, _, _ in PROPOSALS}
+
+
+@pytest.fixture(scope="module")
+def index():
+    return dedup.Index(PROPOSALS)
+
+
+def test_normalise_drops_greetings_and_folds_traditional_and_width():
+    assert dedup.normalise("尊敬的领导您好！停車難，ＡＢＣ　１２３。谢谢！望采纳") == "停车难 abc 123"
+    assert dedup.normalise("停車難") == dedup.normalise("停车难")
+    assert dedup.normalise("领导好，小区停车难。希望领导重视") == "小区停车难"
+
+
+def test_variants_score_above_threshold_and_unrelated_same_topic_below():
+    a = [TEXT[10], TEXT[10], TEXT[20], TEXT[10], TEXT[51]]
+    b = [TEXT[12], TEXT[11], TEXT[21], TEXT[50], TEXT[20]]
+    scores = dedup.pair_similarities(a, b)
+    assert scores[0] > 0.95  # Traditional copy
+    assert min(scores[:3]) >= dedup.THRESHOLD
+    assert max(scores[3:]) < dedup.THRESHOLD
+
+
+def test_top_k_finds_the_variant_first(index):
+    hits = index.query("人民路解放路交叉口早晚高峰过马路危险，去年两起事故，建议加装红绿灯", k=5)
+    assert hits[0].id in (10, 11, 12)
+    assert {h.id for h in hits[:3]} == {10, 11, 12}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_exact_duplicate_and_same_author_repost_are_labelled(index):
+    exact = index.query(TEXT[30] + "谢谢！", k=1, author="someone else")[0]
+    assert (exact.id, exact.kind) == (30, "exact")
+    repost = index.query("尊敬的领导：" + TEXT[40], k=1, author="u8")[0]
+    assert (repost.id, repost.kind) == (40, "same_author_repost")
+    assert index.query(TEXT[57], k=1, exclude={57})[0].kind == "related"
+
+
+def test_remove_makes_an_item_disappear_and_add_makes_one_appear():
+    index = dedup.Index(PROPOSALS)
+    index.remove(12)
+    assert 12 not in {h.id for h in index.query(TEXT[12], k=10)}
+    assert 12 not in index and len(index) == len(PROPOSALS) - 1
+    index.add(99, "人民路與解放路交叉口應增設紅綠燈，行人過馬路太危險", "u99")
+    assert index.query("人民路解放路交叉口增设红绿灯", k=5)[0].id in (10, 11, 99)
+    assert 99 in {h.id for h in index.query("人民路解放路交叉口增设红绿灯", k=5)}
+    index.refit()
+    assert 99 in index and 12 not in index
+    assert 99 in {h.id for h in index.query("人民路解放路交叉口增设红绿灯", k=5)}
+
+
+def test_cluster_groups_variants_and_keeps_same_topic_proposals_apart():
+    labels = partition(dedup.cluster(PROPOSALS))
+    for group in set(GROUPS.values()):
+        members = [i for i, g in GROUPS.items() if g == group]
+        assert len({labels[i] for i in members}) == 1, members
+    singles = [i for i, _, _ in PROPOSALS if i not in GROUPS]
+    assert len({labels[i] for i in singles}) == len(singles)
+    assert len(set(labels.values())) == len(set(GROUPS.values())) + len(singles)
+
+
+def test_cluster_labels_members_against_the_representative():
+    items = [(1, TEXT[30], "a"), (2, TEXT[30] + "谢谢", "b"), (3, "您好！" + TEXT[30], "a"), (4, TEXT[31], "c")]
+    kinds = {m.id: (m.cluster, m.kind) for m in dedup.cluster(items).members}
+    assert kinds == {1: (1, "representative"), 2: (1, "exact"), 3: (1, "same_author_repost"), 4: (1, "exact")}
+
+
+def test_chaining_guard_keeps_the_ends_of_a_chain_apart():
+    a = "人民路交叉口增设红绿灯，早晚高峰行人过马路非常危险，去年发生过两起事故。"
+    c = "滨江公园公共厕所太少而且很脏，周末游客多时要排长队，建议增建厕所。"
+    b = a + c  # one proposal raising both matters links the two unrelated ones
+    a_b, b_c, a_c = dedup.pair_similarities([a, b, a], [b, c, c])
+    assert a_b >= dedup.THRESHOLD and b_c >= dedup.THRESHOLD and a_c < dedup.THRESHOLD
+    labels = dedup.cluster([(1, a, None), (2, b, None), (3, c, None)]).labels()
+    assert labels[1] != labels[3]
+
+
+def test_pinned_decisions_are_honoured():
+    pins = dedup.Pins(together=[(50, 53)], apart=[(10, 11)], representatives=[41])
+    result = dedup.cluster(PROPOSALS, pins=pins)
+    labels = result.labels()
+    assert labels[50] == labels[53]
+    assert labels[10] != labels[11]
+    assert labels[41] == 41 and labels[40] == 41  # 41 is the representative and 40 still joins it
+    kinds = {m.id: m.kind for m in result.members}
+    assert kinds[41] == "representative" and kinds[53] == "pinned"
+
+
+def test_pins_that_contradict_each_other_are_refused():
+    with pytest.raises(ValueError):
+        dedup.cluster(PROPOSALS, pins=dedup.Pins(together=[(10, 11)], apart=[(10, 11)]))
+
+
+def test_incremental_assignment_agrees_with_batch():
+    """Batch-cluster all items; separately batch the first ones and assign the rest one by one.
+
+    Both use the same rule (join the most similar representative at or above the threshold), so they should
+    agree; small differences could only come from idf fitted on fewer texts and from candidate generation.
+    """
+    batch = partition(dedup.cluster(PROPOSALS))
+    order = [10, 20, 30, 40, 50, 51, 52, 53, 54, 11, 55, 56, 57, 21, 31, 41, 12]
+    items = sorted(PROPOSALS, key=lambda p: order.index(p[0]))
+    first, later = items[:9], items[9:]
+    membership = dedup.cluster(first).labels()
+    representatives = {c: c for c in set(membership.values())}
+    index = dedup.Index(first)
+    for item_id, text, author in later:
+        index.add(item_id, text, author)
+        placed = dedup.assign(index, item_id, membership=membership, representatives=representatives)
+        membership[item_id] = placed.cluster if placed.cluster is not None else item_id
+        representatives.setdefault(membership[item_id], item_id)
+    ids = [i for i, _, _ in PROPOSALS]
+    ari = adjusted_rand_score([batch[i] for i in ids], [membership[i] for i in ids])
+    assert ari >= 0.95
+
+
+def test_cluster_reusing_an_index_matches_clustering_from_text(index):
+    assert partition(dedup.cluster(PROPOSALS, index=index)) == partition(dedup.cluster(PROPOSALS))
+
+
+def test_short_questions_that_differ_in_the_question_stay_scored_by_the_same_definition():
+    same, other = dedup.pair_similarities(["开初婚未育证明怎么弄？", "苹果手机怎么截图"],
+                                          ["初婚未育情况证明怎么开？", "华为电脑怎么开机"])
+    assert same >= dedup.THRESHOLD > other
+
+
+def test_keywords_name_what_a_cluster_is_about():
+    words = dedup.keywords([TEXT[10], TEXT[11], TEXT[12]], k=5)
+    assert len(words) == 5 and "红绿灯" in words
+    assert not {"建议", "谢谢", "尊敬"} & set(words)
