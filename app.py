@@ -64,6 +64,7 @@ def _import_models() -> None:
     import accounts.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
+    import core.mail  # noqa: F401
     import search.models  # noqa: F401
     import suggestions.models  # noqa: F401
 
@@ -86,11 +87,13 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import cli as accounts_cli
+    from core.cli import mail_cli
     from demo.cli import cli as demo_cli
     from search.cli import cli as search_cli
     from suggestions.cli import cli as suggestions_cli
 
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)

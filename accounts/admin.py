@@ -37,7 +37,7 @@ def bodies():
         try:
             body = services.create_body(current_user, name=form.name.data, name_en=form.name_en.data,
                                         kind=form.kind.data, level=form.level.data, region=form.region.data,
-                                        parent=parent)
+                                        parent=parent, contact_email=form.contact_email.data)
         except DomainError as error:
             db.session.rollback()
             form.name.errors.append(str(error.message))

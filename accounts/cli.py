@@ -30,14 +30,16 @@ def create_admin(username: str, password: str) -> None:
 @click.option("--region", required=True, help="e.g. 江南省临川市")
 @click.option("--parent", "parent_id", type=int, help="Id of the parent body.")
 @click.option("--name-en", default="", help="English name.")
-def create_body(name: str, kind: str, level: str, region: str, parent_id: int | None, name_en: str) -> None:
+@click.option("--email", default="", help="Contact e-mail for deadline reminders.")
+def create_body(name: str, kind: str, level: str, region: str, parent_id: int | None, name_en: str,
+                email: str) -> None:
     """Create a body (people's congress, CPPCC committee, department, ministry…) called NAME."""
     parent = db.session.get(Body, parent_id) if parent_id else None
     if parent_id and parent is None:
         raise click.ClickException(f"No body with id {parent_id}.")
     with domain_errors_as_click_errors():
         body = services.create_body(None, name=name, kind=kind, level=level, region=region, parent=parent,
-                                    name_en=name_en)
+                                    name_en=name_en, contact_email=email)
     db.session.commit()
     click.echo(f"Body {body.id} created: {body.name}")
 

@@ -41,6 +41,8 @@ class BodyForm(FlaskForm):
     region = StringField(_l("Region"), validators=[CleanText(_l("Region"), max_length=80)],
                          description=_l("e.g. 江南省临川市"))
     parent_id = SelectField(_l("Parent body (optional)"), coerce=str, validate_choice=False)
+    contact_email = StringField(_l("Contact e-mail for deadline reminders (optional)"), validators=[
+        CleanText(_l("Contact e-mail"), max_length=254, min_length=0)])
 
 
 class MemberForm(FlaskForm):

@@ -90,6 +90,7 @@ class Body(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(16))
     level: Mapped[str] = mapped_column(sa.String(16))
     region: Mapped[str] = mapped_column(sa.String(80))
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")  # for reminders
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bodies.id"), index=True)
 
     parent: Mapped["Body | None"] = relationship(remote_side=[id])

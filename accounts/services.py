@@ -16,6 +16,7 @@ from core.text import clean_text
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_\u4e00-\u9fff]{3,32}$")
 PASSWORD_MIN_LENGTH = 8
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 _hasher = PasswordHasher()
 
 
@@ -103,15 +104,18 @@ def set_role(actor: User | None, user: User, role: Role) -> None:
 
 
 def create_body(actor: User | None, *, name: str, kind: str, level: str, region: str,
-                parent: Body | None = None, name_en: str = "") -> Body:
-    """Create a body (organisation); administrators and the CLI only."""
+                parent: Body | None = None, name_en: str = "", contact_email: str = "") -> Body:
+    """Create a body (organisation); administrators and the CLI only. ``contact_email`` receives reminders."""
     if actor is not None and actor.role != Role.ADMIN:
         raise NotAllowed()
     name = clean_text(name, field=_l("Name"), max_length=120)
+    contact_email = (contact_email or "").strip()
+    if contact_email and not EMAIL_PATTERN.fullmatch(contact_email):
+        raise InvalidInput(_l("Enter a valid e-mail address, or leave it empty."))
     if db.session.scalar(sa.select(Body.id).where(Body.name == name)) is not None:
         raise Conflict(_l("A body with this name already exists."))
-    body = Body(name=name, name_en=name_en,
-                kind=BodyKind(kind), level=BodyLevel(level), region=region, parent=parent)
+    body = Body(name=name, name_en=name_en, kind=BodyKind(kind), level=BodyLevel(level), region=region,
+                parent=parent, contact_email=contact_email)
     db.session.add(body)
     db.session.flush()
     audit.record(actor, "body.create", body, body_id=body.id)

@@ -71,6 +71,9 @@ class Campaign(TimestampMixin, db.Model):
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: a standing campaign
     allow_oppose: Mapped[bool] = mapped_column(default=False)
     screening: Mapped[bool] = mapped_column(default=False)  # proposals wait for staff before publication
+    # Reply deadlines, in working days from acceptance (受理): the usual one, and when investigation is needed.
+    reply_working_days: Mapped[int] = mapped_column(default=10, server_default="10")
+    investigation_working_days: Mapped[int] = mapped_column(default=20, server_default="20")
     status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -2,9 +2,12 @@
 from contextlib import contextmanager
 
 import click
+from flask import current_app
+from flask.cli import AppGroup
 
 from core.errors import DomainError
 from core.extensions import db
+from core.mail import send_outbox
 
 
 @contextmanager
@@ -15,3 +18,13 @@ def domain_errors_as_click_errors():
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
+
+
+mail_cli = AppGroup("mail", help="Outgoing e-mail.")
+
+
+@mail_cli.command("send-outbox")
+def send_outbox_command() -> None:
+    """Deliver the messages waiting in the outbox over SMTP (MAIL_SERVER, MAIL_PORT …)."""
+    sent, failed = send_outbox(current_app.config)
+    click.echo(f"{sent} messages sent, {failed} failed (they are retried next time).")

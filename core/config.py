@@ -38,6 +38,15 @@ class DefaultConfig:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
 
+    # Outgoing mail (reminders), delivered from the outbox by `flask mail send-outbox`.
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_STARTTLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "jianyan@localhost"
+    DUE_SOON_WORKING_DAYS = 3  # staff lists and reminders: replies due within this many working days
+
     # Content limits.
     TITLE_MAX_LENGTH = 80
     BODY_MAX_LENGTH = 5000

@@ -1,6 +1,8 @@
 """Template filters and globals: local times, locale-aware names, the current path."""
+from datetime import date, datetime
+
 from flask import request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 
 def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
@@ -9,7 +11,12 @@ def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 
 def localdate(value) -> str:
-    return format_datetime(value, "yyyy-MM-dd") if value is not None else ""
+    """A UTC datetime's local date, or a calendar date (a deadline) as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_date(value, "yyyy-MM-dd")
+    return format_datetime(value, "yyyy-MM-dd")
 
 
 def display_name(obj) -> str:

@@ -12,6 +12,7 @@ from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import utcnow
 from demo import content
+from suggestions import clustering
 from suggestions import services as suggestion_services
 from suggestions.models import Decision, Suggestion, Vote
 
@@ -27,7 +28,8 @@ def database_is_empty() -> bool:
 
 
 def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) -> dict:
-    """Create bodies, staff, citizens, campaigns, proposals, votes and replies; returns counts."""
+    """Create bodies, staff, citizens, campaigns, proposals, votes and replies, and cluster each campaign's
+    near-duplicates; returns counts."""
     rng = random.Random(seed)
     now = utcnow()
     password_hash = accounts_services._hasher.hash(DEMO_PASSWORD)  # one hash: 600 argon2 runs would take a minute
@@ -99,8 +101,9 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
             campaign_services.archive_campaign(owner, campaign)
     suggestion_services.recount_votes()
     db.session.flush()
+    clusters = sum(clustering.cluster_campaign(campaign) for campaign in campaigns.values())
     return {"bodies": len(bodies), "campaigns": len(campaigns), "citizens": len(citizens),
-            "proposals": len(suggestions), "votes": votes, "replies": replies}
+            "proposals": len(suggestions), "votes": votes, "replies": replies, "clusters": clusters}
 
 
 def _add_votes(rng: random.Random, suggestions: list[Suggestion], citizens: list[User], now) -> int:

@@ -1,16 +1,45 @@
 """``flask suggestions ...`` commands."""
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from campaigns.models import Campaign
 from core.extensions import db
-from suggestions import services
+from suggestions import clustering, deadlines, services
 
 cli = AppGroup("suggestions", help="Maintain proposals.")
 
 
 @cli.command("recount")
 def recount() -> None:
-    """Rebuild every proposal's support and oppose counters from the vote rows."""
+    """Rebuild every proposal's support and oppose counters, and every cluster's count of distinct supporters,
+    from the vote rows."""
     changed = services.recount_votes()
+    clusters = clustering.recount_supporters()
     db.session.commit()
-    click.echo(f"{changed} proposals had their counters corrected.")
+    click.echo(f"{changed} proposals had their counters corrected; {clusters} clusters their supporter counts.")
+
+
+@cli.command("cluster")
+@click.argument("campaign_id", type=int)
+def cluster(campaign_id: int) -> None:
+    """Cluster a campaign's public proposals anew (staff decisions are kept)."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"No campaign {campaign_id}.")
+    with click.progressbar(length=3, label="Clustering", show_pos=True,
+                           item_show_func=lambda step: step) as bar:
+        def progress(step: str) -> None:
+            bar.update(1, step)
+        clusters = clustering.cluster_campaign(campaign, progress=progress)
+    db.session.commit()
+    click.echo(f"{clusters} clusters of two or more proposals in campaign {campaign_id}.")
+
+
+@cli.command("remind")
+def remind() -> None:
+    """Queue reminder e-mails to bodies with overdue or soon-due replies (once a day per body); deliver them
+    with `flask mail send-outbox`."""
+    queued = deadlines.queue_reminders(current_app.config["DUE_SOON_WORKING_DAYS"])
+    db.session.commit()
+    click.echo(f"{queued} reminders queued.")

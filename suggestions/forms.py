@@ -1,8 +1,8 @@
 """Proposal, reply and moderation forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, ValidationError
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
 from core.forms import CleanText
 from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS
@@ -44,3 +44,16 @@ class RejectForm(FlaskForm):
 
 class HideForm(FlaskForm):
     reason = StringField(_l("Reason for hiding"), validators=[CleanText(_l("Reason"), max_length=200)])
+
+
+class ClusterActionForm(FlaskForm):
+    """Staff review of a cluster: the proposal or cluster concerned, and why (kept in the audit log)."""
+    suggestion_id = IntegerField(_l("Proposal"), validators=[Optional()])
+    other_cluster = IntegerField(_l("Cluster to merge into this one"), validators=[Optional()])
+    reason = StringField(_l("Reason"), validators=[CleanText(_l("Reason"), max_length=200, min_length=0)])
+
+
+class ExtensionForm(FlaskForm):
+    """Staff extend a reply deadline; the reason is shown on the proposal's public page."""
+    new_due_on = DateField(_l("New deadline"), validators=[InputRequired(_l("Choose the new deadline."))])
+    reason = StringField(_l("Reason for the extension"), validators=[CleanText(_l("Reason"), max_length=500)])

@@ -1,6 +1,6 @@
 """Suggestion, Vote and Reply."""
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -65,6 +65,7 @@ class Suggestion(TimestampMixin, db.Model):
         sa.Index("ix_suggestions_category_created", "category_id", "created_at"),
         sa.Index("ix_suggestions_author_created", "author_id", "created_at"),
         sa.Index("ix_suggestions_handling_body_status", "handling_body_id", "status", "created_at"),
+        sa.Index("ix_suggestions_status_due", "status", "reply_due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,12 +85,16 @@ class Suggestion(TimestampMixin, db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Beijing date by which the official reply is due, set at acceptance; extensions move it.
+    reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    needs_investigation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     campaign: Mapped[Campaign] = relationship()
     author: Mapped[User] = relationship()
     category: Mapped[Category] = relationship()
     handling_body: Mapped[Body | None] = relationship()
     replies: Mapped[list["Reply"]] = relationship(back_populates="suggestion", order_by="Reply.created_at")
+    extensions: Mapped[list["DeadlineExtension"]] = relationship(order_by="DeadlineExtension.created_at")
 
     @property
     def is_public(self) -> bool:
@@ -130,3 +135,80 @@ class Reply(TimestampMixin, db.Model):
     suggestion: Mapped[Suggestion] = relationship(back_populates="replies")
     body: Mapped[Body] = relationship()
     author: Mapped[User] = relationship()
+
+
+class Cluster(TimestampMixin, db.Model):
+    """Near-duplicate proposals of one campaign, shown as one idea with their combined support.
+
+    Every clustered public proposal has a member row, so a cluster may have a single member; lists show
+    those with two or more. Votes stay on the proposals: ``supporter_count`` counts distinct citizens who
+    supported any member (a citizen supporting three variants counts once).
+    """
+
+    __tablename__ = "clusters"
+    __table_args__ = (sa.Index("ix_clusters_campaign_size", "campaign_id", "size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    representative_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), unique=True)
+    size: Mapped[int] = mapped_column(default=1)
+    supporter_count: Mapped[int] = mapped_column(default=0)
+    keywords: Mapped[str] = mapped_column(sa.String(200), default="")  # the top words, space-separated
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    campaign: Mapped[Campaign] = relationship()
+    representative: Mapped[Suggestion] = relationship(foreign_keys=[representative_id])
+    members: Mapped[list["ClusterMember"]] = relationship(back_populates="cluster",
+                                                          order_by="ClusterMember.score.desc()")
+
+
+class ClusterMember(db.Model):
+    """A proposal's place in its campaign's clustering: which cluster, how it relates to the representative."""
+
+    __tablename__ = "cluster_members"
+    __table_args__ = (sa.Index("ix_cluster_members_cluster", "cluster_id"),)
+
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(sa.ForeignKey("clusters.id"))
+    # "representative", "exact", "same_author_repost", "similar" or "pinned" (placed by a staff decision)
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    score: Mapped[float] = mapped_column(sa.Float, default=1.0)
+
+    cluster: Mapped[Cluster] = relationship(back_populates="members")
+    suggestion: Mapped[Suggestion] = relationship()
+
+
+class PinKind(enum.StrEnum):
+    TOGETHER = "together"              # the two proposals stay in one cluster
+    APART = "apart"                    # the two proposals never share a cluster
+    REPRESENTATIVE = "representative"  # the proposal represents its cluster
+
+
+class ClusterPin(TimestampMixin, db.Model):
+    """A staff decision about clustering, which every later batch run honours."""
+
+    __tablename__ = "cluster_pins"
+    __table_args__ = (sa.Index("ix_cluster_pins_campaign", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))
+    other_id: Mapped[int | None] = mapped_column(sa.ForeignKey("suggestions.id"))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class DeadlineExtension(TimestampMixin, db.Model):
+    """Staff moved a proposal's reply deadline, with a reason; shown publicly on the proposal."""
+
+    __tablename__ = "deadline_extensions"
+    __table_args__ = (sa.Index("ix_deadline_extensions_suggestion", "suggestion_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    previous_due_on: Mapped[date] = mapped_column(sa.Date)
+    new_due_on: Mapped[date] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.Text)

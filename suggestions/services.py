@@ -15,6 +15,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
+from suggestions.deadlines import start_deadline
 from suggestions.models import Decision, MessageType, Reply, Status, Suggestion, Vote
 
 TITLE_MAX_LENGTH = 80
@@ -146,12 +147,15 @@ def reject_suggestion(actor: User, suggestion: Suggestion, reason: str) -> None:
     suggestion.reject_reason = reason
 
 
-def accept_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None) -> None:
-    """受理: the campaign's body takes the proposal on as its handling body."""
+def accept_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None, *,
+                      needs_investigation: bool = False) -> None:
+    """受理: the campaign's body takes the proposal on as its handling body; the reply deadline starts."""
     require_body_staff(actor, suggestion.campaign.body_id)
-    _transition(actor, suggestion, (Status.PUBLISHED,), Status.ACCEPTED, "suggestion.accept")
+    _transition(actor, suggestion, (Status.PUBLISHED,), Status.ACCEPTED, "suggestion.accept",
+                needs_investigation=needs_investigation)
     suggestion.handling_body_id = suggestion.campaign.body_id
     suggestion.accepted_at = now or utcnow()
+    start_deadline(suggestion, needs_investigation=needs_investigation)
 
 
 def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, content: str,

@@ -8,13 +8,31 @@ from flask_login import current_user, login_required
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
 from campaigns.models import Campaign, Category
-from core.errors import DomainError, NotAllowed
+from core.errors import DomainError, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.web import error_response, redirect_with_error, wants_json
-from suggestions import queries, services
-from suggestions.forms import REJECT_REASON_LABELS, HideForm, RejectForm, ReplyForm, SuggestionForm
-from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS, STATUS_LABELS, Suggestion
+from core.workdays import add_working_days
+from suggestions import clustering, deadlines, queries, services
+from suggestions.forms import (
+    REJECT_REASON_LABELS,
+    ClusterActionForm,
+    ExtensionForm,
+    HideForm,
+    RejectForm,
+    ReplyForm,
+    SuggestionForm,
+)
+from suggestions.models import (
+    DECISION_LABELS,
+    MESSAGE_TYPE_LABELS,
+    PUBLIC_STATUSES,
+    STATUS_LABELS,
+    Cluster,
+    ClusterMember,
+    Suggestion,
+)
+from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 bp = Blueprint("suggestions", __name__, url_prefix="/suggestions")
 VOTE_VALUES = {"support": 1, "oppose": -1}
@@ -53,6 +71,7 @@ def submit(campaign_id: int):
             form.form_errors.append(str(error.message))
         else:
             db.session.commit()
+            _place_in_cluster(suggestion)
             if suggestion.is_public:
                 flash(_("Your proposal has been published."), "success")
             else:
@@ -80,14 +99,30 @@ def _visible_or_404(suggestion_id: int) -> Suggestion:
 
 
 @bp.get("/<int:suggestion_id>")
-def detail(suggestion_id: int, reply_form: ReplyForm | None = None):
+def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_form: ExtensionForm | None = None):
     suggestion = _visible_or_404(suggestion_id)
     is_staff = can_act_for_body(current_user, suggestion.campaign.body_id)
+    similar_found, cluster = [], None
+    if suggestion.is_public:
+        similar_found = clustering.similar_proposals(suggestion.campaign_id, f"{suggestion.title}\n{suggestion.body}",
+                                                     exclude=suggestion.id)
+        member = db.session.get(ClusterMember, suggestion.id)
+        cluster = member.cluster if member is not None and member.cluster.size > 1 else None
+    # Authors of variants in a cluster staff confirmed are invited to support its representative.
+    invite = (cluster is not None and cluster.confirmed_at is not None and current_user.is_authenticated
+              and current_user.id == suggestion.author_id and cluster.representative_id != suggestion.id
+              and cluster.representative.is_public
+              and cluster.representative.author_id != current_user.id
+              and queries.vote_of(current_user, cluster.representative_id) != 1
+              and suggestion.campaign.accepts_submissions(utcnow()))
     return render_template(
         "suggestions/detail.html", suggestion=suggestion, campaign=suggestion.campaign, is_staff=is_staff,
+        similar_found=similar_found, cluster=cluster, invite_to_representative=invite,
+        cluster_supporters=clustering.distinct_supporters(cluster) if cluster else 0,
         my_vote=queries.vote_of(current_user, suggestion.id), now=utcnow(),
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
-        hide_form=HideForm(formdata=None, prefix="hide"))
+        hide_form=HideForm(formdata=None, prefix="hide"),
+        extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion))
 
 
 @bp.post("/<int:suggestion_id>/vote")
@@ -111,6 +146,30 @@ def cast_vote(suggestion_id: int):
     flash(_("Your vote has been withdrawn.") if choice == "withdraw" else _("Thank you, your vote is recorded."),
           "success")
     return redirect(_detail_url(suggestion), code=303)
+
+
+@bp.post("/<int:suggestion_id>/extend")
+@login_required
+def extend(suggestion_id: int):
+    """Staff move the reply deadline later, with a reason shown publicly."""
+    suggestion = _visible_or_404(suggestion_id)
+    form = ExtensionForm()
+    if not form.validate():
+        return detail(suggestion_id, extension_form=form), 422
+    try:
+        deadlines.extend_deadline(current_user, suggestion, form.new_due_on.data, form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        return redirect_with_error(error, _detail_url(suggestion))
+    db.session.commit()
+    flash(_("The reply deadline has been extended."), "success")
+    return redirect(_detail_url(suggestion), code=303)
+
+
+@bp.get("/timeliness")
+def timeliness():
+    """Public: each body's proposals awaiting a reply, and how many of them are overdue."""
+    return render_template("suggestions/timeliness.html", rows=deadlines.overdue_by_body(), today=deadlines.today())
 
 
 @bp.post("/<int:suggestion_id>/reply")
@@ -141,7 +200,8 @@ def act(suggestion_id: int, action: str):
     suggestion = _visible_or_404(suggestion_id)
     try:
         if action == "accept":
-            services.accept_suggestion(current_user, suggestion)
+            services.accept_suggestion(current_user, suggestion,
+                                       needs_investigation=request.form.get("needs_investigation") == "y")
         elif action == "close":
             services.close_suggestion(current_user, suggestion)
         elif action == "publish":
@@ -157,6 +217,8 @@ def act(suggestion_id: int, action: str):
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
+    if action in ("publish", "unhide"):
+        _place_in_cluster(suggestion)
     flash(_("Done: the proposal is now “%(status)s”.", status=STATUS_LABELS[suggestion.status]), "success")
     if not _can_see(current_user, suggestion):
         return redirect(url_for("home"), code=303)
@@ -173,10 +235,17 @@ def inbox():
     if not body_ids:
         abort(403)
     state = request.args.get("state", "accept")
-    state = state if state in ("screen", "accept", "reply") else "accept"
-    page = db.paginate(queries.inbox_query(body_ids, state), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
-    return render_template("suggestions/inbox.html", page=page, state=state)
+    state = state if state in ("screen", "accept", "reply", "overdue", "due_soon") else "accept"
+    on = deadlines.today()
+    if state == "overdue":
+        query = deadlines.awaiting_reply_query(body_ids, overdue_on=on)
+    elif state == "due_soon":
+        due_by = add_working_days(on, current_app.config["DUE_SOON_WORKING_DAYS"])
+        query = deadlines.awaiting_reply_query(body_ids, due_by=due_by).where(Suggestion.reply_due_on >= on)
+    else:
+        query = queries.inbox_query(body_ids, state)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("suggestions/inbox.html", page=page, state=state, today=on)
 
 
 @bp.get("/mine")
@@ -191,3 +260,96 @@ def mine():
 
 def _detail_url(suggestion: Suggestion) -> str:
     return url_for("suggestions.detail", suggestion_id=suggestion.id)
+
+
+# --- similar proposals and clusters ---------------------------------------------------------------------------
+
+@bp.get("/similar")
+def similar():
+    """Proposals of the campaign like the draft being typed (the submit form asks as the citizen types)."""
+    campaign = db.session.get(Campaign, request.args.get("campaign", type=int) or 0)
+    if campaign is None or campaign.status == "draft":
+        abort(404)
+    text = f"{request.args.get('title', '')[:TITLE_MAX_LENGTH]}\n{request.args.get('body', '')[:BODY_MAX_LENGTH]}"
+    author_id = current_user.id if current_user.is_authenticated else None
+    found = clustering.similar_proposals(campaign.id, text, author_id=author_id)
+    if wants_json():
+        return jsonify(similar=[{"id": s.id, "title": s.title, "support_count": s.support_count,
+                                 "score": round(m.score, 3), "kind": m.kind,
+                                 "url": url_for("suggestions.detail", suggestion_id=s.id)} for s, m in found])
+    return render_template("suggestions/_similar.html", found=found, campaign=campaign, now=utcnow(),
+                           inside_form=request.args.get("inside_form") == "1")
+
+
+def _place_in_cluster(suggestion: Suggestion) -> None:
+    """Let a newly public proposal join its campaign's clusters; a failure only delays it to the next batch."""
+    try:
+        clustering.place_new(suggestion)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the proposal is saved; `flask suggestions cluster` places it later
+        db.session.rollback()
+        current_app.logger.exception("placing proposal %s in a cluster failed", suggestion.id)
+
+
+@bp.get("/clusters")
+def clusters():
+    """A campaign's clusters of near-duplicate proposals, by combined support."""
+    campaign = db.session.get(Campaign, request.args.get("campaign", type=int) or 0)
+    if campaign is None or campaign.status == "draft":
+        abort(404)
+    query = (sa.select(Cluster).join(Suggestion, Suggestion.id == Cluster.representative_id)
+             .where(Cluster.campaign_id == campaign.id, Cluster.size > 1, Suggestion.status.in_(PUBLIC_STATUSES))
+             .order_by(Cluster.supporter_count.desc(), Cluster.size.desc(), Cluster.id))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("suggestions/clusters.html", campaign=campaign, page=page)
+
+
+@bp.get("/clusters/<int:cluster_id>")
+def cluster_page(cluster_id: int, form: ClusterActionForm | None = None):
+    cluster = db.get_or_404(Cluster, cluster_id)
+    members = [m for m in cluster.members if m.suggestion.is_public]
+    if not members:
+        abort(404)
+    # A representative hidden since the last batch must not show its title: the best public member stands in.
+    shown = cluster.representative if cluster.representative.is_public else members[0].suggestion
+    is_staff = can_act_for_body(current_user, cluster.campaign.body_id)
+    others = []
+    if is_staff:
+        others = db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == cluster.campaign_id,
+                                                             Cluster.id != cluster.id, Cluster.size > 1)
+                                    .order_by(Cluster.supporter_count.desc()).limit(200)).all()
+    return render_template("suggestions/cluster.html", cluster=cluster, campaign=cluster.campaign, members=members,
+                           is_staff=is_staff, others=others, form=form or ClusterActionForm(formdata=None),
+                           supporters=clustering.distinct_supporters(cluster), shown=shown)
+
+
+@bp.post("/clusters/<int:cluster_id>/<any(confirm, representative, move_out, merge):action>")
+@login_required
+def cluster_action(cluster_id: int, action: str):
+    """Staff review of a cluster; every decision is kept by later batch runs."""
+    cluster = db.get_or_404(Cluster, cluster_id)
+    if not can_act_for_body(current_user, cluster.campaign.body_id):
+        raise NotAllowed()
+    form = ClusterActionForm()
+    if not form.validate():
+        return cluster_page(cluster_id, form=form), 422
+    target = url_for("suggestions.cluster_page", cluster_id=cluster.id)
+    reason = form.reason.data or ""
+    try:
+        if action == "confirm":
+            clustering.confirm_cluster(current_user, cluster, reason)
+        elif action == "representative":
+            clustering.choose_representative(current_user, cluster, form.suggestion_id.data or 0, reason)
+        elif action == "move_out":
+            clustering.move_out(current_user, cluster, form.suggestion_id.data or 0, reason)
+        else:
+            other = db.session.get(Cluster, form.other_cluster.data or 0)
+            if other is None:
+                raise InvalidInput(_("Choose another cluster of the same campaign."))
+            clustering.merge_clusters(current_user, cluster, other, reason)
+    except DomainError as error:
+        db.session.rollback()
+        return redirect_with_error(error, target)
+    db.session.commit()
+    flash(_("The cluster has been updated."), "success")
+    return redirect(target, code=303)

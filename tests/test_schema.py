@@ -15,7 +15,7 @@ def generic_type(column_type) -> str:
     """A backend-neutral name for a column type (SQLite and PostgreSQL spell some differently)."""
     for generic, names in {"integer": ("INTEGER", "SMALLINT", "BIGINT"), "string": ("VARCHAR",),
                            "text": ("TEXT",), "boolean": ("BOOLEAN",), "datetime": ("DATETIME", "TIMESTAMP"),
-                           "json": ("JSON",)}.items():
+                           "json": ("JSON",), "float": ("FLOAT", "DOUBLE", "REAL")}.items():
         if any(str(column_type).upper().startswith(n) for n in names):
             length = getattr(column_type, "length", None)
             return f"{generic}({length})" if generic == "string" else generic

@@ -15,9 +15,10 @@ def test_admin_creates_body_adds_staff_and_sets_role(client):
     login(client, admin)
     response = client.post("/accounts/admin/bodies", data={
         "name": "临川市交通运输局", "name_en": "Linchuan Transport Bureau", "kind": "department",
-        "level": "municipal", "region": "江南省临川市", "parent_id": ""})
+        "level": "municipal", "region": "江南省临川市", "parent_id": "", "contact_email": "jt@linchuan.example.cn"})
     assert response.status_code == 303
     body = db.session.scalar(sa.select(Body).where(Body.name == "临川市交通运输局"))
+    assert body.contact_email == "jt@linchuan.example.cn"
     response = client.post(f"/accounts/admin/bodies/{body.id}", data={"username": "CLERK", "role": "staff"})
     assert response.status_code == 303
     assert db.session.scalar(sa.select(Membership.user_id).where(Membership.body_id == body.id)) == clerk.id
@@ -50,3 +51,12 @@ def test_only_administrators_reach_the_admin_pages(client, role):
     assert client.post("/accounts/admin/bodies", data={"name": "冒名机构", "kind": "other", "level": "county",
                                                        "region": "某地"}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Body).where(Body.name == "冒名机构")) == 0
+
+
+def test_a_malformed_contact_email_is_refused(client):
+    login(client, make_user(role="admin"))
+    response = client.post("/accounts/admin/bodies", data={"name": "青溪县教育局", "kind": "department",
+                                                          "level": "county", "region": "江南省临川市青溪县",
+                                                          "contact_email": "not-an-address"})
+    assert response.status_code == 422 and "有效的电子邮件地址" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Body)) == 0

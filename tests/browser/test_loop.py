@@ -1,6 +1,6 @@
 """The core loop in real Chromium (Playwright, headless, Debian's /usr/bin/chromium), on a phone-sized screen:
-register, log in, submit a proposal, find it by search, support another, staff replies, the citizen sees
-the reply."""
+register, log in, see a similar proposal while typing one, submit it, find it by search, support another,
+staff replies, the citizen sees the reply."""
 import re
 
 import pytest
@@ -31,7 +31,8 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
 
     body = make_body("青溪县交通运输局")
     campaign = make_campaign(body, title="青溪县道路交通安全建议征集")
-    other = make_suggestion(campaign, title="建议在人民路口增设行人过街信号灯")
+    other = make_suggestion(campaign, title="建议在人民路口增设行人过街信号灯",
+                            body="人民路与解放路交叉口车流量大，没有行人过街信号灯，老人和孩子过马路很危险，建议增设。")
     staff_name = make_staff(body, "qingxi_staff").username
     campaign_id, other_id = campaign.id, other.id
     db.session.commit()
@@ -55,9 +56,14 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text("陈晓雨")).to_be_visible()
 
-    # Submit a proposal to the campaign.
+    # Submit a proposal to the campaign; while typing, a similar existing proposal is offered for support.
     page.goto(f"{base}/campaigns/{campaign_id}")
     page.get_by_role("link", name="提出建议").click()
+    page.get_by_label("标题").fill("人民路口没有行人过街信号灯")
+    page.get_by_label("内容").fill("人民路和解放路交叉口没有过街信号灯，老人孩子过马路很危险")
+    hints = page.locator("#similar-while-typing")
+    expect(hints.get_by_role("link", name="建议在人民路口增设行人过街信号灯")).to_be_visible()
+    expect(hints.get_by_role("button", name="改为支持这条")).to_be_visible()
     page.get_by_label("标题").fill("建议在城南小学门口增设护学岗")
     page.get_by_label("内容").fill("每天放学时段城南小学门口车辆拥堵，学生过马路很危险。建议增设护学岗，并在路口施划斑马线。")
     page.get_by_label("分类").select_option(label="交通运输")

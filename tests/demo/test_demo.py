@@ -11,7 +11,7 @@ from app import create_app
 from campaigns.models import Campaign
 from core.extensions import db
 from demo import content
-from suggestions.models import Decision, Reply, Suggestion, Vote
+from suggestions.models import Cluster, Decision, Reply, Suggestion, Vote
 from tests.conftest import base_config
 
 
@@ -52,6 +52,8 @@ def test_demo_has_the_promised_volume_and_variety(demo_app):
             Suggestion.support_count != sa.select(sa.func.count()).select_from(Vote).where(
                 Vote.suggestion_id == Suggestion.id, Vote.value == 1).scalar_subquery()))
         assert mismatched == 0
+        # The generator's rewritten and re-posted proposals come out clustered.
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Cluster).where(Cluster.size > 1)) >= 50
 
 
 def test_home_page_lists_demo_campaigns(demo_app):
@@ -69,6 +71,11 @@ def test_demo_pages_render(demo_app):
     for campaign_id in campaign_ids:
         assert client.get(f"/campaigns/{campaign_id}?sort=supported").status_code == 200
     assert client.get(f"/suggestions/{replied}").status_code == 200
+    with demo_app.app_context():
+        biggest = db.session.scalars(sa.select(Cluster).order_by(Cluster.size.desc()).limit(1)).one()
+    page = client.get(f"/suggestions/clusters?campaign={biggest.campaign_id}").get_data(as_text=True)
+    assert f"/suggestions/clusters/{biggest.id}" in page
+    assert client.get(f"/suggestions/clusters/{biggest.id}").status_code == 200
 
 
 def test_content_is_deterministic_and_not_copied():

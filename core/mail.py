@@ -1,0 +1,74 @@
+"""Outgoing e-mail through an outbox table.
+
+Code that wants to send mail adds an ``OutboxMessage`` in its own transaction (so a rolled-back change sends
+nothing); ``flask mail send-outbox`` (run from cron or a worker) delivers what is waiting over SMTP and records
+the outcome, retrying failures a few times. A ``dedupe_key`` makes a message idempotent: queuing the same
+reminder twice keeps one.
+"""
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models import UTCDateTime, utcnow
+
+MAX_ATTEMPTS = 5
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (sa.Index("ix_outbox_messages_sent_at", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+def queue_mail(to_address: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage | None:
+    """Add a message to the outbox (in the caller's transaction); None if ``dedupe_key`` was queued before."""
+    if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
+        return None
+    message = OutboxMessage(to_address=to_address, subject=subject[:200], body=body, dedupe_key=dedupe_key)
+    db.session.add(message)
+    return message
+
+
+def send_outbox(config: dict, limit: int = 500) -> tuple[int, int]:
+    """Deliver waiting messages over SMTP; returns (sent, failed). Each message is committed on its own, so a
+    crash never sends one twice through this function (at most once more, if it dies between send and commit)."""
+    waiting = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None),
+                                                                 OutboxMessage.attempts < MAX_ATTEMPTS)
+                                 .order_by(OutboxMessage.id).limit(limit)).all()
+    db.session.commit()
+    if not waiting:
+        return 0, 0
+    sent = failed = 0
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config.get("MAIL_USE_STARTTLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        for message in waiting:
+            email = EmailMessage()
+            email["From"], email["To"], email["Subject"] = config["MAIL_FROM"], message.to_address, message.subject
+            email.set_content(message.body)
+            message.attempts += 1
+            try:
+                smtp.send_message(email)
+            except smtplib.SMTPException as error:
+                message.last_error = str(error)[:500]
+                failed += 1
+            else:
+                message.sent_at = utcnow()
+                sent += 1
+            db.session.commit()
+    return sent, failed

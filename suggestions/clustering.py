@@ -1,0 +1,356 @@
+"""Near-duplicate proposals in the database: similar-proposal hints, campaign clustering, staff decisions.
+
+The similarity engine is ``suggestions.dedup`` (pure: texts in, results out). This module feeds it a
+campaign's public proposals, stores its results as ``Cluster`` and ``ClusterMember`` rows, and keeps the
+staff's decisions (``ClusterPin``) so that no batch run undoes them.
+
+Each process keeps one similarity index per campaign in memory, built on first use and topped up with the
+proposals published since (by id) on every use; proposals that stopped being public are dropped when a query
+meets them. Votes never move: a cluster shows the distinct citizens who supported any of its members.
+"""
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import User
+from accounts.permissions import can_act_for_body
+from campaigns.models import Campaign
+from core import audit
+from core.errors import Conflict, InvalidInput, NotAllowed
+from core.extensions import db
+from core.models import utcnow
+from suggestions import dedup
+from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
+
+SIMILAR_LIMIT = 5
+# Hints while typing may be looser than near-duplicates: a related proposal is worth a look.
+HINT_FLOOR = 0.6 * dedup.THRESHOLD
+_indexes: dict[int, tuple[dedup.Index, int]] = {}  # campaign id → (index, highest proposal id in it)
+_indexes_lock = threading.Lock()
+
+
+def _text(suggestion_title: str, suggestion_body: str) -> str:
+    return f"{suggestion_title}\n{suggestion_body}"
+
+
+def _public_rows(campaign_id: int, after_id: int = 0):
+    return db.session.execute(
+        sa.select(Suggestion.id, Suggestion.title, Suggestion.body, Suggestion.author_id)
+        .where(Suggestion.campaign_id == campaign_id, Suggestion.status.in_(PUBLIC_STATUSES),
+               Suggestion.id > after_id)
+        .order_by(Suggestion.id)).all()
+
+
+def campaign_index(campaign_id: int) -> dedup.Index:
+    """This process's similarity index of the campaign's public proposals, brought up to date."""
+    with _indexes_lock:
+        index, last_id = _indexes.get(campaign_id, (None, 0))
+        rows = _public_rows(campaign_id, last_id)
+        if index is None:
+            index = dedup.Index((row.id, _text(row.title, row.body), row.author_id) for row in rows)
+        else:
+            for row in rows:
+                if row.id not in index:
+                    index.add(row.id, _text(row.title, row.body), row.author_id)
+        if rows:
+            last_id = rows[-1].id
+        _indexes[campaign_id] = (index, last_id)
+        return index
+
+
+def forget_indexes() -> None:
+    """Drop every cached index (tests; after a bulk change)."""
+    with _indexes_lock:
+        _indexes.clear()
+
+
+def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = None, exclude: int | None = None,
+                      limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, dedup.Match]]:
+    """Public proposals of the campaign most like ``text`` (a draft or a proposal), best first."""
+    if len(text.strip()) < 4:
+        return []
+    index = campaign_index(campaign_id)
+    if not len(index):
+        return []
+    matches = [m for m in index.query(text, limit + 5, author=author_id, exclude={exclude} if exclude else ())
+               if m.score >= HINT_FLOOR]
+    found = {s.id: s for s in db.session.scalars(
+        sa.select(Suggestion).where(Suggestion.id.in_([m.id for m in matches])))}
+    result = []
+    for match in matches:
+        suggestion = found.get(match.id)
+        if suggestion is None or not suggestion.is_public:
+            with _indexes_lock:
+                if match.id in index:
+                    index.remove(match.id)
+            continue
+        result.append((suggestion, match))
+    return result[:limit]
+
+
+# --- clusters --------------------------------------------------------------------------------------------------
+
+def _pins(campaign_id: int, present: set[int]) -> dedup.Pins:
+    """The staff's decisions for the proposals still present, as the engine takes them."""
+    pins = db.session.scalars(sa.select(ClusterPin).where(ClusterPin.campaign_id == campaign_id)
+                              .order_by(ClusterPin.id)).all()
+    groups = _UnionFind()
+    apart, representatives = set(), set()
+    for pin in pins:
+        if pin.suggestion_id not in present or (pin.other_id is not None and pin.other_id not in present):
+            continue
+        if pin.kind == PinKind.TOGETHER:
+            groups.union(pin.suggestion_id, pin.other_id)
+        elif pin.kind == PinKind.APART:
+            apart.add((pin.suggestion_id, pin.other_id))
+        elif pin.kind == PinKind.REPRESENTATIVE:
+            representatives.add(pin.suggestion_id)
+    return dedup.Pins(together=groups.groups(), apart=sorted(apart), representatives=sorted(representatives))
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def groups(self) -> list[list[int]]:
+        by_root: dict[int, list[int]] = {}
+        for x in self.parent:
+            by_root.setdefault(self.find(x), []).append(x)
+        return [sorted(g) for g in by_root.values() if len(g) > 1]
+
+
+def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None = None) -> int:
+    """Cluster every public proposal of the campaign anew, honouring staff decisions; returns how many
+    clusters have two or more members. Clusters keep their id (and confirmation) while their representative
+    stays the same."""
+    say = progress or (lambda _step: None)
+    rows = _public_rows(campaign.id)
+    say(f"{len(rows)} proposals read")
+    items = [(row.id, _text(row.title, row.body), row.author_id) for row in rows]
+    members = dedup.cluster(items, pins=_pins(campaign.id, {row.id for row in rows})).members if items else []
+    say("similarity computed")
+    groups: dict[int, list[dedup.Member]] = {}
+    for member in members:
+        groups.setdefault(member.cluster, []).append(member)
+    existing = {c.representative_id: c for c in db.session.scalars(
+        sa.select(Cluster).where(Cluster.campaign_id == campaign.id))}
+    db.session.execute(sa.delete(ClusterMember).where(ClusterMember.cluster_id.in_(
+        sa.select(Cluster.id).where(Cluster.campaign_id == campaign.id))))
+    for stale in set(existing) - set(groups):
+        db.session.delete(existing.pop(stale))
+    db.session.flush()
+    for representative_id, members in groups.items():
+        cluster = existing.get(representative_id)
+        if cluster is None:
+            cluster = Cluster(campaign_id=campaign.id, representative_id=representative_id)
+            db.session.add(cluster)
+            db.session.flush()
+        cluster.size = len(members)
+        db.session.add_all(ClusterMember(suggestion_id=m.id, cluster_id=cluster.id, kind=m.kind, score=m.score)
+                           for m in members)
+    db.session.flush()
+    texts = {row.id: _text(row.title, row.body) for row in rows}
+    multi = [c for c in db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == campaign.id,
+                                                                   Cluster.size > 1))]
+    for cluster in multi:
+        refresh_cluster(cluster, texts)
+    say("clusters saved")
+    audit.record(None, "clusters.rebuild", campaign, body_id=campaign.body_id, proposals=len(rows),
+                 clusters=len(multi))
+    return len(multi)
+
+
+def _distinct_supporters(cluster_id):
+    return (sa.select(sa.func.count(sa.distinct(Vote.user_id)))
+            .join(ClusterMember, ClusterMember.suggestion_id == Vote.suggestion_id)
+            .where(ClusterMember.cluster_id == cluster_id, Vote.value == 1).scalar_subquery())
+
+
+def distinct_supporters(cluster: Cluster) -> int:
+    """Citizens who support any member of the cluster, each counted once (read live from the votes)."""
+    return db.session.scalar(sa.select(_distinct_supporters(cluster.id))) or 0
+
+
+def recount_supporters() -> int:
+    """Bring every stored ``supporter_count`` (used to order cluster lists) up to date; returns how many changed.
+
+    Votes do not touch the cluster row (a hot row under many votes); this runs with ``flask suggestions
+    recount``, and each batch or placement refreshes the clusters it changes."""
+    live = _distinct_supporters(Cluster.id)
+    result = db.session.execute(sa.update(Cluster).where(Cluster.supporter_count != live)
+                                .values(supporter_count=live).execution_options(synchronize_session=False))
+    db.session.expire_all()
+    return result.rowcount
+
+
+def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> None:
+    """Recompute a cluster's size, distinct supporters and keywords from its members."""
+    member_ids = list(db.session.scalars(sa.select(ClusterMember.suggestion_id)
+                                         .where(ClusterMember.cluster_id == cluster.id)))
+    cluster.size = len(member_ids)
+    cluster.supporter_count = distinct_supporters(cluster)
+    if texts is None:
+        texts = {s.id: _text(s.title, s.body) for s in db.session.scalars(
+            sa.select(Suggestion).where(Suggestion.id.in_(member_ids)))}
+    cluster.keywords = " ".join(dedup.keywords([texts[i] for i in member_ids if i in texts]))[:200]
+
+
+def place_new(suggestion: Suggestion) -> Cluster | None:
+    """Put a newly public proposal into its campaign's clustering without a rebuild (same rule as a batch).
+
+    Does nothing for a campaign that was never clustered, or for a proposal already placed."""
+    campaign_id = suggestion.campaign_id
+    if not suggestion.is_public or db.session.get(ClusterMember, suggestion.id) is not None:
+        return None
+    if db.session.scalar(sa.select(Cluster.id).where(Cluster.campaign_id == campaign_id).limit(1)) is None:
+        return None
+    index = campaign_index(campaign_id)
+    if suggestion.id not in index:
+        with _indexes_lock:
+            index.add(suggestion.id, _text(suggestion.title, suggestion.body), suggestion.author_id)
+    candidates = [m.id for m in index.query(_text(suggestion.title, suggestion.body), 20, exclude={suggestion.id})]
+    membership = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
+                                         .where(ClusterMember.suggestion_id.in_(candidates))).all())
+    representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)
+                                              .where(Cluster.id.in_(set(membership.values())))).all())
+    apart = [pin.other_id if pin.suggestion_id == suggestion.id else pin.suggestion_id
+             for pin in db.session.scalars(sa.select(ClusterPin).where(
+                 ClusterPin.kind == PinKind.APART,
+                 sa.or_(ClusterPin.suggestion_id == suggestion.id, ClusterPin.other_id == suggestion.id)))]
+    member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
+                          apart=apart)
+    if member.cluster is None:
+        cluster = Cluster(campaign_id=campaign_id, representative_id=suggestion.id, size=1)
+        db.session.add(cluster)
+        db.session.flush()
+        db.session.add(ClusterMember(suggestion_id=suggestion.id, cluster_id=cluster.id, kind="representative"))
+    else:
+        cluster = db.session.get(Cluster, member.cluster)
+        db.session.add(ClusterMember(suggestion_id=suggestion.id, cluster_id=cluster.id, kind=member.kind,
+                                     score=member.score))
+    db.session.flush()
+    refresh_cluster(cluster)
+    return cluster
+
+
+# --- staff decisions -------------------------------------------------------------------------------------------
+
+def _authorise(actor: User, cluster: Cluster) -> None:
+    if not can_act_for_body(actor, cluster.campaign.body_id):
+        raise NotAllowed()
+
+
+def _pin(actor: User, cluster: Cluster, kind: PinKind, suggestion_id: int, other_id: int | None,
+         reason: str) -> None:
+    db.session.add(ClusterPin(campaign_id=cluster.campaign_id, kind=kind, suggestion_id=suggestion_id,
+                              other_id=other_id, actor_id=actor.id, reason=reason))
+
+
+def _member(cluster: Cluster, suggestion_id: int) -> ClusterMember:
+    member = db.session.get(ClusterMember, suggestion_id)
+    if member is None or member.cluster_id != cluster.id:
+        raise InvalidInput(_l("That proposal is not in this cluster."))
+    return member
+
+
+def confirm_cluster(actor: User, cluster: Cluster, reason: str = "") -> None:
+    """Staff confirm that the members belong together: later batches keep every one of them here."""
+    _authorise(actor, cluster)
+    for member in cluster.members:
+        if member.suggestion_id != cluster.representative_id:
+            _pin(actor, cluster, PinKind.TOGETHER, member.suggestion_id, cluster.representative_id, reason)
+    cluster.confirmed_at, cluster.confirmed_by_id = utcnow(), actor.id
+    audit.record(actor, "cluster.confirm", cluster, body_id=cluster.campaign.body_id, reason=reason,
+                 members=[m.suggestion_id for m in cluster.members])
+
+
+def choose_representative(actor: User, cluster: Cluster, suggestion_id: int, reason: str = "") -> None:
+    """Staff choose which member represents the cluster; later batches keep that choice."""
+    _authorise(actor, cluster)
+    _member(cluster, suggestion_id)
+    member_ids = [m.suggestion_id for m in cluster.members]
+    db.session.execute(sa.delete(ClusterPin).where(ClusterPin.kind == PinKind.REPRESENTATIVE,
+                                                   ClusterPin.suggestion_id.in_(member_ids)))
+    _pin(actor, cluster, PinKind.REPRESENTATIVE, suggestion_id, None, reason)
+    for member_id in member_ids:  # the new representative keeps its members through later batches
+        if member_id != suggestion_id:
+            _pin(actor, cluster, PinKind.TOGETHER, member_id, suggestion_id, reason)
+    previous = cluster.representative_id
+    cluster.representative_id = suggestion_id
+    for member in cluster.members:
+        member.kind = "representative" if member.suggestion_id == suggestion_id else (
+            "pinned" if member.suggestion_id == previous else member.kind)
+    audit.record(actor, "cluster.representative", cluster, body_id=cluster.campaign.body_id, reason=reason,
+                 previous=previous, representative=suggestion_id)
+
+
+def move_out(actor: User, cluster: Cluster, suggestion_id: int, reason: str) -> Cluster:
+    """Staff take a proposal out of a cluster; it becomes its own cluster and never rejoins this one."""
+    _authorise(actor, cluster)
+    if not reason:
+        raise InvalidInput(_l("Say why the proposal does not belong here."))
+    member = _member(cluster, suggestion_id)
+    if suggestion_id == cluster.representative_id:
+        raise Conflict(_l("Choose another representative before moving this proposal out."))
+    for other in cluster.members:
+        if other.suggestion_id != suggestion_id:
+            _pin(actor, cluster, PinKind.APART, suggestion_id, other.suggestion_id, reason)
+    db.session.execute(sa.delete(ClusterPin).where(
+        ClusterPin.kind == PinKind.TOGETHER,
+        sa.or_(ClusterPin.suggestion_id == suggestion_id, ClusterPin.other_id == suggestion_id)))
+    db.session.delete(member)
+    db.session.flush()
+    alone = Cluster(campaign_id=cluster.campaign_id, representative_id=suggestion_id, size=1)
+    db.session.add(alone)
+    db.session.flush()
+    db.session.add(ClusterMember(suggestion_id=suggestion_id, cluster_id=alone.id, kind="pinned"))
+    db.session.flush()
+    refresh_cluster(cluster)
+    refresh_cluster(alone)
+    audit.record(actor, "cluster.move_out", cluster, body_id=cluster.campaign.body_id, reason=reason,
+                 suggestion=suggestion_id, new_cluster=alone.id)
+    return alone
+
+
+def merge_clusters(actor: User, cluster: Cluster, other: Cluster, reason: str) -> None:
+    """Staff merge ``other`` into ``cluster`` (same campaign); later batches keep them together."""
+    _authorise(actor, cluster)
+    if other.id == cluster.id or other.campaign_id != cluster.campaign_id:
+        raise InvalidInput(_l("Choose another cluster of the same campaign."))
+    if not reason:
+        raise InvalidInput(_l("Say why the two clusters are the same idea."))
+    blocked = db.session.scalar(sa.select(sa.func.count()).select_from(ClusterPin).where(
+        ClusterPin.kind == PinKind.APART,
+        sa.or_(sa.and_(ClusterPin.suggestion_id.in_([m.suggestion_id for m in cluster.members]),
+                       ClusterPin.other_id.in_([m.suggestion_id for m in other.members])),
+               sa.and_(ClusterPin.suggestion_id.in_([m.suggestion_id for m in other.members]),
+                       ClusterPin.other_id.in_([m.suggestion_id for m in cluster.members])))))
+    if blocked:
+        raise Conflict(_l("Staff have kept some of these proposals apart; move them out first."))
+    moved = [m.suggestion_id for m in other.members]
+    for member in list(other.members):
+        member.cluster_id = cluster.id
+        member.kind = "pinned"
+        _pin(actor, cluster, PinKind.TOGETHER, member.suggestion_id, cluster.representative_id, reason)
+    db.session.execute(sa.delete(ClusterPin).where(ClusterPin.kind == PinKind.REPRESENTATIVE,
+                                                   ClusterPin.suggestion_id == other.representative_id))
+    db.session.flush()
+    db.session.expire(other, ["members"])
+    db.session.expire(cluster, ["members"])
+    db.session.delete(other)
+    db.session.flush()
+    refresh_cluster(cluster)
+    audit.record(actor, "cluster.merge", cluster, body_id=cluster.campaign.body_id, reason=reason,
+                 merged_cluster=other.id, moved=moved)

@@ -1,0 +1,121 @@
+"""Reply deadlines in working days: set at acceptance, extended by staff with a reason, watched for overdue.
+
+Deadlines are Beijing calendar dates (a reply is on time if it comes on or before ``reply_due_on``), counted
+on China's working-day calendar (``core.workdays``). The count starts the working day after acceptance.
+"""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from accounts.models import Body, User
+from accounts.permissions import require_body_staff
+from campaigns.models import Campaign
+from core import audit
+from core.errors import Conflict, InvalidInput
+from core.extensions import db
+from core.mail import queue_mail
+from core.models import utcnow
+from core.text import clean_text
+from core.workdays import add_working_days
+from suggestions.models import DeadlineExtension, Status, Suggestion
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_date(moment: datetime) -> date:
+    return moment.astimezone(BEIJING).date()
+
+
+def today() -> date:
+    return beijing_date(utcnow())
+
+
+def start_deadline(suggestion: Suggestion, *, needs_investigation: bool = False) -> None:
+    """Set the reply deadline of a proposal just accepted: the campaign's working days after acceptance."""
+    campaign = suggestion.campaign
+    days = campaign.investigation_working_days if needs_investigation else campaign.reply_working_days
+    suggestion.needs_investigation = needs_investigation
+    suggestion.reply_due_on = add_working_days(beijing_date(suggestion.accepted_at or utcnow()), days)
+
+
+def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reason: str,
+                    on: date | None = None) -> DeadlineExtension:
+    """Staff of the handling body move the reply deadline later, saying why; the extension is public."""
+    require_body_staff(actor, suggestion.handling_body_id or suggestion.campaign.body_id)
+    if suggestion.status != Status.ACCEPTED or suggestion.reply_due_on is None:
+        raise Conflict(_l("Only a proposal accepted and not yet replied to has a deadline to extend."))
+    reason = clean_text(reason, field=_l("Reason"), max_length=500)
+    if new_due_on <= (on or today()):
+        raise InvalidInput(_l("The new deadline must be a date in the future."))
+    if new_due_on <= suggestion.reply_due_on:
+        raise InvalidInput(_l("The new deadline must be later than the current one (%(date)s).",
+                              date=format_date(suggestion.reply_due_on)))
+    extension = DeadlineExtension(suggestion_id=suggestion.id, actor_id=actor.id,
+                                  previous_due_on=suggestion.reply_due_on, new_due_on=new_due_on, reason=reason)
+    db.session.add(extension)
+    suggestion.reply_due_on = new_due_on
+    audit.record(actor, "suggestion.extend_deadline", suggestion, body_id=suggestion.campaign.body_id,
+                 previous=extension.previous_due_on.isoformat(), new=new_due_on.isoformat(), reason=reason)
+    return extension
+
+
+def is_overdue(suggestion: Suggestion, on: date | None = None) -> bool:
+    return (suggestion.status == Status.ACCEPTED and suggestion.reply_due_on is not None
+            and suggestion.reply_due_on < (on or today()))
+
+
+def _handling_body():
+    return sa.func.coalesce(Suggestion.handling_body_id, Campaign.body_id)
+
+
+def awaiting_reply_query(body_ids: set[int], *, overdue_on: date | None = None,
+                         due_by: date | None = None) -> sa.Select:
+    """Accepted proposals of the bodies still awaiting their reply: overdue (due before ``overdue_on``) or due
+    by ``due_by``; soonest deadline first."""
+    query = (sa.select(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
+             .where(Suggestion.status == Status.ACCEPTED, _handling_body().in_(body_ids))
+             .options(joinedload(Suggestion.campaign), joinedload(Suggestion.category)))
+    if overdue_on is not None:
+        query = query.where(Suggestion.reply_due_on < overdue_on)
+    if due_by is not None:
+        query = query.where(Suggestion.reply_due_on <= due_by)
+    return query.order_by(Suggestion.reply_due_on, Suggestion.id)
+
+
+def overdue_by_body(on: date | None = None) -> list[tuple[Body, int, int]]:
+    """(body, proposals awaiting its reply, of which overdue) for every body with any; most overdue first."""
+    on = on or today()
+    body_id = _handling_body().label("body_id")
+    rows = db.session.execute(
+        sa.select(body_id, sa.func.count(),
+                  sa.func.sum(sa.case((Suggestion.reply_due_on < on, 1), else_=0)))
+        .select_from(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
+        .where(Suggestion.status == Status.ACCEPTED).group_by(body_id)).all()
+    bodies = {b.id: b for b in db.session.scalars(sa.select(Body).where(Body.id.in_([r[0] for r in rows])))}
+    result = [(bodies[r[0]], int(r[1]), int(r[2] or 0)) for r in rows]
+    return sorted(result, key=lambda item: (-item[2], -item[1], item[0].id))
+
+
+def queue_reminders(due_soon_days: int, on: date | None = None) -> int:
+    """Queue one reminder per body with overdue or soon-due replies, at most once a day per body, to the body's
+    contact address; returns how many were queued."""
+    on = on or today()
+    due_by = add_working_days(on, due_soon_days)
+    queued = 0
+    for body in db.session.scalars(sa.select(Body).where(Body.contact_email != "")):
+        waiting = db.session.scalars(awaiting_reply_query({body.id}, due_by=due_by)).all()
+        if not waiting:
+            continue
+        lines = [f"{'已超期' if s.reply_due_on < on else '即将到期'}  {s.reply_due_on.isoformat()}  "
+                 f"#{s.id} {s.title}" for s in waiting]
+        overdue = sum(1 for s in waiting if s.reply_due_on < on)
+        subject = f"【建言】{body.name}：{overdue} 件建议答复已超期，{len(waiting) - overdue} 件即将到期"
+        text = (f"{body.name}：\n\n以下建议的答复期限已到或将在 {due_soon_days} 个工作日内到期"
+                f"（截至 {on.isoformat()}）：\n\n" + "\n".join(lines) + "\n\n请登录建言平台办理。\n")
+        if queue_mail(body.contact_email, subject, text, dedupe_key=f"reminder:{body.id}:{on.isoformat()}"):
+            queued += 1
+    return queued

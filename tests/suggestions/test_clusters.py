@@ -1,0 +1,215 @@
+"""Clusters of near-duplicate proposals on real Chinese text: batch and incremental placement agree, staff
+decisions survive a re-cluster, support counts distinct citizens, similar proposals while typing."""
+import re
+
+import sqlalchemy as sa
+
+from core.audit import AuditLog
+from core.extensions import db
+from suggestions import clustering, services
+from suggestions.models import Cluster, ClusterMember
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
+
+PARKING = ("建议在锦绣华庭小区增设停车位",
+           "锦绣华庭小区车位严重不足，晚上很多车只能停在消防通道上，存在安全隐患，建议利用小区东侧空地建设立体停车场。")
+PARKING_REWORDED = ("锦绣华庭小区停车难，建议增设停车位",
+                    "尊敬的领导您好！锦绣华庭小区车位严重不足，晚上很多车辆只能停在消防通道上，存在很大安全隐患，"
+                    "建议利用小区东侧的空地建设立体停车场。谢谢！")
+PARKING_TRADITIONAL = ("建議在錦繡華庭小區增設停車位",
+                       "錦繡華庭小區車位嚴重不足，晚上很多車只能停在消防通道上，存在安全隱患，建議利用小區東側空地建設立體停車場。")
+SCHOOL = ("建议在城南小学门口增设护学岗", "每天上下学时段城南小学门口车辆拥堵，学生过马路很危险，建议增设护学岗并施划斑马线。")
+SCHOOL_REWORDED = ("城南小学门口急需设置护学岗",
+                   "城南小学门口每天上下学时段车辆拥堵严重，学生过马路非常危险，建议增设护学岗，同时施划斑马线。")
+NOISE = ("人民路夜市噪音扰民", "人民路夜市每天营业到凌晨两点，噪音很大，附近居民无法休息，建议规范夜市的营业时间。")
+BUS = ("建议开通城南到火车站的公交线路", "城南新区居民去火车站要换乘两次公交，单程一个多小时，建议开通直达公交线路。")
+
+
+def propose(campaign, text, author=None):
+    return make_suggestion(campaign, author or make_user(), title=text[0], body=text[1])
+
+
+def partition(campaign) -> set[frozenset[int]]:
+    rows = db.session.execute(sa.select(ClusterMember.cluster_id, ClusterMember.suggestion_id)
+                              .join(Cluster).where(Cluster.campaign_id == campaign.id)).all()
+    groups: dict[int, set[int]] = {}
+    for cluster_id, suggestion_id in rows:
+        groups.setdefault(cluster_id, set()).add(suggestion_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def cluster_of(suggestion) -> Cluster:
+    return db.session.get(ClusterMember, suggestion.id).cluster
+
+
+def recluster(app, campaign) -> None:
+    result = app.test_cli_runner().invoke(args=["suggestions", "cluster", str(campaign.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+
+
+def test_batch_groups_variants_and_counts_each_supporter_once(app, client):
+    campaign = make_campaign()
+    a1, a2, a3 = (propose(campaign, t) for t in (PARKING, PARKING_REWORDED, PARKING_TRADITIONAL))
+    b1, b2 = propose(campaign, SCHOOL), propose(campaign, SCHOOL_REWORDED)
+    noise, bus = propose(campaign, NOISE), propose(campaign, BUS)
+    keen, other = make_user(), make_user()
+    for suggestion in (a1, a2, a3):   # one citizen supporting three variants counts once
+        services.vote(keen, suggestion, 1)
+    services.vote(other, a2, 1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["suggestions", "cluster", str(campaign.id)])
+    assert result.exit_code == 0, result.output
+    assert "2 clusters" in result.output
+    assert partition(campaign) == {frozenset({a1.id, a2.id, a3.id}), frozenset({b1.id, b2.id}),
+                                   frozenset({noise.id}), frozenset({bus.id})}
+    parking = cluster_of(a1)
+    assert parking.size == 3 and parking.supporter_count == 2
+    assert parking.representative_id == a1.id  # the first proposal founds the cluster
+    assert parking.keywords
+    page = client.get(f"/suggestions/clusters?campaign={campaign.id}").get_data(as_text=True)
+    assert PARKING[0] in page and SCHOOL[0] in page and NOISE[0] not in page
+    page = client.get(f"/suggestions/clusters/{parking.id}").get_data(as_text=True)
+    assert re.search(r'id="cluster-supporters">2<', page) and PARKING_TRADITIONAL[0] in page
+    page = client.get(f"/suggestions/{a2.id}").get_data(as_text=True)
+    assert f"/suggestions/clusters/{parking.id}" in page
+
+
+def test_incremental_placement_agrees_with_the_batch(app, client):
+    campaign = make_campaign()
+    first = [propose(campaign, t) for t in (PARKING, SCHOOL, NOISE)]
+    db.session.commit()
+    recluster(app, campaign)
+    login(client, make_user())
+    for title, body in (PARKING_REWORDED, SCHOOL_REWORDED, BUS, PARKING_TRADITIONAL):
+        response = client.post(f"/suggestions/new/{campaign.id}",
+                               data={"title": title, "body": body, "category": "transport",
+                                     "message_type": "suggestion"})
+        assert response.status_code == 303
+    incremental = partition(campaign)
+    assert len(incremental) == 4 and frozenset({first[2].id}) in incremental
+    assert any(first[0].id in group and len(group) == 3 for group in incremental)
+    recluster(app, campaign)
+    assert partition(campaign) == incremental
+
+
+def test_staff_decisions_survive_a_recluster_and_are_audited(app, client):
+    body = make_body()
+    campaign = make_campaign(body)
+    a1, a2, a3 = (propose(campaign, t) for t in (PARKING, PARKING_REWORDED, PARKING_TRADITIONAL))
+    b1, b2 = propose(campaign, SCHOOL), propose(campaign, SCHOOL_REWORDED)
+    staff = make_staff(body)
+    db.session.commit()
+    recluster(app, campaign)
+    parking, school = cluster_of(a1), cluster_of(b1)
+    login(client, staff)
+    url = f"/suggestions/clusters/{parking.id}"
+    assert client.post(f"{url}/move_out", data={"suggestion_id": a3.id, "reason": "繁体重复件另行处理"}).status_code == 303
+    assert client.post(f"{url}/representative", data={"suggestion_id": a2.id, "reason": "表述更完整"}).status_code == 303
+    assert client.post(f"{url}/merge", data={"other_cluster": school.id, "reason": "同属交通安全"}).status_code == 303
+    assert client.post(f"{url}/confirm", data={"reason": ""}).status_code == 303
+    expected = {frozenset({a1.id, a2.id, b1.id, b2.id}), frozenset({a3.id})}
+    assert partition(campaign) == expected
+    recluster(app, campaign)
+    assert partition(campaign) == expected            # the batch undid nothing
+    assert cluster_of(a1).representative_id == a2.id
+    assert cluster_of(a1).id == parking.id and cluster_of(a1).confirmed_at is not None
+    audits = db.session.scalars(sa.select(AuditLog).where(AuditLog.action.like("cluster.%"))
+                                .order_by(AuditLog.id)).all()
+    assert [a.action for a in audits] == ["cluster.move_out", "cluster.representative", "cluster.merge",
+                                          "cluster.confirm"]
+    assert all(a.actor_id == staff.id for a in audits)
+    assert audits[0].detail["reason"] == "繁体重复件另行处理"
+    # The author of a variant in the confirmed cluster is invited to support the representative.
+    login(client, b1.author)
+    page = client.get(f"/suggestions/{b1.id}").get_data(as_text=True)
+    assert f'action="/suggestions/{a2.id}/vote"' in page and "支持代表建议" in page
+    assert client.post(f"/suggestions/{a2.id}/vote", data={"value": "support"}).status_code == 303
+    assert "支持代表建议" not in client.get(f"/suggestions/{b1.id}").get_data(as_text=True)
+    page = client.get(f"/suggestions/clusters/{parking.id}").get_data(as_text=True)
+    assert 'id="cluster-supporters">1<' in page   # the cluster page counts live; lists use the stored count
+    result = app.test_cli_runner().invoke(args=["suggestions", "recount"])
+    assert result.exit_code == 0 and "1 clusters" in result.output
+    db.session.expire_all()
+    assert cluster_of(a1).supporter_count == 1
+
+
+def test_cluster_review_is_for_the_body_staff_and_bad_input_changes_nothing(app, client):
+    body = make_body()
+    campaign = make_campaign(body)
+    a1, a2 = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
+    noise = propose(campaign, NOISE)
+    outsider = make_staff(make_body())
+    staff = make_staff(body)
+    db.session.commit()
+    recluster(app, campaign)
+    parking = cluster_of(a1)
+    before = partition(campaign)
+    url = f"/suggestions/clusters/{parking.id}"
+    assert client.post(f"{url}/move_out", data={"suggestion_id": a2.id, "reason": "x"}).status_code == 302  # login
+    for user in (make_user(), outsider):
+        login(client, user)
+        assert client.post(f"{url}/move_out", data={"suggestion_id": a2.id, "reason": "无关"}).status_code == 403
+    login(client, staff)
+    assert client.post(f"{url}/move_out", data={"suggestion_id": a2.id, "reason": "无关"}, csrf=False).status_code == 400
+    for action, data, message in [
+            ("move_out", {"suggestion_id": a2.id, "reason": ""}, "请说明"),
+            ("move_out", {"suggestion_id": noise.id, "reason": "不相关"}, "不在这一组"),
+            ("move_out", {"suggestion_id": a1.id, "reason": "不相关"}, "先选择另一条"),
+            ("merge", {"other_cluster": 99999, "reason": "同一件事"}, "同一征集"),
+            ("representative", {"suggestion_id": "abc"}, "")]:
+        response = client.post(f"{url}/{action}", data=data)
+        assert response.status_code in (303, 422), (action, response.status_code)
+        if response.status_code == 303:  # the message waits on the cluster page
+            response = client.get(response.headers["Location"])
+        assert message in response.get_data(as_text=True), action
+    assert partition(campaign) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action.like("cluster.%"))) == 0
+
+
+def test_similar_proposals_while_typing_and_on_the_proposal_page(app, client):
+    campaign = make_campaign()
+    parking, school = propose(campaign, PARKING), propose(campaign, SCHOOL)
+    db.session.commit()
+    login(client, make_user())
+    page = client.get("/suggestions/similar", query_string={
+        "campaign": campaign.id, "title": "锦繡華庭停车位不够", "body": "晚上车只能停在消防通道上", "inside_form": "1"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and PARKING[0] in html and SCHOOL[0] not in html
+    assert f'formaction="/suggestions/{parking.id}/vote"' in html
+    data = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": "城南小学护学岗"},
+                      headers={"X-Requested-With": "fetch"}).get_json()
+    assert [hit["id"] for hit in data["similar"]][:1] == [school.id]
+    assert client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": ""}
+                      ).get_data(as_text=True).strip() == ""
+    assert client.get("/suggestions/similar?campaign=99999&title=停车").status_code == 404
+    variant = propose(campaign, PARKING_REWORDED)
+    db.session.commit()
+    page = client.get(f"/suggestions/{variant.id}").get_data(as_text=True)
+    assert "相似建议" in page and PARKING[0] in page
+    services.hide_suggestion(make_user(role="moderator"), parking, "测试")
+    db.session.commit()
+    page = client.get(f"/suggestions/{variant.id}").get_data(as_text=True)
+    assert PARKING[0] not in page      # hidden proposals are never suggested
+    assert all(s.id != parking.id for s, _ in clustering.similar_proposals(campaign.id, "\n".join(PARKING)))
+
+
+def test_hidden_proposals_never_show_through_a_cluster(app, client):
+    campaign = make_campaign()
+    empty = make_campaign(title="尚无建议的征集")
+    a1, a2 = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
+    db.session.commit()
+    recluster(app, campaign)
+    result = app.test_cli_runner().invoke(args=["suggestions", "cluster", str(empty.id)])
+    assert result.exit_code == 0 and "0 clusters" in result.output
+    assert app.test_cli_runner().invoke(args=["suggestions", "cluster", "99999"]).exit_code != 0
+    parking = cluster_of(a1)
+    services.hide_suggestion(make_user(role="moderator"), a1, "含有他人电话号码")
+    db.session.commit()
+    page = client.get(f"/suggestions/clusters/{parking.id}").get_data(as_text=True)
+    assert PARKING[0] not in page and PARKING_REWORDED[0] in page
+    assert PARKING[0] not in client.get(f"/suggestions/clusters?campaign={campaign.id}").get_data(as_text=True)
+    services.hide_suggestion(make_user(role="moderator"), a2, "测试")
+    db.session.commit()
+    assert client.get(f"/suggestions/clusters/{parking.id}").status_code == 404

@@ -1,0 +1,165 @@
+"""Reply deadlines in working days on China's calendar, public extensions, overdue lists, and reminder e-mails
+delivered to a real SMTP server (aiosmtpd)."""
+import re
+import socket
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from core.audit import AuditLog
+from core.extensions import db
+from core.mail import OutboxMessage
+from core.models import utcnow
+from core.workdays import add_working_days, is_working_day, working_days_between
+from suggestions import services
+from suggestions.deadlines import today
+from suggestions.models import DeadlineExtension
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_national_day_and_its_make_up_working_day_are_counted_right():
+    assert not is_working_day(date(2026, 10, 1)) and not is_working_day(date(2026, 10, 7))
+    assert is_working_day(date(2026, 10, 10))          # a Saturday worked in exchange (调休)
+    # Accepted on Tuesday 29 September 2026: 30 Sep, 8, 9, 10 (Sat), 12, 13, 14, 15, 16, 19 October.
+    assert add_working_days(date(2026, 9, 29), 10) == date(2026, 10, 19)
+    assert add_working_days(date(2026, 9, 29), 20) == date(2026, 11, 2)
+    assert working_days_between(date(2026, 9, 29), date(2026, 10, 19)) == 10
+    # A year the calendar package does not know yet: weekends and fixed-date holidays (元旦).
+    assert add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+
+
+def _accepted(body, *, days_ago: int = 0, investigation: bool = False):
+    campaign = make_campaign(body)
+    suggestion = make_suggestion(campaign)
+    services.accept_suggestion(make_staff(body), suggestion, utcnow() - timedelta(days=days_ago),
+                               needs_investigation=investigation)
+    return suggestion
+
+
+def test_acceptance_starts_the_deadline_in_working_days(app):
+    body = make_body()
+    campaign = make_campaign(body)
+    suggestion = make_suggestion(campaign)
+    # 10:00 Beijing time on 29 September 2026.
+    services.accept_suggestion(make_staff(body), suggestion, datetime(2026, 9, 29, 2, 0, tzinfo=UTC))
+    assert suggestion.reply_due_on == date(2026, 10, 19)
+    investigated = make_suggestion(campaign, title="关于城南污水处理厂异味的调查请求")
+    services.accept_suggestion(make_staff(body), investigated, datetime(2026, 9, 29, 2, 0, tzinfo=UTC),
+                               needs_investigation=True)
+    assert investigated.reply_due_on == date(2026, 11, 2) and investigated.needs_investigation
+
+
+def test_an_extension_moves_the_deadline_and_is_shown_publicly(app, client):
+    body = make_body()
+    suggestion = _accepted(body)
+    staff = make_staff(body)
+    first_due = suggestion.reply_due_on
+    new_due = first_due + timedelta(days=14)
+    login(client, staff)
+    response = client.post(f"/suggestions/{suggestion.id}/extend",
+                           data={"new_due_on": new_due.isoformat(), "reason": "需会同住建部门现场勘查"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert suggestion.reply_due_on == new_due
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.extend_deadline"))
+    assert entry.actor_id == staff.id and entry.detail["reason"] == "需会同住建部门现场勘查"
+    client.post("/accounts/logout")
+    page = text_of(app.test_client().get(f"/suggestions/{suggestion.id}"))
+    assert new_due.isoformat() in page and first_due.isoformat() in page and "需会同住建部门现场勘查" in page
+
+
+@pytest.mark.parametrize("case", ["past", "earlier", "no_reason", "not_a_date", "citizen", "other_body"])
+def test_bad_extensions_are_refused_and_change_nothing(app, client, case):
+    body = make_body()
+    suggestion = _accepted(body)
+    due = suggestion.reply_due_on
+    data = {"new_due_on": (due + timedelta(days=7)).isoformat(), "reason": "需要进一步调查"}
+    user, expected, message = make_staff(body), 303, ""
+    if case == "past":
+        data["new_due_on"], message = (today() - timedelta(days=1)).isoformat(), "必须是将来的日期"
+    elif case == "earlier":
+        data["new_due_on"], message = due.isoformat(), "必须晚于当前期限"
+    elif case == "no_reason":
+        data["reason"], expected, message = "", 422, "不能为空"
+    elif case == "not_a_date":
+        data["new_due_on"], expected = "下周一", 422
+    elif case == "citizen":
+        user, expected = make_user(), 403
+    else:
+        user, expected = make_staff(make_body()), 403
+    login(client, user)
+    response = client.post(f"/suggestions/{suggestion.id}/extend", data=data)
+    assert response.status_code == expected
+    if message:
+        page = client.get(response.headers["Location"]) if expected == 303 else response
+        assert message in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert suggestion.reply_due_on == due
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineExtension)) == 0
+
+
+def test_overdue_proposals_show_in_the_staff_list_and_publicly(app, client):
+    body = make_body(name="青溪县住房和城乡建设局")
+    late = _accepted(body, days_ago=40)
+    on_time = _accepted(body)
+    staff = make_staff(body)
+    login(client, staff)
+    overdue_page = text_of(client.get("/suggestions/inbox?state=overdue"))
+    assert late.title in overdue_page
+    assert f"/suggestions/{on_time.id}" not in client.get("/suggestions/inbox?state=overdue").get_data(as_text=True)
+    assert "已超期" in text_of(client.get(f"/suggestions/{late.id}"))
+    public = app.test_client().get("/suggestions/timeliness").get_data(as_text=True)
+    row = re.search(r"青溪县住房和城乡建设局</a></td>\s*<td>(\d+)</td><td>(\d+)</td>", public)
+    assert row and row.groups() == ("2", "1")
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port, keeping what it receives."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def test_reminders_reach_a_real_smtp_server_once_a_day(app, smtp_server):
+    port, inbox = smtp_server
+    body = make_body(name="临川市交通运输局")
+    body.contact_email = "jiaotong@linchuan.example.cn"
+    late = _accepted(body, days_ago=40)
+    quiet = make_body()
+    quiet.contact_email = "quiet@example.cn"
+    db.session.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["suggestions", "remind"])
+    assert result.exit_code == 0 and "1 reminders queued" in result.output
+    assert runner.invoke(args=["suggestions", "remind"]).output.startswith("0 reminders")  # once a day
+    result = runner.invoke(args=["mail", "send-outbox"])
+    assert result.exit_code == 0 and "1 messages sent" in result.output, result.output
+    assert len(inbox.messages) == 1
+    recipients, content = inbox.messages[0]
+    assert recipients == ["jiaotong@linchuan.example.cn"]
+    assert f"#{late.id}" in content.replace("=\n", "") or str(late.id) in content
+    assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None
+    assert runner.invoke(args=["mail", "send-outbox"]).output.startswith("0 messages sent")
