@@ -1,5 +1,7 @@
 """Form helpers shared by every package."""
+from wtforms import SelectMultipleField
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.errors import InvalidInput
 from core.text import clean_text
@@ -18,3 +20,9 @@ class CleanText:
         except InvalidInput as error:
             field.errors[:] = []
             raise ValidationError(str(error.message)) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
-from core.forms import CleanText
-from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS
+from core.forms import CleanText, MultiCheckboxField
+from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS, RATING_REASON_LABELS, SATISFACTION_LABELS
 from suggestions.services import BODY_MAX_LENGTH, REJECT_REASONS, REPLY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 REJECT_REASON_LABELS = {"off_topic": _l("Off topic"), "duplicate": _l("Duplicate"), "abusive": _l("Abusive"),
@@ -57,3 +57,14 @@ class ExtensionForm(FlaskForm):
     """Staff extend a reply deadline; the reason is shown on the proposal's public page."""
     new_due_on = DateField(_l("New deadline"), validators=[InputRequired(_l("Choose the new deadline."))])
     reason = StringField(_l("Reason for the extension"), validators=[CleanText(_l("Reason"), max_length=500)])
+
+
+class RatingForm(FlaskForm):
+    """The author's rating of the official reply."""
+    satisfaction = RadioField(_l("How satisfied are you with the reply?"), choices=list(SATISFACTION_LABELS.items()),
+                              validate_choice=False, validators=[
+                                  AnyOf(list(SATISFACTION_LABELS), message=_l("Choose how satisfied you are."))])
+    reasons = MultiCheckboxField(_l("Reasons (optional)"), choices=list(RATING_REASON_LABELS.items()),
+                                 validate_choice=False)
+    comment = TextAreaField(_l("Comment (optional)"), validators=[
+        CleanText(_l("Comment"), max_length=1000, min_length=0, multiline=True)])

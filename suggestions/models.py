@@ -88,6 +88,7 @@ class Suggestion(TimestampMixin, db.Model):
     # The Beijing date by which the official reply is due, set at acceptance; extensions move it.
     reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
     needs_investigation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a "not solved" rating reopened it (once)
 
     campaign: Mapped[Campaign] = relationship()
     author: Mapped[User] = relationship()
@@ -135,6 +136,50 @@ class Reply(TimestampMixin, db.Model):
     suggestion: Mapped[Suggestion] = relationship(back_populates="replies")
     body: Mapped[Body] = relationship()
     author: Mapped[User] = relationship()
+    rating: Mapped["Rating | None"] = relationship(back_populates="reply")
+
+
+class Satisfaction(enum.StrEnum):
+    SATISFIED = "satisfied"                      # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    UNSATISFIED = "unsatisfied"                  # 不满意
+
+
+class RatingReason(enum.StrEnum):
+    NOT_SOLVED = "not_solved"          # 问题未解决: reopens the proposal once for a second reply
+    BESIDE_THE_POINT = "off_point"     # 答非所问
+    ATTITUDE = "attitude"              # 态度问题
+    TOO_SLOW = "too_slow"              # 办理太慢
+
+
+SATISFACTION_LABELS = {Satisfaction.SATISFIED: _l("Satisfied"),
+                       Satisfaction.BASICALLY_SATISFIED: _l("Basically satisfied"),
+                       Satisfaction.UNSATISFIED: _l("Unsatisfied")}
+RATING_REASON_LABELS = {RatingReason.NOT_SOLVED: _l("The problem is not solved"),
+                        RatingReason.BESIDE_THE_POINT: _l("The answer is beside the point"),
+                        RatingReason.ATTITUDE: _l("Attitude"), RatingReason.TOO_SLOW: _l("Too slow")}
+
+
+class Rating(TimestampMixin, db.Model):
+    """The author's rating of one official reply (one per reply)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (sa.Index("ix_ratings_body_created", "body_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(sa.ForeignKey("replies.id"), unique=True)
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), index=True)
+    body_id: Mapped[int] = mapped_column(sa.ForeignKey("bodies.id"))  # the body that replied
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    satisfaction: Mapped[str] = mapped_column(sa.String(24))
+    reasons: Mapped[str] = mapped_column(sa.String(100), default="")  # RatingReason codes, space-separated
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+
+    reply: Mapped[Reply] = relationship(back_populates="rating")
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return self.reasons.split()
 
 
 class Cluster(TimestampMixin, db.Model):

@@ -13,12 +13,13 @@ from core.extensions import db
 from core.models import utcnow
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
-from suggestions import clustering, deadlines, queries, services
+from suggestions import clustering, deadlines, queries, ratings, services
 from suggestions.forms import (
     REJECT_REASON_LABELS,
     ClusterActionForm,
     ExtensionForm,
     HideForm,
+    RatingForm,
     RejectForm,
     ReplyForm,
     SuggestionForm,
@@ -27,6 +28,8 @@ from suggestions.models import (
     DECISION_LABELS,
     MESSAGE_TYPE_LABELS,
     PUBLIC_STATUSES,
+    RATING_REASON_LABELS,
+    SATISFACTION_LABELS,
     STATUS_LABELS,
     Cluster,
     ClusterMember,
@@ -42,7 +45,8 @@ VOTE_VALUES = {"support": 1, "oppose": -1}
 def _labels() -> dict:
     """Label tables for proposal statuses, decisions and types, available in every template."""
     return {"status_labels": STATUS_LABELS, "decision_labels": DECISION_LABELS,
-            "type_labels": MESSAGE_TYPE_LABELS, "reject_labels": REJECT_REASON_LABELS}
+            "type_labels": MESSAGE_TYPE_LABELS, "reject_labels": REJECT_REASON_LABELS,
+            "satisfaction_labels": SATISFACTION_LABELS, "rating_reason_labels": RATING_REASON_LABELS}
 
 
 @bp.route("/new/<int:campaign_id>", methods=["GET", "POST"])
@@ -99,7 +103,8 @@ def _visible_or_404(suggestion_id: int) -> Suggestion:
 
 
 @bp.get("/<int:suggestion_id>")
-def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_form: ExtensionForm | None = None):
+def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_form: ExtensionForm | None = None,
+           rating_form: RatingForm | None = None):
     suggestion = _visible_or_404(suggestion_id)
     is_staff = can_act_for_body(current_user, suggestion.campaign.body_id)
     similar_found, cluster = [], None
@@ -122,7 +127,10 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         my_vote=queries.vote_of(current_user, suggestion.id), now=utcnow(),
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
         hide_form=HideForm(formdata=None, prefix="hide"),
-        extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion))
+        extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion),
+        rating_form=rating_form or RatingForm(formdata=None),
+        can_rate=current_user.is_authenticated and current_user.id == suggestion.author_id
+        and ratings.rateable_reply(suggestion) is not None)
 
 
 @bp.post("/<int:suggestion_id>/vote")
@@ -166,10 +174,34 @@ def extend(suggestion_id: int):
     return redirect(_detail_url(suggestion), code=303)
 
 
+@bp.post("/<int:suggestion_id>/rate")
+@login_required
+def rate(suggestion_id: int):
+    """The author rates the latest official reply (once per reply)."""
+    suggestion = _visible_or_404(suggestion_id)
+    form = RatingForm()
+    if not form.validate():
+        return detail(suggestion_id, rating_form=form), 422
+    status_before = suggestion.status
+    try:
+        ratings.rate_reply(current_user, suggestion, form.satisfaction.data, form.reasons.data or [],
+                           form.comment.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        return redirect_with_error(error, _detail_url(suggestion))
+    db.session.commit()
+    if suggestion.status != status_before:
+        flash(_("Thank you. The proposal has been reopened: the body will reply again."), "success")
+    else:
+        flash(_("Thank you for rating the reply."), "success")
+    return redirect(_detail_url(suggestion), code=303)
+
+
 @bp.get("/timeliness")
 def timeliness():
-    """Public: each body's proposals awaiting a reply, and how many of them are overdue."""
-    return render_template("suggestions/timeliness.html", rows=deadlines.overdue_by_body(), today=deadlines.today())
+    """Public: each body's proposals awaiting a reply and how many are overdue; satisfaction with replies."""
+    return render_template("suggestions/timeliness.html", rows=deadlines.overdue_by_body(), today=deadlines.today(),
+                           satisfaction=ratings.satisfaction_by_body())
 
 
 @bp.post("/<int:suggestion_id>/reply")

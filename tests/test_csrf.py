@@ -4,18 +4,23 @@ import sqlalchemy as sa
 
 from accounts.models import User
 from core.extensions import db
-from suggestions.models import Reply, Suggestion, Vote
+from suggestions import clustering
+from suggestions.models import Cluster, ClusterPin, DeadlineExtension, Rating, Reply, Suggestion, Vote
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion
 
 FORM_POSTS = ["/accounts/register", "/accounts/login", "/accounts/logout", "/accounts/language",
               "/campaigns/new", "/campaigns/{campaign}/close", "/suggestions/new/{campaign}",
               "/suggestions/{suggestion}/vote", "/suggestions/{suggestion}/reply",
-              "/suggestions/{suggestion}/accept", "/suggestions/{suggestion}/withdraw"]
+              "/suggestions/{suggestion}/accept", "/suggestions/{suggestion}/withdraw",
+              "/suggestions/{suggestion}/extend", "/suggestions/{suggestion}/rate",
+              "/suggestions/clusters/{cluster}/confirm", "/suggestions/clusters/{cluster}/move_out",
+              "/accounts/admin/bodies"]
 
 
 def snapshot():
-    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (User, Suggestion, Vote, Reply))
+    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m))
+                 for m in (User, Suggestion, Vote, Reply, Rating, DeadlineExtension, ClusterPin))
 
 
 @pytest.mark.parametrize("path", FORM_POSTS)
@@ -23,15 +28,21 @@ def test_post_without_csrf_token_is_refused(client, path):
     body = make_body()
     campaign = make_campaign(body)
     suggestion = make_suggestion(campaign)
+    make_suggestion(campaign, title="建议在城南小学门口设置护学岗")
     staff = make_staff(body)
+    staff.role = "admin"
+    clustering.cluster_campaign(campaign)
+    cluster = db.session.scalar(sa.select(Cluster).where(Cluster.representative_id == suggestion.id))
     db.session.commit()
     login(client, staff)
     before = snapshot()
-    url = path.format(campaign=campaign.id, suggestion=suggestion.id)
+    url = path.format(campaign=campaign.id, suggestion=suggestion.id, cluster=cluster.id)
     response = client.post(url, csrf=False, data={
         "username": "newuser", "password": "password123", "confirm": "password123", "value": "support",
         "decision": "adopted", "content": "您好，您的建议已采纳，谢谢。", "title": "关于增设路灯的建议",
-        "body": "我们小区门口没有路灯，晚上出行不便，建议增设。", "category": "transport", "language": "en"})
+        "body": "我们小区门口没有路灯，晚上出行不便，建议增设。", "category": "transport", "language": "en",
+        "new_due_on": "2030-01-01", "reason": "需要调查", "satisfaction": "satisfied", "suggestion_id": suggestion.id,
+        "name": "新机构", "kind": "department", "level": "county", "region": "江南省"})
     assert response.status_code == 400
     assert "请刷新页面后重试" in response.get_data(as_text=True)
     db.session.expire_all()
