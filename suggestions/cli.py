@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from campaigns.models import Campaign
 from core.extensions import db
-from suggestions import clustering, deadlines, services
+from suggestions import clustering, deadlines, handling, services
 
 cli = AppGroup("suggestions", help="Maintain proposals.")
 
@@ -43,3 +43,10 @@ def remind() -> None:
     queued = deadlines.queue_reminders(current_app.config["DUE_SOON_WORKING_DAYS"])
     db.session.commit()
     click.echo(f"{queued} reminders queued.")
+
+
+@cli.command("train-router")
+def train_router() -> None:
+    """Retrain the routing models (category and handling body) on the proposals staff have routed."""
+    for target, outcome in handling.train_routers(current_app.config["ROUTER_DIR"]).items():
+        click.echo(f"{target}: {outcome}")

@@ -12,15 +12,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from accounts.models import Body, User
-from accounts.permissions import require_body_staff
 from campaigns.models import Campaign
 from core import audit
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.mail import queue_mail
 from core.models import utcnow
 from core.text import clean_text
 from core.workdays import add_working_days
+from suggestions.handling import can_handle
 from suggestions.models import DeadlineExtension, Status, Suggestion
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -45,7 +45,8 @@ def start_deadline(suggestion: Suggestion, *, needs_investigation: bool = False)
 def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reason: str,
                     on: date | None = None) -> DeadlineExtension:
     """Staff of the handling body move the reply deadline later, saying why; the extension is public."""
-    require_body_staff(actor, suggestion.handling_body_id or suggestion.campaign.body_id)
+    if not can_handle(actor, suggestion):
+        raise NotAllowed(_l("Only staff of the responsible body may do this."))
     if suggestion.status != Status.ACCEPTED or suggestion.reply_due_on is None:
         raise Conflict(_l("Only a proposal accepted and not yet replied to has a deadline to extend."))
     reason = clean_text(reason, field=_l("Reason"), max_length=500)

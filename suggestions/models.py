@@ -96,6 +96,8 @@ class Suggestion(TimestampMixin, db.Model):
     handling_body: Mapped[Body | None] = relationship()
     replies: Mapped[list["Reply"]] = relationship(back_populates="suggestion", order_by="Reply.created_at")
     extensions: Mapped[list["DeadlineExtension"]] = relationship(order_by="DeadlineExtension.created_at")
+    co_handlers: Mapped[list["CoHandler"]] = relationship(cascade="all, delete-orphan")
+    transfers: Mapped[list["Transfer"]] = relationship(order_by="Transfer.created_at")
 
     @property
     def is_public(self) -> bool:
@@ -257,3 +259,31 @@ class DeadlineExtension(TimestampMixin, db.Model):
     previous_due_on: Mapped[date] = mapped_column(sa.Date)
     new_due_on: Mapped[date] = mapped_column(sa.Date)
     reason: Mapped[str] = mapped_column(sa.Text)
+
+
+class CoHandler(db.Model):
+    """A body helping the lead handling body with a proposal (协办)."""
+
+    __tablename__ = "co_handlers"
+
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    body_id: Mapped[int] = mapped_column(sa.ForeignKey("bodies.id"), primary_key=True, index=True)
+
+    body: Mapped[Body] = relationship()
+
+
+class Transfer(TimestampMixin, db.Model):
+    """The proposal was handed from one handling body to another (转办), with a reason shown publicly."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (sa.Index("ix_transfers_suggestion", "suggestion_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))
+    from_body_id: Mapped[int] = mapped_column(sa.ForeignKey("bodies.id"))
+    to_body_id: Mapped[int] = mapped_column(sa.ForeignKey("bodies.id"))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+
+    from_body: Mapped[Body] = relationship(foreign_keys=[from_body_id])
+    to_body: Mapped[Body] = relationship(foreign_keys=[to_body_id])

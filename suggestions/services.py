@@ -16,6 +16,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
 from suggestions.deadlines import start_deadline
+from suggestions.handling import can_handle
 from suggestions.models import Decision, MessageType, Reply, Status, Suggestion, Vote
 
 TITLE_MAX_LENGTH = 80
@@ -162,7 +163,8 @@ def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, c
                         now: datetime | None = None) -> Reply:
     """Post the official reply with its decision; a published proposal is accepted first."""
     now = now or utcnow()
-    require_body_staff(actor, suggestion.campaign.body_id)
+    if not can_handle(actor, suggestion):
+        raise NotAllowed(_l("Only staff of the responsible body may do this."))
     if decision not in Decision.__members__.values():
         raise InvalidInput(_l("Choose a decision."))
     content = clean_text(content, field=_l("Reply"), max_length=REPLY_MAX_LENGTH, min_length=10, multiline=True)

@@ -13,7 +13,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
-from suggestions import clustering, deadlines, queries, ratings, services
+from suggestions import clustering, deadlines, handling, queries, ratings, services
 from suggestions.forms import (
     REJECT_REASON_LABELS,
     ClusterActionForm,
@@ -106,7 +106,7 @@ def _visible_or_404(suggestion_id: int) -> Suggestion:
 def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_form: ExtensionForm | None = None,
            rating_form: RatingForm | None = None):
     suggestion = _visible_or_404(suggestion_id)
-    is_staff = can_act_for_body(current_user, suggestion.campaign.body_id)
+    is_staff = handling.can_handle(current_user, suggestion)
     similar_found, cluster = [], None
     if suggestion.is_public:
         similar_found = clustering.similar_proposals(suggestion.campaign_id, f"{suggestion.title}\n{suggestion.body}",
@@ -130,7 +130,30 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion),
         rating_form=rating_form or RatingForm(formdata=None),
         can_rate=current_user.is_authenticated and current_user.id == suggestion.author_id
-        and ratings.rateable_reply(suggestion) is not None)
+        and ratings.rateable_reply(suggestion) is not None,
+        all_bodies=_all_bodies() if is_staff else [],
+        routing=handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
+        if is_staff and suggestion.status == "published" else {})
+
+
+def _all_bodies() -> list[Body]:
+    return list(db.session.scalars(sa.select(Body).order_by(Body.level, Body.region, Body.id)))
+
+
+@bp.post("/<int:suggestion_id>/transfer")
+@login_required
+def transfer(suggestion_id: int):
+    """Staff hand an accepted proposal to another body, with a reason shown publicly."""
+    suggestion = _visible_or_404(suggestion_id)
+    try:
+        handling.transfer(current_user, suggestion, request.form.get("to_body", type=int),
+                          request.form.get("reason", ""))
+    except DomainError as error:
+        db.session.rollback()
+        return redirect_with_error(error, _detail_url(suggestion))
+    db.session.commit()
+    flash(_("The proposal has been transferred."), "success")
+    return redirect(_detail_url(suggestion), code=303)
 
 
 @bp.post("/<int:suggestion_id>/vote")
@@ -208,7 +231,7 @@ def timeliness():
 @login_required
 def reply(suggestion_id: int):
     suggestion = _visible_or_404(suggestion_id)
-    if not can_act_for_body(current_user, suggestion.campaign.body_id):
+    if not handling.can_handle(current_user, suggestion):
         raise NotAllowed()
     form = ReplyForm()
     if not form.validate():
@@ -234,6 +257,8 @@ def act(suggestion_id: int, action: str):
         if action == "accept":
             services.accept_suggestion(current_user, suggestion,
                                        needs_investigation=request.form.get("needs_investigation") == "y")
+            handling.assign_handlers(current_user, suggestion, request.form.get("lead_body", type=int),
+                                     request.form.getlist("co_bodies", type=int))
         elif action == "close":
             services.close_suggestion(current_user, suggestion)
         elif action == "publish":

@@ -33,6 +33,7 @@ _suite_counts: Counter = Counter()
 def base_config(database_url: str) -> dict:
     return {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
             "SEARCH_INDEX_DIR": tempfile.mkdtemp(prefix="jianyan-index-"),
+            "ROUTER_DIR": tempfile.mkdtemp(prefix="jianyan-router-"),
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "SQLITE_BUSY_TIMEOUT_MS": 30000,
             "RATELIMIT_ENABLED": False}
 
