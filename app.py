@@ -66,6 +66,7 @@ def _import_models() -> None:
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
+    import outcomes.models  # noqa: F401
     import search.models  # noqa: F401
     import suggestions.models  # noqa: F401
 
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
+    from outcomes.views import bp as outcomes_bp
     from search.views import bp as search_bp
     from suggestions.views import bp as suggestions_bp
 
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(suggestions_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(outcomes_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
 
 

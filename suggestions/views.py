@@ -13,6 +13,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
+from outcomes import services as outcome_services
 from suggestions import clustering, deadlines, handling, queries, ratings, services
 from suggestions.forms import (
     REJECT_REASON_LABELS,
@@ -132,6 +133,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         can_rate=current_user.is_authenticated and current_user.id == suggestion.author_id
         and ratings.rateable_reply(suggestion) is not None,
         all_bodies=_all_bodies() if is_staff else [],
+        outcomes=outcome_services.outcomes_of(suggestion),
         routing=handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
         if is_staff and suggestion.status == "published" else {})
 

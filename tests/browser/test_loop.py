@@ -1,6 +1,7 @@
 """The core loop in real Chromium (Playwright, headless, Debian's /usr/bin/chromium), on a phone-sized screen:
-register, log in, see a similar proposal while typing one, submit it, find it by search, support another,
-staff replies, the citizen sees the reply."""
+register, log in, see a similar proposal while typing one, submit it, find it by search, support another;
+staff accept it, reply "adopted" and record the policy outcome; the citizen sees the reply, rates it and opens
+the outcome page."""
 import re
 
 import pytest
@@ -95,15 +96,37 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     staff_page.get_by_role("button", name="登录").click()
     staff_page.get_by_role("link", name="待办事项").click()
     staff_page.get_by_role("link", name="建议在城南小学门口增设护学岗").click()
+    staff_page.get_by_role("button", name="受理").click()
+    expect(staff_page.locator("#status")).to_have_text("已受理")
+    expect(staff_page.locator("#reply-due")).to_contain_text("答复期限")
     staff_page.get_by_label("采纳", exact=True).check()
     staff_page.get_by_role("textbox", name="官方答复").fill("您好！您的建议已采纳。县交警大队将于下月起在城南小学门口设置护学岗，并施划斑马线。")
     staff_page.get_by_role("button", name="发布答复").click()
     expect(staff_page.locator("#status")).to_have_text("已答复")
+    # … and record the policy the adopted proposal became.
+    staff_page.get_by_role("link", name="记录这条建议的政策成果").click()
+    staff_page.get_by_label("采纳内容").fill("城区小学上下学时段设置护学岗")
+    staff_page.get_by_label("文件名称").fill("青溪县城区学校交通安全管理办法")
+    staff_page.get_by_label("文号").fill("青政办发〔2026〕12号")
+    staff_page.get_by_label("相关条款").fill("第八条 城区小学上下学时段由交警和学校共同设置护学岗。")
+    staff_page.get_by_label("阶段").select_option(label="已出台")
+    staff_page.get_by_label("进度（%）").fill("40")
+    staff_page.get_by_role("button", name="保存").click()
+    expect(staff_page.get_by_role("heading", name="城区小学上下学时段设置护学岗")).to_be_visible()
 
     # The citizen sees the reply.
     page.goto(own_url)
     expect(page.locator("#status")).to_have_text("已答复")
     expect(page.get_by_text("县交警大队将于下月起")).to_be_visible()
     expect(page.locator(".badge-decision")).to_have_text(re.compile("采纳"))
+    # The citizen rates the reply and follows the proposal to the policy it became.
+    page.get_by_label("满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.get_by_text("感谢您的评价。")).to_be_visible()
+    expect(page.locator(".rating")).to_contain_text("满意")
+    page.locator("#outcomes").get_by_role("link", name="城区小学上下学时段设置护学岗").click()
+    expect(page.locator("#stage")).to_have_text("已出台")
+    expect(page.locator("#outcome-proposals")).to_contain_text("建议在城南小学门口增设护学岗")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     phone.close()
     desk.close()

@@ -1,0 +1,1 @@
+"""Adoption to outcomes: the policy a proposal became (document, clause, stage, progress, milestones)."""
