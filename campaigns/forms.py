@@ -1,7 +1,7 @@
 """Campaign forms: creation by staff and the public list filters."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from core.forms import CleanText, MultiCheckboxField
@@ -22,6 +22,15 @@ class CampaignForm(FlaskForm):
                                    format="%Y-%m-%dT%H:%M", validators=[Optional()])
     allow_oppose = BooleanField(_l("Citizens may also oppose proposals"))
     screening = BooleanField(_l("Staff screen proposals before they are published"))
+    reply_working_days = IntegerField(_l("Reply deadline (working days after acceptance)"), default=10,
+                                      validators=[Optional()])
+    investigation_working_days = IntegerField(_l("Reply deadline when investigation is needed (working days)"),
+                                              default=20, validators=[Optional()])
+    support_threshold = IntegerField(_l("Support threshold (optional)"), validators=[Optional()],
+                                     description=_l("A proposal reaching this many supports must be answered; its "
+                                                    "deadline starts then (the UK petitions site: 10,000)."))
+    support_window_days = IntegerField(_l("…reached within this many days of publication (optional)"),
+                                       validators=[Optional()], description=_l("Taiwan's Join platform: 60 days."))
     open_now = BooleanField(_l("Open the campaign now"), default=True)
 
 

@@ -74,6 +74,9 @@ class Campaign(TimestampMixin, db.Model):
     # Reply deadlines, in working days from acceptance (受理): the usual one, and when investigation is needed.
     reply_working_days: Mapped[int] = mapped_column(default=10, server_default="10")
     investigation_working_days: Mapped[int] = mapped_column(default=20, server_default="20")
+    # A proposal reaching this many supports (within the window, if set) must be answered: its deadline starts.
+    support_threshold: Mapped[int | None] = mapped_column()
+    support_window_days: Mapped[int | None] = mapped_column()
     status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -15,12 +15,23 @@ from core.text import clean_text
 
 
 def _checked_fields(*, title: str, theme: str, description: str, categories: list[Category], region_scope: str,
-                    opens_at: datetime, closes_at: datetime | None, allow_oppose: bool, screening: bool) -> dict:
+                    opens_at: datetime, closes_at: datetime | None, allow_oppose: bool, screening: bool,
+                    reply_working_days: int = 10, investigation_working_days: int = 20,
+                    support_threshold: int | None = None, support_window_days: int | None = None) -> dict:
     """Validate and normalise a campaign's editable fields (shared by create and update)."""
     if not categories:
         raise InvalidInput(_l("Choose at least one category."))
     if closes_at is not None and closes_at <= opens_at:
         raise InvalidInput(_l("The closing time must be after the opening time."))
+    if not 1 <= (reply_working_days or 0) <= 60:
+        raise InvalidInput(_l("The reply deadline is 1 to 60 working days."))
+    if not reply_working_days <= (investigation_working_days or 0) <= 120:
+        raise InvalidInput(_l("The deadline with investigation is at least the usual one and at most 120 working "
+                              "days."))
+    if support_threshold is not None and not 1 <= support_threshold <= 10_000_000:
+        raise InvalidInput(_l("The support threshold is a number of supports from 1 upwards."))
+    if support_window_days is not None and (support_threshold is None or not 1 <= support_window_days <= 3650):
+        raise InvalidInput(_l("The threshold window is 1 to 3,650 days, and needs a threshold."))
     return dict(
         title=clean_text(title, field=_l("Title"), max_length=120),
         theme=clean_text(theme, field=_l("Theme"), max_length=120, min_length=0),
@@ -28,7 +39,9 @@ def _checked_fields(*, title: str, theme: str, description: str, categories: lis
                                multiline=True),
         categories=list(categories),
         region_scope=clean_text(region_scope, field=_l("Region"), max_length=80, min_length=0),
-        opens_at=opens_at, closes_at=closes_at, allow_oppose=allow_oppose, screening=screening)
+        opens_at=opens_at, closes_at=closes_at, allow_oppose=allow_oppose, screening=screening,
+        reply_working_days=reply_working_days, investigation_working_days=investigation_working_days,
+        support_threshold=support_threshold, support_window_days=support_window_days)
 
 
 def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields) -> Campaign:

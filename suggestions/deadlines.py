@@ -1,9 +1,10 @@
-"""Reply deadlines in working days: set at acceptance, extended by staff with a reason, watched for overdue.
+"""Reply deadlines in working days: set at acceptance (or when a proposal reaches its campaign's support
+threshold), extended by staff with a reason, watched for overdue.
 
 Deadlines are Beijing calendar dates (a reply is on time if it comes on or before ``reply_due_on``), counted
 on China's working-day calendar (``core.workdays``). The count starts the working day after acceptance.
 """
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,6 +25,8 @@ from suggestions.handling import can_handle
 from suggestions.models import DeadlineExtension, Status, Suggestion
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+# A deadline runs for accepted proposals, and for published ones that reached the campaign's support threshold.
+AWAITING_REPLY = (Status.PUBLISHED, Status.ACCEPTED)
 
 
 def beijing_date(moment: datetime) -> date:
@@ -34,12 +37,35 @@ def today() -> date:
     return beijing_date(utcnow())
 
 
-def start_deadline(suggestion: Suggestion, *, needs_investigation: bool = False) -> None:
-    """Set the reply deadline of a proposal just accepted: the campaign's working days after acceptance."""
+def start_deadline(suggestion: Suggestion, *, needs_investigation: bool = False, keep_earlier: bool = True) -> None:
+    """Set the reply deadline of a proposal just accepted: the campaign's working days after acceptance. A
+    deadline already running (started by the support threshold) is kept if it is earlier."""
     campaign = suggestion.campaign
     days = campaign.investigation_working_days if needs_investigation else campaign.reply_working_days
     suggestion.needs_investigation = needs_investigation
-    suggestion.reply_due_on = add_working_days(beijing_date(suggestion.accepted_at or utcnow()), days)
+    due = add_working_days(beijing_date(suggestion.accepted_at or utcnow()), days)
+    if keep_earlier and suggestion.reply_due_on is not None:
+        due = min(due, suggestion.reply_due_on)
+    suggestion.reply_due_on = due
+
+
+def note_support_threshold(suggestion: Suggestion, now: datetime) -> bool:
+    """After a vote: if the proposal has just reached its campaign's support threshold (within the window),
+    a reply becomes mandatory and its deadline starts. Returns True when that happened."""
+    campaign = suggestion.campaign
+    if (campaign.support_threshold is None or suggestion.threshold_reached_at is not None
+            or suggestion.support_count < campaign.support_threshold
+            or suggestion.status not in (Status.PUBLISHED, Status.ACCEPTED)):
+        return False
+    published = suggestion.published_at or suggestion.created_at
+    if campaign.support_window_days and now - published > timedelta(days=campaign.support_window_days):
+        return False
+    suggestion.threshold_reached_at = now
+    due = add_working_days(beijing_date(now), campaign.reply_working_days)
+    suggestion.reply_due_on = min(due, suggestion.reply_due_on) if suggestion.reply_due_on else due
+    audit.record(None, "suggestion.threshold", suggestion, body_id=campaign.body_id,
+                 supports=suggestion.support_count, due=suggestion.reply_due_on.isoformat())
+    return True
 
 
 def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reason: str,
@@ -47,7 +73,7 @@ def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reaso
     """Staff of the handling body move the reply deadline later, saying why; the extension is public."""
     if not can_handle(actor, suggestion):
         raise NotAllowed(_l("Only staff of the responsible body may do this."))
-    if suggestion.status != Status.ACCEPTED or suggestion.reply_due_on is None:
+    if suggestion.status not in AWAITING_REPLY or suggestion.reply_due_on is None:
         raise Conflict(_l("Only a proposal accepted and not yet replied to has a deadline to extend."))
     reason = clean_text(reason, field=_l("Reason"), max_length=500)
     if new_due_on <= (on or today()):
@@ -65,7 +91,7 @@ def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reaso
 
 
 def is_overdue(suggestion: Suggestion, on: date | None = None) -> bool:
-    return (suggestion.status == Status.ACCEPTED and suggestion.reply_due_on is not None
+    return (suggestion.status in AWAITING_REPLY and suggestion.reply_due_on is not None
             and suggestion.reply_due_on < (on or today()))
 
 
@@ -78,7 +104,8 @@ def awaiting_reply_query(body_ids: set[int], *, overdue_on: date | None = None,
     """Accepted proposals of the bodies still awaiting their reply: overdue (due before ``overdue_on``) or due
     by ``due_by``; soonest deadline first."""
     query = (sa.select(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
-             .where(Suggestion.status == Status.ACCEPTED, _handling_body().in_(body_ids))
+             .where(Suggestion.status.in_(AWAITING_REPLY), Suggestion.reply_due_on.is_not(None),
+                    _handling_body().in_(body_ids))
              .options(joinedload(Suggestion.campaign), joinedload(Suggestion.category)))
     if overdue_on is not None:
         query = query.where(Suggestion.reply_due_on < overdue_on)
@@ -95,7 +122,8 @@ def overdue_by_body(on: date | None = None) -> list[tuple[Body, int, int]]:
         sa.select(body_id, sa.func.count(),
                   sa.func.sum(sa.case((Suggestion.reply_due_on < on, 1), else_=0)))
         .select_from(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
-        .where(Suggestion.status == Status.ACCEPTED).group_by(body_id)).all()
+        .where(Suggestion.status.in_(AWAITING_REPLY), Suggestion.reply_due_on.is_not(None))
+        .group_by(body_id)).all()
     bodies = {b.id: b for b in db.session.scalars(sa.select(Body).where(Body.id.in_([r[0] for r in rows])))}
     result = [(bodies[r[0]], int(r[1]), int(r[2] or 0)) for r in rows]
     return sorted(result, key=lambda item: (-item[2], -item[1], item[0].id))

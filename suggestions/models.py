@@ -89,6 +89,7 @@ class Suggestion(TimestampMixin, db.Model):
     reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
     needs_investigation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a "not solved" rating reopened it (once)
+    threshold_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the campaign's support threshold
 
     campaign: Mapped[Campaign] = relationship()
     author: Mapped[User] = relationship()

@@ -49,7 +49,7 @@ def rate_reply(author: User, suggestion: Suggestion, satisfaction: str, reasons:
     if reopen:
         suggestion.status, suggestion.closed_at = Status.ACCEPTED, None
         suggestion.reopened_at = suggestion.accepted_at = utcnow()
-        start_deadline(suggestion, needs_investigation=suggestion.needs_investigation)
+        start_deadline(suggestion, needs_investigation=suggestion.needs_investigation, keep_earlier=False)
     db.session.flush()
     return rating
 

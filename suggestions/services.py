@@ -15,7 +15,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
-from suggestions.deadlines import start_deadline
+from suggestions.deadlines import note_support_threshold, start_deadline
 from suggestions.handling import can_handle
 from suggestions.models import Decision, MessageType, Reply, Status, Suggestion, Vote
 
@@ -90,6 +90,7 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
         existing.value, existing.updated_at = value, now or utcnow()
     db.session.flush()
     _refresh_counts(suggestion)
+    note_support_threshold(suggestion, now or utcnow())
     return existing
 
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from campaigns.models import Campaign
 from core.audit import AuditLog
 from core.extensions import db
 from core.mail import OutboxMessage
@@ -17,7 +18,7 @@ from suggestions import services
 from suggestions.deadlines import today
 from suggestions.models import DeadlineExtension
 from tests.conftest import login
-from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
+from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
 
 
 def text_of(response) -> str:
@@ -163,3 +164,48 @@ def test_reminders_reach_a_real_smtp_server_once_a_day(app, smtp_server):
     assert f"#{late.id}" in content.replace("=\n", "") or str(late.id) in content
     assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None
     assert runner.invoke(args=["mail", "send-outbox"]).output.startswith("0 messages sent")
+
+
+def test_reaching_the_support_threshold_makes_a_reply_mandatory(app, client):
+    body = make_body(name="临川市人民政府")
+    campaign = make_campaign(body)
+    campaign.support_threshold, campaign.support_window_days = 3, 60
+    suggestion = make_suggestion(campaign)
+    for _ in range(2):
+        services.vote(make_user(), suggestion, 1)
+    assert suggestion.threshold_reached_at is None and suggestion.reply_due_on is None
+    services.vote(make_user(), suggestion, 1)
+    assert suggestion.threshold_reached_at is not None
+    assert suggestion.reply_due_on == add_working_days(today(), campaign.reply_working_days)
+    assert suggestion.status == "published"  # not accepted by itself; the body must still act on it
+    db.session.commit()
+    page = text_of(app.test_client().get(f"/suggestions/{suggestion.id}"))
+    assert "3 个支持" in page and "必须答复" in page and suggestion.reply_due_on.isoformat() in page
+    public = app.test_client().get("/suggestions/timeliness").get_data(as_text=True)
+    assert re.search(r"临川市人民政府</a></td>\s*<td>1</td><td>0</td>", public)  # counted as awaiting a reply
+    # Accepting later keeps the earlier, mandatory deadline.
+    services.accept_suggestion(make_staff(body), suggestion)
+    assert suggestion.reply_due_on == add_working_days(today(), campaign.reply_working_days)
+
+
+def test_support_outside_the_window_does_not_trigger_the_threshold(app):
+    campaign = make_campaign()
+    campaign.support_threshold, campaign.support_window_days = 1, 60
+    suggestion = make_suggestion(campaign)
+    suggestion.published_at = utcnow() - timedelta(days=61)
+    services.vote(make_user(), suggestion, 1)
+    assert suggestion.threshold_reached_at is None and suggestion.reply_due_on is None
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"support_threshold": "0"}, "支持数门槛"), ({"support_window_days": "30"}, "需要先设置门槛"),
+    ({"reply_working_days": "0"}, "1 到 60 个工作日"), ({"investigation_working_days": "5"}, "不少于通常期限")])
+def test_bad_campaign_deadline_settings_are_refused(app, client, fields, message):
+    body = make_body()
+    category = make_category()
+    login(client, make_staff(body, role="manager"))
+    data = {"body_id": body.id, "title": "临川市养老服务设施建设建议征集", "categories": [category.id],
+            "opens_at": "2026-01-01T09:00", "reply_working_days": "10", "investigation_working_days": "20", **fields}
+    response = client.post("/campaigns/new", data=data)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
