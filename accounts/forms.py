@@ -14,6 +14,8 @@ class RegisterForm(FlaskForm):
         description=_l("3 to 32 letters, digits, underscores or Chinese characters."))
     display_name = StringField(_l("Display name (optional)"), validators=[
         CleanText(_l("Display name"), max_length=40, min_length=0)])
+    email = StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
+                        description=_l("To be told when a proposal you wrote, support or follow is answered."))
     password = PasswordField(_l("Password"), validators=[
         InputRequired(_l("Please enter a password.")),
         Length(min=8, max=128, message=_l("The password must be 8 to 128 characters."))])

@@ -49,6 +49,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(32), unique=True)  # stored NFKC-casefolded
     display_name: Mapped[str] = mapped_column(sa.String(40))
+    email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")  # optional: notifications
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(sa.String(16), default=Role.CITIZEN)
     # Bumped at logout and password change: every session cookie carrying the old value stops working.

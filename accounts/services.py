@@ -32,9 +32,13 @@ def normalise_username(username: str | None) -> str:
     return unicodedata.normalize("NFKC", (username or "").strip()).casefold()
 
 
-def register_user(username: str, password: str, display_name: str = "") -> User:
-    """Create a citizen account; raises ``InvalidInput`` or ``Conflict`` (username taken)."""
+def register_user(username: str, password: str, display_name: str = "", email: str = "") -> User:
+    """Create a citizen account; raises ``InvalidInput`` or ``Conflict`` (username taken). ``email`` (optional)
+    receives notifications about proposals the citizen wrote, supports or follows."""
     key = normalise_username(username)
+    email = (email or "").strip()
+    if email and not EMAIL_PATTERN.fullmatch(email):
+        raise InvalidInput(_l("Enter a valid e-mail address, or leave it empty."))
     if not USERNAME_PATTERN.match(key):
         raise InvalidInput(_l("A username has 3 to 32 letters, digits, underscores or Chinese characters."))
     if len(password or "") < PASSWORD_MIN_LENGTH:
@@ -43,7 +47,7 @@ def register_user(username: str, password: str, display_name: str = "") -> User:
     password_hash = _hasher.hash(password)  # before the first query: no database lock is held meanwhile
     if db.session.scalar(sa.select(User.id).where(User.username == key)) is not None:
         raise Conflict(_l("This username is already taken."))
-    user = User(username=key, display_name=display, password_hash=password_hash, role=Role.CITIZEN)
+    user = User(username=key, display_name=display, password_hash=password_hash, role=Role.CITIZEN, email=email)
     db.session.add(user)
     db.session.flush()
     return user

@@ -31,7 +31,8 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.username.data, form.password.data, form.display_name.data)
+            user = services.register_user(form.username.data, form.password.data, form.display_name.data,
+                                          form.email.data or "")
         except DomainError as error:
             db.session.rollback()
             form.username.errors.append(str(error.message))

@@ -45,6 +45,7 @@ class DefaultConfig:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "jianyan@localhost"
+    SITE_URL = "http://127.0.0.1:5000"  # the public address, for links in e-mail
     DUE_SOON_WORKING_DAYS = 3  # staff lists and reminders: replies due within this many working days
 
     # Content limits.

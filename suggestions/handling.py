@@ -16,6 +16,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.text import clean_text
 from suggestions.models import CoHandler, Status, Suggestion, Transfer
+from suggestions.notifications import notify
 from suggestions.routing import Router
 
 ROUTER_FILES = {"category": "category.pickle", "body": "body.pickle"}
@@ -63,6 +64,7 @@ def transfer(actor: User, suggestion: Suggestion, to_body_id: int | None, reason
     suggestion.co_handlers = [c for c in suggestion.co_handlers if c.body_id != to_body.id]
     audit.record(actor, "suggestion.transfer", suggestion, body_id=suggestion.campaign.body_id,
                  from_body=record.from_body_id, to_body=to_body.id, reason=reason)
+    notify(suggestion, "transferred", actor)
     return record
 
 

@@ -288,3 +288,27 @@ class Transfer(TimestampMixin, db.Model):
 
     from_body: Mapped[Body] = relationship(foreign_keys=[from_body_id])
     to_body: Mapped[Body] = relationship(foreign_keys=[to_body_id])
+
+
+class Follow(TimestampMixin, db.Model):
+    """A citizen follows a proposal: told of its replies and status changes, like its author and supporters."""
+
+    __tablename__ = "follows"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True, index=True)
+
+
+class Notification(TimestampMixin, db.Model):
+    """An on-site message to one user about one proposal; ``kind`` picks the (translated) sentence."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_read", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))
+    kind: Mapped[str] = mapped_column(sa.String(24))  # replied, accepted, closed, reopened, transferred
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    suggestion: Mapped[Suggestion] = relationship()

@@ -14,6 +14,7 @@ from core.models import utcnow
 from core.text import clean_text
 from suggestions.deadlines import start_deadline
 from suggestions.models import Rating, RatingReason, Satisfaction, Status, Suggestion
+from suggestions.notifications import notify
 
 GOOD = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 
@@ -50,6 +51,7 @@ def rate_reply(author: User, suggestion: Suggestion, satisfaction: str, reasons:
         suggestion.status, suggestion.closed_at = Status.ACCEPTED, None
         suggestion.reopened_at = suggestion.accepted_at = utcnow()
         start_deadline(suggestion, needs_investigation=suggestion.needs_investigation, keep_earlier=False)
+        notify(suggestion, "reopened", author)
     db.session.flush()
     return rating
 

@@ -18,6 +18,7 @@ from core.text import clean_text
 from suggestions.deadlines import note_support_threshold, start_deadline
 from suggestions.handling import can_handle
 from suggestions.models import Decision, MessageType, Reply, Status, Suggestion, Vote
+from suggestions.notifications import notify
 
 TITLE_MAX_LENGTH = 80
 BODY_MAX_LENGTH = 5000
@@ -150,7 +151,7 @@ def reject_suggestion(actor: User, suggestion: Suggestion, reason: str) -> None:
 
 
 def accept_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None, *,
-                      needs_investigation: bool = False) -> None:
+                      needs_investigation: bool = False, notify_audience: bool = True) -> None:
     """受理: the campaign's body takes the proposal on as its handling body; the reply deadline starts."""
     require_body_staff(actor, suggestion.campaign.body_id)
     _transition(actor, suggestion, (Status.PUBLISHED,), Status.ACCEPTED, "suggestion.accept",
@@ -158,6 +159,8 @@ def accept_suggestion(actor: User, suggestion: Suggestion, now: datetime | None 
     suggestion.handling_body_id = suggestion.campaign.body_id
     suggestion.accepted_at = now or utcnow()
     start_deadline(suggestion, needs_investigation=needs_investigation)
+    if notify_audience:
+        notify(suggestion, "accepted", actor)
 
 
 def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, content: str,
@@ -170,13 +173,14 @@ def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, c
         raise InvalidInput(_l("Choose a decision."))
     content = clean_text(content, field=_l("Reply"), max_length=REPLY_MAX_LENGTH, min_length=10, multiline=True)
     if suggestion.status == Status.PUBLISHED:
-        accept_suggestion(actor, suggestion, now)
+        accept_suggestion(actor, suggestion, now, notify_audience=False)
     _transition(actor, suggestion, (Status.ACCEPTED,), Status.REPLIED, "suggestion.reply", decision=decision)
     reply = Reply(suggestion=suggestion, body_id=suggestion.handling_body_id, author=actor,
                   decision=decision, content=content, created_at=now)
     db.session.add(reply)
     suggestion.replied_at = now
     db.session.flush()
+    notify(suggestion, "replied", actor)
     return reply
 
 
@@ -185,6 +189,7 @@ def close_suggestion(actor: User, suggestion: Suggestion, now: datetime | None =
     require_body_staff(actor, suggestion.campaign.body_id)
     _transition(actor, suggestion, (Status.REPLIED,), Status.CLOSED, "suggestion.close")
     suggestion.closed_at = now or utcnow()
+    notify(suggestion, "closed", actor)
 
 
 def withdraw_suggestion(author: User, suggestion: Suggestion) -> None:

@@ -14,7 +14,7 @@ from core.models import utcnow
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
 from outcomes import services as outcome_services
-from suggestions import clustering, deadlines, handling, queries, ratings, services
+from suggestions import clustering, deadlines, handling, notifications, queries, ratings, services
 from suggestions.forms import (
     REJECT_REASON_LABELS,
     ClusterActionForm,
@@ -34,6 +34,8 @@ from suggestions.models import (
     STATUS_LABELS,
     Cluster,
     ClusterMember,
+    Follow,
+    Notification,
     Suggestion,
 )
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -134,6 +136,8 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         and ratings.rateable_reply(suggestion) is not None,
         all_bodies=_all_bodies() if is_staff else [],
         outcomes=outcome_services.outcomes_of(suggestion),
+        following=current_user.is_authenticated
+        and db.session.get(Follow, (current_user.id, suggestion.id)) is not None,
         routing=handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
         if is_staff and suggestion.status == "published" else {})
 
@@ -220,6 +224,38 @@ def rate(suggestion_id: int):
     else:
         flash(_("Thank you for rating the reply."), "success")
     return redirect(_detail_url(suggestion), code=303)
+
+
+@bp.post("/<int:suggestion_id>/follow")
+@login_required
+def follow(suggestion_id: int):
+    """Follow a proposal (or stop following it): be told of its replies and status changes."""
+    suggestion = _visible_or_404(suggestion_id)
+    following = notifications.follow(current_user, suggestion)
+    db.session.commit()
+    flash(_("You now follow this proposal.") if following else _("You no longer follow this proposal."), "success")
+    return redirect(_detail_url(suggestion), code=303)
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page():
+    """The user's notifications, newest first; opening the page marks them read."""
+    query = (sa.select(Notification).where(Notification.user_id == current_user.id)
+             .order_by(Notification.id.desc()))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    unread = {n.id for n in page.items if n.read_at is None}
+    notifications.mark_read(current_user)
+    db.session.commit()
+    return render_template("suggestions/notifications.html", page=page, unread=unread,
+                           message=notifications.message)
+
+
+@bp.app_context_processor
+def _unread_notifications() -> dict:
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": notifications.unread_count(current_user)}
 
 
 @bp.get("/timeliness")

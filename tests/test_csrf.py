@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from core.extensions import db
 from suggestions import clustering
-from suggestions.models import Cluster, ClusterPin, DeadlineExtension, Rating, Reply, Suggestion, Vote
+from suggestions.models import Cluster, ClusterPin, DeadlineExtension, Follow, Rating, Reply, Suggestion, Vote
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion
 
@@ -15,12 +15,12 @@ FORM_POSTS = ["/accounts/register", "/accounts/login", "/accounts/logout", "/acc
               "/suggestions/{suggestion}/accept", "/suggestions/{suggestion}/withdraw",
               "/suggestions/{suggestion}/extend", "/suggestions/{suggestion}/rate",
               "/suggestions/clusters/{cluster}/confirm", "/suggestions/clusters/{cluster}/move_out",
-              "/accounts/admin/bodies"]
+              "/accounts/admin/bodies", "/suggestions/{suggestion}/follow"]
 
 
 def snapshot():
     return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                 for m in (User, Suggestion, Vote, Reply, Rating, DeadlineExtension, ClusterPin))
+                 for m in (User, Suggestion, Vote, Reply, Rating, DeadlineExtension, ClusterPin, Follow))
 
 
 @pytest.mark.parametrize("path", FORM_POSTS)
