@@ -6,7 +6,7 @@ from typing import Protocol
 
 from markupsafe import escape
 
-from core.text import fold, word_spans
+from core.chinese import fold, word_spans
 
 SORTS = ("relevance", "newest", "supported")
 FILTERS = ("campaign_id", "body_id", "category", "message_type", "status")

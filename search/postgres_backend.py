@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from core.chinese import TOKENS_VERSION, fold, word_spans
 from core.config import resolve_database_url
-from core.text import TOKENS_VERSION, fold, word_spans
 from search.backend import (
     FACETS,
     FILTERS,

@@ -15,7 +15,7 @@ import numpy as np
 from whoosh import fields, index
 from whoosh.analysis import Token, Tokenizer
 
-from core.text import TOKENS_VERSION, fold, word_spans
+from core.chinese import TOKENS_VERSION, fold, word_spans
 from search.backend import (
     FACETS,
     FILTERS,

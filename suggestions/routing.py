@@ -27,7 +27,6 @@ platform wrote itself: unpickling runs code) and is only readable by the same sc
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import pickle
 import tempfile
@@ -38,6 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from core.chinese import load_jieba, to_simplified
 
 MIN_EXAMPLES = 10
 """Fewest routed proposals (over at least ``MIN_CLASSES`` labels) a router is trained from."""
@@ -68,18 +69,6 @@ DEFAULTS = {
 
 # --- text preparation ------------------------------------------------------------------------------------------
 
-_opencc = None
-_jieba = None
-
-
-def _to_simplified(text: str) -> str:
-    global _opencc
-    if _opencc is None:
-        import opencc
-        _opencc = opencc.OpenCC("t2s")
-    return _opencc.convert(text)
-
-
 def normalise(text: str) -> str:
     """NFKC, Traditional → Simplified, lower case, whitespace runs folded to one space.
 
@@ -87,7 +76,7 @@ def normalise(text: str) -> str:
     '停车 难abc'
     """
     text = unicodedata.normalize("NFKC", text or "")
-    return " ".join(_to_simplified(text).lower().split())
+    return " ".join(to_simplified(text).lower().split())
 
 
 def prepare(text: str, title: str = "", title_repeat: int = TITLE_REPEAT, lead: int = 0) -> str:
@@ -102,13 +91,7 @@ def prepare(text: str, title: str = "", title_repeat: int = TITLE_REPEAT, lead: 
 
 @functools.lru_cache(maxsize=4096)
 def _cut(doc: str) -> tuple[str, ...]:
-    global _jieba
-    if _jieba is None:
-        import jieba
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba = jieba
-    return tuple(w for w in _jieba.lcut(doc, HMM=False) if any(ch.isalnum() for ch in w))
+    return tuple(w for w in load_jieba().lcut(doc, HMM=False) if any(ch.isalnum() for ch in w))
 
 
 def words(doc: str) -> list[str]:

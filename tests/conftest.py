@@ -9,6 +9,7 @@ Environment:
 import contextvars
 import os
 import re
+import socket
 import tempfile
 import threading
 import uuid
@@ -210,3 +211,29 @@ def live_server(app):
     """The app served over real HTTP by a threaded Werkzeug server on a free local port."""
     with LiveServer(app) as server:
         yield server
+
+
+class _SmtpInbox:
+    """What a test SMTP server received: (recipients, message text) pairs."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port: yields (port, inbox)."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()

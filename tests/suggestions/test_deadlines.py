@@ -1,12 +1,10 @@
 """Reply deadlines in working days on China's calendar, public extensions, overdue lists, and reminder e-mails
 delivered to a real SMTP server (aiosmtpd)."""
 import re
-import socket
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from campaigns.models import Campaign
 from core.audit import AuditLog
@@ -119,28 +117,6 @@ def test_overdue_proposals_show_in_the_staff_list_and_publicly(app, client):
     public = app.test_client().get("/suggestions/timeliness").get_data(as_text=True)
     row = re.search(r"青溪县住房和城乡建设局</a></td>\s*<td>(\d+)</td><td>(\d+)</td>", public)
     assert row and row.groups() == ("2", "1")
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on a free local port, keeping what it receives."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
 
 
 def test_reminders_reach_a_real_smtp_server_once_a_day(app, smtp_server):

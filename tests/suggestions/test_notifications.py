@@ -1,11 +1,8 @@
 """The author, supporters and followers of a proposal are told of its reply and status changes, on the site and
 by e-mail (through the outbox, delivered to a real SMTP server); each once, never the person who acted."""
 import re
-import socket
 
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from core.extensions import db
 from core.mail import OutboxMessage
@@ -13,27 +10,6 @@ from suggestions import services
 from suggestions.models import Notification
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
 
 
 def test_author_supporters_and_followers_hear_of_the_reply_once(app, client, smtp_server):
