@@ -12,9 +12,7 @@ from core.extensions import db
 from core.text import clean_text
 from outcomes.models import Milestone, PolicyOutcome, Stage, outcome_clusters, outcome_suggestions
 from suggestions.handling import can_handle
-from suggestions.models import Cluster, ClusterMember, Decision, Reply, Status, Suggestion
-
-ADOPTED_DECISIONS = (Decision.ADOPTED, Decision.PARTLY_ADOPTED)
+from suggestions.models import Cluster, ClusterMember, Suggestion
 
 
 def _require_staff_of(actor: User, body_id: int) -> None:
@@ -98,23 +96,6 @@ def link_cluster(actor: User, outcome: PolicyOutcome, cluster: Cluster | None) -
         raise Conflict(_l("That cluster is already linked."))
     outcome.clusters.append(cluster)
     audit.record(actor, "outcome.link_cluster", outcome, body_id=outcome.issuing_body_id, cluster=cluster.id)
-
-
-def adoption_rate(*, body_id: int | None = None, campaign_id: int | None = None) -> tuple[int, int]:
-    """(adopted or partly adopted, replied) among the proposals of a handling body or a campaign, counting each
-    proposal's latest reply."""
-    latest = (sa.select(Reply.suggestion_id, sa.func.max(Reply.id).label("reply_id"))
-              .group_by(Reply.suggestion_id).subquery())
-    query = (sa.select(sa.func.count(), sa.func.sum(sa.case((Reply.decision.in_(ADOPTED_DECISIONS), 1), else_=0)))
-             .select_from(latest).join(Reply, Reply.id == latest.c.reply_id)
-             .join(Suggestion, Suggestion.id == latest.c.suggestion_id)
-             .where(Suggestion.status.in_((Status.REPLIED, Status.CLOSED, Status.ACCEPTED))))
-    if body_id is not None:
-        query = query.where(Reply.body_id == body_id)
-    if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
-    replied, adopted = db.session.execute(query).one()
-    return int(adopted or 0), int(replied or 0)
 
 
 def outcomes_query(*, body_id: int | None = None, campaign_id: int | None = None) -> sa.Select:

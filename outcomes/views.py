@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
+from analytics import metrics
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
@@ -36,14 +37,12 @@ def index():
     page = db.paginate(services.outcomes_query(body_id=body.id if body else None,
                                                campaign_id=campaign.id if campaign else None),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    rate = services.adoption_rate(body_id=body.id if body else None, campaign_id=campaign.id if campaign else None)
-    bodies = list(db.session.scalars(sa.select(Body).order_by(Body.level, Body.id)))
-    by_body = [(b, *services.adoption_rate(body_id=b.id)) for b in bodies]
-    campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft").order_by(Campaign.id)))
-    by_campaign = [(c, *services.adoption_rate(campaign_id=c.id)) for c in campaigns]
+    rate = metrics.adoption(body_id=body.id if body else None, campaign_id=campaign.id if campaign else None)
+    campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft").order_by(Campaign.id))
+    by_campaign = [(c, metrics.adoption(campaign_id=c.id)) for c in campaigns]
     return render_template("outcomes/index.html", page=page, body=body, campaign=campaign, rate=rate,
-                           by_body=[row for row in by_body if row[2]],
-                           by_campaign=[row for row in by_campaign if row[2]])
+                           by_body=metrics.by_body(metrics.adoption),
+                           by_campaign=[(c, ratio) for c, ratio in by_campaign if ratio.whole])
 
 
 @bp.get("/<int:outcome_id>")

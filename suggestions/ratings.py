@@ -3,10 +3,9 @@
 The author rates each reply once: satisfied, basically satisfied or unsatisfied, with reason codes. A rating
 saying the problem is not solved reopens the proposal, once, for a second reply with a fresh deadline.
 """
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import Body, User
+from accounts.models import User
 from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
@@ -54,14 +53,3 @@ def rate_reply(author: User, suggestion: Suggestion, satisfaction: str, reasons:
         notify(suggestion, "reopened", author)
     db.session.flush()
     return rating
-
-
-def satisfaction_by_body() -> list[tuple[Body, int, int, float]]:
-    """(body, ratings, satisfied or basically satisfied, share) for every rated body; best share first."""
-    rows = db.session.execute(
-        sa.select(Rating.body_id, sa.func.count(),
-                  sa.func.sum(sa.case((Rating.satisfaction.in_(GOOD), 1), else_=0)))
-        .group_by(Rating.body_id)).all()
-    bodies = {b.id: b for b in db.session.scalars(sa.select(Body).where(Body.id.in_([r[0] for r in rows])))}
-    result = [(bodies[body_id], int(total), int(good or 0), (good or 0) / total) for body_id, total, good in rows]
-    return sorted(result, key=lambda item: (-item[3], -item[1], item[0].id))

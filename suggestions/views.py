@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
+from analytics import metrics
 from campaigns.models import Campaign, Category
 from core.errors import DomainError, InvalidInput, NotAllowed
 from core.extensions import db
@@ -262,7 +263,7 @@ def _unread_notifications() -> dict:
 def timeliness():
     """Public: each body's proposals awaiting a reply and how many are overdue; satisfaction with replies."""
     return render_template("suggestions/timeliness.html", rows=deadlines.overdue_by_body(), today=deadlines.today(),
-                           satisfaction=ratings.satisfaction_by_body())
+                           satisfaction=metrics.by_body(metrics.satisfaction))
 
 
 @bp.post("/<int:suggestion_id>/reply")
