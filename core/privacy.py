@@ -1,0 +1,25 @@
+"""Masking personal data in public text: phone numbers, ID card numbers and e-mail addresses.
+
+Citizens sometimes write their phone or ID number into a proposal. Public exports and the API pass every text
+through ``mask_personal_data``; the site itself shows proposals as written (moderators hide them instead).
+"""
+import re
+
+# 18-digit resident ID numbers (the last character may be X), and the old 15-digit ones: the region code stays.
+_ID_18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{11}[\dXx](?![0-9A-Za-z])")
+_ID_15 = re.compile(r"(?<!\d)(\d{6})\d{9}(?!\d)")
+# Mainland mobile numbers (with an optional +86 / 86 prefix and separators) and landlines with an area code.
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[-\s]?(\d{7,8})(?!\d)")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with ID numbers, phone numbers and e-mail addresses masked (the shape stays readable)."""
+    if not text:
+        return text or ""
+    text = _EMAIL.sub("***@***", text)
+    text = _ID_18.sub(lambda m: m.group(1) + "*" * 12, text)
+    text = _ID_15.sub(lambda m: m.group(1) + "*" * 9, text)
+    text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(2)[-2:]}", text)
