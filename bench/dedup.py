@@ -3,6 +3,7 @@
     python -m bench.dedup pairs FILE.csv                      # columns sentence1, sentence2, label
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
+    python -m bench.dedup speed --n 1000000 --skip-index     # clustering of the whole corpus only
 
 ``speed`` builds proposals from the demo generator's sentences (``originals``) and plants near-duplicates of
 some (``variant``: 10–30% of characters edited by synonyms, dropped/inserted/swapped clauses, typos, a sentence
@@ -268,6 +269,11 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+def peak_child_rss_gib() -> float:
+    """Peak RSS of the largest finished worker process (forked, so it shares most pages with this one)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+
+
 def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool) -> None:
     t = time.perf_counter()
     texts, origin = corpus(n, seed)
@@ -286,7 +292,8 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool) -> N
     precision, recall = planted_pair_scores([labels[i] for i in range(n)], origin)
     print(f"clustering: {elapsed:.1f} s (featurisation included, {jobs} processes), "
           f"{len(result.clusters())} clusters with ≥ 2 members; planted pairs precision {precision:.4f}, "
-          f"recall {recall:.4f}; peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB")
+          f"recall {recall:.4f}; peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB, largest worker "
+          f"{peak_child_rss_gib():.2f} GiB")
     del result, labels
     if skip_index:
         return

@@ -110,7 +110,10 @@ class WhooshBackend:
     def _writer(self, processes: int = 1):
         with self._write_lock():
             # Several processes (fork) tokenise in parallel for bulk loads: jieba is the slow part.
-            writer = self.ix.writer(limitmb=128, procs=processes, multisegment=processes > 1)
+            # A bulk load gets a large sorting pool per process: with 128 MB, spilling postings to disk and
+            # merging them back slowed 50,000 proposals from 967 to 645 per second.
+            writer = self.ix.writer(limitmb=512 if processes > 1 else 64, procs=processes,
+                                    multisegment=processes > 1)
             try:
                 yield writer
             except BaseException:

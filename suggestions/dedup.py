@@ -18,9 +18,19 @@ Clustering is "leader" clustering in the given (chronological) order: an item jo
 cluster only if it is similar enough to that cluster's *representative* (its first member), otherwise it starts a
 new cluster. Comparing with the representative, never with any member, is the guard against chaining A~B~C.
 ``assign`` applies the same rule to one new item, so incremental and batch clustering agree.
+
+Clustering a whole campaign (``cluster`` without an index) never holds the weighted rows: ``_Rows`` keeps capped
+raw counts (uint8) under int32 columns plus a per-row, per-block scale (about 5 bytes per feature; ~3.2 GB for a
+million 320-character proposals) and weighs entries on the fly, to the same values ``Featuriser`` gives.
+Normalisation and counting run in ``n_jobs`` forked processes, chunk by chunk. Candidate pairs: each row's 32
+rarest bi/trigrams with df ≥ 2 (``_sketch``, by quarter-octave df buckets, no sort), sketch features shared by
+more than 400 rows dropped, then a chunked sparse product over the sketches keeps each row's 10 best partners
+among those reaching 0.3 × its best, plus exact duplicates (64-bit digests of the exact key). Only those pairs are
+scored exactly (``_pair_dots``, in ``n_jobs`` processes).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -46,6 +56,12 @@ GREETINGS = ("尊敬的各位领导您好", "尊敬的领导您好", "尊敬的�
 SIGN_OFFS = ("希望领导重视", "恳请领导重视", "请领导重视", "望领导重视", "此致敬礼", "此致", "敬礼", "望采纳",
              "望领导采纳", "请采纳", "谢谢领导", "谢谢您", "谢谢")
 STOCK_PHRASES = tuple(sorted(GREETINGS + SIGN_OFFS, key=len, reverse=True))
+
+_TF_MAX = 255
+"""A term count is capped here (rows of a whole campaign store counts as uint8); only a character repeated more
+than 255 times in one text is affected."""
+_ONE_PLUS_LOG = (1 + np.log(np.maximum(np.arange(_TF_MAX + 1), 1))).astype(np.float32)
+_ONE_PLUS_LOG[0] = 0.0
 
 _UNI_BITS, _BI_BITS, _TRI_BITS = 20, 22, 22
 _OFFSETS = (0, 1 << _UNI_BITS, (1 << _UNI_BITS) + (1 << _BI_BITS))
@@ -194,7 +210,7 @@ class Featuriser:
             row = np.repeat(np.arange(min(chunk, counts.shape[0] - s)), np.diff(counts.indptr[s:s + chunk + 1]))
             block = np.searchsorted(np.asarray(_OFFSETS[1:]), cols, side="right")
             length = np.bincount(row[block == 0], weights=data[block == 0], minlength=row[-1] + 1 if len(row) else 0)
-            data = (1 + np.log(data)) * self.idf[cols]
+            data = (1 + np.log(np.minimum(data, _TF_MAX))) * self.idf[cols]
             key = row * 3 + block
             norms = np.sqrt(np.bincount(key, weights=data.astype(np.float64) ** 2, minlength=len(length) * 3))
             counts.data[lo:hi] = np.sqrt(block_weights(length)[row, block]) * data / np.maximum(norms[key], 1e-12)
@@ -209,15 +225,8 @@ def block_weights(lengths: np.ndarray) -> np.ndarray:
 
 def pair_similarities(a: Sequence[str], b: Sequence[str], n_jobs: int = 1) -> np.ndarray:
     """Similarity of a[i] and b[i] for every i, with idf fitted on the sentences of both lists."""
-    _, rows = Featuriser.fit(_normalise_all(list(a) + list(b), n_jobs), n_jobs)
-    return _row_dots(rows, np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
-
-
-def _row_dots(rows: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 200_000) -> np.ndarray:
-    out = np.empty(len(i), dtype=np.float32)
-    for s in range(0, len(i), chunk):
-        out[s:s + chunk] = np.asarray(rows[i[s:s + chunk]].multiply(rows[j[s:s + chunk]]).sum(axis=1)).ravel()
-    return np.minimum(out, 1.0)
+    featuriser, rows = Featuriser.fit(_normalise_all(list(a) + list(b), n_jobs), n_jobs)
+    return _pair_dots(_CsrRows(rows, featuriser), np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
 
 
 def _kind(exact: bool, same_author: bool, score: float, threshold: float) -> str:
@@ -360,6 +369,144 @@ class Index:
         return np.minimum(out, 1.0)
 
 
+# --- compact rows for clustering a whole campaign -------------------------------------------------------------
+
+def _key_hash(key: str) -> int:
+    """64-bit digest of an exact key (stable across processes): equal keys ⇔ equal digests, up to ~n²/2⁶⁴."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+
+
+def _featurise_chunk(texts: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """Raw texts → (exact-key digests, lengths, indptr, columns, capped counts) of their count rows."""
+    normalised = [normalise(t) for t in texts]
+    keys = [exact_key(t) for t in normalised]
+    digests = np.fromiter((_key_hash(k) for k in keys), dtype=np.int64, count=len(keys))
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int32, count=len(keys))
+    counts = _counts(normalised)
+    return (digests, lengths, counts.indptr.astype(np.int64), counts.indices.astype(np.int32),
+            np.minimum(counts.data, _TF_MAX).astype(np.uint8))
+
+
+class _Rows:
+    """A campaign's rows in compact form: capped raw counts (uint8) under int32 columns, plus, per row and block,
+    the scale √weight / ‖block‖. An entry's weight is (1 + log tf) · idf · scale[row, block], exactly what
+    ``Featuriser`` stores, at 5 bytes per stored feature instead of 8 and without a second copy while building."""
+
+    def __init__(self, texts: Sequence[str], n_jobs: int = 1, chunk: int = 10_000):
+        parts = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+        pool = None
+        if n_jobs > 1 and len(parts) > 1:
+            import multiprocessing
+            pool = multiprocessing.get_context("fork").Pool(n_jobs)
+            results = pool.imap(_featurise_chunk, parts)
+        else:
+            results = map(_featurise_chunk, parts)
+        # Parts are written straight into arrays sized by an upper bound (≤ 3 features per character, pages never
+        # written cost nothing), so the rows never exist twice; the bound only fails if NFKC lengthens a text.
+        capacity = 3 * sum(map(len, texts)) + 1024
+        self.indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        self.indices = np.empty(capacity, dtype=np.int32)
+        self.tf = np.empty(capacity, dtype=np.uint8)
+        self.digests = np.empty(len(texts), dtype=np.int64)
+        lengths = np.empty(len(texts), dtype=np.int32)
+        df = np.zeros(N_FEATURES, dtype=np.int32)
+        at, row = 0, 0
+        for digests, part_lengths, indptr, indices, tf in results:
+            if at + len(indices) > len(self.indices):
+                self.indices = np.concatenate([self.indices[:at], np.empty(len(indices) + capacity // 4, np.int32)])
+                self.tf = np.concatenate([self.tf[:at], np.empty(len(indices) + capacity // 4, np.uint8)])
+            df += np.bincount(indices, minlength=N_FEATURES).astype(np.int32)
+            self.digests[row:row + len(digests)] = digests
+            lengths[row:row + len(digests)] = part_lengths
+            self.indptr[row + 1:row + len(indptr)] = indptr[1:] + at
+            self.indices[at:at + len(indices)] = indices
+            self.tf[at:at + len(tf)] = tf
+            at, row = at + len(indices), row + len(digests)
+        if pool is not None:
+            pool.close()
+            pool.join()
+        self.indices, self.tf = self.indices[:at], self.tf[:at]
+        self.featuriser = Featuriser(df, len(texts))
+        self.scale = np.empty((len(texts), 3), dtype=np.float32)
+        weights = np.sqrt(block_weights(lengths))
+        for s in range(0, len(texts), 20_000):
+            e = min(s + 20_000, len(texts))
+            lo, hi = self.indptr[s], self.indptr[e]
+            row = np.repeat(np.arange(e - s), np.diff(self.indptr[s:e + 1]))
+            cols = self.indices[lo:hi]
+            value = _ONE_PLUS_LOG[self.tf[lo:hi]].astype(np.float64) * self.featuriser.idf[cols]
+            norms = np.sqrt(np.bincount(row * 3 + _block_of(cols), weights=value ** 2, minlength=(e - s) * 3))
+            self.scale[s:e] = weights[s:e] / np.maximum(norms.reshape(-1, 3), 1e-12)
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def _unscaled(self, rows: np.ndarray) -> sp.csr_matrix:
+        """(1 + log tf) · idf of the given rows (float32 CSR), before the per-block scale."""
+        starts, sizes = self.indptr[rows], self.indptr[rows + 1] - self.indptr[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        at = np.arange(indptr[-1], dtype=np.int64)
+        at += np.repeat(starts - indptr[:-1], sizes)
+        cols = self.indices[at]
+        data = _ONE_PLUS_LOG[self.tf[at]]
+        data *= self.featuriser.idf[cols]
+        return sp.csr_matrix((data, cols, indptr), shape=(len(rows), N_FEATURES))
+
+    def weighted(self, rows: np.ndarray) -> sp.csr_matrix:
+        """The weighted rows (float32 CSR) of the given row numbers."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = self._unscaled(rows)
+        out.data *= self.scale.ravel()[np.repeat(rows * 3, np.diff(out.indptr)) + _block_of(out.indices)]
+        return out
+
+    def span(self, s: int, e: int) -> sp.csr_matrix:
+        return self.weighted(np.arange(s, e))
+
+    def dots(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Exact similarity of rows i[k] and j[k]: per-block sums of the unscaled products, then scaled."""
+        unique_i, at_i = np.unique(i, return_inverse=True)
+        shared = self._unscaled(unique_i)[at_i].multiply(self._unscaled(np.asarray(j, dtype=np.int64))).tocsr()
+        owner = np.repeat(np.arange(len(i)) * 3, np.diff(shared.indptr))
+        sums = np.bincount(owner + _block_of(shared.indices), weights=shared.data, minlength=len(i) * 3)
+        return (sums.reshape(-1, 3) * self.scale[i] * self.scale[j]).sum(axis=1)
+
+
+class _CsrRows:
+    """The same interface over already weighted rows (an Index's)."""
+
+    def __init__(self, rows: sp.csr_matrix, featuriser: Featuriser):
+        self.rows, self.featuriser = rows, featuriser
+
+    def __len__(self) -> int:
+        return self.rows.shape[0]
+
+    def weighted(self, rows: np.ndarray) -> sp.csr_matrix:
+        return self.rows[np.asarray(rows, dtype=np.int64)]
+
+    def span(self, s: int, e: int) -> sp.csr_matrix:
+        return self.rows[s:e]
+
+    def dots(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return np.asarray(self.rows[i].multiply(self.rows[j]).sum(axis=1)).ravel()
+
+
+def _block_of(cols: np.ndarray) -> np.ndarray:
+    """Block (0 uni-, 1 bi-, 2 trigram) of each column, as int8."""
+    return (cols >= _OFFSETS[1]).view(np.int8) + (cols >= _OFFSETS[2]).view(np.int8)
+
+
+def _score_chunk(pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    return np.minimum(_SHARED["rows"].dots(*pairs), 1.0).astype(np.float32)
+
+
+def _pair_dots(rows, i: np.ndarray, j: np.ndarray, n_jobs: int = 1, chunk: int = 20_000) -> np.ndarray:
+    """Exact similarity of rows i[k] and j[k], in chunks (in ``n_jobs`` forked processes when worth it)."""
+    chunks = [(i[s:s + chunk], j[s:s + chunk]) for s in range(0, len(i), chunk)]
+    out = _map(_score_chunk, chunks, n_jobs if len(chunks) > 2 else 1, rows=rows)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
 # --- clustering ----------------------------------------------------------------------------------------------
 
 @dataclass
@@ -414,18 +561,17 @@ def cluster(items: Sequence[tuple[Id, str, Id | None]], *, pins: Pins | None = N
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate item ids")
     if index is None:
-        normalised = _normalise_all([t for _, t, _ in items], n_jobs)
-        keys = [exact_key(t) for t in normalised]
-        featuriser, rows = Featuriser.fit(normalised, n_jobs)
-        del normalised
+        rows = _Rows([t for _, t, _ in items], n_jobs)
+        keys = rows.digests
     else:
         at = np.asarray([index.row_of(i) for i in ids], dtype=np.int64)
-        keys = [index.keys[r] for r in at]
-        featuriser, rows = index.featuriser, sp.vstack([index.rows, index._extra], format="csr")[at]
-    i, j = _candidate_pairs(rows, featuriser.df, keys)
-    scores = _row_dots(rows, i, j)
+        keys = np.fromiter((_key_hash(index.keys[r]) for r in at), dtype=np.int64, count=len(at))
+        rows = _CsrRows(sp.vstack([index.rows, index._extra], format="csr")[at], index.featuriser)
+    i, j = _candidate_pairs(rows, rows.featuriser.df, keys, n_jobs=n_jobs)
+    scores = _pair_dots(rows, i, j, n_jobs)
     pairs = scores >= threshold
-    return _leader(ids, keys, [a for _, _, a in items], rows, i[pairs], j[pairs], scores[pairs], pins or Pins())
+    return _leader(ids, keys.tolist(), [a for _, _, a in items], rows, i[pairs], j[pairs], scores[pairs],
+                   pins or Pins())
 
 
 def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representatives: Mapping[Id, Id],
@@ -454,24 +600,69 @@ def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representa
     return Member(item_id, None, "representative", 1.0)
 
 
-def _candidate_pairs(rows: sp.csr_matrix, df: np.ndarray, keys: Sequence[str], top_k: int = 32,
-                     per_row: int = 10, work: int = 20_000_000) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i < j) worth scoring exactly, plus exact duplicates. Each row keeps its ``top_k`` rarest bi- and
-    trigrams seen in at least two documents (what a rewrite keeps: names, places, figures); a row's candidates
-    are its ``per_row`` best partners by the dot product over those. Rows are processed in chunks whose
-    product touches about ``work`` postings at most, so memory stays bounded whatever n is."""
-    n = rows.shape[0]
-    r = np.repeat(np.arange(n, dtype=np.int32), np.diff(rows.indptr))
-    c, v = rows.indices, rows.data
-    ok = (c >= _CANDIDATE_START) & (df[c] >= 2)
-    r, c, v = r[ok], c[ok], v[ok]
-    order = np.lexsort((df[c], r))
-    r, c, v = r[order], c[order], v[order]
-    first_of_row = np.searchsorted(r, np.arange(n))
-    ok = np.arange(len(r)) - first_of_row[r] < top_k
-    rare = sp.csr_matrix((v[ok], (r[ok], c[ok])), shape=rows.shape)
+def _sketch(rows, df: np.ndarray, top_k: int, n_jobs: int = 1, chunk: int = 20_000) -> sp.csr_matrix:
+    """Each row's ``top_k`` rarest bi- and trigrams seen in at least two documents, with their weights. Rarity is
+    compared in quarter-octave buckets of df (a counting pass per row chunk instead of a sort), ties in the last
+    bucket taken in column order."""
+    spans = [(s, min(s + chunk, len(rows))) for s in range(0, len(rows), chunk)]
+    parts = _map(_sketch_span, spans, n_jobs, rows=rows, df=df, top_k=top_k)
+    r, c, v = (np.concatenate(x) for x in zip(*parts, strict=True)) if parts else (np.zeros(0, dtype=np.int64),) * 3
+    return sp.csr_matrix((v.astype(np.float32), (r, c.astype(np.int32))), shape=(len(rows), N_FEATURES))
+
+
+def _sketch_span(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, df, top_k, buckets = _SHARED["rows"], _SHARED["df"], _SHARED["top_k"], 128
+    s, e = span
+    w = rows.span(s, e)
+    local = np.repeat(np.arange(e - s, dtype=np.int64), np.diff(w.indptr))
+    cols, vals = w.indices, w.data
+    ok = (cols >= _CANDIDATE_START) & (df[cols] >= 2)
+    local, cols, vals = local[ok], cols[ok], vals[ok]
+    bucket = (np.log2(df[cols]) * 4).astype(np.int64)
+    cum = np.bincount(local * buckets + bucket, minlength=(e - s) * buckets).reshape(e - s, buckets).cumsum(1)
+    cut = (cum < top_k).sum(1)
+    below = np.where(cut > 0, cum[np.arange(e - s), np.maximum(cut - 1, 0)], 0)
+    take = bucket < cut[local]
+    edge = np.flatnonzero(bucket == cut[local])
+    owner = local[edge]
+    take[edge] = np.arange(len(edge)) - np.searchsorted(owner, owner) < (top_k - below)[owner]
+    return local[take] + s, cols[take], vals[take]
+
+
+_SHARED: dict = {}
+
+
+def _map(function, tasks: list, n_jobs: int, **shared) -> list:
+    """function over tasks, in ``n_jobs`` forked processes when there is more than one task; ``shared`` is
+    handed to the workers through the fork (module global ``_SHARED``), not pickled."""
+    _SHARED.update(shared)
+    try:
+        if n_jobs > 1 and len(tasks) > 1:
+            import multiprocessing
+            with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+                return pool.map(function, tasks, chunksize=1)
+        return [function(t) for t in tasks]
+    finally:
+        _SHARED.clear()
+
+
+def _candidate_pairs(rows, df: np.ndarray, keys: np.ndarray, top_k: int = 32, per_row: int = 10,
+                     max_postings: int = 400, near: float = 0.3, n_jobs: int = 1,
+                     work: int = 20_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) worth scoring exactly, plus exact duplicates (equal ``keys``).
+
+    Each row keeps its ``top_k`` rarest bi- and trigrams seen in at least two documents (``_sketch``: what a
+    rewrite keeps — names, places, figures); a sketch feature shared by more than ``max_postings`` rows is
+    dropped (it costs the square of its postings and names a topic, not a text). A row's candidates are its
+    ``per_row`` best partners by the dot product over the sketches, among those reaching ``near`` × its best.
+    Rows go in chunks whose product touches about ``work`` postings, so memory stays bounded whatever n is."""
+    n = len(rows)
+    rare = _sketch(rows, df, top_k, n_jobs)
+    col_df = np.bincount(rare.indices, minlength=N_FEATURES)
+    rare.data[col_df[rare.indices] > max_postings] = 0
+    rare.eliminate_zeros()
+    col_df = np.bincount(rare.indices, minlength=N_FEATURES)
     rare_t = rare.T.tocsr()
-    col_df = np.diff(rare_t.indptr)
     cost = np.cumsum(np.bincount(np.repeat(np.arange(n), np.diff(rare.indptr)), weights=col_df[rare.indices],
                                  minlength=n))
     pi, pj = [], []
@@ -479,9 +670,13 @@ def _candidate_pairs(rows: sp.csr_matrix, df: np.ndarray, keys: Sequence[str], t
     while s < n:
         e = max(s + 1, int(np.searchsorted(cost, cost[s] + work)))
         block = (rare[s:e] @ rare_t).tocsr()
-        r = np.repeat(np.arange(s, e, dtype=np.int32), np.diff(block.indptr))
-        c, v = block.indices, block.data
-        ok = r != c
+        sizes = np.diff(block.indptr)
+        r = np.repeat(np.arange(s, e, dtype=np.int32), sizes)
+        c, v = block.indices, np.where(np.repeat(np.arange(s, e), sizes) == block.indices, 0, block.data)
+        best = np.zeros(e - s, dtype=np.float32)
+        if len(v):
+            best[sizes > 0] = np.maximum.reduceat(v, block.indptr[:-1][sizes > 0])
+        ok = (v > 0) & (v >= near * best[r - s])
         r, c, v = r[ok], c[ok], v[ok]
         order = np.lexsort((-v, r))
         r, c = r[order], c[order]
@@ -489,19 +684,22 @@ def _candidate_pairs(rows: sp.csr_matrix, df: np.ndarray, keys: Sequence[str], t
         pi.append(r[rank < per_row])
         pj.append(c[rank < per_row].astype(np.int32))
         s = e
-    first: dict[str, int] = {}
-    for row, key in enumerate(keys):
-        if key in first:
-            pi.append(np.array([first[key]], dtype=np.int32))
-            pj.append(np.array([row], dtype=np.int32))
-        else:
-            first[key] = row
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+    if len(same):
+        group_start = np.maximum.accumulate(np.where(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]],
+                                                     np.arange(n), 0))
+        pi.append(order[group_start[same]])
+        pj.append(order[same])
+    if not pi:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     a, b = np.concatenate(pi).astype(np.int64), np.concatenate(pj).astype(np.int64)
     pairs = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
     return pairs // n, pairs % n
 
 
-def _leader(ids: list[Id], keys: list[str], authors: list[Id | None], rows: sp.csr_matrix, i: np.ndarray,
+def _leader(ids: list[Id], keys: list[int], authors: list[Id | None], rows, i: np.ndarray,
             j: np.ndarray, scores: np.ndarray, pins: Pins) -> Clustering:
     """Leader clustering over the scored edges, with pinned groups, representatives and separations seeded."""
     row_of = {item_id: r for r, item_id in enumerate(ids)}
@@ -546,7 +744,7 @@ def _leader(ids: list[Id], keys: list[str], authors: list[Id | None], rows: sp.c
     pinned_rows = [r for r in range(len(ids)) if pinned[r] and rep[r] != r]
     if pinned_rows:
         pr = np.asarray(pinned_rows)
-        for r, s in zip(pinned_rows, _row_dots(rows, pr, np.asarray([rep[x] for x in pinned_rows])), strict=True):
+        for r, s in zip(pinned_rows, _pair_dots(rows, pr, np.asarray([rep[x] for x in pinned_rows])), strict=True):
             score_to_rep[r] = float(s)
     members = []
     for r, leader in enumerate(rep):

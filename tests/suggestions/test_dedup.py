@@ -1,4 +1,5 @@
 """The near-duplicate engine (suggestions.dedup) on real Chinese proposals written for these tests."""
+import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
@@ -160,3 +161,32 @@ def test_keywords_name_what_a_cluster_is_about():
     words = dedup.keywords([TEXT[10], TEXT[11], TEXT[12]], k=5)
     assert len(words) == 5 and "红绿灯" in words
     assert not {"建议", "谢谢", "尊敬"} & set(words)
+
+
+def test_compact_campaign_rows_weigh_exactly_like_the_featuriser():
+    texts = [t for _, t, _ in PROPOSALS]
+    featuriser, rows = dedup.Featuriser.fit([dedup.normalise(t) for t in texts])
+    compact = dedup._Rows(texts)
+    assert (compact.featuriser.df == featuriser.df).all()
+    assert abs(compact.weighted(np.arange(len(texts))) - rows).max() < 1e-6
+    i, j = np.triu_indices(len(texts), 1)
+    expected = dedup._pair_dots(dedup._CsrRows(rows, featuriser), i, j)
+    assert np.abs(dedup._pair_dots(compact, i, j) - expected).max() < 1e-6
+    # the forked path (several chunks, two processes) gives the same rows and scores
+    forked = dedup._Rows(texts, n_jobs=2, chunk=4)
+    assert (forked.indices == compact.indices).all() and (forked.digests == compact.digests).all()
+    assert np.abs(dedup._pair_dots(forked, i, j, n_jobs=2, chunk=20) - expected).max() < 1e-6
+
+
+def test_candidates_cover_the_variants_and_pair_exact_duplicates():
+    items = PROPOSALS + [(90, TEXT[50], "u20"), (91, "尊敬的领导：" + TEXT[50], "u21")]
+    rows = dedup._Rows([t for _, t, _ in items])
+    sketch = dedup._sketch(rows, rows.featuriser.df, top_k=8)
+    assert np.diff(sketch.indptr).max() <= 8
+    assert (rows.featuriser.df[sketch.indices] >= 2).all() and (sketch.indices >= dedup._CANDIDATE_START).all()
+    i, j = dedup._candidate_pairs(rows, rows.featuriser.df, rows.digests)
+    found = {(items[a][0], items[b][0]) for a, b in zip(i.tolist(), j.tolist(), strict=True)}
+    assert {(10, 11), (10, 12), (20, 21), (30, 31), (40, 41), (50, 90), (50, 91), (90, 91)} <= found
+    result = dedup.cluster(items)
+    assert result.labels()[90] == result.labels()[91] == 50
+    assert {m.id: m.kind for m in result.members}[91] == "exact"
