@@ -31,7 +31,6 @@ scored exactly (``_pair_dots``, in ``n_jobs`` processes).
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import unicodedata
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
@@ -39,6 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+
+from core.chinese import load_jieba, to_simplified
 
 THRESHOLD = 0.55
 """Configured similarity at or above which two proposals count as near-duplicates."""
@@ -72,30 +73,6 @@ Id = Hashable
 
 # --- normalisation ---------------------------------------------------------------------------------------------
 
-_opencc = None
-_jieba = None
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified with OpenCC t2s (converter built once per process)."""
-    global _opencc
-    if _opencc is None:
-        import opencc
-        _opencc = opencc.OpenCC("t2s")
-    return _opencc.convert(text)
-
-
-def _load_jieba():
-    """jieba with its dictionary loaded once per process and its log quiet (paddle mode is never enabled)."""
-    global _jieba
-    if _jieba is None:
-        import jieba
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba = jieba
-    return _jieba
-
-
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -128,7 +105,7 @@ def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
     idf table) over the normalised texts, without stock proposal words such as 建议 or 问题."""
     global _keyword_extractor
     if _keyword_extractor is None:
-        _load_jieba()
+        load_jieba()
         import jieba.analyse
         _keyword_extractor = jieba.analyse.TFIDF()
         _keyword_extractor.stop_words = _keyword_extractor.stop_words | KEYWORD_STOPWORDS
