@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaigns.views import home
     from outcomes.views import bp as outcomes_bp
     from search.views import bp as search_bp
+    from suggestions.cluster_views import bp as clusters_bp
     from suggestions.views import bp as suggestions_bp
 
     app.register_blueprint(accounts_bp)
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(suggestions_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(outcomes_bp)
+    app.register_blueprint(clusters_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
 
 

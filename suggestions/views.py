@@ -9,7 +9,7 @@ from accounts.models import Body
 from accounts.permissions import can_act_for_body
 from analytics import metrics
 from campaigns.models import Campaign, Category
-from core.errors import DomainError, InvalidInput, NotAllowed
+from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.web import error_response, redirect_with_error, wants_json
@@ -18,7 +18,6 @@ from outcomes import services as outcome_services
 from suggestions import clustering, deadlines, handling, notifications, queries, ratings, services
 from suggestions.forms import (
     REJECT_REASON_LABELS,
-    ClusterActionForm,
     ExtensionForm,
     HideForm,
     RatingForm,
@@ -29,17 +28,14 @@ from suggestions.forms import (
 from suggestions.models import (
     DECISION_LABELS,
     MESSAGE_TYPE_LABELS,
-    PUBLIC_STATUSES,
     RATING_REASON_LABELS,
     SATISFACTION_LABELS,
     STATUS_LABELS,
-    Cluster,
     ClusterMember,
     Follow,
     Notification,
     Suggestion,
 )
-from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 bp = Blueprint("suggestions", __name__, url_prefix="/suggestions")
 VOTE_VALUES = {"support": 1, "oppose": -1}
@@ -358,25 +354,6 @@ def _detail_url(suggestion: Suggestion) -> str:
     return url_for("suggestions.detail", suggestion_id=suggestion.id)
 
 
-# --- similar proposals and clusters ---------------------------------------------------------------------------
-
-@bp.get("/similar")
-def similar():
-    """Proposals of the campaign like the draft being typed (the submit form asks as the citizen types)."""
-    campaign = db.session.get(Campaign, request.args.get("campaign", type=int) or 0)
-    if campaign is None or campaign.status == "draft":
-        abort(404)
-    text = f"{request.args.get('title', '')[:TITLE_MAX_LENGTH]}\n{request.args.get('body', '')[:BODY_MAX_LENGTH]}"
-    author_id = current_user.id if current_user.is_authenticated else None
-    found = clustering.similar_proposals(campaign.id, text, author_id=author_id)
-    if wants_json():
-        return jsonify(similar=[{"id": s.id, "title": s.title, "support_count": s.support_count,
-                                 "score": round(m.score, 3), "kind": m.kind,
-                                 "url": url_for("suggestions.detail", suggestion_id=s.id)} for s, m in found])
-    return render_template("suggestions/_similar.html", found=found, campaign=campaign, now=utcnow(),
-                           inside_form=request.args.get("inside_form") == "1")
-
-
 def _place_in_cluster(suggestion: Suggestion) -> None:
     """Let a newly public proposal join its campaign's clusters; a failure only delays it to the next batch."""
     try:
@@ -385,67 +362,3 @@ def _place_in_cluster(suggestion: Suggestion) -> None:
     except Exception:  # noqa: BLE001 - the proposal is saved; `flask suggestions cluster` places it later
         db.session.rollback()
         current_app.logger.exception("placing proposal %s in a cluster failed", suggestion.id)
-
-
-@bp.get("/clusters")
-def clusters():
-    """A campaign's clusters of near-duplicate proposals, by combined support."""
-    campaign = db.session.get(Campaign, request.args.get("campaign", type=int) or 0)
-    if campaign is None or campaign.status == "draft":
-        abort(404)
-    query = (sa.select(Cluster).join(Suggestion, Suggestion.id == Cluster.representative_id)
-             .where(Cluster.campaign_id == campaign.id, Cluster.size > 1, Suggestion.status.in_(PUBLIC_STATUSES))
-             .order_by(Cluster.supporter_count.desc(), Cluster.size.desc(), Cluster.id))
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("suggestions/clusters.html", campaign=campaign, page=page)
-
-
-@bp.get("/clusters/<int:cluster_id>")
-def cluster_page(cluster_id: int, form: ClusterActionForm | None = None):
-    cluster = db.get_or_404(Cluster, cluster_id)
-    members = [m for m in cluster.members if m.suggestion.is_public]
-    if not members:
-        abort(404)
-    # A representative hidden since the last batch must not show its title: the best public member stands in.
-    shown = cluster.representative if cluster.representative.is_public else members[0].suggestion
-    is_staff = can_act_for_body(current_user, cluster.campaign.body_id)
-    others = []
-    if is_staff:
-        others = db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == cluster.campaign_id,
-                                                             Cluster.id != cluster.id, Cluster.size > 1)
-                                    .order_by(Cluster.supporter_count.desc()).limit(200)).all()
-    return render_template("suggestions/cluster.html", cluster=cluster, campaign=cluster.campaign, members=members,
-                           is_staff=is_staff, others=others, form=form or ClusterActionForm(formdata=None),
-                           supporters=clustering.distinct_supporters(cluster), shown=shown)
-
-
-@bp.post("/clusters/<int:cluster_id>/<any(confirm, representative, move_out, merge):action>")
-@login_required
-def cluster_action(cluster_id: int, action: str):
-    """Staff review of a cluster; every decision is kept by later batch runs."""
-    cluster = db.get_or_404(Cluster, cluster_id)
-    if not can_act_for_body(current_user, cluster.campaign.body_id):
-        raise NotAllowed()
-    form = ClusterActionForm()
-    if not form.validate():
-        return cluster_page(cluster_id, form=form), 422
-    target = url_for("suggestions.cluster_page", cluster_id=cluster.id)
-    reason = form.reason.data or ""
-    try:
-        if action == "confirm":
-            clustering.confirm_cluster(current_user, cluster, reason)
-        elif action == "representative":
-            clustering.choose_representative(current_user, cluster, form.suggestion_id.data or 0, reason)
-        elif action == "move_out":
-            clustering.move_out(current_user, cluster, form.suggestion_id.data or 0, reason)
-        else:
-            other = db.session.get(Cluster, form.other_cluster.data or 0)
-            if other is None:
-                raise InvalidInput(_("Choose another cluster of the same campaign."))
-            clustering.merge_clusters(current_user, cluster, other, reason)
-    except DomainError as error:
-        db.session.rollback()
-        return redirect_with_error(error, target)
-    db.session.commit()
-    flash(_("The cluster has been updated."), "success")
-    return redirect(target, code=303)
