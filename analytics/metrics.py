@@ -77,6 +77,18 @@ def _scope(query, *, body_id: int | None, campaign_id: int | None, year: int | N
     return query
 
 
+def _scope_on(query, body_column, date_column, *, body_id, campaign_id, year):
+    """Restrict a query joined to the proposal by the body and date of its own rows (a reply, a rating)."""
+    if body_id is not None:
+        query = query.where(body_column == body_id)
+    if campaign_id is not None:
+        query = query.where(Suggestion.campaign_id == campaign_id)
+    if year is not None:
+        start, end = _year_range(year)
+        query = query.where(date_column >= start, date_column < end)
+    return query
+
+
 def _proposals(*columns):
     return sa.select(*columns).select_from(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
 
@@ -139,13 +151,7 @@ def satisfaction(*, body_id=None, campaign_id=None, year=None) -> Ratio:
     """(Satisfied + basically satisfied) / rated, over the authors' ratings of replies (by the replying body)."""
     query = (sa.select(sa.func.count(), sa.func.sum(sa.case((Rating.satisfaction.in_(GOOD_RATINGS), 1), else_=0)))
              .select_from(Rating).join(Suggestion, Suggestion.id == Rating.suggestion_id))
-    if body_id is not None:
-        query = query.where(Rating.body_id == body_id)
-    if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
-    if year is not None:
-        start, end = _year_range(year)
-        query = query.where(Rating.created_at >= start, Rating.created_at < end)
+    query = _scope_on(query, Rating.body_id, Rating.created_at, body_id=body_id, campaign_id=campaign_id, year=year)
     rated, good = db.session.execute(query).one()
     return Ratio(int(good or 0), int(rated or 0))
 
@@ -158,13 +164,7 @@ def adoption(*, body_id=None, campaign_id=None, year=None) -> Ratio:
              .select_from(latest).join(Reply, Reply.id == latest.c.reply_id)
              .join(Suggestion, Suggestion.id == latest.c.suggestion_id)
              .where(Suggestion.status.in_(PUBLIC_STATUSES)))
-    if body_id is not None:
-        query = query.where(Reply.body_id == body_id)
-    if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
-    if year is not None:
-        start, end = _year_range(year)
-        query = query.where(Reply.created_at >= start, Reply.created_at < end)
+    query = _scope_on(query, Reply.body_id, Reply.created_at, body_id=body_id, campaign_id=campaign_id, year=year)
     replied, adopted = db.session.execute(query).one()
     return Ratio(int(adopted or 0), int(replied or 0))
 

@@ -77,21 +77,12 @@ def create():
     suggestion = db.session.get(Suggestion, request.args.get("suggestion", type=int) or 0)
     form = OutcomeForm()
     form.issuing_body.choices = [(b.id, b.display_name(str(get_locale()))) for b in bodies]
-    if form.validate_on_submit():
-        body = db.session.get(Body, form.issuing_body.data)
-        try:
-            outcome = services.create_outcome(current_user, body, **_fields(form))
-            if suggestion is not None:
-                services.link_suggestion(current_user, outcome, suggestion)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("The outcome has been recorded."), "success")
-            return redirect(url_for("outcomes.detail", outcome_id=outcome.id), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("outcomes/form.html", form=form, outcome=None, suggestion=suggestion), status
+    def save() -> PolicyOutcome:
+        outcome = services.create_outcome(current_user, db.session.get(Body, form.issuing_body.data), **_fields(form))
+        if suggestion is not None:
+            services.link_suggestion(current_user, outcome, suggestion)
+        return outcome
+    return _save_or_show(form, save, _("The outcome has been recorded."), outcome=None, suggestion=suggestion)
 
 
 @bp.route("/<int:outcome_id>/edit", methods=["GET", "POST"])
@@ -104,18 +95,25 @@ def edit(outcome_id: int):
     form.issuing_body.choices = [(outcome.issuing_body_id, outcome.issuing_body.display_name(str(get_locale())))]
     if request.method == "GET":
         form.issuing_body.data = outcome.issuing_body_id
+    def save() -> PolicyOutcome:
+        services.update_outcome(current_user, outcome, **_fields(form))
+        return outcome
+    return _save_or_show(form, save, _("The outcome has been updated."), outcome=outcome, suggestion=None)
+
+
+def _save_or_show(form: OutcomeForm, save, success: str, **context):
+    """Save a valid form and go to the outcome, or show the form again with what was wrong."""
     if form.validate_on_submit():
         try:
-            services.update_outcome(current_user, outcome, **_fields(form))
+            outcome = save()
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(str(error.message))
         else:
             db.session.commit()
-            flash(_("The outcome has been updated."), "success")
+            flash(success, "success")
             return redirect(url_for("outcomes.detail", outcome_id=outcome.id), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("outcomes/form.html", form=form, outcome=outcome, suggestion=None), status
+    return render_template("outcomes/form.html", form=form, **context), 422 if form.is_submitted() else 200
 
 
 @bp.post("/<int:outcome_id>/milestones")

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager, joinedload
 
 from accounts.permissions import can_act_for_body
 from campaigns.models import Campaign
@@ -12,7 +13,7 @@ from core.models import utcnow
 from core.web import redirect_with_error, wants_json
 from suggestions import clustering
 from suggestions.forms import ClusterActionForm
-from suggestions.models import PUBLIC_STATUSES, Cluster, Suggestion
+from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 bp = Blueprint("clusters", __name__, url_prefix="/suggestions")
@@ -43,6 +44,7 @@ def index():
         abort(404)
     query = (sa.select(Cluster).join(Suggestion, Suggestion.id == Cluster.representative_id)
              .where(Cluster.campaign_id == campaign.id, Cluster.size > 1, Suggestion.status.in_(PUBLIC_STATUSES))
+             .options(contains_eager(Cluster.representative))
              .order_by(Cluster.supporter_count.desc(), Cluster.size.desc(), Cluster.id))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("suggestions/clusters.html", campaign=campaign, page=page)
@@ -51,7 +53,9 @@ def index():
 @bp.get("/clusters/<int:cluster_id>")
 def page(cluster_id: int, form: ClusterActionForm | None = None):
     cluster = db.get_or_404(Cluster, cluster_id)
-    members = [m for m in cluster.members if m.suggestion.is_public]
+    members = [m for m in db.session.scalars(  # one query for the members, their proposals and authors
+        sa.select(ClusterMember).where(ClusterMember.cluster_id == cluster.id).order_by(ClusterMember.score.desc())
+        .options(joinedload(ClusterMember.suggestion).joinedload(Suggestion.author))) if m.suggestion.is_public]
     if not members:
         abort(404)
     # A representative hidden since the last batch must not show its title: the best public member stands in.
@@ -61,6 +65,7 @@ def page(cluster_id: int, form: ClusterActionForm | None = None):
     if is_staff:
         others = db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == cluster.campaign_id,
                                                              Cluster.id != cluster.id, Cluster.size > 1)
+                                    .options(joinedload(Cluster.representative))
                                     .order_by(Cluster.supporter_count.desc()).limit(200)).all()
     return render_template("suggestions/cluster.html", cluster=cluster, campaign=cluster.campaign, members=members,
                            is_staff=is_staff, others=others, form=form or ClusterActionForm(formdata=None),
@@ -92,7 +97,6 @@ def action(cluster_id: int, action: str):
                 raise InvalidInput(_("Choose another cluster of the same campaign."))
             clustering.merge_clusters(current_user, cluster, other, reason)
     except DomainError as error:
-        db.session.rollback()
         return redirect_with_error(error, target)
     db.session.commit()
     flash(_("The cluster has been updated."), "success")

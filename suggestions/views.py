@@ -148,15 +148,9 @@ def _all_bodies() -> list[Body]:
 def transfer(suggestion_id: int):
     """Staff hand an accepted proposal to another body, with a reason shown publicly."""
     suggestion = _visible_or_404(suggestion_id)
-    try:
-        handling.transfer(current_user, suggestion, request.form.get("to_body", type=int),
-                          request.form.get("reason", ""))
-    except DomainError as error:
-        db.session.rollback()
-        return redirect_with_error(error, _detail_url(suggestion))
-    db.session.commit()
-    flash(_("The proposal has been transferred."), "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return _then_back(suggestion, lambda: handling.transfer(
+        current_user, suggestion, request.form.get("to_body", type=int), request.form.get("reason", "")),
+        _("The proposal has been transferred."))
 
 
 @bp.post("/<int:suggestion_id>/vote")
@@ -190,14 +184,8 @@ def extend(suggestion_id: int):
     form = ExtensionForm()
     if not form.validate():
         return detail(suggestion_id, extension_form=form), 422
-    try:
-        deadlines.extend_deadline(current_user, suggestion, form.new_due_on.data, form.reason.data)
-    except DomainError as error:
-        db.session.rollback()
-        return redirect_with_error(error, _detail_url(suggestion))
-    db.session.commit()
-    flash(_("The reply deadline has been extended."), "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return _then_back(suggestion, lambda: deadlines.extend_deadline(
+        current_user, suggestion, form.new_due_on.data, form.reason.data), _("The reply deadline has been extended."))
 
 
 @bp.post("/<int:suggestion_id>/rate")
@@ -213,7 +201,6 @@ def rate(suggestion_id: int):
         ratings.rate_reply(current_user, suggestion, form.satisfaction.data, form.reasons.data or [],
                            form.comment.data or "")
     except DomainError as error:
-        db.session.rollback()
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
     if suggestion.status != status_before:
@@ -273,14 +260,9 @@ def reply(suggestion_id: int):
         if wants_json():
             return jsonify(error=_("The reply was not saved."), fields=form.errors, status=422), 422
         return detail(suggestion_id, reply_form=form), 422
-    try:
-        services.reply_to_suggestion(current_user, suggestion, decision=form.decision.data,
-                                     content=form.content.data)
-    except DomainError as error:
-        return redirect_with_error(error, _detail_url(suggestion))
-    db.session.commit()
-    flash(_("The reply has been published."), "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return _then_back(suggestion, lambda: services.reply_to_suggestion(
+        current_user, suggestion, decision=form.decision.data, content=form.content.data),
+        _("The reply has been published."))
 
 
 @bp.post("/<int:suggestion_id>/<any(accept, close, publish, reject, withdraw, hide, unhide):action>")
@@ -348,6 +330,17 @@ def mine():
              .order_by(Suggestion.created_at.desc(), Suggestion.id.desc()))
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("suggestions/mine.html", page=page)
+
+
+def _then_back(suggestion: Suggestion, work, success: str):
+    """Run a staff or author action on the proposal; commit and confirm, or go back with its refusal."""
+    try:
+        work()
+    except DomainError as error:
+        return redirect_with_error(error, _detail_url(suggestion))
+    db.session.commit()
+    flash(success, "success")
+    return redirect(_detail_url(suggestion), code=303)
 
 
 def _detail_url(suggestion: Suggestion) -> str:
