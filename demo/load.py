@@ -12,13 +12,13 @@ from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import utcnow
 from demo import content
-from suggestions import clustering
+from suggestions import clustering, ratings
 from suggestions import services as suggestion_services
-from suggestions.models import Decision, Suggestion, Vote
+from suggestions.models import STAFF_DECISIONS, Suggestion, Vote
 
 DEMO_PASSWORD = "jianyan-demo"
 N_CITIZENS = 600
-DECISIONS = list(Decision)
+DECISIONS = list(STAFF_DECISIONS)
 
 
 def database_is_empty() -> bool:
@@ -148,6 +148,23 @@ def _add_replies(rng: random.Random, suggestions: list[Suggestion], staff_by_bod
                 officer, suggestion, decision=decision,
                 content=content.generate_reply(rng.randrange(1 << 30), spec, str(decision)), now=replied)
             count += 1
+            _add_rating(rng, suggestion, decision, replied, now)
             if rng.random() < 0.3:
                 suggestion_services.close_suggestion(officer, suggestion, now=replied + timedelta(days=3))
     return count
+
+
+# (satisfied, basically, unsatisfied) weights by decision: adopted replies please more often.
+RATING_WEIGHTS = {"adopted": (70, 22, 8), "partly_adopted": (50, 35, 15), "under_study": (30, 40, 30),
+                  "explained": (35, 40, 25), "not_adopted": (15, 35, 50)}
+UNSATISFIED_REASONS = ["off_point", "too_slow", "attitude"]
+
+
+def _add_rating(rng: random.Random, suggestion: Suggestion, decision: str, replied, now) -> None:
+    """About half the authors rate the reply, a day or a few later (never "not solved": no demo reopenings)."""
+    if rng.random() < 0.5:
+        return
+    satisfaction = rng.choices(["satisfied", "basically_satisfied", "unsatisfied"], RATING_WEIGHTS[decision])[0]
+    reasons = [rng.choice(UNSATISFIED_REASONS)] if satisfaction == "unsatisfied" else []
+    rating = ratings.rate_reply(suggestion.author, suggestion, satisfaction, reasons)
+    rating.created_at = min(now, replied + timedelta(days=rng.uniform(0.2, 5)))

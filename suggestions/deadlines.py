@@ -20,7 +20,7 @@ from core.extensions import db
 from core.mail import queue_mail
 from core.models import utcnow
 from core.text import clean_text
-from core.workdays import add_working_days
+from core.workdays import add_working_days, working_days_between
 from suggestions.handling import can_handle
 from suggestions.models import DeadlineExtension, Status, Suggestion
 
@@ -47,6 +47,21 @@ def start_deadline(suggestion: Suggestion, *, needs_investigation: bool = False,
     if keep_earlier and suggestion.reply_due_on is not None:
         due = min(due, suggestion.reply_due_on)
     suggestion.reply_due_on = due
+
+
+def record_first_reply(suggestion: Suggestion, replied_at: datetime) -> None:
+    """Note the first official reply and its handling time (acceptance to reply, in calendar and working days
+    between the Beijing dates); later replies change nothing. The handling time stays empty when the proposal
+    was never accepted or the reply predates acceptance (bad imported data)."""
+    if suggestion.first_replied_at is not None:
+        return
+    suggestion.first_replied_at = replied_at
+    if suggestion.accepted_at is None:
+        return
+    start, end = beijing_date(suggestion.accepted_at), beijing_date(replied_at)
+    if end >= start:
+        suggestion.handling_days = (end - start).days
+        suggestion.handling_working_days = working_days_between(start, end)
 
 
 def note_support_threshold(suggestion: Suggestion, now: datetime) -> bool:

@@ -5,7 +5,13 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, StringFiel
 from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
 
 from core.forms import CleanText, MultiCheckboxField
-from suggestions.models import DECISION_LABELS, MESSAGE_TYPE_LABELS, RATING_REASON_LABELS, SATISFACTION_LABELS
+from suggestions.models import (
+    DECISION_LABELS,
+    MESSAGE_TYPE_LABELS,
+    RATING_REASON_LABELS,
+    SATISFACTION_LABELS,
+    STAFF_DECISIONS,
+)
 from suggestions.services import BODY_MAX_LENGTH, REJECT_REASONS, REPLY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 REJECT_REASON_LABELS = {"off_topic": _l("Off topic"), "duplicate": _l("Duplicate"), "abusive": _l("Abusive"),
@@ -32,8 +38,9 @@ class SuggestionForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=list(DECISION_LABELS.items()), validate_choice=False,
-                          validators=[AnyOf(list(DECISION_LABELS), message=_l("Choose a decision."))])
+    decision = RadioField(_l("Decision"), choices=[(d, DECISION_LABELS[d]) for d in STAFF_DECISIONS],
+                          validate_choice=False,
+                          validators=[AnyOf(list(STAFF_DECISIONS), message=_l("Choose a decision."))])
     content = TextAreaField(_l("Official reply"), validators=[
         CleanText(_l("Reply"), max_length=REPLY_MAX_LENGTH, min_length=10, multiline=True)])
 

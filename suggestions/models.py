@@ -40,6 +40,10 @@ class Decision(enum.StrEnum):
     UNDER_STUDY = "under_study"          # 研究办理
     EXPLAINED = "explained"              # 解释说明
     NOT_ADOPTED = "not_adopted"          # 不予采纳
+    NOT_RECORDED = "not_recorded"        # an imported reply from a board that did not record a decision
+
+
+STAFF_DECISIONS = tuple(decision for decision in Decision if decision != Decision.NOT_RECORDED)
 
 
 MESSAGE_TYPE_LABELS = {MessageType.SUGGESTION: _l("Suggestion"), MessageType.COMPLAINT: _l("Complaint"),
@@ -51,7 +55,7 @@ STATUS_LABELS = {Status.PENDING: _l("Awaiting screening"), Status.PUBLISHED: _l(
                  Status.WITHDRAWN: _l("Withdrawn"), Status.HIDDEN: _l("Hidden by moderation")}
 DECISION_LABELS = {Decision.ADOPTED: _l("Adopted"), Decision.PARTLY_ADOPTED: _l("Partly adopted"),
                    Decision.UNDER_STUDY: _l("Under study"), Decision.EXPLAINED: _l("Explained"),
-                   Decision.NOT_ADOPTED: _l("Not adopted")}
+                   Decision.NOT_ADOPTED: _l("Not adopted"), Decision.NOT_RECORDED: _l("Not recorded (imported)")}
 
 
 class Suggestion(TimestampMixin, db.Model):
@@ -66,6 +70,7 @@ class Suggestion(TimestampMixin, db.Model):
         sa.Index("ix_suggestions_author_created", "author_id", "created_at"),
         sa.Index("ix_suggestions_handling_body_status", "handling_body_id", "status", "created_at"),
         sa.Index("ix_suggestions_status_due", "status", "reply_due_on"),
+        sa.UniqueConstraint("source", "source_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +95,13 @@ class Suggestion(TimestampMixin, db.Model):
     needs_investigation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a "not solved" rating reopened it (once)
     threshold_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the campaign's support threshold
+    # Set once, at the first official reply (deadlines.record_first_reply): the figures group on these columns.
+    first_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handling_days: Mapped[int | None] = mapped_column()          # calendar days, acceptance to first reply
+    handling_working_days: Mapped[int | None] = mapped_column()  # the same in working days
+    # Where an imported message came from (analytics import-messages) and its number there; "" when written here.
+    source: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
+    source_ref: Mapped[str | None] = mapped_column(sa.String(64))
 
     campaign: Mapped[Campaign] = relationship()
     author: Mapped[User] = relationship()

@@ -15,9 +15,9 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
-from suggestions.deadlines import note_support_threshold, start_deadline
+from suggestions.deadlines import note_support_threshold, record_first_reply, start_deadline
 from suggestions.handling import can_handle
-from suggestions.models import Decision, MessageType, Reply, Status, Suggestion, Vote
+from suggestions.models import STAFF_DECISIONS, MessageType, Reply, Status, Suggestion, Vote
 from suggestions.notifications import notify
 
 TITLE_MAX_LENGTH = 80
@@ -169,7 +169,7 @@ def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, c
     now = now or utcnow()
     if not can_handle(actor, suggestion):
         raise NotAllowed(_l("Only staff of the responsible body may do this."))
-    if decision not in Decision.__members__.values():
+    if decision not in STAFF_DECISIONS:
         raise InvalidInput(_l("Choose a decision."))
     content = clean_text(content, field=_l("Reply"), max_length=REPLY_MAX_LENGTH, min_length=10, multiline=True)
     if suggestion.status == Status.PUBLISHED:
@@ -179,6 +179,7 @@ def reply_to_suggestion(actor: User, suggestion: Suggestion, *, decision: str, c
                   decision=decision, content=content, created_at=now)
     db.session.add(reply)
     suggestion.replied_at = now
+    record_first_reply(suggestion, now)
     db.session.flush()
     notify(suggestion, "replied", actor)
     return reply

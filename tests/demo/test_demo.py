@@ -11,7 +11,7 @@ from app import create_app
 from campaigns.models import Campaign
 from core.extensions import db
 from demo import content
-from suggestions.models import Cluster, Decision, Reply, Suggestion, Vote
+from suggestions.models import STAFF_DECISIONS, Cluster, Rating, Reply, Suggestion, Vote
 from tests.conftest import base_config
 
 
@@ -46,7 +46,11 @@ def test_demo_has_the_promised_volume_and_variety(demo_app):
         types = Counter(db.session.scalars(sa.select(Suggestion.message_type)))
         assert set(types) == {"suggestion", "complaint", "help", "question", "thanks"}
         decisions = set(db.session.scalars(sa.select(Reply.decision)))
-        assert decisions == {d.value for d in Decision}
+        assert decisions == {d.value for d in STAFF_DECISIONS}
+        # About half the replies are rated, with every level of satisfaction.
+        rated = Counter(db.session.scalars(sa.select(Rating.satisfaction)))
+        assert set(rated) == {"satisfied", "basically_satisfied", "unsatisfied"}
+        assert 0.3 < sum(rated.values()) / count(Reply) < 0.7
         # Counters agree with the vote rows they are derived from.
         mismatched = db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion).where(
             Suggestion.support_count != sa.select(sa.func.count()).select_from(Vote).where(
