@@ -1,31 +1,46 @@
 """One definition per figure (docs/metrics.md). Query functions, no Flask: every page, report, export and API
-call reads its figures from here, so no two pages can disagree (Decidim's counters did: its issue #8845)."""
-import statistics
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+call reads its figures from here, so no two pages can disagree (Decidim's counters did: its issue #8845).
+
+The figures are read from the rollup that ``analytics.rollup.refresh`` builds (counts per month, body,
+campaign, category, type and value), so they are as of its last refresh; callers run ``rollup.ensure_fresh()``
+first. Only ``distinct_participants`` counts live (distinct citizens cannot be added up from monthly counts).
+"""
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from accounts.models import Body
-from campaigns.models import Campaign
+from analytics import rollup
+from analytics.models import FigureCount
+from campaigns.models import Campaign, Category
 from core.extensions import db
-from core.workdays import working_days_between
-from suggestions.deadlines import AWAITING_REPLY, beijing_date, today
-from suggestions.models import (
-    PUBLIC_STATUSES,
-    Decision,
-    MessageType,
-    Rating,
-    Reply,
-    Satisfaction,
-    Status,
-    Suggestion,
-    Vote,
-)
+from suggestions.models import PUBLIC_STATUSES, Cluster, MessageType, Suggestion, Vote
 
-GOOD_RATINGS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
-ADOPTED_DECISIONS = (Decision.ADOPTED, Decision.PARTLY_ADOPTED)
-REPLIED_STATUSES = (Status.REPLIED, Status.CLOSED)
+STAGES = rollup.STAGES
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which proposals a figure covers: a body (the handling body, or the campaign's while none is assigned),
+    a body level or region, a campaign, and a year or a range of years (inclusive)."""
+    body_id: int | None = None
+    level: str | None = None
+    region: str | None = None
+    campaign_id: int | None = None
+    year: int | None = None
+    year_to: int | None = None
+
+    @property
+    def years(self) -> tuple[int, int] | None:
+        if self.year is None:
+            return None
+        return self.year, self.year_to if self.year_to is not None else self.year
+
+
+ALL = Scope()
 
 
 @dataclass(frozen=True)
@@ -42,10 +57,13 @@ class Ratio:
     def percent(self) -> str:
         return "–" if self.value is None else f"{100 * self.value:.0f}%"
 
+    def as_dict(self) -> dict:
+        return {"part": self.part, "whole": self.whole, "value": self.value}
+
 
 @dataclass(frozen=True)
 class Spread:
-    """Mean, median and 90th percentile of a list of numbers (None when empty)."""
+    """Mean, median and 90th percentile (nearest rank) of a list of numbers (None when empty)."""
     n: int
     mean: float | None
     median: float | None
@@ -53,135 +71,283 @@ class Spread:
 
     @classmethod
     def of(cls, values: list[float]) -> "Spread":
-        if not values:
+        return cls.of_counts(dict(sorted({v: values.count(v) for v in set(values)}.items())))
+
+    @classmethod
+    def of_counts(cls, counts: dict[int, int]) -> "Spread":
+        """The spread of a histogram {value: how many}."""
+        n = sum(counts.values())
+        if not n:
             return cls(0, None, None, None)
-        ordered = sorted(values)
-        p90 = ordered[min(len(ordered) - 1, max(0, int(round(0.9 * len(ordered) + 0.5)) - 1))]
-        return cls(len(values), statistics.fmean(values), statistics.median(values), p90)
+        ordered = sorted(counts.items())
+
+        def nth(k: int) -> float:  # the k-th smallest value, from 0
+            seen = 0
+            for value, count in ordered:
+                seen += count
+                if k < seen:
+                    return value
+            raise IndexError(k)
+
+        median = nth(n // 2) if n % 2 else (nth(n // 2 - 1) + nth(n // 2)) / 2
+        p90 = nth(min(n - 1, max(0, -(-9 * n // 10) - 1)))
+        mean = sum(value * count for value, count in ordered) / n
+        return cls(n, mean, median, p90)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
-def _year_range(year: int):
-    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+# --- reading the rollup ------------------------------------------------------------------------------------------
 
-
-def _scope(query, *, body_id: int | None, campaign_id: int | None, year: int | None, column=None):
-    """Restrict a proposal query to a handling body, a campaign, and a year of ``column`` (created_at)."""
-    if body_id is not None:
-        query = query.where(sa.func.coalesce(Suggestion.handling_body_id, Campaign.body_id) == body_id)
-    if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
-    if year is not None:
-        start, end = _year_range(year)
-        column = Suggestion.created_at if column is None else column
-        query = query.where(column >= start, column < end)
-    return query
-
-
-def _scope_on(query, body_column, date_column, *, body_id, campaign_id, year):
-    """Restrict a query joined to the proposal by the body and date of its own rows (a reply, a rating)."""
-    if body_id is not None:
-        query = query.where(body_column == body_id)
-    if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
-    if year is not None:
-        start, end = _year_range(year)
-        query = query.where(date_column >= start, date_column < end)
-    return query
-
-
-def _proposals(*columns):
-    return sa.select(*columns).select_from(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
-
-
-def message_count(*, body_id=None, campaign_id=None, year=None, message_type: str | None = None) -> int:
-    """Public messages (proposals of every type), by when they were written."""
-    query = _proposals(sa.func.count()).where(Suggestion.status.in_(PUBLIC_STATUSES))
+def _counts(measure: str, scope: Scope, *group_by, message_type: str | None = None):
+    """Rows of (*group_by, count) of one measure within ``scope``."""
+    query = _scoped(sa.select(*group_by, sa.func.sum(FigureCount.count)), measure, scope, group_by)
     if message_type is not None:
-        query = query.where(Suggestion.message_type == message_type)
-    return db.session.scalar(_scope(query, body_id=body_id, campaign_id=campaign_id, year=year)) or 0
+        query = query.where(FigureCount.message_type == message_type)
+    return db.session.execute(query.group_by(*group_by) if group_by else query).all()
 
 
-def suggestion_share(*, body_id=None, campaign_id=None, year=None) -> Ratio:
+def _scoped(query: sa.Select, measure: str, scope: Scope, group_by=()) -> sa.Select:
+    """``query`` over the rollup rows of one measure within ``scope``."""
+    query = query.where(FigureCount.measure == measure)
+    if scope.level is not None or scope.region is not None or any(_uses_body(c) for c in group_by):
+        query = query.join(Body, Body.id == FigureCount.body_id)
+        if scope.level is not None:
+            query = query.where(Body.level == scope.level)
+        if scope.region is not None:
+            query = query.where(Body.region == scope.region)
+    if scope.body_id is not None:
+        query = query.where(FigureCount.body_id == scope.body_id)
+    if scope.campaign_id is not None:
+        query = query.where(FigureCount.campaign_id == scope.campaign_id)
+    if scope.years is not None:
+        first, last = scope.years
+        query = query.where(FigureCount.month >= date(first, 1, 1), FigureCount.month < date(last + 1, 1, 1))
+    return query
+
+
+def _uses_body(column) -> bool:
+    return getattr(column, "table", None) is Body.__table__
+
+
+YEAR = sa.extract("year", FigureCount.month)
+
+
+def _total(measure: str, scope: Scope, **kwargs) -> int:
+    return int(_counts(measure, scope, **kwargs)[0][0] or 0)
+
+
+def _ratio(measure: str, scope: Scope) -> Ratio:
+    counts = dict(_counts(measure, scope, FigureCount.bucket))
+    return Ratio(int(counts.get(1, 0)), int(sum(counts.values())))
+
+
+def _ratio_by(measure: str, scope: Scope, key) -> dict:
+    """{key value: Ratio} of a measure whose bucket 1 is the part."""
+    parts, wholes = defaultdict(int), defaultdict(int)
+    for value, bucket, count in _counts(measure, scope, key, FigureCount.bucket):
+        wholes[_plain(value)] += int(count)
+        if bucket == 1:
+            parts[_plain(value)] += int(count)
+    return {value: Ratio(parts[value], whole) for value, whole in sorted(wholes.items())}
+
+
+def _plain(value):
+    """Years come back as float (SQLite) or Decimal (PostgreSQL): make them int."""
+    return int(value) if isinstance(value, (float, Decimal)) else value
+
+
+# --- the figures ------------------------------------------------------------------------------------------------
+
+def message_count(scope: Scope = ALL, message_type: str | None = None) -> int:
+    """Public messages (proposals of every type, or of one), by the month they were written."""
+    return _total(rollup.MESSAGES, scope, message_type=message_type)
+
+
+def messages_by(scope: Scope = ALL, *, key: str = "year") -> dict:
+    """Public messages per ``key``: "year", "month" (a date), "category" (an id) or "type"."""
+    column = {"year": YEAR, "month": FigureCount.month, "category": FigureCount.category_id,
+              "type": FigureCount.message_type}[key]
+    measure = rollup.MESSAGES_BY_CATEGORY if key == "category" else rollup.MESSAGES
+    return {_plain(value): int(count) for value, count in sorted(_counts(measure, scope, column))}
+
+
+def messages_by_year_and_category(scope: Scope = ALL) -> dict[int, dict[int, int]]:
+    """{year: {category id: public messages}}: the category trend."""
+    table: dict[int, dict[int, int]] = defaultdict(dict)
+    for year, category_id, count in _counts(rollup.MESSAGES_BY_CATEGORY, scope, YEAR, FigureCount.category_id):
+        table[int(year)][category_id] = int(count)
+    return dict(sorted(table.items()))
+
+
+def suggestion_share(scope: Scope = ALL) -> Ratio:
     """Suggestions (建议) among all public messages."""
-    return Ratio(message_count(body_id=body_id, campaign_id=campaign_id, year=year,
-                               message_type=MessageType.SUGGESTION),
-                 message_count(body_id=body_id, campaign_id=campaign_id, year=year))
+    return Ratio(message_count(scope, MessageType.SUGGESTION), message_count(scope))
 
 
-def _first_replies():
-    return (sa.select(Reply.suggestion_id, sa.func.min(Reply.created_at).label("first_reply_at"))
-            .group_by(Reply.suggestion_id).subquery())
+def suggestion_share_by_year(scope: Scope = ALL) -> dict[int, Ratio]:
+    wholes, parts = defaultdict(int), defaultdict(int)
+    for year, message_type, count in _counts(rollup.MESSAGES, scope, YEAR, FigureCount.message_type):
+        wholes[int(year)] += int(count)
+        if message_type == MessageType.SUGGESTION:
+            parts[int(year)] += int(count)
+    return {year: Ratio(parts[year], whole) for year, whole in sorted(wholes.items())}
 
 
-def handling_days(*, body_id=None, campaign_id=None, year=None, working: bool = False) -> Spread:
-    """Days from acceptance (受理) to the first official reply, for proposals replied to in ``year``; calendar
-    days between the two Beijing dates, or working days when ``working``."""
-    first = _first_replies()
-    query = (_proposals(Suggestion.accepted_at, first.c.first_reply_at)
-             .join(first, first.c.suggestion_id == Suggestion.id).where(Suggestion.accepted_at.is_not(None)))
-    rows = db.session.execute(_scope(query, body_id=body_id, campaign_id=campaign_id, year=year,
-                                     column=first.c.first_reply_at)).all()
-    days = []
-    for accepted_at, replied_at in rows:
-        start, end = beijing_date(_aware(accepted_at)), beijing_date(_aware(replied_at))
-        days.append(working_days_between(start, end) if working else (end - start).days)
-    return Spread.of(days)
+def _handling_measure(working: bool) -> str:
+    return rollup.HANDLING_WORKING_DAYS if working else rollup.HANDLING_DAYS
 
 
-def _aware(moment):
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def handling_days(scope: Scope = ALL, *, working: bool = False) -> Spread:
+    """Days from acceptance (受理) to the first official reply, for proposals first replied to within the scope's
+    years: calendar days between the two Beijing dates, or working days when ``working``."""
+    rows = _counts(_handling_measure(working), scope, FigureCount.bucket)
+    return Spread.of_counts({int(days): int(count) for days, count in rows})
 
 
-def reply_rate(*, body_id=None, campaign_id=None, year=None, on: date | None = None) -> Ratio:
-    """Of the proposals whose reply was due (a deadline on or before ``on``, in ``year`` if given), the share
-    answered: replied proposals over replied plus still-awaiting ones past their deadline."""
-    on = on or today()
-    due = _proposals(Suggestion.id).where(Suggestion.reply_due_on.is_not(None), Suggestion.reply_due_on <= on)
-    due = _scope(due, body_id=body_id, campaign_id=campaign_id, year=None)
-    if year is not None:
-        due = due.where(Suggestion.reply_due_on >= date(year, 1, 1), Suggestion.reply_due_on < date(year + 1, 1, 1))
-    replied = db.session.scalar(sa.select(sa.func.count()).select_from(
-        due.where(Suggestion.status.in_(REPLIED_STATUSES)).subquery())) or 0
-    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(
-        due.where(Suggestion.status.in_(AWAITING_REPLY)).subquery())) or 0
-    return Ratio(replied, replied + waiting)
+def handling_days_by_year(scope: Scope = ALL, *, working: bool = False) -> dict[int, Spread]:
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    for year, days, count in _counts(_handling_measure(working), scope, YEAR, FigureCount.bucket):
+        histograms[int(year)][int(days)] = int(count)
+    return {year: Spread.of_counts(counts) for year, counts in sorted(histograms.items())}
 
 
-def satisfaction(*, body_id=None, campaign_id=None, year=None) -> Ratio:
-    """(Satisfied + basically satisfied) / rated, over the authors' ratings of replies (by the replying body)."""
-    query = (sa.select(sa.func.count(), sa.func.sum(sa.case((Rating.satisfaction.in_(GOOD_RATINGS), 1), else_=0)))
-             .select_from(Rating).join(Suggestion, Suggestion.id == Rating.suggestion_id))
-    query = _scope_on(query, Rating.body_id, Rating.created_at, body_id=body_id, campaign_id=campaign_id, year=year)
-    rated, good = db.session.execute(query).one()
-    return Ratio(int(good or 0), int(rated or 0))
+def reply_rate(scope: Scope = ALL) -> Ratio:
+    """Of the proposals whose reply deadline had passed on the refresh date (in the scope's years, by the
+    deadline), the share replied to: replied / (replied + still awaiting a reply)."""
+    return _ratio(rollup.DUE, scope)
 
 
-def adoption(*, body_id=None, campaign_id=None, year=None) -> Ratio:
-    """(Adopted + partly adopted) / replied, by each proposal's latest reply (and the body that gave it)."""
-    latest = sa.select(Reply.suggestion_id, sa.func.max(Reply.id).label("reply_id")).group_by(Reply.suggestion_id)
-    latest = latest.subquery()
-    query = (sa.select(sa.func.count(), sa.func.sum(sa.case((Reply.decision.in_(ADOPTED_DECISIONS), 1), else_=0)))
-             .select_from(latest).join(Reply, Reply.id == latest.c.reply_id)
-             .join(Suggestion, Suggestion.id == latest.c.suggestion_id)
-             .where(Suggestion.status.in_(PUBLIC_STATUSES)))
-    query = _scope_on(query, Reply.body_id, Reply.created_at, body_id=body_id, campaign_id=campaign_id, year=year)
-    replied, adopted = db.session.execute(query).one()
-    return Ratio(int(adopted or 0), int(replied or 0))
+def reply_rate_by_level(scope: Scope = ALL) -> dict[str, Ratio]:
+    return _ratio_by(rollup.DUE, scope, Body.level)
 
 
-def by_body(metric, **scope) -> list[tuple[Body, Ratio]]:
-    """``metric`` for every body where it has a denominator, best first."""
-    rows = [(body, metric(body_id=body.id, **scope)) for body in db.session.scalars(sa.select(Body).order_by(Body.id))]
-    rows = [(body, ratio) for body, ratio in rows if ratio.whole]
+def satisfaction(scope: Scope = ALL) -> Ratio:
+    """(Satisfied + basically satisfied) / rated, over the authors' ratings of replies (by the replying body
+    and the rating's date)."""
+    return _ratio(rollup.RATINGS, scope)
+
+
+def satisfaction_by_year(scope: Scope = ALL) -> dict[int, Ratio]:
+    return _ratio_by(rollup.RATINGS, scope, YEAR)
+
+
+def adoption(scope: Scope = ALL) -> Ratio:
+    """(Adopted + partly adopted) / replied, by each proposal's latest reply (its body and date); imported
+    replies without a recorded decision are left out."""
+    return _ratio(rollup.ADOPTION, scope)
+
+
+def overdue_count(scope: Scope = ALL) -> int:
+    """Proposals awaiting a reply past their deadline on the refresh date."""
+    return _total(rollup.OVERDUE, scope)
+
+
+def funnel(scope: Scope = ALL) -> list[tuple[str, int]]:
+    """Proposals received (by the month written) that reached each stage: submitted → accepted → replied →
+    adopted → a completed policy outcome."""
+    counts = dict(_counts(rollup.FUNNEL, scope, FigureCount.bucket))
+    return [(stage, int(counts.get(index, 0))) for index, stage in enumerate(STAGES)]
+
+
+def by_body(metric: str, scope: Scope = ALL) -> list[tuple[Body, Ratio]]:
+    """A share ("reply_rate", "satisfaction" or "adoption") for every body where it has a denominator,
+    best first."""
+    measure = {"reply_rate": rollup.DUE, "satisfaction": rollup.RATINGS, "adoption": rollup.ADOPTION}[metric]
+    ratios = _ratio_by(measure, scope, FigureCount.body_id)
+    bodies = {body.id: body for body in db.session.scalars(sa.select(Body).where(Body.id.in_(list(ratios))))}
+    rows = [(bodies[body_id], ratio) for body_id, ratio in ratios.items() if ratio.whole and body_id in bodies]
     return sorted(rows, key=lambda row: (-row[1].value, -row[1].whole, row[0].id))
 
 
-def distinct_participants(*, campaign_id=None, year=None) -> int:
-    """Citizens who wrote or supported a public proposal (each counted once)."""
-    authors = _scope(_proposals(Suggestion.author_id.label("user_id")).where(Suggestion.status.in_(PUBLIC_STATUSES)),
-                     body_id=None, campaign_id=campaign_id, year=year)
-    supporters = _scope(_proposals(Vote.user_id.label("user_id")).join(Vote, Vote.suggestion_id == Suggestion.id)
-                        .where(Suggestion.status.in_(PUBLIC_STATUSES), Vote.value == 1),
-                        body_id=None, campaign_id=campaign_id, year=year)
+def by_campaign(metric: str, scope: Scope = ALL) -> list[tuple[Campaign, Ratio]]:
+    """The same per campaign, in campaign order."""
+    measure = {"reply_rate": rollup.DUE, "satisfaction": rollup.RATINGS, "adoption": rollup.ADOPTION}[metric]
+    ratios = _ratio_by(measure, scope, FigureCount.campaign_id)
+    campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(list(ratios))).order_by(Campaign.id))
+    return [(campaign, ratios[campaign.id]) for campaign in campaigns if ratios[campaign.id].whole]
+
+
+def league(scope: Scope = ALL) -> list[dict]:
+    """Per body: messages, mean handling days, reply rate, satisfaction and adoption (one grouped query each)."""
+    messages = dict(_counts(rollup.MESSAGES, scope, FigureCount.body_id))
+    handling: dict[int, dict[int, int]] = defaultdict(dict)
+    for body_id, days, count in _counts(rollup.HANDLING_DAYS, scope, FigureCount.body_id, FigureCount.bucket):
+        handling[body_id][int(days)] = int(count)
+    rates = {name: _ratio_by(measure, scope, FigureCount.body_id) for name, measure in
+             (("reply_rate", rollup.DUE), ("satisfaction", rollup.RATINGS), ("adoption", rollup.ADOPTION))}
+    body_ids = set(messages) | set(handling)
+    bodies = db.session.scalars(sa.select(Body).where(Body.id.in_(list(body_ids))).order_by(Body.id))
+    rows = [{"body": body, "messages": int(messages.get(body.id, 0)),
+             "handling_days": Spread.of_counts(handling.get(body.id, {})),
+             **{name: ratios.get(body.id, Ratio(0, 0)) for name, ratios in rates.items()}} for body in bodies]
+    return sorted(rows, key=lambda row: (-row["messages"], row["body"].id))
+
+
+def growing_clusters(scope: Scope = ALL, *, month: date | None = None, limit: int = 10) -> list[tuple[Cluster, int]]:
+    """The clusters that gained the most members in ``month`` (default: the latest month with any; the rollup
+    keeps the last 12 months)."""
+    if month is None:
+        month = db.session.scalar(_scoped(sa.select(sa.func.max(FigureCount.month)), rollup.CLUSTER_GROWTH, scope))
+        if month is None:
+            return []
+    gained = sa.func.sum(FigureCount.count)
+    rows = db.session.execute(_scoped(sa.select(FigureCount.bucket, gained), rollup.CLUSTER_GROWTH, scope)
+                              .where(FigureCount.month == month).group_by(FigureCount.bucket)
+                              .order_by(gained.desc(), FigureCount.bucket).limit(limit)).all()
+    clusters = {c.id: c for c in db.session.scalars(sa.select(Cluster).where(
+        Cluster.id.in_([cluster_id for cluster_id, _count in rows])))}
+    return [(clusters[cluster_id], int(count)) for cluster_id, count in rows if cluster_id in clusters]
+
+
+def category_names(locale: str) -> dict[int, str]:
+    return {c.id: c.display_name(locale) for c in db.session.scalars(sa.select(Category))}
+
+
+def distinct_participants(scope: Scope = ALL, *, live: bool = False) -> int | None:
+    """Citizens who wrote or supported a public proposal, each counted once, by the year the proposals were
+    written; within a campaign or site-wide (not by body). The rollup holds single years and all years; for a
+    range of several years the figure is None unless counted ``live`` (slow on a large site)."""
+    if live or (scope.years is not None and scope.years[0] != scope.years[1]):
+        return _participants_live(scope) if live else None
+    query = sa.select(sa.func.sum(FigureCount.count)).where(
+        FigureCount.measure == (rollup.PARTICIPANTS if scope.years else rollup.PARTICIPANTS_ALL),
+        FigureCount.campaign_id == scope.campaign_id if scope.campaign_id is not None
+        else FigureCount.campaign_id.is_(None))
+    if scope.years is not None:
+        query = query.where(FigureCount.month == date(scope.year, 1, 1))
+    return int(db.session.scalar(query) or 0)
+
+
+def _participants_live(scope: Scope) -> int:
+    def scoped(query):
+        query = query.where(Suggestion.status.in_(PUBLIC_STATUSES))
+        if scope.campaign_id is not None:
+            query = query.where(Suggestion.campaign_id == scope.campaign_id)
+        if scope.years is None:
+            return query
+        first, last = scope.years
+        beijing = timedelta(hours=8)
+        return query.where(Suggestion.created_at >= datetime(first, 1, 1, tzinfo=UTC) - beijing,
+                           Suggestion.created_at < datetime(last + 1, 1, 1, tzinfo=UTC) - beijing)
+
+    authors = scoped(sa.select(Suggestion.author_id.label("user_id")))
+    supporters = scoped(sa.select(Vote.user_id.label("user_id")).join(Suggestion, Suggestion.id == Vote.suggestion_id)
+                        .where(Vote.value == 1))
     union = sa.union(authors, supporters).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(union)) or 0
+
+
+def headline(scope: Scope = ALL) -> dict:
+    """The headline figures of a scope as plain JSON values: what the dashboard, the report, the exports and
+    the API all show."""
+    refreshed = rollup.refreshed_at()
+    share = suggestion_share(scope)
+    return {"messages": share.whole, "suggestions": share.part, "suggestion_share": share.value,
+            "handling_days": handling_days(scope).as_dict(),
+            "handling_working_days": handling_days(scope, working=True).as_dict(),
+            "reply_rate": reply_rate(scope).as_dict(), "satisfaction": satisfaction(scope).as_dict(),
+            "adoption": adoption(scope).as_dict(), "overdue": overdue_count(scope),
+            "participants": distinct_participants(scope),
+            "as_of": refreshed.isoformat() if refreshed else None}

@@ -14,7 +14,11 @@ class DefaultConfig:
     SEARCH_BACKEND = "whoosh"
     SEARCH_INDEX_ON_REQUEST = True  # drain the indexing queue right after each request that changed proposals
     SEARCH_COUNTERS_DELAY = 60  # seconds a vote's new counters may wait before the index is refreshed
-    SEARCH_DATABASE_URL = None  # the "postgres" backend's database; by default the application's own
+    SEARCH_DATABASE_URL = None
+
+    # Figures (analytics): pages rebuild the rollup when it is older than this; big sites run
+    # `flask analytics refresh` from cron and raise it.
+    ANALYTICS_MAX_AGE_SECONDS = 300  # the "postgres" backend's database; by default the application's own
 
     # Languages and time: Simplified Chinese first, English second; stored UTC, shown in Asia/Shanghai.
     LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
@@ -33,6 +37,7 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = "10 per minute"
     REGISTER_RATE_LIMIT = "20 per hour"
+    API_WRITE_RATE_LIMIT = "30 per minute"  # JSON API writes (submit, support), per API token
 
     # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
     ARGON2_TIME_COST = 3

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
-from analytics import metrics
+from analytics import metrics, rollup
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
@@ -37,12 +37,13 @@ def index():
     page = db.paginate(services.outcomes_query(body_id=body.id if body else None,
                                                campaign_id=campaign.id if campaign else None),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    rate = metrics.adoption(body_id=body.id if body else None, campaign_id=campaign.id if campaign else None)
-    campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft").order_by(Campaign.id))
-    by_campaign = [(c, metrics.adoption(campaign_id=c.id)) for c in campaigns]
+    rollup.ensure_fresh()
+    rate = metrics.adoption(metrics.Scope(body_id=body.id if body else None,
+                                          campaign_id=campaign.id if campaign else None))
+    by_campaign = [(c, ratio) for c, ratio in metrics.by_campaign("adoption") if c.status != "draft"]
     return render_template("outcomes/index.html", page=page, body=body, campaign=campaign, rate=rate,
-                           by_body=metrics.by_body(metrics.adoption),
-                           by_campaign=[(c, ratio) for c, ratio in by_campaign if ratio.whole])
+                           by_body=metrics.by_body("adoption"), by_campaign=by_campaign,
+                           figures_as_of=rollup.refreshed_at())
 
 
 @bp.get("/<int:outcome_id>")

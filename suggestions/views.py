@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
-from analytics import metrics
+from analytics import metrics, rollup
 from campaigns.models import Campaign, Category
 from core.errors import DomainError, NotAllowed
 from core.extensions import db
@@ -245,8 +245,9 @@ def _unread_notifications() -> dict:
 @bp.get("/timeliness")
 def timeliness():
     """Public: each body's proposals awaiting a reply and how many are overdue; satisfaction with replies."""
+    rollup.ensure_fresh()
     return render_template("suggestions/timeliness.html", rows=deadlines.overdue_by_body(), today=deadlines.today(),
-                           satisfaction=metrics.by_body(metrics.satisfaction))
+                           satisfaction=metrics.by_body("satisfaction"), figures_as_of=rollup.refreshed_at())
 
 
 @bp.post("/<int:suggestion_id>/reply")

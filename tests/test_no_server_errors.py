@@ -9,7 +9,10 @@ URLS = ["/", "/campaigns/", "/campaigns/?page=-1", "/campaigns/?page=abc", "/cam
         "/campaigns/{c}?page=100000", "/campaigns/999999", "/suggestions/999999", "/suggestions/{s}",
         "/suggestions/new/999999", "/suggestions/new/{c}", "/suggestions/mine?page=x", "/suggestions/inbox",
         "/suggestions/inbox?state=../../etc", "/accounts/login?next=//evil.example", "/accounts/admin/bodies",
-        "/no/such/page", "/static/../app.py", "/campaigns/?region=%00", "/campaigns/?category=a%00b"]
+        "/no/such/page", "/static/../app.py", "/campaigns/?region=%00", "/campaigns/?category=a%00b",
+        "/analytics/", "/analytics/?year=1e9&year_to=-3&body=abc&campaign={c}&level=%00&region=" + "长" * 500,
+        "/analytics/?year=2030&year_to=2020", "/analytics/charts/handling_days.csv?region=%FF&year=99999",
+        "/analytics/charts/..%2Fapp.py.csv", "/analytics/report?year=1900", "/analytics/report?body=999999"]
 
 
 @pytest.mark.parametrize("logged_in", [False, True])

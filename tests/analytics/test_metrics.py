@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from analytics import metrics
+from analytics import metrics, rollup
+from analytics.metrics import Scope
 from core.extensions import db
 from suggestions import ratings, services
 from suggestions.models import Reply
@@ -34,12 +35,14 @@ def test_handling_days_in_calendar_and_working_days(app):
                                          now=beijing(2026, 11, 27))
     calendar = [13, 4, 0]      # 29 Sep → 12 Oct, 2 → 6 Nov, same day
     working = [5, 4, 0]        # 30 Sep, 8, 9, 10 (make-up Saturday), 12 Oct; 3-6 Nov
-    got = metrics.handling_days(year=2026)
+    rollup.refresh()
+    got = metrics.handling_days(Scope(year=2026))
     assert (got.n, got.mean, got.median) == (3, statistics.fmean(calendar), statistics.median(calendar))
     assert got.p90 == 13
-    got = metrics.handling_days(year=2026, working=True)
+    got = metrics.handling_days(Scope(year=2026), working=True)
     assert (got.mean, got.median) == (statistics.fmean(working), statistics.median(working))
-    assert metrics.handling_days(year=2025).n == 0 and metrics.handling_days(year=2025).mean is None
+    assert metrics.handling_days(Scope(year=2025)).n == 0 and metrics.handling_days(Scope(year=2025)).mean is None
+    assert metrics.handling_days_by_year()[2026] == metrics.handling_days(Scope(year=2026))
     # Adoption by each proposal's latest reply: 2 of 3 (the second proposal's latest reply is "adopted").
     independent = db.session.execute(sa.text(
         "SELECT count(*), sum(CASE WHEN decision IN ('adopted', 'partly_adopted') THEN 1 ELSE 0 END) FROM replies "
@@ -58,13 +61,15 @@ def test_shares_rates_and_participants(app, client):
                  make_suggestion(campaign, authors[2], title="投诉养老院服务差", message_type="complaint")]
     services.vote(authors[1], proposals[0], 1)
     services.vote(make_user(), proposals[0], 1)
+    rollup.refresh()
     assert metrics.suggestion_share() == metrics.Ratio(1, 3)
-    assert metrics.distinct_participants(campaign_id=campaign.id) == 4
+    assert metrics.distinct_participants(Scope(campaign_id=campaign.id)) == 4
     for suggestion, satisfaction in zip(proposals[:2], ["satisfied", "unsatisfied"], strict=True):
         services.reply_to_suggestion(staff, suggestion, decision="explained", content="感谢您的来信，答复如下。")
         ratings.rate_reply(db.session.get(type(suggestion.author), suggestion.author_id), suggestion,
                            satisfaction, [])
-    assert metrics.satisfaction(body_id=body.id) == metrics.Ratio(1, 2)
+    rollup.refresh()
+    assert metrics.satisfaction(Scope(body_id=body.id)) == metrics.Ratio(1, 2)
     db.session.commit()
     # The public page shows the same figure the metric gives.
     page = client.get("/suggestions/timeliness").get_data(as_text=True)
@@ -72,4 +77,7 @@ def test_shares_rates_and_participants(app, client):
     # Reply rate: two replied, one awaiting past its deadline → 2 / 3.
     services.accept_suggestion(staff, proposals[2])
     proposals[2].reply_due_on = date(2026, 1, 5)
-    assert metrics.reply_rate(on=date(2030, 1, 1)) == metrics.Ratio(2, 3)
+    db.session.commit()
+    rollup.refresh(on=date(2030, 1, 1))
+    assert metrics.reply_rate() == metrics.Ratio(2, 3)
+    assert metrics.overdue_count() == 1

@@ -1,7 +1,7 @@
 """The core loop in real Chromium (Playwright, headless, Debian's /usr/bin/chromium), on a phone-sized screen:
 register, log in, see a similar proposal while typing one, submit it, find it by search, support another;
-staff accept it, reply "adopted" and record the policy outcome; the citizen sees the reply, rates it and opens
-the outcome page."""
+staff accept it, reply "adopted" and record the policy outcome; the citizen sees the reply, rates it, opens
+the outcome page and the figures (charts drawn by ECharts)."""
 import re
 
 import pytest
@@ -128,5 +128,18 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     expect(page.locator("#stage")).to_have_text("已出台")
     expect(page.locator("#outcome-proposals")).to_contain_text("建议在城南小学门口增设护学岗")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # The figures: ECharts draws the charts (no CSP violation, no script error), the table view opens.
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/analytics/")
+    expect(page.get_by_role("heading", name="数据统计", exact=True)).to_be_visible()
+    expect(page.locator("#handling_days .chart canvas")).to_have_count(1)
+    expect(page.locator("#funnel .chart canvas")).to_have_count(1)
+    page.locator("#handling_days summary").click()
+    expect(page.locator("#handling_days table")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "figures-375.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert problems == []
     phone.close()
     desk.close()

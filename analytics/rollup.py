@@ -1,0 +1,228 @@
+"""Rebuild the figures' rollup (analytics_counts) from the proposals, replies, ratings, outcomes and clusters.
+
+One ``INSERT … SELECT … GROUP BY`` per measure, grouped by Beijing month and scope (body, campaign, category,
+type) and by a ``bucket`` that splits the measure by value. Every figure in ``analytics.metrics`` reads these
+rows, so the dashboard, the report, the exports and the API give the same numbers as of the same refresh.
+Pages call ``ensure_fresh()``, which rebuilds when the rollup is older than ANALYTICS_MAX_AGE_SECONDS; large
+sites run ``flask analytics refresh`` from cron instead and set a long maximum age.
+"""
+import time
+from datetime import UTC, date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from analytics.models import FigureCount, FiguresRefresh
+from campaigns.models import Campaign
+from core.extensions import db
+from core.models import utcnow
+from outcomes.models import PolicyOutcome, Stage, outcome_clusters, outcome_suggestions
+from suggestions.deadlines import AWAITING_REPLY, record_first_reply, today
+from suggestions.models import (
+    PUBLIC_STATUSES,
+    Cluster,
+    ClusterMember,
+    Decision,
+    Rating,
+    Reply,
+    Satisfaction,
+    Status,
+    Suggestion,
+    Vote,
+)
+
+# Measures and their buckets. Only MESSAGES and CLUSTER_GROWTH are kept per month (for the monthly chart and
+# the month's hot topics); the others per year (``month`` is 1 January), which is all a scope can ask for, and
+# keeps the rollup small: about 120,000 rows for the benchmark's million proposals.
+MESSAGES = "messages"                    # public proposals, by the month written and type
+MESSAGES_BY_CATEGORY = "messages_cat"    # the same by year and category
+FUNNEL = "funnel"                        # proposals received, by the year written; bucket: STAGES index
+HANDLING_DAYS = "handling_days"          # first replies, by their month; bucket: calendar days
+HANDLING_WORKING_DAYS = "handling_wdays"  # the same; bucket: working days
+RATINGS = "ratings"                      # authors' ratings, by their month and the replying body; bucket 1 good
+ADOPTION = "adoption"                    # latest replies, by their month and body; bucket 1 adopted
+DUE = "due"                              # proposals whose reply fell due by the refresh date; bucket 1 replied
+OVERDUE = "overdue"                      # proposals awaiting a reply past their deadline on the refresh date
+CLUSTER_GROWTH = "cluster_growth"        # members joining a cluster of two or more in the last 12 months;
+                                         # bucket: the cluster id
+PARTICIPANTS = "participants"            # distinct authors and supporters per year written (month: 1 January),
+PARTICIPANTS_ALL = "participants_all"    # and over all years (month: the refresh month); per campaign and site-wide
+
+STAGES = ("submitted", "accepted", "replied", "adopted", "completed")
+GOOD_RATINGS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
+ADOPTED_DECISIONS = (Decision.ADOPTED, Decision.PARTLY_ADOPTED)
+REPLIED_STATUSES = (Status.REPLIED, Status.CLOSED)
+_LOCK_KEY = 7_320_001  # PostgreSQL advisory lock: one refresh at a time
+
+
+def _start_of(period: str, column):
+    """The first day of the Beijing ``period`` ("month" or "year") of a UTC timestamp column, as a date."""
+    if db.engine.dialect.name == "postgresql":
+        local = sa.func.timezone("Asia/Shanghai", sa.func.timezone("UTC", column))
+        return sa.cast(sa.func.date_trunc(period, local), sa.Date)
+    return sa.func.date(column, "+8 hours", f"start of {period}")
+
+
+def _year_of_date(column):
+    if db.engine.dialect.name == "postgresql":
+        return sa.cast(sa.func.date_trunc("year", column), sa.Date)
+    return sa.func.date(column, "start of year")
+
+
+def _body_of_proposal():
+    return sa.func.coalesce(Suggestion.handling_body_id, Campaign.body_id)
+
+
+def _keys(month, body, bucket, *, category=None, message_type=None) -> sa.Select:
+    """A select of one row per counted item with the rollup's keys; ``_insert`` groups and counts it."""
+    return sa.select(month.label("month"), body.label("body_id"), Suggestion.campaign_id.label("campaign_id"),
+                     (sa.cast(sa.null(), sa.Integer) if category is None else category).label("category_id"),
+                     (sa.literal("") if message_type is None else message_type).label("message_type"),
+                     (sa.literal(bucket) if isinstance(bucket, int) else bucket).label("bucket"))
+
+
+def _insert(measure: str, rows: sa.Select) -> None:
+    """Count the rows of a ``_keys`` select by their keys (grouping a subquery's columns: PostgreSQL cannot
+    match parameterised expressions between the select list and GROUP BY) and add them under ``measure``."""
+    rows = rows.subquery()
+    keys = [rows.c.month, rows.c.body_id, rows.c.campaign_id, rows.c.category_id, rows.c.message_type, rows.c.bucket]
+    columns = ["measure", "month", "body_id", "campaign_id", "category_id", "message_type", "bucket", "count"]
+    db.session.execute(sa.insert(FigureCount).from_select(
+        columns, sa.select(sa.literal(measure), *keys, sa.func.count()).group_by(*keys)))
+
+
+def _proposals(select: sa.Select) -> sa.Select:
+    return select.select_from(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
+
+
+def _latest_replies():
+    return sa.select(Reply.suggestion_id, sa.func.max(Reply.id).label("reply_id")).group_by(
+        Reply.suggestion_id).subquery()
+
+
+def _completed_outcome():
+    """True for a proposal linked, itself or through its cluster, to a completed policy outcome."""
+    direct = (sa.select(outcome_suggestions.c.suggestion_id)
+              .join(PolicyOutcome, PolicyOutcome.id == outcome_suggestions.c.outcome_id)
+              .where(PolicyOutcome.stage == Stage.COMPLETED, outcome_suggestions.c.suggestion_id == Suggestion.id))
+    through_cluster = (sa.select(ClusterMember.suggestion_id)
+                       .join(outcome_clusters, outcome_clusters.c.cluster_id == ClusterMember.cluster_id)
+                       .join(PolicyOutcome, PolicyOutcome.id == outcome_clusters.c.outcome_id)
+                       .where(PolicyOutcome.stage == Stage.COMPLETED, ClusterMember.suggestion_id == Suggestion.id))
+    return sa.or_(direct.exists(), through_cluster.exists())
+
+
+def backfill_first_replies() -> int:
+    """Set the first-reply date and handling time of replied proposals that lack them (rows written before
+    these columns existed); returns how many were filled."""
+    first = (sa.select(Reply.suggestion_id, sa.func.min(Reply.created_at).label("at"))
+             .group_by(Reply.suggestion_id).subquery())
+    rows = db.session.execute(sa.select(Suggestion, first.c.at).join(first, first.c.suggestion_id == Suggestion.id)
+                              .where(Suggestion.first_replied_at.is_(None))).all()
+    for suggestion, replied_at in rows:
+        record_first_reply(suggestion, replied_at if replied_at.tzinfo else replied_at.replace(tzinfo=UTC))
+    return len(rows)
+
+
+def refresh(on: date | None = None) -> float:
+    """Rebuild every measure (reply deadlines judged as of ``on``, default today in Beijing) in one
+    transaction, commit, and return the seconds it took."""
+    started = time.perf_counter()
+    on = on or today()
+    db.session.commit()  # end any read transaction: the rebuild's first statement is a write (SQLite locking)
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    db.session.execute(sa.delete(FigureCount))
+    public = Suggestion.status.in_(PUBLIC_STATUSES)
+    created_month, created = _start_of("month", Suggestion.created_at), _start_of("year", Suggestion.created_at)
+
+    _insert(MESSAGES, _proposals(_keys(created_month, _body_of_proposal(), 0, message_type=Suggestion.message_type))
+            .where(public))
+    _insert(MESSAGES_BY_CATEGORY, _proposals(_keys(created, _body_of_proposal(), 0, category=Suggestion.category_id))
+            .where(public))
+
+    latest = _latest_replies()
+    adopted = (sa.select(latest.c.suggestion_id).join(Reply, Reply.id == latest.c.reply_id)
+               .where(Reply.decision.in_(ADOPTED_DECISIONS), latest.c.suggestion_id == Suggestion.id))
+    stages = [Suggestion.status != Status.WITHDRAWN, Suggestion.accepted_at.is_not(None),
+              Suggestion.first_replied_at.is_not(None), adopted.exists(), _completed_outcome()]
+    for index, condition in enumerate(stages):
+        _insert(FUNNEL, _proposals(_keys(created, _body_of_proposal(), index))
+                .where(Suggestion.status != Status.WITHDRAWN, condition))
+
+    replied_month = _start_of("year", Suggestion.first_replied_at)
+    for measure, column in ((HANDLING_DAYS, Suggestion.handling_days),
+                            (HANDLING_WORKING_DAYS, Suggestion.handling_working_days)):
+        _insert(measure, _proposals(_keys(replied_month, _body_of_proposal(), column))
+                .where(public, column.is_not(None)))
+
+    good = sa.case((Rating.satisfaction.in_(GOOD_RATINGS), 1), else_=0)
+    _insert(RATINGS, _keys(_start_of("year", Rating.created_at), Rating.body_id, good)
+            .select_from(Rating).join(Suggestion, Suggestion.id == Rating.suggestion_id))
+
+    is_adopted = sa.case((Reply.decision.in_(ADOPTED_DECISIONS), 1), else_=0)
+    _insert(ADOPTION, _keys(_start_of("year", Reply.created_at), Reply.body_id, is_adopted)
+            .select_from(latest).join(Reply, Reply.id == latest.c.reply_id)
+            .join(Suggestion, Suggestion.id == latest.c.suggestion_id)
+            .where(public, Reply.decision != Decision.NOT_RECORDED))
+
+    due_month = _year_of_date(Suggestion.reply_due_on)
+    replied = sa.case((Suggestion.status.in_(REPLIED_STATUSES), 1), else_=0)
+    _insert(DUE, _proposals(_keys(due_month, _body_of_proposal(), replied))
+            .where(Suggestion.reply_due_on <= on, Suggestion.status.in_(REPLIED_STATUSES + AWAITING_REPLY)))
+    _insert(OVERDUE, _proposals(_keys(due_month, _body_of_proposal(), 0))
+            .where(Suggestion.reply_due_on < on, Suggestion.status.in_(AWAITING_REPLY)))
+
+    _insert(CLUSTER_GROWTH, _keys(created_month, Campaign.body_id, ClusterMember.cluster_id)
+            .select_from(ClusterMember).join(Cluster, Cluster.id == ClusterMember.cluster_id)
+            .join(Suggestion, Suggestion.id == ClusterMember.suggestion_id)
+            .join(Campaign, Campaign.id == Suggestion.campaign_id)
+            .where(Cluster.size >= 2, public, Suggestion.created_at >= utcnow() - timedelta(days=366)))
+
+    _insert_participants(on)
+
+    took = time.perf_counter() - started
+    db.session.execute(sa.delete(FiguresRefresh))
+    db.session.add(FiguresRefresh(refreshed_at=utcnow(), took_seconds=took))
+    db.session.commit()
+    return took
+
+
+def _insert_participants(on: date) -> None:
+    """Distinct citizens cannot be added up from monthly counts: count them per campaign and year, per campaign,
+    per year site-wide and over everything, straight into the rollup."""
+    year = sa.extract("year", _start_of("year", Suggestion.created_at)) if db.engine.dialect.name == "postgresql" \
+        else sa.cast(sa.func.strftime("%Y", Suggestion.created_at, "+8 hours"), sa.Integer)
+    public = Suggestion.status.in_(PUBLIC_STATUSES)
+    authors = sa.select(Suggestion.author_id.label("user_id"), Suggestion.campaign_id, year.label("year")).where(public)
+    supporters = (sa.select(Vote.user_id.label("user_id"), Suggestion.campaign_id, year.label("year"))
+                  .join(Suggestion, Suggestion.id == Vote.suggestion_id).where(public, Vote.value == 1))
+    people = sa.union(authors, supporters).subquery()
+    columns = ["measure", "month", "body_id", "campaign_id", "category_id", "message_type", "bucket", "count"]
+    distinct = sa.func.count(sa.distinct(people.c.user_id))
+    this_month = date(on.year, on.month, 1)
+    for measure, keys in ((PARTICIPANTS, (people.c.campaign_id, people.c.year)), (PARTICIPANTS, (people.c.year,)),
+                          (PARTICIPANTS_ALL, (people.c.campaign_id,)), (PARTICIPANTS_ALL, ())):
+        by_campaign = people.c.campaign_id in keys
+        by_year = people.c.year in keys
+        month = (sa.func.make_date(sa.cast(people.c.year, sa.Integer), 1, 1) if db.engine.dialect.name == "postgresql"
+                 else sa.func.printf("%04d-01-01", people.c.year)) if by_year else sa.literal(this_month, sa.Date)
+        select = sa.select(sa.literal(measure), month, sa.cast(sa.null(), sa.Integer),
+                           people.c.campaign_id if by_campaign else sa.cast(sa.null(), sa.Integer),
+                           sa.cast(sa.null(), sa.Integer), sa.literal(""), sa.literal(0), distinct)
+        db.session.execute(sa.insert(FigureCount).from_select(columns, select.group_by(*keys) if keys else select))
+
+
+def refreshed_at():
+    """When the rollup was last rebuilt (None if never)."""
+    return db.session.scalar(sa.select(FiguresRefresh.refreshed_at).order_by(FiguresRefresh.id.desc()).limit(1))
+
+
+def ensure_fresh(max_age_seconds: float | None = None) -> None:
+    """Rebuild the rollup if it is older than ``max_age_seconds`` (default: ANALYTICS_MAX_AGE_SECONDS).
+    Commits the session first: call it before reading figures, never with unsaved work."""
+    if max_age_seconds is None:
+        max_age_seconds = current_app.config["ANALYTICS_MAX_AGE_SECONDS"]
+    last = refreshed_at()
+    if last is None or utcnow() - last > timedelta(seconds=max_age_seconds) or max_age_seconds <= 0:
+        refresh()

@@ -1,0 +1,105 @@
+"""The public figures: the dashboard (charts with table views and CSV downloads) and the yearly report."""
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from accounts.models import BODY_LEVEL_LABELS, Body
+from analytics import charts, metrics, report, rollup
+from analytics.metrics import Scope
+from campaigns.models import Campaign
+from core.extensions import db
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+
+
+def scope_from_args(args) -> tuple[Scope, list[str]]:
+    """The filters of a request as a Scope, and a message for each value that was not understood (and ignored)."""
+    problems = []
+
+    def number(name, low=1, high=10**9):
+        raw = args.get(name, "").strip()
+        if not raw:
+            return None
+        if raw.isdigit() and low <= int(raw) <= high:
+            return int(raw)
+        problems.append(_("“%(value)s” is not a valid value for %(field)s; that filter is ignored.",
+                          value=raw[:40], field=name))
+        return None
+
+    body_id, campaign_id = number("body"), number("campaign")
+    year, year_to = number("year", 1990, 2100), number("year_to", 1990, 2100)
+    if year is None and year_to is not None:
+        year = year_to
+    if year is not None and year_to is not None and year_to < year:
+        problems.append(_("The period ends before it starts; the end year is ignored."))
+        year_to = None
+    level = args.get("level", "").strip() or None
+    if level is not None and level not in BODY_LEVEL_LABELS:
+        problems.append(_("“%(value)s” is not a valid value for %(field)s; that filter is ignored.",
+                          value=level[:40], field="level"))
+        level = None
+    region = args.get("region", "").strip()[:80] or None
+    if body_id is not None and db.session.get(Body, body_id) is None:
+        problems.append(_("There is no such body; that filter is ignored."))
+        body_id = None
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status == "draft":
+            problems.append(_("There is no such campaign; that filter is ignored."))
+            campaign_id = None
+    return Scope(body_id=body_id, level=level, region=region, campaign_id=campaign_id, year=year,
+                 year_to=year_to), problems
+
+
+def _filter_choices() -> dict:
+    return {"bodies": db.session.scalars(sa.select(Body).order_by(Body.level, Body.name)).all(),
+            "campaigns": db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft")
+                                            .order_by(Campaign.id.desc())).all(),
+            "regions": db.session.scalars(sa.select(Body.region).distinct().order_by(Body.region)).all(),
+            "levels": BODY_LEVEL_LABELS,
+            "years": sorted(metrics.messages_by(key="year"), reverse=True)}
+
+
+@bp.get("/")
+def dashboard():
+    """Public dashboard: the headline figures and every chart of the chosen scope."""
+    rollup.ensure_fresh()
+    scope, problems = scope_from_args(request.args)
+    for problem in problems:
+        flash(problem, "error")
+    locale = str(get_locale())
+    return render_template("analytics/dashboard.html", scope=scope, headline=metrics.headline(scope),
+                           charts=charts.build_all(scope, locale), choices=_filter_choices(),
+                           args={k: v for k, v in request.args.items() if v}, as_of=rollup.refreshed_at())
+
+
+@bp.get("/charts/<name>.csv")
+def chart_csv(name: str):
+    """One chart's table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese)."""
+    if name not in charts.CHARTS:
+        abort(404)
+    rollup.ensure_fresh()
+    scope, _problems = scope_from_args(request.args)
+    chart = charts.build(name, scope, str(get_locale()))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([str(column) for column in chart.columns])
+    writer.writerows([["" if value is None else value for value in row] for row in chart.rows])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+
+
+@bp.get("/report")
+def yearly_report():
+    """The printable yearly report of a year (default: the latest with messages), optionally for one body."""
+    rollup.ensure_fresh()
+    scope, problems = scope_from_args(request.args)
+    for problem in problems:
+        flash(problem, "error")
+    data = report.build(scope.year, body_id=scope.body_id, locale=str(get_locale()))
+    return render_template("analytics/report_page.html", report=data, choices=_filter_choices(),
+                           args={k: v for k, v in request.args.items() if v})
