@@ -1,0 +1,66 @@
+"""Open data downloads: the whole site's or one campaign's datasets as CSV and JSON (``analytics.exports``)."""
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import lazy_gettext as _l
+
+from analytics import exports
+from campaigns.models import Campaign, CampaignStatus
+from core.extensions import db
+
+bp = Blueprint("open_data", __name__, url_prefix="/open-data")
+
+DATASET_LABELS = {"campaigns": _l("Campaigns"), "proposals": _l("Public proposals and messages"),
+                  "replies": _l("Official replies and their decisions"),
+                  "ratings": _l("Ratings of replies, counted per body and year"),
+                  "clusters": _l("Clusters of similar proposals"), "outcomes": _l("Policy outcomes"),
+                  "milestones": _l("Milestones of the policy outcomes")}
+MIMETYPES = {"csv": "text/csv", "json": "application/json"}
+
+
+def _campaign_or_404(campaign_id: int | None) -> Campaign | None:
+    if campaign_id is None:
+        return None
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or not exports.is_exportable(campaign):
+        abort(404)
+    return campaign
+
+
+@bp.get("/")
+def index():
+    """The downloads of the whole site, and of one campaign when chosen."""
+    campaign = _campaign_or_404(request.args.get("campaign", type=int))
+    campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.status != CampaignStatus.DRAFT)
+                                   .order_by(Campaign.id.desc()))
+    return render_template("open_data/index.html", datasets=exports.DATASETS, labels=DATASET_LABELS,
+                           formats=exports.FORMATS, campaign=campaign, campaigns=list(campaigns))
+
+
+def _download(filename: str, campaign: Campaign | None) -> Response:
+    campaign_id = campaign.id if campaign is not None else None
+    prefix = f"campaign-{campaign_id}-" if campaign_id is not None else "jianyan-"
+    disposition = {"Content-Disposition": f'attachment; filename="{prefix}{filename}"'}
+    if filename in ("data-dictionary.json", "figures.json"):
+        content = exports.dictionary(campaign_id) if filename == "data-dictionary.json" \
+            else exports.figures(campaign_id)
+        return Response(json.dumps(content, ensure_ascii=False, indent=2) + "\n", mimetype="application/json",
+                        headers=disposition)
+    name, _, fmt = filename.rpartition(".")
+    if name not in exports.DATASETS or fmt not in MIMETYPES:
+        abort(404)
+    return Response(stream_with_context(exports.chunks(name, fmt, campaign_id)), mimetype=MIMETYPES[fmt],
+                    headers=disposition)
+
+
+@bp.get("/<filename>")
+def download(filename: str):
+    """One file of the whole site's open data, streamed."""
+    return _download(filename, None)
+
+
+@bp.get("/campaigns/<int:campaign_id>/<filename>")
+def campaign_download(campaign_id: int, filename: str):
+    """One file of a campaign's open data, streamed."""
+    return _download(filename, _campaign_or_404(campaign_id))
