@@ -6,10 +6,10 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-SOURCES := accounts analytics campaigns core demo outcomes suggestions search templates app.py
+SOURCES := accounts analytics api campaigns core demo outcomes suggestions search templates app.py
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install install-dev translations extract-messages db demo clean
+.PHONY: run test install install-dev translations extract-messages db demo clean vendor
 
 run: install translations db demo
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
@@ -56,3 +56,16 @@ demo: db
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Front-end libraries come from npm and are committed under static/vendor/ with their licence files (no CDN:
+# pages must work on closed networks). Run after changing a version here.
+ECHARTS_VERSION := 6.1.0
+vendor:
+	rm -rf .npm-vendor && mkdir -p .npm-vendor static/vendor/echarts
+	npm install --silent --no-save --no-package-lock --prefix .npm-vendor echarts@$(ECHARTS_VERSION)
+	cp .npm-vendor/node_modules/echarts/dist/echarts.common.min.js .npm-vendor/node_modules/echarts/LICENSE \
+		.npm-vendor/node_modules/echarts/NOTICE static/vendor/echarts/
+	cp -r .npm-vendor/node_modules/echarts/licenses static/vendor/echarts/
+	echo "echarts $(ECHARTS_VERSION) (npm), dist/echarts.common.min.js: line, bar, pie and the common components" \
+		> static/vendor/echarts/VERSION
+	rm -rf .npm-vendor

@@ -1,7 +1,7 @@
 """Application factory: config → extensions → blueprints → CLI → hooks."""
 import os
 
-from flask import Flask, session
+from flask import Flask, request, session
 from flask_babel import get_locale
 
 from core.config import DefaultConfig, load_or_create_secret_key, resolve_database_url
@@ -11,8 +11,22 @@ from core.extensions import babel, csrf, db, limiter, login_manager, migrate
 def select_locale() -> str:
     """The language chosen with the switch, else Simplified Chinese (whatever the browser prefers)."""
     from flask import current_app, has_request_context
+    if has_request_context() and request.path.startswith("/api/v1/"):
+        return api_locale()
     if has_request_context() and session.get("language") in current_app.config["LANGUAGES"]:
         return session["language"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def api_locale() -> str:
+    """The JSON API keeps no session: its messages follow Accept-Language (zh… or en…), else Chinese."""
+    from flask import current_app
+    for language, quality in request.accept_languages:  # best first
+        tag = language.lower()
+        if quality > 0 and tag.startswith("zh"):
+            return "zh_Hans"
+        if quality > 0 and tag.startswith("en"):
+            return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -63,6 +77,8 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
+    import analytics.models  # noqa: F401
+    import api.models  # noqa: F401
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
@@ -74,6 +90,10 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from accounts.admin import bp as accounts_admin_bp
     from accounts.views import bp as accounts_bp
+    from analytics.open_data_views import bp as open_data_bp
+    from analytics.views import bp as analytics_bp
+    from api.token_views import bp as api_tokens_bp
+    from api.views import bp as api_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
     from outcomes.views import bp as outcomes_bp
@@ -87,12 +107,18 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(suggestions_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(outcomes_bp)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(open_data_bp)
     app.register_blueprint(clusters_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # authenticated by bearer token only, never by the session cookie (api/views.py)
+    app.register_blueprint(api_tokens_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
 
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import cli as accounts_cli
+    from analytics.cli import analytics_cli
     from core.cli import mail_cli
     from demo.cli import cli as demo_cli
     from search.cli import cli as search_cli
@@ -103,6 +129,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(analytics_cli)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -19,8 +19,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 def wants_json() -> bool:
-    """True for API-style requests (JSON body, JSON accepted first, or our fetch() calls)."""
-    if request.is_json or request.headers.get("X-Requested-With") == "fetch":
+    """True for API-style requests (the JSON API, a JSON body, JSON accepted first, or our fetch() calls)."""
+    if request.path.startswith("/api/v1/") or request.is_json or request.headers.get("X-Requested-With") == "fetch":
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

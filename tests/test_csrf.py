@@ -3,6 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from accounts.models import User
+from api.models import ApiToken
 from core.extensions import db
 from suggestions import clustering
 from suggestions.models import Cluster, ClusterPin, DeadlineExtension, Follow, Rating, Reply, Suggestion, Vote
@@ -15,12 +16,12 @@ FORM_POSTS = ["/accounts/register", "/accounts/login", "/accounts/logout", "/acc
               "/suggestions/{suggestion}/accept", "/suggestions/{suggestion}/withdraw",
               "/suggestions/{suggestion}/extend", "/suggestions/{suggestion}/rate",
               "/suggestions/clusters/{cluster}/confirm", "/suggestions/clusters/{cluster}/move_out",
-              "/accounts/admin/bodies", "/suggestions/{suggestion}/follow"]
+              "/accounts/admin/bodies", "/suggestions/{suggestion}/follow", "/api/tokens/", "/api/tokens/1/revoke"]
 
 
 def snapshot():
     return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                 for m in (User, Suggestion, Vote, Reply, Rating, DeadlineExtension, ClusterPin, Follow))
+                 for m in (User, Suggestion, Vote, Reply, Rating, DeadlineExtension, ClusterPin, Follow, ApiToken))
 
 
 @pytest.mark.parametrize("path", FORM_POSTS)
