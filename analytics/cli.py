@@ -1,4 +1,6 @@
 """``flask analytics ...`` commands."""
+import csv
+
 import click
 from flask.cli import AppGroup
 
@@ -53,9 +55,10 @@ def import_messages_command(path, body_id, campaign_id, source, mappings, encodi
                 rows, body=body, campaign=campaign, source=source, mapping=mapping,
                 time_formats=time_formats or importer.DEFAULT_TIME_FORMATS, timezone=timezone,
                 batch_size=batch_size, commit=db.session.commit, progress=bar.update)
-        except importer.ImportProblem as error:
+        except (importer.ImportProblem, csv.Error, UnicodeDecodeError) as error:
             db.session.rollback()
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(f"{error} (batches already committed stay; re-running the import skips "
+                                       "them)") from None
         except Exception:
             db.session.rollback()
             raise

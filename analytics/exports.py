@@ -410,14 +410,21 @@ def figures(campaign_id: int | None = None) -> dict:
 
 # ------------------------------------------------------------------------------------------------ writers
 
-def _csv_value(value) -> str:
+def csv_value(value) -> str:
+    """A value as a CSV cell. Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
+    apostrophe (OWASP's advice for CSV injection): the files are meant for Excel and WPS."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value)
+        value = " ".join(str(v) for v in value)
+    elif not isinstance(value, str):
+        return str(value)
+    return "'" + value if value[:1] in FORMULA_STARTS else value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_chunks(dataset: Dataset, campaign_id: int | None = None) -> Iterator[str]:
@@ -428,7 +435,7 @@ def csv_chunks(dataset: Dataset, campaign_id: int | None = None) -> Iterator[str
     writer.writerow([c.name for c in dataset.columns])
     names = [c.name for c in dataset.columns]
     for i, row in enumerate(dataset.rows(campaign_id), 1):
-        writer.writerow([_csv_value(row[name]) for name in names])
+        writer.writerow([csv_value(row[name]) for name in names])
         if i % 200 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -51,6 +51,7 @@ DEFAULT_COLUMNS = {"ref": "留言编号", "user": "留言用户", "title": "留�
 DEFAULT_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
                         "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d", "%Y-%m-%d")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+EARLIEST_YEAR = 1990
 
 TITLE_MAX_LENGTH = 80        # as on the site (suggestions.services); longer titles are cut, not refused
 BODY_MAX_LENGTH = 50_000     # boards allow longer messages than the site's form; beyond this a row is refused
@@ -134,6 +135,8 @@ def check_columns(header: list[str], mapping: dict[str, str | None]) -> None:
 
 def read_csv(path: str, encoding: str = "utf-8-sig") -> tuple[list[str], Iterator[dict[str, str]]]:
     """The header and the rows of a CSV file, read lazily."""
+    # Python's csv refuses fields over 128 KiB outright; read them so that the length check skips the row.
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
     handle = open(path, newline="", encoding=encoding)  # noqa: SIM115 - closed when the generator ends
     reader = csv.DictReader(handle)
     header = list(reader.fieldnames or [])
@@ -161,10 +164,11 @@ def parse_time(value: str, formats: Iterable[str], zone: ZoneInfo) -> datetime |
         return None
     for fmt in formats:
         try:
-            moment = datetime.strptime(value, fmt)
-        except ValueError:
+            moment = datetime.strptime(value, fmt).replace(tzinfo=zone).astimezone(UTC)
+        except (ValueError, OverflowError):
             continue
-        return moment.replace(tzinfo=zone).astimezone(UTC)
+        # A year outside what any board can have written is a typing error, not history.
+        return moment if EARLIEST_YEAR <= moment.year <= utcnow().year + 1 else None
     return None
 
 
@@ -337,6 +341,14 @@ def import_messages(raw_rows: Iterable[dict[str, str]], *, body: Body, source: s
         raise ImportProblem("The source name must not be empty.")
     if campaign is not None and campaign.body_id != body.id:
         raise ImportProblem(f"Campaign {campaign.id} belongs to another body.")
+    # (source, message number) is unique site-wide: a source name another body imported under would make this
+    # file's rows look "already there".
+    other_body = db.session.scalar(
+        sa.select(Campaign.body_id).join(Suggestion, Suggestion.campaign_id == Campaign.id)
+        .where(Suggestion.source == source, Campaign.body_id != body.id).limit(1))
+    if other_body is not None:
+        raise ImportProblem(f"Another body (id {other_body}) has imported messages under the source name "
+                            f"'{source}'; choose another with --source.")
     mapping = mapping or dict(DEFAULT_COLUMNS)
     formats, zone = tuple(time_formats), ZoneInfo(timezone)
     own_campaign = campaign is None

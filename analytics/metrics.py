@@ -3,7 +3,7 @@ call reads its figures from here, so no two pages can disagree (Decidim's counte
 
 The figures are read from the rollup that ``analytics.rollup.refresh`` builds (counts per month, body,
 campaign, category, type and value), so they are as of its last refresh; callers run ``rollup.ensure_fresh()``
-first. Only ``distinct_participants`` counts live (distinct citizens cannot be added up from monthly counts).
+first.
 """
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -20,6 +20,8 @@ from core.extensions import db
 from suggestions.models import PUBLIC_STATUSES, Cluster, MessageType, Suggestion, Vote
 
 STAGES = rollup.STAGES
+SHARES = {"reply_rate": rollup.DUE, "satisfaction": rollup.RATINGS, "adoption": rollup.ADOPTION}
+"""The figures that are shares, by name, and the measure each is read from (bucket 1 is the part)."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def overdue_count(scope: Scope = ALL) -> int:
 
 
 def funnel(scope: Scope = ALL) -> list[tuple[str, int]]:
-    """Proposals received (by the month written) that reached each stage: submitted → accepted → replied →
+    """Proposals received (by the year written) that reached each stage: submitted → accepted → replied →
     adopted → a completed policy outcome."""
     counts = dict(_counts(rollup.FUNNEL, scope, FigureCount.bucket))
     return [(stage, int(counts.get(index, 0))) for index, stage in enumerate(STAGES)]
@@ -254,8 +256,7 @@ def funnel(scope: Scope = ALL) -> list[tuple[str, int]]:
 def by_body(metric: str, scope: Scope = ALL) -> list[tuple[Body, Ratio]]:
     """A share ("reply_rate", "satisfaction" or "adoption") for every body where it has a denominator,
     best first."""
-    measure = {"reply_rate": rollup.DUE, "satisfaction": rollup.RATINGS, "adoption": rollup.ADOPTION}[metric]
-    ratios = _ratio_by(measure, scope, FigureCount.body_id)
+    ratios = _ratio_by(SHARES[metric], scope, FigureCount.body_id)
     bodies = {body.id: body for body in db.session.scalars(sa.select(Body).where(Body.id.in_(list(ratios))))}
     rows = [(bodies[body_id], ratio) for body_id, ratio in ratios.items() if ratio.whole and body_id in bodies]
     return sorted(rows, key=lambda row: (-row[1].value, -row[1].whole, row[0].id))
@@ -263,8 +264,7 @@ def by_body(metric: str, scope: Scope = ALL) -> list[tuple[Body, Ratio]]:
 
 def by_campaign(metric: str, scope: Scope = ALL) -> list[tuple[Campaign, Ratio]]:
     """The same per campaign, in campaign order."""
-    measure = {"reply_rate": rollup.DUE, "satisfaction": rollup.RATINGS, "adoption": rollup.ADOPTION}[metric]
-    ratios = _ratio_by(measure, scope, FigureCount.campaign_id)
+    ratios = _ratio_by(SHARES[metric], scope, FigureCount.campaign_id)
     campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.id.in_(list(ratios))).order_by(Campaign.id))
     return [(campaign, ratios[campaign.id]) for campaign in campaigns if ratios[campaign.id].whole]
 
@@ -275,8 +275,7 @@ def league(scope: Scope = ALL) -> list[dict]:
     handling: dict[int, dict[int, int]] = defaultdict(dict)
     for body_id, days, count in _counts(rollup.HANDLING_DAYS, scope, FigureCount.body_id, FigureCount.bucket):
         handling[body_id][int(days)] = int(count)
-    rates = {name: _ratio_by(measure, scope, FigureCount.body_id) for name, measure in
-             (("reply_rate", rollup.DUE), ("satisfaction", rollup.RATINGS), ("adoption", rollup.ADOPTION))}
+    rates = {name: _ratio_by(measure, scope, FigureCount.body_id) for name, measure in SHARES.items()}
     body_ids = set(messages) | set(handling)
     bodies = db.session.scalars(sa.select(Body).where(Body.id.in_(list(body_ids))).order_by(Body.id))
     rows = [{"body": body, "messages": int(messages.get(body.id, 0)),
@@ -307,16 +306,22 @@ def category_names(locale: str) -> dict[int, str]:
 
 def distinct_participants(scope: Scope = ALL, *, live: bool = False) -> int | None:
     """Citizens who wrote or supported a public proposal, each counted once, by the year the proposals were
-    written; within a campaign or site-wide (not by body). The rollup holds single years and all years; for a
-    range of several years the figure is None unless counted ``live`` (slow on a large site)."""
-    if live or (scope.years is not None and scope.years[0] != scope.years[1]):
-        return _participants_live(scope) if live else None
+    written; within a campaign or site-wide. The rollup holds single years and all years; for a range of several
+    years, or a scope by body, level or region, the figure is None unless counted ``live`` (slow on a large site;
+    bodies are not counted even then)."""
+    by_body = scope.body_id is not None or scope.level is not None or scope.region is not None
+    if live:
+        return _participants_live(scope)
+    if by_body or (scope.years is not None and scope.years[0] != scope.years[1]):
+        return None
     query = sa.select(sa.func.sum(FigureCount.count)).where(
         FigureCount.measure == (rollup.PARTICIPANTS if scope.years else rollup.PARTICIPANTS_ALL),
         FigureCount.campaign_id == scope.campaign_id if scope.campaign_id is not None
         else FigureCount.campaign_id.is_(None))
     if scope.years is not None:
         query = query.where(FigureCount.month == date(scope.year, 1, 1))
+    else:
+        query = query.where(FigureCount.month == rollup.ALL_YEARS)
     return int(db.session.scalar(query) or 0)
 
 

@@ -88,7 +88,7 @@ def build(year: int | None, *, body_id: int | None = None, locale: str = "zh_Han
     years = sorted(metrics.messages_by(Scope(body_id=body_id), key="year"))
     if year is None:
         year = years[-1] if years else None
-    if year is None:
+    if year is None or not years:
         empty = charts.Chart("none", "", "table", [])
         return Report(None, body, metrics.headline(Scope(body_id=body_id)), None, [], [], empty, empty,
                       rollup.refreshed_at())
@@ -97,7 +97,7 @@ def build(year: int | None, *, body_id: int | None = None, locale: str = "zh_Han
     previous = metrics.headline(scope_before)
     if not previous["messages"] and not previous["handling_days"]["n"]:
         previous = None
-    all_years = Scope(body_id=body_id, year=min(years), year_to=year)
+    all_years = Scope(body_id=body_id, year=min(years[0], year), year_to=max(years[-1], year))
     trends = [charts.handling_days(all_years, locale), charts.suggestion_share(all_years, locale),
               charts.satisfaction(all_years, locale)]
     return Report(year, body, figures, previous,

@@ -3,8 +3,10 @@
 One ``INSERT … SELECT … GROUP BY`` per measure, grouped by Beijing month and scope (body, campaign, category,
 type) and by a ``bucket`` that splits the measure by value. Every figure in ``analytics.metrics`` reads these
 rows, so the dashboard, the report, the exports and the API give the same numbers as of the same refresh.
-Pages call ``ensure_fresh()``, which rebuilds when the rollup is older than ANALYTICS_MAX_AGE_SECONDS; large
-sites run ``flask analytics refresh`` from cron instead and set a long maximum age.
+Pages call ``ensure_fresh()``, which rebuilds when the rollup is older than ANALYTICS_MAX_AGE_SECONDS, unless
+the last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then ``flask analytics refresh`` (cron)
+keeps it fresh and no visitor waits for a rebuild. One rebuild runs at a time; on PostgreSQL it reads one
+snapshot (REPEATABLE READ), so all measures describe the same moment.
 """
 import time
 from datetime import UTC, date, timedelta
@@ -12,8 +14,9 @@ from datetime import UTC, date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from analytics.dialect import beijing_year, first_of_january, start_of, start_of_year
 from analytics.models import FigureCount, FiguresRefresh
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 from core.models import utcnow
 from outcomes.models import PolicyOutcome, Stage, outcome_clusters, outcome_suggestions
@@ -33,40 +36,32 @@ from suggestions.models import (
 
 # Measures and their buckets. Only MESSAGES and CLUSTER_GROWTH are kept per month (for the monthly chart and
 # the month's hot topics); the others per year (``month`` is 1 January), which is all a scope can ask for, and
-# keeps the rollup small: about 120,000 rows for the benchmark's million proposals.
+# keeps the rollup small: about 90,000 rows for the benchmark's million proposals.
 MESSAGES = "messages"                    # public proposals, by the month written and type
 MESSAGES_BY_CATEGORY = "messages_cat"    # the same by year and category
 FUNNEL = "funnel"                        # proposals received, by the year written; bucket: STAGES index
-HANDLING_DAYS = "handling_days"          # first replies, by their month; bucket: calendar days
+HANDLING_DAYS = "handling_days"          # first replies, by their year; bucket: calendar days
 HANDLING_WORKING_DAYS = "handling_wdays"  # the same; bucket: working days
-RATINGS = "ratings"                      # authors' ratings, by their month and the replying body; bucket 1 good
-ADOPTION = "adoption"                    # latest replies, by their month and body; bucket 1 adopted
-DUE = "due"                              # proposals whose reply fell due by the refresh date; bucket 1 replied
+RATINGS = "ratings"                      # authors' ratings, by their year and the replying body; bucket 1 good
+ADOPTION = "adoption"                    # latest replies, by their year and body; bucket 1 adopted
+DUE = "due"                              # proposals whose deadline passed before the refresh date; bucket 1 replied
 OVERDUE = "overdue"                      # proposals awaiting a reply past their deadline on the refresh date
 CLUSTER_GROWTH = "cluster_growth"        # members joining a cluster of two or more in the last 12 months;
                                          # bucket: the cluster id
 PARTICIPANTS = "participants"            # distinct authors and supporters per year written (month: 1 January),
-PARTICIPANTS_ALL = "participants_all"    # and over all years (month: the refresh month); per campaign and site-wide
+PARTICIPANTS_ALL = "participants_all"    # and over all years (month: ALL_YEARS); per campaign and site-wide
 
 STAGES = ("submitted", "accepted", "replied", "adopted", "completed")
 GOOD_RATINGS = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 ADOPTED_DECISIONS = (Decision.ADOPTED, Decision.PARTLY_ADOPTED)
 REPLIED_STATUSES = (Status.REPLIED, Status.CLOSED)
+ALL_YEARS = date(1970, 1, 1)
 _LOCK_KEY = 7_320_001  # PostgreSQL advisory lock: one refresh at a time
 
 
-def _start_of(period: str, column):
-    """The first day of the Beijing ``period`` ("month" or "year") of a UTC timestamp column, as a date."""
-    if db.engine.dialect.name == "postgresql":
-        local = sa.func.timezone("Asia/Shanghai", sa.func.timezone("UTC", column))
-        return sa.cast(sa.func.date_trunc(period, local), sa.Date)
-    return sa.func.date(column, "+8 hours", f"start of {period}")
-
-
-def _year_of_date(column):
-    if db.engine.dialect.name == "postgresql":
-        return sa.cast(sa.func.date_trunc("year", column), sa.Date)
-    return sa.func.date(column, "start of year")
+def _public():
+    """The proposals the figures count: public ones, in campaigns that are not drafts (as the exports)."""
+    return sa.and_(Suggestion.status.in_(PUBLIC_STATUSES), Campaign.status != CampaignStatus.DRAFT)
 
 
 def _body_of_proposal():
@@ -124,17 +119,44 @@ def backfill_first_replies() -> int:
     return len(rows)
 
 
-def refresh(on: date | None = None) -> float:
-    """Rebuild every measure (reply deadlines judged as of ``on``, default today in Beijing) in one
-    transaction, commit, and return the seconds it took."""
+def refresh(on: date | None = None, *, wait: bool = True, max_age_seconds: float | None = None) -> float | None:
+    """Rebuild every measure (reply deadlines judged as of ``on``, default today in Beijing) in one transaction
+    and commit; returns the seconds it took, or None when it did not run: another rebuild was under way and
+    ``wait`` is false, or one finished less than ``max_age_seconds`` ago. Commits the caller's session first."""
     started = time.perf_counter()
     on = on or today()
-    db.session.commit()  # end any read transaction: the rebuild's first statement is a write (SQLite locking)
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    db.session.commit()  # the rebuild gets its own transaction; on SQLite its first statement must be a write
+    if db.engine.dialect.name == "postgresql" and not _lock_for_rebuild(wait):
+        return None
+    if max_age_seconds is not None and _is_fresh(max_age_seconds):
+        db.session.rollback()
+        return None
     db.session.execute(sa.delete(FigureCount))
-    public = Suggestion.status.in_(PUBLIC_STATUSES)
-    created_month, created = _start_of("month", Suggestion.created_at), _start_of("year", Suggestion.created_at)
+    _insert_counts(on)
+    _insert_participants()
+    took = time.perf_counter() - started
+    db.session.execute(sa.delete(FiguresRefresh))
+    db.session.add(FiguresRefresh(refreshed_at=utcnow(), took_seconds=took))
+    db.session.commit()
+    return took
+
+
+def _lock_for_rebuild(wait: bool) -> bool:
+    """PostgreSQL: start a REPEATABLE READ transaction holding the rebuild lock. Its snapshot is taken by the
+    lock statement itself, so it sees a rebuild that just finished (a waiting lock would have an older one)."""
+    while True:
+        db.session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        if db.session.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}):
+            return True
+        db.session.rollback()
+        if not wait:
+            return False
+        time.sleep(0.2)
+
+
+def _insert_counts(on: date) -> None:
+    public = _public()
+    created_month, created = start_of("month", Suggestion.created_at), start_of("year", Suggestion.created_at)
 
     _insert(MESSAGES, _proposals(_keys(created_month, _body_of_proposal(), 0, message_type=Suggestion.message_type))
             .where(public))
@@ -144,73 +166,59 @@ def refresh(on: date | None = None) -> float:
     latest = _latest_replies()
     adopted = (sa.select(latest.c.suggestion_id).join(Reply, Reply.id == latest.c.reply_id)
                .where(Reply.decision.in_(ADOPTED_DECISIONS), latest.c.suggestion_id == Suggestion.id))
-    stages = [Suggestion.status != Status.WITHDRAWN, Suggestion.accepted_at.is_not(None),
-              Suggestion.first_replied_at.is_not(None), adopted.exists(), _completed_outcome()]
+    received = sa.and_(Suggestion.status != Status.WITHDRAWN, Campaign.status != CampaignStatus.DRAFT)
+    stages = [sa.true(), Suggestion.accepted_at.is_not(None), Suggestion.first_replied_at.is_not(None),
+              adopted.exists(), _completed_outcome()]
     for index, condition in enumerate(stages):
-        _insert(FUNNEL, _proposals(_keys(created, _body_of_proposal(), index))
-                .where(Suggestion.status != Status.WITHDRAWN, condition))
+        _insert(FUNNEL, _proposals(_keys(created, _body_of_proposal(), index)).where(received, condition))
 
-    replied_month = _start_of("year", Suggestion.first_replied_at)
+    replied_year = start_of("year", Suggestion.first_replied_at)
     for measure, column in ((HANDLING_DAYS, Suggestion.handling_days),
                             (HANDLING_WORKING_DAYS, Suggestion.handling_working_days)):
-        _insert(measure, _proposals(_keys(replied_month, _body_of_proposal(), column))
+        _insert(measure, _proposals(_keys(replied_year, _body_of_proposal(), column))
                 .where(public, column.is_not(None)))
 
     good = sa.case((Rating.satisfaction.in_(GOOD_RATINGS), 1), else_=0)
-    _insert(RATINGS, _keys(_start_of("year", Rating.created_at), Rating.body_id, good)
-            .select_from(Rating).join(Suggestion, Suggestion.id == Rating.suggestion_id))
+    _insert(RATINGS, _proposals(_keys(start_of("year", Rating.created_at), Rating.body_id, good))
+            .join(Rating, Rating.suggestion_id == Suggestion.id).where(public))
 
     is_adopted = sa.case((Reply.decision.in_(ADOPTED_DECISIONS), 1), else_=0)
-    _insert(ADOPTION, _keys(_start_of("year", Reply.created_at), Reply.body_id, is_adopted)
-            .select_from(latest).join(Reply, Reply.id == latest.c.reply_id)
-            .join(Suggestion, Suggestion.id == latest.c.suggestion_id)
+    _insert(ADOPTION, _proposals(_keys(start_of("year", Reply.created_at), Reply.body_id, is_adopted))
+            .join(latest, latest.c.suggestion_id == Suggestion.id).join(Reply, Reply.id == latest.c.reply_id)
             .where(public, Reply.decision != Decision.NOT_RECORDED))
 
-    due_month = _year_of_date(Suggestion.reply_due_on)
+    due_year = start_of_year(Suggestion.reply_due_on)
     replied = sa.case((Suggestion.status.in_(REPLIED_STATUSES), 1), else_=0)
-    _insert(DUE, _proposals(_keys(due_month, _body_of_proposal(), replied))
-            .where(Suggestion.reply_due_on <= on, Suggestion.status.in_(REPLIED_STATUSES + AWAITING_REPLY)))
-    _insert(OVERDUE, _proposals(_keys(due_month, _body_of_proposal(), 0))
-            .where(Suggestion.reply_due_on < on, Suggestion.status.in_(AWAITING_REPLY)))
+    _insert(DUE, _proposals(_keys(due_year, _body_of_proposal(), replied))
+            .where(public, Suggestion.reply_due_on < on, Suggestion.status.in_(REPLIED_STATUSES + AWAITING_REPLY)))
+    _insert(OVERDUE, _proposals(_keys(due_year, _body_of_proposal(), 0))
+            .where(public, Suggestion.reply_due_on < on, Suggestion.status.in_(AWAITING_REPLY)))
 
-    _insert(CLUSTER_GROWTH, _keys(created_month, Campaign.body_id, ClusterMember.cluster_id)
-            .select_from(ClusterMember).join(Cluster, Cluster.id == ClusterMember.cluster_id)
-            .join(Suggestion, Suggestion.id == ClusterMember.suggestion_id)
-            .join(Campaign, Campaign.id == Suggestion.campaign_id)
+    _insert(CLUSTER_GROWTH, _proposals(_keys(created_month, Campaign.body_id, ClusterMember.cluster_id))
+            .join(ClusterMember, ClusterMember.suggestion_id == Suggestion.id)
+            .join(Cluster, Cluster.id == ClusterMember.cluster_id)
             .where(Cluster.size >= 2, public, Suggestion.created_at >= utcnow() - timedelta(days=366)))
 
-    _insert_participants(on)
 
-    took = time.perf_counter() - started
-    db.session.execute(sa.delete(FiguresRefresh))
-    db.session.add(FiguresRefresh(refreshed_at=utcnow(), took_seconds=took))
-    db.session.commit()
-    return took
-
-
-def _insert_participants(on: date) -> None:
+def _insert_participants() -> None:
     """Distinct citizens cannot be added up from monthly counts: count them per campaign and year, per campaign,
-    per year site-wide and over everything, straight into the rollup."""
-    year = sa.extract("year", _start_of("year", Suggestion.created_at)) if db.engine.dialect.name == "postgresql" \
-        else sa.cast(sa.func.strftime("%Y", Suggestion.created_at, "+8 hours"), sa.Integer)
-    public = Suggestion.status.in_(PUBLIC_STATUSES)
-    authors = sa.select(Suggestion.author_id.label("user_id"), Suggestion.campaign_id, year.label("year")).where(public)
-    supporters = (sa.select(Vote.user_id.label("user_id"), Suggestion.campaign_id, year.label("year"))
-                  .join(Suggestion, Suggestion.id == Vote.suggestion_id).where(public, Vote.value == 1))
+    per year site-wide and over all years (month: 1 January 1970), straight into the rollup."""
+    year = beijing_year(Suggestion.created_at).label("year")
+    authors = _proposals(sa.select(Suggestion.author_id.label("user_id"), Suggestion.campaign_id, year)).where(
+        _public())
+    supporters = (_proposals(sa.select(Vote.user_id.label("user_id"), Suggestion.campaign_id, year))
+                  .join(Vote, Vote.suggestion_id == Suggestion.id).where(_public(), Vote.value == 1))
     people = sa.union(authors, supporters).subquery()
     columns = ["measure", "month", "body_id", "campaign_id", "category_id", "message_type", "bucket", "count"]
-    distinct = sa.func.count(sa.distinct(people.c.user_id))
-    this_month = date(on.year, on.month, 1)
-    for measure, keys in ((PARTICIPANTS, (people.c.campaign_id, people.c.year)), (PARTICIPANTS, (people.c.year,)),
-                          (PARTICIPANTS_ALL, (people.c.campaign_id,)), (PARTICIPANTS_ALL, ())):
-        by_campaign = people.c.campaign_id in keys
-        by_year = people.c.year in keys
-        month = (sa.func.make_date(sa.cast(people.c.year, sa.Integer), 1, 1) if db.engine.dialect.name == "postgresql"
-                 else sa.func.printf("%04d-01-01", people.c.year)) if by_year else sa.literal(this_month, sa.Date)
-        select = sa.select(sa.literal(measure), month, sa.cast(sa.null(), sa.Integer),
-                           people.c.campaign_id if by_campaign else sa.cast(sa.null(), sa.Integer),
-                           sa.cast(sa.null(), sa.Integer), sa.literal(""), sa.literal(0), distinct)
-        db.session.execute(sa.insert(FigureCount).from_select(columns, select.group_by(*keys) if keys else select))
+    no_number = sa.cast(sa.null(), sa.Integer)
+    for by_campaign in (True, False):
+        for by_year in (True, False):
+            keys = [people.c.campaign_id] * by_campaign + [people.c.year] * by_year
+            select = sa.select(sa.literal(PARTICIPANTS if by_year else PARTICIPANTS_ALL),
+                               first_of_january(people.c.year) if by_year else sa.literal(ALL_YEARS, sa.Date),
+                               no_number, people.c.campaign_id if by_campaign else no_number, no_number,
+                               sa.literal(""), sa.literal(0), sa.func.count(sa.distinct(people.c.user_id)))
+            db.session.execute(sa.insert(FigureCount).from_select(columns, select.group_by(*keys) if keys else select))
 
 
 def refreshed_at():
@@ -218,11 +226,20 @@ def refreshed_at():
     return db.session.scalar(sa.select(FiguresRefresh.refreshed_at).order_by(FiguresRefresh.id.desc()).limit(1))
 
 
-def ensure_fresh(max_age_seconds: float | None = None) -> None:
-    """Rebuild the rollup if it is older than ``max_age_seconds`` (default: ANALYTICS_MAX_AGE_SECONDS).
-    Commits the session first: call it before reading figures, never with unsaved work."""
-    if max_age_seconds is None:
-        max_age_seconds = current_app.config["ANALYTICS_MAX_AGE_SECONDS"]
+def _is_fresh(max_age_seconds: float) -> bool:
     last = refreshed_at()
-    if last is None or utcnow() - last > timedelta(seconds=max_age_seconds) or max_age_seconds <= 0:
-        refresh()
+    return last is not None and max_age_seconds > 0 and utcnow() - last <= timedelta(seconds=max_age_seconds)
+
+
+def ensure_fresh() -> None:
+    """Rebuild the rollup if it is older than ANALYTICS_MAX_AGE_SECONDS, unless rebuilds take longer than
+    ANALYTICS_INLINE_REFRESH_SECONDS (then cron runs `flask analytics refresh`) or another one is running.
+    Call it first thing in a view (it commits the session), then read the figures."""
+    config = current_app.config
+    max_age = config["ANALYTICS_MAX_AGE_SECONDS"]
+    if _is_fresh(max_age):
+        return
+    last_took = db.session.scalar(sa.select(FiguresRefresh.took_seconds).limit(1))
+    if last_took is not None and last_took > config["ANALYTICS_INLINE_REFRESH_SECONDS"]:
+        return
+    refresh(wait=False, max_age_seconds=max_age)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from accounts.models import BODY_LEVEL_LABELS, Body
 from analytics import charts, metrics, report, rollup
+from analytics.exports import csv_value
 from analytics.metrics import Scope
 from campaigns.models import Campaign
 from core.extensions import db
@@ -88,7 +89,7 @@ def chart_csv(name: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([str(column) for column in chart.columns])
-    writer.writerows([["" if value is None else value for value in row] for row in chart.rows])
+    writer.writerows([[csv_value(value) for value in row] for row in chart.rows])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}.csv"})
 

@@ -16,6 +16,7 @@ from analytics.metrics import Scope, headline
 from analytics.rollup import ensure_fresh
 from api import serialize, tokens
 from api.openapi import MAX_ID, MAX_PAGE, MAX_PER_PAGE, MAX_YEAR, MIN_YEAR, openapi_document
+from api.tokens import Unauthenticated
 from campaigns.models import Campaign, CampaignStatus, Category, Phase
 from campaigns.services import phase_condition
 from core.errors import DomainError, InvalidInput, NotFound
@@ -301,9 +302,12 @@ def _token_user() -> User:
 
 
 def _write_rate_key() -> str:
-    """Writes are limited per token (its hash); requests without one per address."""
-    secret = _bearer_secret()
-    return f"api-token:{tokens.hash_secret(secret)}" if secret else f"api-address:{request.remote_addr}"
+    """Writes are limited per user (all their tokens together); requests without a valid token per address, so
+    made-up tokens do not each get a fresh allowance."""
+    try:
+        return f"api-user:{tokens.authenticate(_bearer_secret()).user_id}"
+    except Unauthenticated:
+        return f"api-address:{request.remote_addr}"
 
 
 def _write_limit() -> str:

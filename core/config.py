@@ -14,11 +14,12 @@ class DefaultConfig:
     SEARCH_BACKEND = "whoosh"
     SEARCH_INDEX_ON_REQUEST = True  # drain the indexing queue right after each request that changed proposals
     SEARCH_COUNTERS_DELAY = 60  # seconds a vote's new counters may wait before the index is refreshed
-    SEARCH_DATABASE_URL = None
+    SEARCH_DATABASE_URL = None  # the "postgres" backend's database; by default the application's own
 
-    # Figures (analytics): pages rebuild the rollup when it is older than this; big sites run
-    # `flask analytics refresh` from cron and raise it.
-    ANALYTICS_MAX_AGE_SECONDS = 300  # the "postgres" backend's database; by default the application's own
+    # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
+    # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.
+    ANALYTICS_MAX_AGE_SECONDS = 300
+    ANALYTICS_INLINE_REFRESH_SECONDS = 5
 
     # Languages and time: Simplified Chinese first, English second; stored UTC, shown in Asia/Shanghai.
     LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}

@@ -5,12 +5,15 @@ through ``mask_personal_data``; the site itself shows proposals as written (mode
 """
 import re
 
+# \d also matches full-width digits (１３８…); the literal digits below accept both forms. Digits may be split by
+# a space, dot or dash.
+_SEP = r"[-\s.]?"
 # 18-digit resident ID numbers (the last character may be X), and the old 15-digit ones: the region code stays.
-_ID_18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{11}[\dXx](?![0-9A-Za-z])")
+_ID_18 = re.compile(rf"(?<!\d)(\d{{6}}){_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx](?![0-9A-Za-z])")
 _ID_15 = re.compile(r"(?<!\d)(\d{6})\d{9}(?!\d)")
 # Mainland mobile numbers (with an optional +86 / 86 prefix and separators) and landlines with an area code.
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[-\s]?(\d{7,8})(?!\d)")
+_MOBILE = re.compile(rf"(?<!\d)(?:\+?86{_SEP})?([1１][3-9３-９]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?!\d)")
+_LANDLINE = re.compile(rf"(?<!\d)([0０]\d{{2,3}}){_SEP}(\d{{7,8}})(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 

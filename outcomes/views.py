@@ -28,6 +28,7 @@ def _labels() -> dict:
 @bp.get("/")
 def index():
     """Outcomes, by body or campaign, with the adoption rate of each."""
+    rollup.ensure_fresh()
     body_id = request.args.get("body", type=int)
     campaign_id = request.args.get("campaign", type=int)
     body = db.session.get(Body, body_id) if body_id else None
@@ -37,7 +38,6 @@ def index():
     page = db.paginate(services.outcomes_query(body_id=body.id if body else None,
                                                campaign_id=campaign.id if campaign else None),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    rollup.ensure_fresh()
     rate = metrics.adoption(metrics.Scope(body_id=body.id if body else None,
                                           campaign_id=campaign.id if campaign else None))
     by_campaign = [(c, ratio) for c, ratio in metrics.by_campaign("adoption") if c.status != "draft"]

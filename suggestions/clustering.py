@@ -21,6 +21,7 @@ from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
+from core.privacy import mask_personal_data
 from suggestions import dedup
 from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
 
@@ -204,7 +205,9 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
     if texts is None:
         texts = {s.id: _text(s.title, s.body) for s in db.session.scalars(
             sa.select(Suggestion).where(Suggestion.id.in_(member_ids)))}
-    cluster.keywords = " ".join(dedup.keywords([texts[i] for i in member_ids if i in texts]))[:200]
+    # Keywords are public (lists, dashboard, exports, API): draw them from text with personal data masked.
+    masked = [mask_personal_data(texts[i]) for i in member_ids if i in texts]
+    cluster.keywords = " ".join(dedup.keywords(masked))[:200]
 
 
 def place_new(suggestion: Suggestion) -> Cluster | None:

@@ -111,6 +111,12 @@ def test_yearly_report_page_and_file_say_what_changed(app, client, two_years, tm
     assert result.exit_code != 0 and "No body 99999" in result.output
 
 
+def test_report_of_an_empty_site_or_year_says_so(client, app):
+    for url in ("/analytics/report", "/analytics/report?year=2023", "/analytics/report?year=2023&body=1"):
+        response = client.get(url)
+        assert response.status_code == 200 and "暂无可报告的留言" in response.get_data(as_text=True)
+
+
 def test_refresh_backfills_handling_time_of_old_replies(app, two_years):
     suggestion = db.session.scalars(sa.select(Suggestion).where(Suggestion.first_replied_at.is_not(None))).first()
     expected = suggestion.handling_days
@@ -172,3 +178,16 @@ def test_hot_topics_are_the_clusters_that_grew_most_in_the_latest_month(client, 
     db.session.commit()
     rows = read_csv(client.get("/analytics/charts/hot_topics.csv"))
     assert [row[:3] for row in rows[1:]] == [["电动自行车 充电 消防", "3", "3"], ["加装 电梯 老旧小区", "2", "2"]]
+
+
+def test_pages_leave_slow_rebuilds_to_cron(app, client, two_years):
+    from analytics.models import FiguresRefresh
+
+    rollup.refresh()
+    db.session.execute(sa.update(FiguresRefresh).values(took_seconds=60.0))  # as on a very large site
+    make_suggestion(db.session.scalars(sa.select(Suggestion)).first().campaign, title="建议延长末班公交运营时间")
+    db.session.commit()
+    page = client.get("/analytics/").get_data(as_text=True)
+    assert re.search(r'data-figure="messages">5<', page)  # as of the last rebuild, not rebuilt by the visitor
+    assert app.test_cli_runner().invoke(args=["analytics", "refresh"]).exit_code == 0
+    assert re.search(r'data-figure="messages">6<', client.get("/analytics/").get_data(as_text=True))

@@ -133,7 +133,7 @@ def assert_csv_matches_json(files):
         assert len(rows) == len(objects), name
         for row, obj in zip(rows, objects, strict=True):
             assert list(obj) == [c.name for c in dataset.columns]
-            assert row == {k: exports._csv_value(v) for k, v in obj.items()}, name  # noqa: SLF001
+            assert row == {k: exports.csv_value(v) for k, v in obj.items()}, name
 
 
 def test_exports_mask_personal_data_and_show_only_public_proposals(app, client, seeded, tmp_path):
@@ -218,3 +218,11 @@ def test_docs_describe_every_column():
         body = section[1].split("\n### ", 1)[0]
         for column in dataset.columns:
             assert f"| `{column.name}` |" in body, (dataset.name, column.name)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused():
+    from analytics.exports import csv_value
+
+    assert csv_value("=HYPERLINK(\"http://evil.example\")") == "'=HYPERLINK(\"http://evil.example\")"
+    assert [csv_value(v) for v in ("+1", "-2", "@SUM(A1)", "建议增设路灯", -3, None)] == \
+        ["'+1", "'-2", "'@SUM(A1)", "建议增设路灯", "-3", ""]

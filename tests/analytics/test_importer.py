@@ -210,6 +210,20 @@ def test_column_mapping_type_category_and_bad_rows(app, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)) == 2
 
 
+def test_impossible_times_are_bad_rows_and_a_source_name_belongs_to_one_body(app, tmp_path):
+    body, other = make_body(name="青溪县人民政府办公室"), make_body(name="云岭市人民政府办公室")
+    db.session.commit()
+    rows = [["2001", "U1", "建议增设公交站", "0001/1/1 9:00:00", "年份写成了公元一年。", "", ""],
+            ["2002", "U2", "建议增设路灯", "2999/1/1 9:00:00", "年份写成了未来。", "", ""],
+            ["2003", "U3", "建议修缮桥梁", "2020/5/1 9:00:00", "桥面破损，建议修缮。", "已安排维修。", "2020/5/8 9:00:00"]]
+    path = write_csv(tmp_path / "board.csv", rows)
+    output = run_import(app, path, "--body", str(body.id))
+    assert "1 imported" in output and "skipped, bad_time: 2" in output
+    result = app.test_cli_runner().invoke(args=["analytics", "import-messages", path, "--body", str(other.id)])
+    assert result.exit_code != 0 and "choose another with --source" in result.output
+    assert "1 imported" in run_import(app, path, "--body", str(other.id), "--source", "yunling-board")
+
+
 def test_guess_message_type():
     assert importer.guess_message_type("关于增设公交线路的建议") == "suggestion"
     assert importer.guess_message_type("請問社保卡如何補辦") == "question"
