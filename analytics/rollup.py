@@ -202,23 +202,36 @@ def _insert_counts(on: date) -> None:
 
 def _insert_participants() -> None:
     """Distinct citizens cannot be added up from monthly counts: count them per campaign and year, per campaign,
-    per year site-wide and over all years (month: 1 January 1970), straight into the rollup."""
+    per year site-wide and over all years (month: ALL_YEARS), straight into the rollup. PostgreSQL does the four
+    in one pass (GROUPING SETS); SQLite, which has none, in four."""
     year = beijing_year(Suggestion.created_at).label("year")
     authors = _proposals(sa.select(Suggestion.author_id.label("user_id"), Suggestion.campaign_id, year)).where(
         _public())
     supporters = (_proposals(sa.select(Vote.user_id.label("user_id"), Suggestion.campaign_id, year))
                   .join(Vote, Vote.suggestion_id == Suggestion.id).where(_public(), Vote.value == 1))
-    people = sa.union(authors, supporters).subquery()
+    people = sa.union(authors, supporters).subquery("people")
     columns = ["measure", "month", "body_id", "campaign_id", "category_id", "message_type", "bucket", "count"]
     no_number = sa.cast(sa.null(), sa.Integer)
+
+    def select(measure, month, campaign_id):
+        return sa.select(measure, month, no_number, campaign_id, no_number, sa.literal(""), sa.literal(0),
+                         sa.func.count(sa.distinct(people.c.user_id)))
+
+    if db.engine.dialect.name == "postgresql":
+        by_year = sa.func.grouping(people.c.year) == 0
+        query = select(sa.case((by_year, PARTICIPANTS), else_=PARTICIPANTS_ALL),
+                       sa.case((by_year, first_of_january(people.c.year)), else_=sa.literal(ALL_YEARS, sa.Date)),
+                       people.c.campaign_id).group_by(
+            sa.text("GROUPING SETS ((people.campaign_id, people.year), (people.year), (people.campaign_id), ())"))
+        db.session.execute(sa.insert(FigureCount).from_select(columns, query))
+        return
     for by_campaign in (True, False):
         for by_year in (True, False):
             keys = [people.c.campaign_id] * by_campaign + [people.c.year] * by_year
-            select = sa.select(sa.literal(PARTICIPANTS if by_year else PARTICIPANTS_ALL),
-                               first_of_january(people.c.year) if by_year else sa.literal(ALL_YEARS, sa.Date),
-                               no_number, people.c.campaign_id if by_campaign else no_number, no_number,
-                               sa.literal(""), sa.literal(0), sa.func.count(sa.distinct(people.c.user_id)))
-            db.session.execute(sa.insert(FigureCount).from_select(columns, select.group_by(*keys) if keys else select))
+            query = select(sa.literal(PARTICIPANTS if by_year else PARTICIPANTS_ALL),
+                           first_of_january(people.c.year) if by_year else sa.literal(ALL_YEARS, sa.Date),
+                           people.c.campaign_id if by_campaign else no_number)
+            db.session.execute(sa.insert(FigureCount).from_select(columns, query.group_by(*keys) if keys else query))
 
 
 def refreshed_at():

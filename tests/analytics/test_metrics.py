@@ -9,6 +9,7 @@ from analytics import metrics, rollup
 from analytics.metrics import Scope
 from core.extensions import db
 from suggestions import ratings, services
+from suggestions.deadlines import beijing_date
 from suggestions.models import Reply
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
@@ -64,6 +65,11 @@ def test_shares_rates_and_participants(app, client):
     rollup.refresh()
     assert metrics.suggestion_share() == metrics.Ratio(1, 3)
     assert metrics.distinct_participants(Scope(campaign_id=campaign.id)) == 4
+    this_year = beijing_date(proposals[0].created_at).year
+    assert metrics.distinct_participants() == metrics.distinct_participants(Scope(year=this_year)) == 4
+    assert metrics.distinct_participants(Scope(campaign_id=campaign.id, year=this_year - 1)) == 0
+    assert metrics.distinct_participants(Scope(body_id=body.id)) is None  # not counted by body
+    assert metrics.distinct_participants(Scope(year=this_year), live=True) == 4
     for suggestion, satisfaction in zip(proposals[:2], ["satisfied", "unsatisfied"], strict=True):
         services.reply_to_suggestion(staff, suggestion, decision="explained", content="感谢您的来信，答复如下。")
         ratings.rate_reply(db.session.get(type(suggestion.author), suggestion.author_id), suggestion,
