@@ -91,11 +91,12 @@ def import_messages_command(path, body_id, campaign_id, source, mappings, encodi
 def export_command(out_dir, campaign_id):
     """Write the open data (CSV and JSON of every dataset, the data dictionary, the headline figures)."""
     from analytics import exports
+    from analytics.export_rows import is_exportable
     from campaigns.models import Campaign
 
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
-        if campaign is None or not exports.is_exportable(campaign):
+        if campaign is None or not is_exportable(campaign):
             raise click.ClickException(f"No public campaign {campaign_id}.")
     written = exports.write_export(out_dir, campaign_id=campaign_id)
     for name, rows in written.items():

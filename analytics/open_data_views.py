@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import lazy_gettext as _l
 
 from analytics import exports
+from analytics.export_rows import is_exportable
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 
@@ -23,7 +24,7 @@ def _campaign_or_404(campaign_id: int | None) -> Campaign | None:
     if campaign_id is None:
         return None
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or not exports.is_exportable(campaign):
+    if campaign is None or not is_exportable(campaign):
         abort(404)
     return campaign
 
