@@ -11,7 +11,8 @@ SEEDED = [("我的电话是13812345678，请联系", "13812345678"), ("手机：
           ("旧身份证 110101900307123", "900307123"),
           # Found in review: a letter before the number, full-width digits, separators inside the number.
           ("身份证ID110101199003077777", "199003077777"), ("电话１３８１２３４５６７８", "12345678"),
-          ("身份证 110101 19900307 7777", "19900307 7777"), ("手机138.1234.5678", "1234.5678")]
+          ("身份证 110101 19900307 7777", "19900307 7777"), ("手机138.1234.5678", "1234.5678"),
+          ("我叫王小明，住在城南小区", "王小明"), ("联系人：李娜 电话见上", "李娜")]
 
 
 @pytest.mark.parametrize("text,secret", SEEDED)
@@ -22,5 +23,5 @@ def test_personal_data_is_masked(text, secret):
 
 
 def test_ordinary_numbers_are_left_alone():
-    text = "小区有1200户居民，2026年计划投入300万元，第8路公交车，２号楼，电话号码见附件。"
+    text = "小区有1200户居民，2026年计划投入300万元，第8路公交车，２号楼，电话号码见附件。我是一名教师，姓王。"
     assert mask_personal_data(text) == text
