@@ -18,7 +18,8 @@ _LANDLINE = re.compile(rf"(?<!\d)([0０]\d{{2,3}}){_SEP}(\d{{7,8}})(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # A real name can only be told by the words that introduce it: "我叫…", "姓名：…", "联系人：…". Only these forms
 # are masked (the surname stays); a name elsewhere in the text is not recognised.
-_NAME = re.compile(r"(我叫|我的名字是|姓名[:：]?|联系人[:：]?|本人姓名[:：]?)\s*([\u4e00-\u9fff])([\u4e00-\u9fff]{1,3})")
+_NAME = re.compile(r"(我叫|我的名字是|本人姓名[:：]?|姓名[:：]?|联系人[:：]?)\s*"
+                   r"([\u4e00-\u9fff])([\u4e00-\u9fff]{1,3})")
 
 
 def mask_personal_data(text: str) -> str:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from suggestions import dedup
+from suggestions import dedup, dedup_scale
 
 # (id, text, author). Variants of one proposal share the tens digit: 10/11/12, 20/21, ...
 PROPOSALS = [
@@ -151,10 +151,34 @@ def test_cluster_reusing_an_index_matches_clustering_from_text(index):
     assert partition(dedup.cluster(PROPOSALS, index=index)) == partition(dedup.cluster(PROPOSALS))
 
 
-def test_short_questions_that_differ_in_the_question_stay_scored_by_the_same_definition():
-    same, other = dedup.pair_similarities(["开初婚未育证明怎么弄？", "苹果手机怎么截图"],
-                                          ["初婚未育情况证明怎么开？", "华为电脑怎么开机"])
-    assert same >= dedup.THRESHOLD > other
+def test_very_short_texts_need_a_higher_score_but_copies_still_match():
+    a = ["北京今天下雨吗", "小区停车难", "人民路的路灯坏了好几天了", "幼儿园什么时候开始报名"]
+    b = ["南京今天下雨吗", "小區停車難", "人民路路灯坏了好几天没人修", "幼儿园报名什么时候开始"]
+    dots, la, lb = dedup.pair_features(a, b)
+    scores = dedup.pair_similarities(a, b)
+    assert dots[0] >= dedup.THRESHOLD > scores[0]  # one city apart: the plain dot product would call it a match
+    assert scores[1] > 0.99  # a short exact copy (Traditional) still scores 1
+    # texts of PENALTY_LENGTH characters or more are scored by the plain dot product
+    assert min(la[2:] * lb[2:]) >= dedup.PENALTY_LENGTH ** 2
+    assert np.allclose(scores[2:], dots[2:]) and min(scores[2:]) >= dedup.THRESHOLD
+    assert np.allclose(dedup.similarity(dots, la, lb), scores)
+
+
+def test_the_index_scores_short_texts_by_the_same_definition():
+    index = dedup.Index([(1, "南京今天下雨吗", None), (2, "北京明天下雪吗", None), (3, TEXT[10], None)])
+    hits = {h.id: h for h in index.query("北京今天下雨吗", k=3)}
+    assert {hits[1].kind, hits[2].kind} == {"related"}  # still listed (they share characters), not as similar
+    assert max(hits[1].score, hits[2].score) < dedup.THRESHOLD
+    assert [h.id for h in index.query("南京今天下雨吗。", k=1)] == [1]
+    assert index.query("南京今天下雨吗。", k=1)[0].kind == "exact"
+
+
+def test_idf_saturates_so_a_big_campaign_does_not_weigh_one_off_features_ever_higher():
+    df = np.array([1, 2, 50, 500, 50_000], dtype=np.int32)
+    big = dedup.Featuriser(df, 1_000_000).idf
+    assert big[0] == big[1] == big[2] > big[3] > big[4]  # rarer than 1 text in IDF_RARITY: all alike
+    small = dedup.Featuriser(df, 10_000).idf
+    assert small[0] > small[1] > small[2]  # a campaign under IDF_RARITY texts is unaffected
 
 
 def test_keywords_name_what_a_cluster_is_about():
@@ -166,27 +190,32 @@ def test_keywords_name_what_a_cluster_is_about():
 def test_compact_campaign_rows_weigh_exactly_like_the_featuriser():
     texts = [t for _, t, _ in PROPOSALS]
     featuriser, rows = dedup.Featuriser.fit([dedup.normalise(t) for t in texts])
-    compact = dedup._Rows(texts)
+    compact = dedup_scale.CompactRows(texts)
     assert (compact.featuriser.df == featuriser.df).all()
     assert abs(compact.weighted(np.arange(len(texts))) - rows).max() < 1e-6
     i, j = np.triu_indices(len(texts), 1)
-    expected = dedup._pair_dots(dedup._CsrRows(rows, featuriser), i, j)
-    assert np.abs(dedup._pair_dots(compact, i, j) - expected).max() < 1e-6
+    lengths = [len(dedup.exact_key(dedup.normalise(t))) for t in texts]
+    assert compact.lengths.tolist() == lengths
+    expected = dedup_scale.pair_dots(dedup_scale.CsrRows(rows, featuriser, lengths), i, j)
+    assert np.abs(dedup_scale.pair_dots(compact, i, j) - expected).max() < 1e-6
     # the forked path (several chunks, two processes) gives the same rows and scores
-    forked = dedup._Rows(texts, n_jobs=2, chunk=4)
+    forked = dedup_scale.CompactRows(texts, n_jobs=2, chunk=4)
     assert (forked.indices == compact.indices).all() and (forked.digests == compact.digests).all()
-    assert np.abs(dedup._pair_dots(forked, i, j, n_jobs=2, chunk=20) - expected).max() < 1e-6
+    assert np.abs(dedup_scale.pair_dots(forked, i, j, n_jobs=2, chunk=20) - expected).max() < 1e-6
 
 
 def test_candidates_cover_the_variants_and_pair_exact_duplicates():
     items = PROPOSALS + [(90, TEXT[50], "u20"), (91, "尊敬的领导：" + TEXT[50], "u21")]
-    rows = dedup._Rows([t for _, t, _ in items])
-    sketch = dedup._sketch(rows, rows.featuriser.df, top_k=8)
+    rows = dedup_scale.CompactRows([t for _, t, _ in items])
+    sketch = dedup_scale._sketch(rows, rows.featuriser.df, top_k=8)
     assert np.diff(sketch.indptr).max() <= 8
     assert (rows.featuriser.df[sketch.indices] >= 2).all() and (sketch.indices >= dedup._CANDIDATE_START).all()
-    i, j = dedup._candidate_pairs(rows, rows.featuriser.df, rows.digests)
+    i, j = dedup_scale.candidate_pairs(rows, rows.featuriser.df, rows.digests)
     found = {(items[a][0], items[b][0]) for a, b in zip(i.tolist(), j.tolist(), strict=True)}
     assert {(10, 11), (10, 12), (20, 21), (30, 31), (40, 41), (50, 90), (50, 91), (90, 91)} <= found
+    # the sketch product in chunks shared out among two worker processes finds the same pairs
+    forked = dedup_scale.candidate_pairs(rows, rows.featuriser.df, rows.digests, n_jobs=2, work=40)
+    assert (forked[0] == i).all() and (forked[1] == j).all()
     result = dedup.cluster(items)
     assert result.labels()[90] == result.labels()[91] == 50
     assert {m.id: m.kind for m in result.members}[91] == "exact"

@@ -1,0 +1,226 @@
+"""Near-duplicate text features: normalisation, hashed character n-gram rows and the similarity of two rows.
+
+The base layer of ``suggestions.dedup`` (which re-exports everything public here); pure, no Flask, no database.
+
+normalise   NFKC, Traditional → Simplified (OpenCC t2s), lower case, greetings and sign-offs dropped, every run
+            of punctuation/whitespace folded to one space (a clause boundary).
+features    hashed character uni-, bi- and trigrams (bi/trigrams within a clause), all computed with numpy over
+            the code points, weighted (1 + log tf) · idf² with idf fitted on the campaign's own corpus. Each block
+            is L2-normalised and scaled by √ of a length-aware weight — (0.7, 0.2, 0.1) up to 40 characters,
+            (0.2, 0.4, 0.4) from 120 on, linear in between — so one dot product is the similarity for pairs,
+            top-k queries and clusters alike: unigrams carry short questions, bi/trigrams long proposals, where
+            shared characters mostly mean a shared topic. idf saturates at the rarity of one text in
+            IDF_RARITY (20,000), so scores do not drift down as a campaign grows: a feature seen once in a million
+            texts (a typo, an edit) weighs what one seen in 50 does.
+similarity  that dot product d, except for pairs of very short texts (geometric mean length under
+            PENALTY_LENGTH characters, about ten), where one different character often makes a different
+            question: d − p·(1 − d) with p = ``length_penalty`` growing as the texts get shorter, so such pairs
+            need a higher dot product to reach THRESHOLD, and identical texts still score 1. Its two constants
+            are the only ones fitted on labelled data (LCQMC dev; see PENALTY and docs/benchmarks.md). A
+            proposal (title and body) is longer than that, so it is scored by the plain dot product.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.chinese import load_jieba, to_simplified
+
+THRESHOLD = 0.55
+"""Configured similarity at or above which two proposals count as near-duplicates."""
+
+SHORT_WEIGHTS, LONG_WEIGHTS = (0.7, 0.2, 0.1), (0.2, 0.4, 0.4)
+SHORT, LONG = 40, 120
+"""Weights of the character uni-, bi- and trigram cosines: SHORT_WEIGHTS for texts of at most SHORT characters,
+LONG_WEIGHTS from LONG characters on, linearly in between (each text's blocks are scaled by √ its weights)."""
+
+IDF_POWER = 2.0
+"""idf is raised to this power: rare characters and n-grams (names, places, figures) dominate."""
+
+IDF_RARITY = 20_000
+"""idf = log((1 + n) / (1 + max(df, n / IDF_RARITY))) + 1: no feature counts as rarer than one text in 20,000.
+Without it the weight of features seen once grows with log n and a million-text campaign scores a rewrite lower
+against its original than a 100,000-text one (planted pairs at 200,000 texts: 97.1% reach the threshold without
+the floor, 99.1% with it). Campaigns under 20,000 texts are unaffected."""
+
+PENALTY, PENALTY_LENGTH = 5.0, 10
+"""``length_penalty``: PENALTY · ln(PENALTY_LENGTH² / (la · lb)) when the geometric mean length of the two texts is
+under PENALTY_LENGTH characters, else 0 (two 9-character texts need a dot product of 0.78 to reach THRESHOLD, two
+8-character ones 0.86). The two constants are the best of a grid (PENALTY 0.5-5, PENALTY_LENGTH 8-20; F1 at
+THRESHOLD) on the whole of LCQMC dev (../shared/data/paraphrase_pairs_dev.csv); the held-out estimate with both
+refitted per fold is in docs/benchmarks.md (``bench.dedup pairs FILE --cv 5``). The gain is a property of LCQMC,
+whose negatives are mostly very short question pairs with high character overlap."""
+
+GREETINGS = ("尊敬的各位领导您好", "尊敬的领导您好", "尊敬的领导你好", "尊敬的领导", "各位领导好", "各位领导",
+             "领导您好", "领导你好", "领导好", "您好", "你好")
+SIGN_OFFS = ("希望领导重视", "恳请领导重视", "请领导重视", "望领导重视", "此致敬礼", "此致", "敬礼", "望采纳",
+             "望领导采纳", "请采纳", "谢谢领导", "谢谢您", "谢谢")
+STOCK_PHRASES = tuple(sorted(GREETINGS + SIGN_OFFS, key=len, reverse=True))
+
+_TF_MAX = 255
+"""A term count is capped here (rows of a whole campaign store counts as uint8); only a character repeated more
+than 255 times in one text is affected."""
+_ONE_PLUS_LOG = (1 + np.log(np.maximum(np.arange(_TF_MAX + 1), 1))).astype(np.float32)
+_ONE_PLUS_LOG[0] = 0.0
+
+_UNI_BITS, _BI_BITS, _TRI_BITS = 20, 22, 22
+_OFFSETS = (0, 1 << _UNI_BITS, (1 << _UNI_BITS) + (1 << _BI_BITS))
+N_FEATURES = _OFFSETS[2] + (1 << _TRI_BITS)
+_CANDIDATE_START = _OFFSETS[1]  # unigrams are too common to propose candidates
+
+Id = Hashable
+
+# --- normalisation ---------------------------------------------------------------------------------------------
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalise(text: str) -> str:
+    """Text as similarity sees it: NFKC, Simplified, lower case, stock phrases dropped, clauses split by one space.
+
+    >>> normalise("尊敬的領導您好！停車難，ＡＢＣ。謝謝")
+    '停车难 abc'
+    """
+    folded = _NON_WORD.sub(" ", to_simplified(unicodedata.normalize("NFKC", text or "")).lower())
+    for phrase in STOCK_PHRASES:
+        if phrase in folded:
+            folded = folded.replace(phrase, " ")
+    return " ".join(folded.split())
+
+
+def exact_key(normalised: str) -> str:
+    """What two texts must share to be exact duplicates: the normalised text without clause boundaries."""
+    return normalised.replace(" ", "")
+
+
+_keyword_extractor = None
+KEYWORD_STOPWORDS = frozenset("建议 希望 问题 我们 他们 你们 一个 这个 那个 没有 可以 能够 已经 相关 有关 部门 领导 "
+                              "政府 进行 目前 现在 非常 一些 很多 情况 反映 解决 尽快 谢谢 居民 群众 大家 这样 "
+                              "如果 因为 所以 但是".split())
+
+
+def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
+    """The k most distinctive words of a cluster's member texts: jieba's TF-IDF keyword extraction (its bundled
+    idf table) over the normalised texts, without stock proposal words such as 建议 or 问题."""
+    global _keyword_extractor
+    if _keyword_extractor is None:
+        load_jieba()
+        import jieba.analyse
+        _keyword_extractor = jieba.analyse.TFIDF()
+        _keyword_extractor.stop_words = _keyword_extractor.stop_words | KEYWORD_STOPWORDS
+    text = "\n".join(normalise(t) for t in texts)
+    return [w for w in _keyword_extractor.extract_tags(text, topK=k * 3) if not w.isdigit() and len(w) > 1][:k]
+
+
+# --- features ------------------------------------------------------------------------------------------------
+
+def _counts(normalised: Sequence[str]) -> sp.csr_matrix:
+    """Raw term counts of already normalised texts, hashed into the three column blocks."""
+    rows, cols = [], []
+    lengths = np.fromiter((len(t) + 1 for t in normalised), dtype=np.int64, count=len(normalised))
+    cps = np.frombuffer("\0".join(normalised).encode("utf-32-le") + b"\0\0\0\0", dtype=np.uint32).astype(np.uint64)
+    doc = np.repeat(np.arange(len(normalised), dtype=np.int64), lengths)
+    char = (cps != 0) & (cps != 32)
+    rows.append(doc[char])
+    cols.append(cps[char] & ((1 << _UNI_BITS) - 1))
+    pair = char[:-1] & char[1:]
+    bigram = (cps[:-1][pair] * np.uint64(0x9E3779B1) + cps[1:][pair]) & np.uint64((1 << _BI_BITS) - 1)
+    rows.append(doc[:-1][pair])
+    cols.append(bigram + np.uint64(_OFFSETS[1]))
+    triple = pair[:-1] & pair[1:]
+    trigram = ((cps[:-2][triple] * np.uint64(0x9E3779B1) + cps[1:-1][triple]) * np.uint64(0x85EBCA77)
+               + cps[2:][triple]) & np.uint64((1 << _TRI_BITS) - 1)
+    rows.append(doc[:-2][triple])
+    cols.append(trigram + np.uint64(_OFFSETS[2]))
+    r, c = np.concatenate(rows), np.concatenate(cols).astype(np.int32)
+    m = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(normalised), N_FEATURES))
+    m.sum_duplicates()
+    return m
+
+
+def _counts_parallel(normalised: Sequence[str], n_jobs: int, chunk: int = 20_000) -> sp.csr_matrix:
+    parts = [normalised[i:i + chunk] for i in range(0, len(normalised), chunk)] or [[]]
+    if n_jobs > 1 and len(parts) > 1:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            mats = pool.map(_counts, parts)
+    else:
+        mats = [_counts(p) for p in parts]
+    return sp.vstack(mats, format="csr") if len(mats) > 1 else mats[0]
+
+
+def _normalise_all(texts: Sequence[str], n_jobs: int) -> list[str]:
+    if n_jobs > 1 and len(texts) > 50_000:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            return pool.map(normalise, texts, chunksize=5_000)
+    return [normalise(t) for t in texts]
+
+
+class Featuriser:
+    """Turns normalised texts into weighted, block-normalised sparse rows; idf is fitted once on a corpus."""
+
+    def __init__(self, df: np.ndarray, n_docs: int):
+        self.df = df
+        self.n_docs = n_docs
+        rarest = np.maximum(df, n_docs / IDF_RARITY)
+        self.idf = ((np.log((1 + n_docs) / (1 + rarest)) + 1) ** IDF_POWER).astype(np.float32)
+
+    @classmethod
+    def fit(cls, normalised: Sequence[str], n_jobs: int = 1) -> tuple[Featuriser, sp.csr_matrix]:
+        """Fit idf on the corpus and return (featuriser, rows of that corpus)."""
+        counts = _counts_parallel(normalised, n_jobs)
+        df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.int32)
+        featuriser = cls(df, counts.shape[0])
+        return featuriser, featuriser._weigh(counts)
+
+    def transform(self, normalised: Sequence[str], n_jobs: int = 1) -> sp.csr_matrix:
+        """Rows of texts not necessarily in the fitted corpus (unknown features get the highest idf)."""
+        return self._weigh(_counts_parallel(normalised, n_jobs))
+
+    def _weigh(self, counts: sp.csr_matrix, chunk: int = 20_000) -> sp.csr_matrix:
+        """(1 + log tf) · idf, each block L2-normalised and scaled by √ its length-dependent weight; in row
+        chunks, so the temporaries stay small."""
+        for s in range(0, counts.shape[0], chunk):
+            lo, hi = counts.indptr[s], counts.indptr[min(s + chunk, counts.shape[0])]
+            cols, data = counts.indices[lo:hi], counts.data[lo:hi]
+            row = np.repeat(np.arange(min(chunk, counts.shape[0] - s)), np.diff(counts.indptr[s:s + chunk + 1]))
+            block = np.searchsorted(np.asarray(_OFFSETS[1:]), cols, side="right")
+            length = np.bincount(row[block == 0], weights=data[block == 0], minlength=row[-1] + 1 if len(row) else 0)
+            data = (1 + np.log(np.minimum(data, _TF_MAX))) * self.idf[cols]
+            key = row * 3 + block
+            norms = np.sqrt(np.bincount(key, weights=data.astype(np.float64) ** 2, minlength=len(length) * 3))
+            counts.data[lo:hi] = np.sqrt(block_weights(length)[row, block]) * data / np.maximum(norms[key], 1e-12)
+        return counts
+
+
+def block_weights(lengths: np.ndarray) -> np.ndarray:
+    """Per-text weights of the three blocks (n × 3) for texts of the given lengths in characters."""
+    t = np.clip((np.asarray(lengths, dtype=np.float64) - SHORT) / (LONG - SHORT), 0.0, 1.0)[:, None]
+    return (1 - t) * np.asarray(SHORT_WEIGHTS) + t * np.asarray(LONG_WEIGHTS)
+
+
+def length_penalty(la: np.ndarray, lb: np.ndarray, penalty: float = PENALTY,
+                   length: float = PENALTY_LENGTH) -> np.ndarray:
+    """How much stricter the similarity of texts of la and lb characters is for their being very short."""
+    product = np.maximum(np.asarray(la, dtype=np.float64), 1) * np.maximum(np.asarray(lb, dtype=np.float64), 1)
+    return penalty * np.maximum(0.0, np.log(length * length / product))
+
+
+def similarity(dots: np.ndarray, la: np.ndarray, lb: np.ndarray, penalty: float = PENALTY,
+               length: float = PENALTY_LENGTH) -> np.ndarray:
+    """The similarity of two texts from the dot product of their rows and their lengths, in [0, 1]."""
+    dots = np.minimum(np.asarray(dots, dtype=np.float64), 1.0)
+    return np.maximum(dots - length_penalty(la, lb, penalty, length) * (1 - dots), 0.0).astype(np.float32)
+
+
+def _kind(exact: bool, same_author: bool, score: float, threshold: float) -> str:
+    if same_author and (exact or score >= threshold):
+        return "same_author_repost"
+    if exact:
+        return "exact"
+    return "similar" if score >= threshold else "related"
