@@ -39,6 +39,18 @@ def _keyset(query: sa.Select, key, batch: int = BATCH) -> Iterator[sa.Row]:
         last = rows[-1][0]
 
 
+def _batches(rows: Iterator[sa.Row]) -> Iterator[list[sa.Row]]:
+    """Rows in lists of BATCH, for datasets that look up each batch's links in one query."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def moment(value: datetime | None) -> str | None:
     """A timestamp as ISO 8601 in Beijing time."""
     return value.astimezone(BEIJING).isoformat() if value is not None else None
@@ -153,7 +165,6 @@ def clusters(campaign_id: int | None = None) -> Iterator[dict]:
              .join(Campaign, Campaign.id == Cluster.campaign_id).where(*_public_proposals()))
     if campaign_id is not None:
         query = query.where(Cluster.campaign_id == campaign_id)
-    batch: list[sa.Row] = []
 
     def emit(rows: list[sa.Row]) -> Iterator[dict]:
         members = _members([row.id for row in rows])
@@ -164,12 +175,7 @@ def clusters(campaign_id: int | None = None) -> Iterator[dict]:
                                "representative_id": row.representative_id, "size": len(ids),
                                "supporter_count": row.supporter_count, "keywords": row.keywords,
                                "confirmed": row.confirmed_at is not None, "member_ids": ids})
-    for row in _keyset(query, Cluster.id):
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield from emit(batch)
-            batch = []
-    if batch:
+    for batch in _batches(_keyset(query, Cluster.id)):
         yield from emit(batch)
 
 
@@ -214,7 +220,6 @@ def outcomes(campaign_id: int | None = None) -> Iterator[dict]:
              .join(Body, Body.id == PolicyOutcome.issuing_body_id))
     if campaign_id is not None:
         query = query.where(PolicyOutcome.id.in_(_outcome_ids_of_campaign(campaign_id)))
-    rows: list[sa.Row] = []
 
     def emit(batch: list[sa.Row]) -> Iterator[dict]:
         linked_proposals, linked_clusters = _outcome_links([row.id for row in batch], campaign_id)
@@ -225,13 +230,8 @@ def outcomes(campaign_id: int | None = None) -> Iterator[dict]:
                            "clause": row.clause, "stage": row.stage, "progress": row.progress,
                            "recorded_on": _day(row.created_at), "proposal_ids": linked_proposals.get(row.id, []),
                            "cluster_ids": linked_clusters.get(row.id, [])})
-    for row in _keyset(query, PolicyOutcome.id):
-        rows.append(row)
-        if len(rows) >= BATCH:
-            yield from emit(rows)
-            rows = []
-    if rows:
-        yield from emit(rows)
+    for batch in _batches(_keyset(query, PolicyOutcome.id)):
+        yield from emit(batch)
 
 
 def milestones(campaign_id: int | None = None) -> Iterator[dict]:

@@ -65,13 +65,19 @@ def _filter_choices() -> dict:
             "years": sorted(metrics.messages_by(key="year"), reverse=True)}
 
 
-@bp.get("/")
-def dashboard():
-    """Public dashboard: the headline figures and every chart of the chosen scope."""
+def _fresh_scope() -> Scope:
+    """Bring the figures up to date, then read the request's filters (explaining those that are ignored)."""
     rollup.ensure_fresh()
     scope, problems = scope_from_args(request.args)
     for problem in problems:
         flash(problem, "error")
+    return scope
+
+
+@bp.get("/")
+def dashboard():
+    """Public dashboard: the headline figures and every chart of the chosen scope."""
+    scope = _fresh_scope()
     locale = str(get_locale())
     return render_template("analytics/dashboard.html", scope=scope, headline=metrics.headline(scope),
                            charts=charts.build_all(scope, locale), choices=_filter_choices(),
@@ -97,10 +103,7 @@ def chart_csv(name: str):
 @bp.get("/report")
 def yearly_report():
     """The printable yearly report of a year (default: the latest with messages), optionally for one body."""
-    rollup.ensure_fresh()
-    scope, problems = scope_from_args(request.args)
-    for problem in problems:
-        flash(problem, "error")
+    scope = _fresh_scope()
     data = report.build(scope.year, body_id=scope.body_id, locale=str(get_locale()))
     return render_template("analytics/report_page.html", report=data, choices=_filter_choices(),
                            args={k: v for k, v in request.args.items() if v})

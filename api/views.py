@@ -314,16 +314,6 @@ def _write_limit() -> str:
     return current_app.config["API_WRITE_RATE_LIMIT"]
 
 
-def _place_in_cluster(suggestion: Suggestion) -> None:
-    """Let a newly public proposal join its campaign's clusters; a failure only delays it to the next batch."""
-    try:
-        clustering.place_new(suggestion)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - the proposal is saved; `flask suggestions cluster` places it later
-        db.session.rollback()
-        current_app.logger.exception("placing proposal %s in a cluster failed", suggestion.id)
-
-
 @bp.post("/proposals")
 @limiter.limit(_write_limit, key_func=_write_rate_key)
 def submit():
@@ -341,7 +331,7 @@ def submit():
     suggestion = services.submit_suggestion(user, campaign, title=title, body=text, category=category,
                                             message_type=message_type)
     db.session.commit()
-    _place_in_cluster(suggestion)
+    clustering.place_after_submit(suggestion)
     response = jsonify(serialize.proposal(suggestion))
     response.status_code = 201
     response.headers["Location"] = url_for("api.proposal", suggestion_id=suggestion.id)

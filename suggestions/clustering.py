@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
@@ -208,6 +209,17 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
     # Keywords are public (lists, dashboard, exports, API): draw them from text with personal data masked.
     masked = [mask_personal_data(texts[i]) for i in member_ids if i in texts]
     cluster.keywords = " ".join(dedup.keywords(masked))[:200]
+
+
+def place_after_submit(suggestion: Suggestion) -> None:
+    """For the web form and the API, after the submission is committed: place the new public proposal in its
+    campaign's clusters and commit; a failure only delays it to the next `flask suggestions cluster` batch."""
+    try:
+        place_new(suggestion)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the proposal is saved; the next batch places it
+        db.session.rollback()
+        current_app.logger.exception("placing proposal %s in a cluster failed", suggestion.id)
 
 
 def place_new(suggestion: Suggestion) -> Cluster | None:

@@ -75,7 +75,7 @@ def submit(campaign_id: int):
             form.form_errors.append(str(error.message))
         else:
             db.session.commit()
-            _place_in_cluster(suggestion)
+            clustering.place_after_submit(suggestion)
             if suggestion.is_public:
                 flash(_("Your proposal has been published."), "success")
             else:
@@ -293,7 +293,7 @@ def act(suggestion_id: int, action: str):
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
     if action in ("publish", "unhide"):
-        _place_in_cluster(suggestion)
+        clustering.place_after_submit(suggestion)
     flash(_("Done: the proposal is now “%(status)s”.", status=STATUS_LABELS[suggestion.status]), "success")
     if not _can_see(current_user, suggestion):
         return redirect(url_for("home"), code=303)
@@ -346,13 +346,3 @@ def _then_back(suggestion: Suggestion, work, success: str):
 
 def _detail_url(suggestion: Suggestion) -> str:
     return url_for("suggestions.detail", suggestion_id=suggestion.id)
-
-
-def _place_in_cluster(suggestion: Suggestion) -> None:
-    """Let a newly public proposal join its campaign's clusters; a failure only delays it to the next batch."""
-    try:
-        clustering.place_new(suggestion)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - the proposal is saved; `flask suggestions cluster` places it later
-        db.session.rollback()
-        current_app.logger.exception("placing proposal %s in a cluster failed", suggestion.id)
