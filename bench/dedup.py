@@ -24,7 +24,7 @@ from collections import Counter
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from demo import topics as demo_topics
+from demo import phrases as demo_phrases
 from demo.content import MIXES, generate_proposals
 from suggestions import dedup
 
@@ -137,12 +137,12 @@ def run_clusters(path: str, text_col: str, label_col: str) -> None:
 
 # --- speed -----------------------------------------------------------------------------------------------------
 
-SYNONYMS = {**demo_topics.SYNONYMS, "建议": ["希望", "恳请", "提议"], "希望": ["期望", "盼望", "恳请"],
+SYNONYMS = {**demo_phrases.SYNONYMS, "建议": ["希望", "恳请", "提议"], "希望": ["期望", "盼望", "恳请"],
             "解决": ["处理", "整改"], "非常": ["十分", "特别", "很"], "小区": ["社区", "院子"],
             "问题": ["情况", "事情"],
             "居民": ["住户", "群众"], "政府": ["有关方面", "相关单位"], "很": ["非常", "挺"], "由于": ["因为"]}
 SYNONYM_RE = re.compile("|".join(sorted(SYNONYMS, key=len, reverse=True)))
-FILLERS = demo_topics.EXTRA_CLAUSES + ["说实话，", "这件事拖了很久，", "我再补充一点，", "据我了解，", "请务必重视，",
+FILLERS = demo_phrases.EXTRA_CLAUSES + ["说实话，", "这件事拖了很久，", "我再补充一点，", "据我了解，", "请务必重视，",
                                        "大家都很着急。", "麻烦尽快回复。", "我已经打过热线电话。"]
 EDIT_BUDGET = (0.16, 0.46)
 """Share of characters a variant edits, drawn uniformly (insertions count fully here, half in difflib terms)."""
@@ -245,9 +245,9 @@ def variant(text: str, rng: random.Random, to_traditional) -> str:
             edited += sum(a != b for a, b in zip(old, clauses[i], strict=False))
     out = "".join(clauses)
     if rng.random() < 0.4:
-        out = rng.choice(demo_topics.GREETINGS) + out
+        out = rng.choice(demo_phrases.GREETINGS) + out
     if rng.random() < 0.4:
-        out += rng.choice(demo_topics.SIGNOFFS)
+        out += rng.choice(demo_phrases.SIGNOFFS)
     return out
 
 

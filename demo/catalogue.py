@@ -3,7 +3,7 @@
 Fictional places (江南省, 临川市, 青溪县, 云岭市, 丰源县); structures modelled on real congresses, CPPCC
 committees and departments.
 """
-from demo.topics import DRAFT_TITLE
+from demo.draft import DRAFT_TITLE
 
 CATEGORIES = [
     {"code": "urban", "name": "城乡建设", "name_en": "Urban and rural development"},

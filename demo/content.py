@@ -10,8 +10,7 @@ import re
 from dataclasses import dataclass
 
 from demo.catalogue import _CAMPAIGNS_BY_KEY, BODIES, CAMPAIGNS, CATEGORIES  # noqa: F401 - public API
-from demo.replies import DECISIONS, generate_reply  # noqa: F401 - public API
-from demo.topics import (
+from demo.phrases import (
     ASK_STYLES,
     COMPLAINT_SIGNOFFS,
     EXTRA_CLAUSES,
@@ -24,9 +23,10 @@ from demo.topics import (
     SIGNOFFS,
     SURNAMES,
     SYNONYMS,
-    TOPICS,
     TRADITIONAL_PAIRS,
 )
+from demo.replies import DECISIONS, generate_reply  # noqa: F401 - public API
+from demo.topics import TOPICS
 from demo.writing import BUILDERS, Mix, Places, Recipe, draft_comment, fits, make_title
 
 MESSAGE_TYPES = ("suggestion", "complaint", "help", "question", "thanks")

@@ -2,19 +2,18 @@
 import random
 import re
 
-from demo.topics import (
+from demo.draft import DRAFT_SHORT, DRAFT_TITLE
+from demo.phrases import (
     DEFAULT_DEPT,
-    DRAFT_SHORT,
-    DRAFT_TITLE,
     LOCALES,
     REPLY_CLOSERS,
     REPLY_EXPLAIN,
     REPLY_NEXT_STEPS,
     REPLY_NOT_REASONS,
     REPLY_TIMES,
-    TOPICS,
     VERB_STARTS,
 )
+from demo.topics import TOPICS
 
 DECISIONS = ("adopted", "partly_adopted", "under_study", "explained", "not_adopted")
 

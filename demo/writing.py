@@ -7,19 +7,17 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from demo.topics import (
+from demo.draft import DRAFT_ARTICLES, DRAFT_SHORT, DRAFT_TITLE
+from demo.phrases import (
     ASK_STYLES,
     CAUSE_LEADS,
     COMPLAINT_SIGNOFFS,
     DEFAULT_DEPT,
-    DRAFT_ARTICLES,
     DRAFT_GENERAL_FRAMES,
     DRAFT_QUESTION_FRAMES,
     DRAFT_READ,
     DRAFT_ROLES,
-    DRAFT_SHORT,
     DRAFT_SIGNOFFS,
-    DRAFT_TITLE,
     DRAFT_TITLE_FRAMES,
     DURATIONS,
     EFFECTS,
