@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from demo.catalogue import _CAMPAIGNS_BY_KEY, BODIES, CAMPAIGNS, CATEGORIES  # noqa: F401 - public API
+from demo.draft import draft_comment
 from demo.phrases import (
     ASK_STYLES,
     COMPLAINT_SIGNOFFS,
@@ -27,7 +28,7 @@ from demo.phrases import (
 )
 from demo.replies import DECISIONS, generate_reply  # noqa: F401 - public API
 from demo.topics import TOPICS
-from demo.writing import BUILDERS, Mix, Places, Recipe, draft_comment, fits, make_title
+from demo.writing import BUILDERS, Mix, Places, Recipe, fits, make_title
 
 MESSAGE_TYPES = ("suggestion", "complaint", "help", "question", "thanks")
 N_AUTHORS = 600  # proposals name authors 0..599 (indexes into generate_citizens)

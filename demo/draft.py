@@ -1,5 +1,18 @@
-"""The fictional ministry draft of the demo's draft-regulation consultation: citizens comment on its articles."""
+"""The fictional ministry draft of the demo's draft-regulation consultation, and the comments citizens write on its
+articles (``draft_comment``)."""
+import random
 
+from demo.phrases import (
+    ASK_STYLES,
+    DRAFT_GENERAL_FRAMES,
+    DRAFT_QUESTION_FRAMES,
+    DRAFT_READ,
+    DRAFT_ROLES,
+    DRAFT_SIGNOFFS,
+    DRAFT_TITLE_FRAMES,
+    QUESTION_CLOSERS,
+)
+from demo.writing import Places, Recipe
 
 # A fictional ministry draft put out for comment; citizens comment on its articles.
 DRAFT_TITLE = "《中小学课后服务管理办法（征求意见稿）》"
@@ -142,3 +155,32 @@ DRAFT_ARTICLES = [
         "残疾学生的课后服务需求更迫切，也更需要专业支持。")],
       cat="legal"),
 ]
+
+
+def draft_comment(rng: random.Random, places: Places, kind: str) -> tuple[str, str, Recipe]:
+    """A comment on one article of the ministry's draft: (category, title, body recipe)."""
+    art = rng.choice([a for a in DRAFT_ARTICLES if a["q"]] if kind == "question" else DRAFT_ARTICLES)
+    com = rng.choice(art["comments"])
+    general = art["no"] == "总体意见"
+    fmt = dict(draft=DRAFT_SHORT, no=art["no"], subject=art["subject"], short=com["short"])
+    rec = Recipe("draft" if kind == "suggestion" else kind)
+    rec.greet = rng.choice(["", "", "您好！", "尊敬的起草部门：\n", "教育部领导：您好！"])
+    rec.main = [places.fill(rng, rng.choice(DRAFT_ROLES))] if rng.random() < 0.7 else []
+    read = rng.choice(DRAFT_READ).format(draft=DRAFT_TITLE)
+    if kind == "question":
+        rec.main.append(read + f"有一个问题想请教：{art['q']}")
+        rec.sign = rng.choice(QUESTION_CLOSERS)
+        title = rng.choice(DRAFT_QUESTION_FRAMES).format(**fmt)
+        return art["cat"], title, rec
+    if general:
+        rec.main.append(read + "提一点总体意见。" + com["opinion"])
+        title = rng.choice(DRAFT_GENERAL_FRAMES).format(**fmt)
+    else:
+        rec.main.append(read + f"{art['no']}规定“{art['quote']}”。")
+        rec.main.append(com["opinion"])
+        title = rng.choice(DRAFT_TITLE_FRAMES).format(**fmt)
+    rec.asks = [com["change"]]
+    rec.style = rng.randrange(len(ASK_STYLES["draft"]))
+    rec.tail = [com["reason"]] if rng.random() < 0.85 else []
+    rec.sign = rng.choice(DRAFT_SIGNOFFS) if rng.random() < 0.5 else ""
+    return art["cat"], title, rec

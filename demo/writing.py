@@ -7,18 +7,11 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from demo.draft import DRAFT_ARTICLES, DRAFT_SHORT, DRAFT_TITLE
 from demo.phrases import (
     ASK_STYLES,
     CAUSE_LEADS,
     COMPLAINT_SIGNOFFS,
     DEFAULT_DEPT,
-    DRAFT_GENERAL_FRAMES,
-    DRAFT_QUESTION_FRAMES,
-    DRAFT_READ,
-    DRAFT_ROLES,
-    DRAFT_SIGNOFFS,
-    DRAFT_TITLE_FRAMES,
     DURATIONS,
     EFFECTS,
     FEELINGS,
@@ -382,32 +375,3 @@ def make_title(rng: random.Random, kind: str, topic: dict, places: Places, mix: 
         if 8 <= len(title) <= 40:
             return title
     return f"关于{topic['s']}的建议"
-
-
-def draft_comment(rng: random.Random, places: Places, kind: str) -> tuple[str, str, Recipe]:
-    """A comment on one article of the ministry's draft: (category, title, body recipe)."""
-    art = rng.choice([a for a in DRAFT_ARTICLES if a["q"]] if kind == "question" else DRAFT_ARTICLES)
-    com = rng.choice(art["comments"])
-    general = art["no"] == "总体意见"
-    fmt = dict(draft=DRAFT_SHORT, no=art["no"], subject=art["subject"], short=com["short"])
-    rec = Recipe("draft" if kind == "suggestion" else kind)
-    rec.greet = rng.choice(["", "", "您好！", "尊敬的起草部门：\n", "教育部领导：您好！"])
-    rec.main = [places.fill(rng, rng.choice(DRAFT_ROLES))] if rng.random() < 0.7 else []
-    read = rng.choice(DRAFT_READ).format(draft=DRAFT_TITLE)
-    if kind == "question":
-        rec.main.append(read + f"有一个问题想请教：{art['q']}")
-        rec.sign = rng.choice(QUESTION_CLOSERS)
-        title = rng.choice(DRAFT_QUESTION_FRAMES).format(**fmt)
-        return art["cat"], title, rec
-    if general:
-        rec.main.append(read + "提一点总体意见。" + com["opinion"])
-        title = rng.choice(DRAFT_GENERAL_FRAMES).format(**fmt)
-    else:
-        rec.main.append(read + f"{art['no']}规定“{art['quote']}”。")
-        rec.main.append(com["opinion"])
-        title = rng.choice(DRAFT_TITLE_FRAMES).format(**fmt)
-    rec.asks = [com["change"]]
-    rec.style = rng.randrange(len(ASK_STYLES["draft"]))
-    rec.tail = [com["reason"]] if rng.random() < 0.85 else []
-    rec.sign = rng.choice(DRAFT_SIGNOFFS) if rng.random() < 0.5 else ""
-    return art["cat"], title, rec
