@@ -89,9 +89,7 @@ def create():
 @bp.route("/<int:outcome_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(outcome_id: int):
-    outcome = db.get_or_404(PolicyOutcome, outcome_id)
-    if not can_act_for_body(current_user, outcome.issuing_body_id):
-        abort(403)
+    outcome = _outcome_for_staff(outcome_id)
     form = OutcomeForm(obj=outcome)
     form.issuing_body.choices = [(outcome.issuing_body_id, outcome.issuing_body.display_name(str(get_locale())))]
     if request.method == "GET":
@@ -117,14 +115,20 @@ def _save_or_show(form: OutcomeForm, save, success: str, **context):
     return render_template("outcomes/form.html", form=form, **context), 422 if form.is_submitted() else 200
 
 
+def _outcome_for_staff(outcome_id: int) -> PolicyOutcome:
+    """The outcome, if the current user may act for its issuing body (else 404 or 403)."""
+    outcome = db.get_or_404(PolicyOutcome, outcome_id)
+    if not can_act_for_body(current_user, outcome.issuing_body_id):
+        abort(403)
+    return outcome
+
+
 @bp.post("/<int:outcome_id>/milestones")
 @login_required
 def add_milestone(outcome_id: int):
-    outcome = db.get_or_404(PolicyOutcome, outcome_id)
+    outcome = _outcome_for_staff(outcome_id)
     form = MilestoneForm()
     target = url_for("outcomes.detail", outcome_id=outcome.id)
-    if not can_act_for_body(current_user, outcome.issuing_body_id):
-        abort(403)
     if not form.validate():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(target, code=303)
@@ -140,11 +144,9 @@ def add_milestone(outcome_id: int):
 @bp.post("/<int:outcome_id>/link")
 @login_required
 def link(outcome_id: int):
-    outcome = db.get_or_404(PolicyOutcome, outcome_id)
+    outcome = _outcome_for_staff(outcome_id)
     form = LinkForm()
     target = url_for("outcomes.detail", outcome_id=outcome.id)
-    if not can_act_for_body(current_user, outcome.issuing_body_id):
-        abort(403)
     try:
         if not form.validate() or not (form.suggestion_id.data or form.cluster_id.data):
             raise InvalidInput(_("Give a proposal or cluster number."))
