@@ -8,7 +8,9 @@ with array operations, scored with Whoosh's own BM25F formula, and counted per f
 segment's column values, also loaded once per segment.
 
 It reads Whoosh's posting blocks through the W3 codec's block attributes (``_read_ids``,
-``_read_weights``): internals of the pinned whoosh-reloaded 2.7.5, checked by the backend contract tests.
+``_read_weights``) of the segment's raw term matcher: internals of the pinned whoosh-reloaded 2.7.5, checked
+by the backend contract tests, which also run on segments with deleted documents. Posting arrays are kept with
+deleted documents in them; each query removes the segment's current deletions.
 """
 import threading
 from collections import OrderedDict
@@ -74,7 +76,7 @@ class SegmentArrays:
                 self._postings.move_to_end(key)
                 return self._postings[key]
         try:
-            matcher = reader.postings(field, term)
+            matcher = _raw_postings(reader, field, term)
         except TermNotFound:
             found = (np.empty(0, np.int64), np.empty(0, np.float32))
         else:
@@ -92,6 +94,19 @@ class SegmentArrays:
             if len(self._postings) > self.MAX_POSTING_LISTS:
                 self._postings.popitem(last=False)
         return found
+
+
+def _raw_postings(reader, field: str, term: str):
+    """The segment's own posting list of a term, deleted documents included.
+
+    ``reader.postings`` wraps the list in a ``FilterMatcher`` once the segment has deletions (every update is a
+    delete plus an add), and that wrapper hides the block reader. The arrays kept for the segment's lifetime must
+    not depend on its deletion set anyway, since deletions grow while the segment lives: ``match_segment``
+    removes the deleted documents on every query instead.
+    """
+    if field not in reader.schema:
+        raise TermNotFound(field)
+    return reader._terms.matcher(field, reader._text_to_bytes(field, term), reader.schema[field].format)  # noqa: SLF001
 
 
 class SegmentCache:

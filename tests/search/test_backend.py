@@ -110,3 +110,24 @@ def test_an_unknown_word_is_matched_and_marked_where_it_stands(backend):
     hit = hits[9]
     assert '<mark class="hl">护学岗</mark>' in hit.title_html
     assert '小<mark class="hl">学</mark>' not in hit.title_html
+
+
+def test_every_query_path_after_updates_and_deletes(backend):
+    """Whoosh keeps a segment with deleted documents (every update is a delete plus an add) and wraps its postings;
+    words, filters, facets and sorting must read through that, for words never searched before as well."""
+    def doc(i, title, body, support=0, status="published"):
+        return SearchDocument(id=i, title=title, body=body, campaign_id=1 + i % 2, body_id=1, category="urban",
+                              message_type="suggestion", status=status, region="江南省", created_at=NOW - timedelta(days=i),
+                              support_count=support)
+
+    backend.index([doc(i, f"关于第{i}号楼停车和路灯的建议", "小区停车难，路灯不亮，垃圾清运不及时。") for i in range(100, 400)],
+                  replace=False, processes=2)
+    backend.index([doc(150, "关于第150号楼停车和路灯的建议", "小区停车难，路灯不亮，垃圾清运不及时。", support=9, status="accepted")])
+    backend.delete([151, 152])
+    for word in ("路灯", "垃圾", "清运"):  # searched for the first time after the deletions
+        result = backend.search(SearchQuery(text=word, sort="supported", per_page=500))
+        assert result.total == 298 and len({h.id for h in result.hits}) == 298, word
+        assert result.hits[0].id == 150 and not {151, 152} & {h.id for h in result.hits}
+        assert result.facets["status"] == {"published": 297, "accepted": 1}
+    assert ids(backend, "垃圾", filters={"status": "accepted"}) == [150]
+    assert len(ids(backend, "路灯 垃圾", filters={"campaign_id": 2}, per_page=500)) == 149
