@@ -6,6 +6,7 @@ from flask_babel import get_locale
 
 from core.config import DefaultConfig, load_or_create_secret_key, resolve_database_url
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from core.params import IdConverter
 
 
 def select_locale() -> str:
@@ -33,6 +34,7 @@ def api_locale() -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; ``test_config`` overrides every other source of configuration."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # ids beyond what a column holds are a 404 in every route
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("JIANYAN")
@@ -46,7 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
 
-    from core.web import reject_unusable_input
+    from core.web import BoundedJSONProvider, reject_unusable_input
+    app.json = BoundedJSONProvider(app)
     app.before_request(reject_unusable_input)  # before CSRFProtect reads the form
     _init_extensions(app)
     _register_blueprints(app)

@@ -31,9 +31,10 @@ def bodies():
     all_bodies = db.session.scalars(sa.select(Body).order_by(Body.level, Body.region, Body.id)).all()
     form = BodyForm()
     form.parent_id.choices = [("", _("None"))] + [(str(b.id), b.display_name(locale)) for b in all_bodies]
+    valid_parents = {str(b.id) for b in all_bodies}
     if form.validate_on_submit():
         parent_id = form.parent_id.data or ""
-        parent = db.session.get(Body, int(parent_id)) if parent_id.isdigit() else None
+        parent = db.session.get(Body, int(parent_id)) if parent_id in valid_parents else None
         try:
             body = services.create_body(current_user, name=form.name.data, name_en=form.name_en.data,
                                         kind=form.kind.data, level=form.level.data, region=form.region.data,

@@ -9,6 +9,7 @@ from analytics import exports
 from analytics.export_rows import is_exportable
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
+from core.params import record_id
 
 bp = Blueprint("open_data", __name__, url_prefix="/open-data")
 
@@ -32,7 +33,7 @@ def _campaign_or_404(campaign_id: int | None) -> Campaign | None:
 @bp.get("/")
 def index():
     """The downloads of the whole site, and of one campaign when chosen."""
-    campaign = _campaign_or_404(request.args.get("campaign", type=int))
+    campaign = _campaign_or_404(request.args.get("campaign", type=record_id))
     campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.status != CampaignStatus.DRAFT)
                                    .order_by(Campaign.id.desc()))
     return render_template("open_data/index.html", datasets=exports.DATASETS, labels=DATASET_LABELS,

@@ -9,7 +9,17 @@ from flask_wtf import CSRFProtect
 
 from core.models import Base
 
-db = SQLAlchemy(model_class=Base)
+
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy whose ``paginate`` reads the page number through ``core.params.page_number``, so no
+    list can be asked for a page whose offset the database cannot hold."""
+
+    def paginate(self, select, *, page=None, **kwargs):
+        from core.params import page_number
+        return super().paginate(select, page=page if page is not None else page_number(), **kwargs)
+
+
+db = Database(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,9 +1,11 @@
 """Form helpers shared by every package."""
-from wtforms import SelectMultipleField
-from wtforms.validators import ValidationError
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, SelectMultipleField
+from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.errors import InvalidInput
+from core.params import MAX_ID
 from core.text import clean_text
 
 
@@ -26,3 +28,11 @@ class MultiCheckboxField(SelectMultipleField):
     """Several choices as a list of checkboxes."""
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class IdField(IntegerField):
+    """The number of a proposal or cluster typed or chosen in a form: optional, from 1 to ``MAX_ID``."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        checks = [Optional(), NumberRange(1, MAX_ID, message=_l("There is no item with this number."))]
+        super().__init__(label, checks + list(validators or []), **kwargs)

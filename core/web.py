@@ -1,7 +1,8 @@
-"""Request-side helpers: error pages, JSON-or-HTML answers, safe redirects and security headers."""
+"""Request-side helpers: error pages, JSON-or-HTML answers, safe redirects, input guards and security headers."""
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import flash, g, jsonify, make_response, redirect, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -12,6 +13,8 @@ from core.database import is_lock_timeout
 from core.errors import DomainError
 from core.extensions import db
 
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_JSON_DEPTH = 20  # the API's bodies are flat objects; deeper nesting is refused, never recursed into
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -84,7 +87,7 @@ def register_error_handlers(app) -> None:
             return error_response(_("The site is busy. Please try again in a moment."), 503,
                                   {"Retry-After": "2"})
         app.logger.exception("database error")
-        return error_response(_("Something went wrong on our side. Nothing was saved."), 500)
+        return error_response(_server_error_message(), 500)
 
     @app.errorhandler(HTTPException)
     def _http(error):
@@ -104,12 +107,24 @@ def register_error_handlers(app) -> None:
     def _unexpected(error):
         db.session.rollback()
         app.logger.exception("unhandled error")
-        return error_response(_("Something went wrong on our side. Nothing was saved."), 500)
+        return error_response(_server_error_message(), 500)
+
+
+def _server_error_message() -> str:
+    if request.method in ("GET", "HEAD"):
+        return _("Something went wrong on our side. Please try again in a moment.")
+    return _("Something went wrong on our side. Nothing was saved.")
 
 
 def reject_unusable_input():
     """Refuse a request whose text cannot be stored: form bytes that are not UTF-8 (Werkzeug would drop the
-    whole form silently) or NUL characters (PostgreSQL cannot store them) in the query or the form."""
+    whole form silently) or NUL characters (PostgreSQL cannot store them) in the query or the form; and a body
+    that is not form fields sent to a page's form (Flask-WTF would read JSON into fields that expect text).
+    The JSON API (/api/v1/) reads its own bodies."""
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith("/api/v1/")
+            and (request.content_length or request.mimetype) and request.mimetype not in FORM_MIMETYPES):
+        return error_response(_("This address takes the fields of a form only: please use the form on the page. "
+                                "Nothing was saved."), 400)
     bad = any("\x00" in value for value in request.args.values())
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         raw = request.get_data(cache=True)
@@ -130,3 +145,30 @@ def add_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing request bodies nested deeper than ``MAX_JSON_DEPTH``: ``get_json`` then fails
+    with a 400 (or gives None when silent) instead of raising RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if _nesting(value) > MAX_JSON_DEPTH:
+            raise ValueError("JSON nested too deeply")
+        return value
+
+
+def _nesting(value) -> int:
+    """How deeply lists and objects nest in ``value`` (walked without recursion; stops past the limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_JSON_DEPTH:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from core.forms import CleanText
+from core.forms import CleanText, IdField
 from outcomes.models import STAGE_LABELS
 
 
@@ -34,5 +34,5 @@ class MilestoneForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
-    suggestion_id = IntegerField(_l("Proposal number"), validators=[Optional()])
-    cluster_id = IntegerField(_l("Cluster number"), validators=[Optional()])
+    suggestion_id = IdField(_l("Proposal number"))
+    cluster_id = IdField(_l("Cluster number"))

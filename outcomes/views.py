@@ -11,6 +11,7 @@ from analytics import metrics, rollup
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
+from core.params import record_id
 from core.web import redirect_with_error
 from outcomes import services
 from outcomes.forms import LinkForm, MilestoneForm, OutcomeForm
@@ -29,8 +30,8 @@ def _labels() -> dict:
 def index():
     """Outcomes, by body or campaign, with the adoption rate of each."""
     rollup.ensure_fresh()
-    body_id = request.args.get("body", type=int)
-    campaign_id = request.args.get("campaign", type=int)
+    body_id = request.args.get("body", type=record_id)
+    campaign_id = request.args.get("campaign", type=record_id)
     body = db.session.get(Body, body_id) if body_id else None
     campaign = db.session.get(Campaign, campaign_id) if campaign_id else None
     if campaign is not None and campaign.status == "draft":
@@ -75,7 +76,7 @@ def create():
     bodies = _staff_bodies()
     if not bodies:
         abort(403)
-    suggestion = db.session.get(Suggestion, request.args.get("suggestion", type=int) or 0)
+    suggestion = db.session.get(Suggestion, request.args.get("suggestion", type=record_id) or 0)
     form = OutcomeForm()
     form.issuing_body.choices = [(b.id, b.display_name(str(get_locale()))) for b in bodies]
     def save() -> PolicyOutcome:

@@ -10,6 +10,7 @@ from campaigns.models import Campaign
 from core.errors import DomainError, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
+from core.params import record_id
 from core.web import redirect_with_error, wants_json
 from suggestions import clustering
 from suggestions.forms import ClusterActionForm
@@ -22,7 +23,7 @@ bp = Blueprint("clusters", __name__, url_prefix="/suggestions")
 @bp.get("/similar")
 def similar():
     """Proposals of the campaign like the draft being typed (the submit form asks as the citizen types)."""
-    campaign = db.session.get(Campaign, request.args.get("campaign", type=int) or 0)
+    campaign = db.session.get(Campaign, request.args.get("campaign", type=record_id) or 0)
     if campaign is None or campaign.status == "draft":
         abort(404)
     text = f"{request.args.get('title', '')[:TITLE_MAX_LENGTH]}\n{request.args.get('body', '')[:BODY_MAX_LENGTH]}"
@@ -39,7 +40,7 @@ def similar():
 @bp.get("/clusters")
 def index():
     """A campaign's clusters of near-duplicate proposals, by combined support."""
-    campaign = db.session.get(Campaign, request.args.get("campaign", type=int) or 0)
+    campaign = db.session.get(Campaign, request.args.get("campaign", type=record_id) or 0)
     if campaign is None or campaign.status == "draft":
         abort(404)
     query = (sa.select(Cluster).join(Suggestion, Suggestion.id == Cluster.representative_id)

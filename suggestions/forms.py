@@ -1,10 +1,10 @@
 """Proposal, reply and moderation forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Optional, ValidationError
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, ValidationError
 
-from core.forms import CleanText, MultiCheckboxField
+from core.forms import CleanText, IdField, MultiCheckboxField
 from suggestions.models import (
     DECISION_LABELS,
     MESSAGE_TYPE_LABELS,
@@ -55,8 +55,8 @@ class HideForm(FlaskForm):
 
 class ClusterActionForm(FlaskForm):
     """Staff review of a cluster: the proposal or cluster concerned, and why (kept in the audit log)."""
-    suggestion_id = IntegerField(_l("Proposal"), validators=[Optional()])
-    other_cluster = IntegerField(_l("Cluster to merge into this one"), validators=[Optional()])
+    suggestion_id = IdField(_l("Proposal"))
+    other_cluster = IdField(_l("Cluster to merge into this one"))
     reason = StringField(_l("Reason"), validators=[CleanText(_l("Reason"), max_length=200, min_length=0)])
 
 

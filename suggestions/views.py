@@ -12,6 +12,7 @@ from campaigns.models import Campaign, Category
 from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import utcnow
+from core.params import record_id
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
 from outcomes import services as outcome_services
@@ -149,7 +150,7 @@ def transfer(suggestion_id: int):
     """Staff hand an accepted proposal to another body, with a reason shown publicly."""
     suggestion = _visible_or_404(suggestion_id)
     return _then_back(suggestion, lambda: handling.transfer(
-        current_user, suggestion, request.form.get("to_body", type=int), request.form.get("reason", "")),
+        current_user, suggestion, request.form.get("to_body", type=record_id), request.form.get("reason", "")),
         _("The proposal has been transferred."))
 
 
@@ -275,8 +276,8 @@ def act(suggestion_id: int, action: str):
         if action == "accept":
             services.accept_suggestion(current_user, suggestion,
                                        needs_investigation=request.form.get("needs_investigation") == "y")
-            handling.assign_handlers(current_user, suggestion, request.form.get("lead_body", type=int),
-                                     request.form.getlist("co_bodies", type=int))
+            handling.assign_handlers(current_user, suggestion, request.form.get("lead_body", type=record_id),
+                                     request.form.getlist("co_bodies", type=record_id))
         elif action == "close":
             services.close_suggestion(current_user, suggestion)
         elif action == "publish":
