@@ -50,6 +50,8 @@ def campaign_index(campaign_id: int) -> dedup.Index:
     with _indexes_lock:
         index, last_id = _indexes.get(campaign_id, (None, 0))
         rows = _public_rows(campaign_id, last_id)
+        if index is None and not rows:
+            return dedup.Index(())  # not kept: idf fitted on no text would stay with the campaign's index
         if index is None:
             index = dedup.Index((row.id, _text(row.title, row.body), row.author_id) for row in rows)
         else:
@@ -209,6 +211,23 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
     # Keywords are public (lists, dashboard, exports, API): draw them from text with personal data masked.
     masked = [mask_personal_data(texts[i]) for i in member_ids if i in texts]
     cluster.keywords = " ".join(dedup.keywords(masked))[:200]
+
+
+def leave_cluster(suggestion: Suggestion) -> None:
+    """A proposal that stopped being public (hidden, withdrawn, rejected) leaves its cluster, so that sizes,
+    supporter counts, keywords and representatives count public proposals only. When it was the representative,
+    the closest remaining member stands in; publishing or unhiding it later places it again."""
+    member = db.session.get(ClusterMember, suggestion.id)
+    if member is None:
+        return
+    cluster = member.cluster
+    db.session.delete(member)
+    db.session.flush()
+    remaining = db.session.scalars(sa.select(ClusterMember).where(ClusterMember.cluster_id == cluster.id)
+                                   .order_by(ClusterMember.score.desc(), ClusterMember.suggestion_id)).all()
+    if remaining and cluster.representative_id == suggestion.id:
+        cluster.representative_id, remaining[0].kind = remaining[0].suggestion_id, "representative"
+    refresh_cluster(cluster)  # no member left: size 0, listed nowhere; the next batch run removes it
 
 
 def place_after_submit(suggestion: Suggestion) -> None:

@@ -120,6 +120,8 @@ def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
 
 def _counts(normalised: Sequence[str]) -> sp.csr_matrix:
     """Raw term counts of already normalised texts, hashed into the three column blocks."""
+    if not normalised:  # a campaign with no public proposal yet
+        return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
     rows, cols = [], []
     lengths = np.fromiter((len(t) + 1 for t in normalised), dtype=np.int64, count=len(normalised))
     cps = np.frombuffer("\0".join(normalised).encode("utf-32-le") + b"\0\0\0\0", dtype=np.uint32).astype(np.uint64)

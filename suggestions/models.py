@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Body, User
+from accounts.permissions import can_act_for_body
 from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import TimestampMixin, UTCDateTime
@@ -115,6 +116,14 @@ class Suggestion(TimestampMixin, db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_STATUSES
+
+    def visible_to(self, user) -> bool:
+        """Public proposals for everyone; the others for their author, moderators and the body's staff."""
+        if self.is_public:
+            return True
+        return bool(user is not None and user.is_authenticated
+                    and (user.id == self.author_id or user.is_moderator
+                         or can_act_for_body(user, self.campaign.body_id)))
 
 
 class Vote(TimestampMixin, db.Model):

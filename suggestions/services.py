@@ -15,9 +15,10 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
+from suggestions.clustering import leave_cluster
 from suggestions.deadlines import note_support_threshold, record_first_reply, start_deadline
 from suggestions.handling import can_handle
-from suggestions.models import STAFF_DECISIONS, MessageType, Reply, Status, Suggestion, Vote
+from suggestions.models import PUBLIC_STATUSES, STAFF_DECISIONS, MessageType, Reply, Status, Suggestion, Vote
 from suggestions.notifications import notify
 
 TITLE_MAX_LENGTH = 80
@@ -129,6 +130,8 @@ def _transition(actor: User | None, suggestion: Suggestion, allowed_from: tuple,
         raise Conflict(_l("This proposal cannot move from its current state to that one."))
     previous = suggestion.status
     suggestion.status = to
+    if previous in PUBLIC_STATUSES and to not in PUBLIC_STATUSES:
+        leave_cluster(suggestion)
     audit.record(actor, action, suggestion, body_id=suggestion.campaign.body_id, previous=previous,
                  status=str(to), **detail)
 

@@ -88,17 +88,9 @@ def submit(campaign_id: int):
     return render_template("suggestions/form.html", form=form, campaign=campaign), status
 
 
-def _can_see(user, suggestion: Suggestion) -> bool:
-    """Public proposals for everyone; the others for their author, moderators and the body's staff."""
-    if suggestion.is_public:
-        return True
-    return user.is_authenticated and (user.id == suggestion.author_id or user.is_moderator
-                                      or can_act_for_body(user, suggestion.campaign.body_id))
-
-
 def _visible_or_404(suggestion_id: int) -> Suggestion:
     suggestion = db.get_or_404(Suggestion, suggestion_id)
-    if not _can_see(current_user, suggestion):
+    if not suggestion.visible_to(current_user):
         abort(404)
     return suggestion
 
@@ -296,7 +288,7 @@ def act(suggestion_id: int, action: str):
     if action in ("publish", "unhide"):
         clustering.place_after_submit(suggestion)
     flash(_("Done: the proposal is now “%(status)s”.", status=STATUS_LABELS[suggestion.status]), "success")
-    if not _can_see(current_user, suggestion):
+    if not suggestion.visible_to(current_user):
         return redirect(url_for("home"), code=303)
     return redirect(_detail_url(suggestion), code=303)
 

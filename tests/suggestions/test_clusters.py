@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from core.audit import AuditLog
 from core.extensions import db
 from suggestions import clustering, services
-from suggestions.models import Cluster, ClusterMember
+from suggestions.models import Cluster, ClusterMember, Suggestion
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
@@ -213,3 +213,40 @@ def test_hidden_proposals_never_show_through_a_cluster(app, client):
     services.hide_suggestion(make_user(role="moderator"), a2, "测试")
     db.session.commit()
     assert client.get(f"/suggestions/clusters/{parking.id}").status_code == 404
+
+
+def test_a_proposal_that_leaves_public_view_leaves_its_cluster_and_its_counts(app, client):
+    campaign = make_campaign()
+    a1, a2, a3 = (propose(campaign, t) for t in (PARKING, PARKING_REWORDED, PARKING_TRADITIONAL))
+    db.session.commit()
+    recluster(app, campaign)
+    parking = cluster_of(a1)
+    assert parking.size == 3
+    representative = parking.representative_id
+    services.hide_suggestion(make_user(role="moderator"), db.session.get(Suggestion, representative), "含个人信息")
+    db.session.commit()
+    db.session.expire_all()
+    assert parking.size == 2 and parking.representative_id != representative
+    assert db.session.get(ClusterMember, representative) is None
+    remaining = [s for s in (a1, a2, a3) if s.id != representative]
+    page = client.get(f"/suggestions/{remaining[0].id}").get_data(as_text=True)
+    assert "共 2 条" in page and "共 3 条" not in page
+    api = client.get(f"/api/v1/clusters/{parking.id}").get_json()
+    assert api["size"] == 2 == len(api["members"])
+    login(client, make_user(role="moderator"))
+    assert client.post(f"/suggestions/{representative}/unhide").status_code == 303
+    db.session.expire_all()
+    assert parking.size == 3 and db.session.get(ClusterMember, representative).cluster_id == parking.id
+
+
+def test_typing_hints_on_a_campaign_with_no_public_proposal_are_empty(app, client):
+    campaign = make_campaign()
+    response = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": PARKING[0],
+                                                                "body": PARKING[1]}, headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 200 and response.get_json() == {"similar": []}
+    first = propose(campaign, PARKING)  # the first proposal is found at once by the next writer
+    db.session.commit()
+    response = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": PARKING_REWORDED[0],
+                                                                "body": PARKING_REWORDED[1]},
+                          headers={"X-Requested-With": "fetch"})
+    assert [hit["id"] for hit in response.get_json()["similar"]] == [first.id]

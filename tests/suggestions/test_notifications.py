@@ -62,3 +62,19 @@ def test_a_malformed_email_at_registration_is_refused(app, client):
                                                        "confirm": "password123", "email": "wang@"})
     assert response.status_code == 422 and "有效的电子邮件地址" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_hidden_proposal_title_leaves_its_followers_notifications(app, client):
+    body = make_body()
+    suggestion = make_suggestion(make_campaign(body), title="建议公开某某小区物业经理的手机号码")
+    follower = make_user()
+    services.vote(follower, suggestion, 1)
+    services.accept_suggestion(make_staff(body), suggestion)
+    services.hide_suggestion(make_user(role="moderator"), suggestion, "含有他人个人信息")
+    db.session.commit()
+    login(client, follower)
+    listing = client.get("/suggestions/notifications").get_data(as_text=True)
+    assert suggestion.title not in listing and "一条已不再公开的建议" in listing
+    assert f'href="/suggestions/{suggestion.id}"' not in listing
+    login(client, suggestion.author)  # the author still sees their own proposal, hidden or not
+    assert suggestion.title in client.get("/suggestions/notifications").get_data(as_text=True)
