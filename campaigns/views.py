@@ -16,8 +16,9 @@ from campaigns.models import PHASE_LABELS, Campaign, Category, Phase
 from core.errors import DomainError
 from core.extensions import db
 from core.models import utcnow
+from core.params import page_number
 from core.web import redirect_with_error
-from suggestions.queries import public_suggestions_query
+from suggestions.queries import public_suggestions_page
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 SORTS = ("newest", "supported")
@@ -63,8 +64,7 @@ def detail(campaign_id: int):
         abort(404)
     sort = request.args.get("sort", "newest")
     sort = sort if sort in SORTS else "newest"
-    page = db.paginate(public_suggestions_query(campaign_id=campaign.id, sort=sort),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = public_suggestions_page(campaign.id, sort, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("campaigns/detail.html", campaign=campaign, page=page, sort=sort, now=utcnow(),
                            phase_labels=PHASE_LABELS, is_manager=_is_manager_of(campaign))
 

@@ -58,6 +58,7 @@ class DefaultConfig:
     TITLE_MAX_LENGTH = 80
     BODY_MAX_LENGTH = 5000
     PAGE_SIZE = 20
+    LIST_COUNT_LIMIT = 10_000  # long lists count up to this many rows and then say "10,000+"
     CLOSING_SOON_DAYS = 7
 
 

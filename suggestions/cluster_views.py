@@ -3,21 +3,24 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from accounts.permissions import can_act_for_body
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from core.params import record_id
+from core.pagination import bounded_page
+from core.params import page_number, record_id
 from core.web import redirect_with_error, wants_json
 from suggestions import clustering
 from suggestions.forms import ClusterActionForm
-from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, Suggestion
+from suggestions.models import Cluster, ClusterMember, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
+from suggestions.similar import similar_proposals
 
 bp = Blueprint("clusters", __name__, url_prefix="/suggestions")
+LISTED_SIZE = sa.literal_column("1")  # lists show clusters of two or more; a literal, so the partial index applies
 
 
 @bp.get("/similar")
@@ -28,7 +31,7 @@ def similar():
         abort(404)
     text = f"{request.args.get('title', '')[:TITLE_MAX_LENGTH]}\n{request.args.get('body', '')[:BODY_MAX_LENGTH]}"
     author_id = current_user.id if current_user.is_authenticated else None
-    found = clustering.similar_proposals(campaign.id, text, author_id=author_id)
+    found = similar_proposals(campaign.id, text, author_id=author_id)
     if wants_json():
         return jsonify(similar=[{"id": s.id, "title": s.title, "support_count": s.support_count,
                                  "score": round(m.score, 3), "kind": m.kind,
@@ -43,11 +46,11 @@ def index():
     campaign = db.session.get(Campaign, request.args.get("campaign", type=record_id) or 0)
     if campaign is None or campaign.status == "draft":
         abort(404)
-    query = (sa.select(Cluster).join(Suggestion, Suggestion.id == Cluster.representative_id)
-             .where(Cluster.campaign_id == campaign.id, Cluster.size > 1, Suggestion.status.in_(PUBLIC_STATUSES))
-             .options(contains_eager(Cluster.representative))
+    # Representatives are public: a proposal leaving public view leaves its cluster (clustering.leave_cluster).
+    query = (sa.select(Cluster).where(Cluster.campaign_id == campaign.id, Cluster.size > LISTED_SIZE)
+             .options(joinedload(Cluster.representative))
              .order_by(Cluster.supporter_count.desc(), Cluster.size.desc(), Cluster.id))
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = bounded_page(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
     return render_template("suggestions/clusters.html", campaign=campaign, page=page)
 
 

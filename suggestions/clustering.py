@@ -1,14 +1,10 @@
-"""Near-duplicate proposals in the database: similar-proposal hints, campaign clustering, staff decisions.
+"""Near-duplicate proposals in the database: campaign clustering and staff decisions.
 
 The similarity engine is ``suggestions.dedup`` (pure: texts in, results out). This module feeds it a
-campaign's public proposals, stores its results as ``Cluster`` and ``ClusterMember`` rows, and keeps the
-staff's decisions (``ClusterPin``) so that no batch run undoes them.
-
-Each process keeps one similarity index per campaign in memory, built on first use and topped up with the
-proposals published since (by id) on every use; proposals that stopped being public are dropped when a query
-meets them. Votes never move: a cluster shows the distinct citizens who supported any of its members.
+campaign's public proposals, stores its results as ``Cluster`` and ``ClusterMember`` rows (and each proposal's
+related proposals, ``suggestions.similar``), and keeps the staff's decisions (``ClusterPin``) so that no batch
+run undoes them. Votes never move: a cluster shows the distinct citizens who supported any of its members.
 """
-import threading
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -23,76 +19,8 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.privacy import mask_personal_data
-from suggestions import dedup
-from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
-
-SIMILAR_LIMIT = 5
-# Hints while typing may be looser than near-duplicates: a related proposal is worth a look.
-HINT_FLOOR = 0.6 * dedup.THRESHOLD
-_indexes: dict[int, tuple[dedup.Index, int]] = {}  # campaign id → (index, highest proposal id in it)
-_indexes_lock = threading.Lock()
-
-
-def _text(suggestion_title: str, suggestion_body: str) -> str:
-    return f"{suggestion_title}\n{suggestion_body}"
-
-
-def _public_rows(campaign_id: int, after_id: int = 0):
-    return db.session.execute(
-        sa.select(Suggestion.id, Suggestion.title, Suggestion.body, Suggestion.author_id)
-        .where(Suggestion.campaign_id == campaign_id, Suggestion.status.in_(PUBLIC_STATUSES),
-               Suggestion.id > after_id)
-        .order_by(Suggestion.id)).all()
-
-
-def campaign_index(campaign_id: int) -> dedup.Index:
-    """This process's similarity index of the campaign's public proposals, brought up to date."""
-    with _indexes_lock:
-        index, last_id = _indexes.get(campaign_id, (None, 0))
-        rows = _public_rows(campaign_id, last_id)
-        if index is None and not rows:
-            return dedup.Index(())  # not kept: idf fitted on no text would stay with the campaign's index
-        if index is None:
-            index = dedup.Index((row.id, _text(row.title, row.body), row.author_id) for row in rows)
-        else:
-            for row in rows:
-                if row.id not in index:
-                    index.add(row.id, _text(row.title, row.body), row.author_id)
-        if rows:
-            last_id = rows[-1].id
-        _indexes[campaign_id] = (index, last_id)
-        return index
-
-
-def forget_indexes() -> None:
-    """Drop every cached index (tests; after a bulk change)."""
-    with _indexes_lock:
-        _indexes.clear()
-
-
-def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = None, exclude: int | None = None,
-                      limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, dedup.Match]]:
-    """Public proposals of the campaign most like ``text`` (a draft or a proposal), best first."""
-    if len(text.strip()) < 4:
-        return []
-    index = campaign_index(campaign_id)
-    if not len(index):
-        return []
-    matches = [m for m in index.query(text, limit + 5, author=author_id, exclude={exclude} if exclude else ())
-               if m.score >= HINT_FLOOR]
-    found = {s.id: s for s in db.session.scalars(
-        sa.select(Suggestion).where(Suggestion.id.in_([m.id for m in matches])))}
-    result = []
-    for match in matches:
-        suggestion = found.get(match.id)
-        if suggestion is None or not suggestion.is_public:
-            with _indexes_lock:
-                if match.id in index:
-                    index.remove(match.id)
-            continue
-        result.append((suggestion, match))
-    return result[:limit]
-
+from suggestions import dedup, similar
+from suggestions.models import Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
 
 # --- clusters --------------------------------------------------------------------------------------------------
 
@@ -140,11 +68,14 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     clusters have two or more members. Clusters keep their id (and confirmation) while their representative
     stays the same."""
     say = progress or (lambda _step: None)
-    rows = _public_rows(campaign.id)
+    rows = similar.public_rows(campaign.id)
     say(f"{len(rows)} proposals read")
-    items = [(row.id, _text(row.title, row.body), row.author_id) for row in rows]
-    members = dedup.cluster(items, pins=_pins(campaign.id, {row.id for row in rows})).members if items else []
+    items = [(row.id, similar.text_of(row.title, row.body), row.author_id) for row in rows]
+    found = dedup.cluster(items, pins=_pins(campaign.id, {row.id for row in rows}), neighbours=similar.SIMILAR_LIMIT,
+                          neighbour_floor=similar.HINT_FLOOR) if items else dedup.Clustering()
+    members = found.members
     say("similarity computed")
+    similar.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
     for member in members:
         groups.setdefault(member.cluster, []).append(member)
@@ -165,7 +96,7 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
         db.session.add_all(ClusterMember(suggestion_id=m.id, cluster_id=cluster.id, kind=m.kind, score=m.score)
                            for m in members)
     db.session.flush()
-    texts = {row.id: _text(row.title, row.body) for row in rows}
+    texts = {row.id: similar.text_of(row.title, row.body) for row in rows}
     multi = [c for c in db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == campaign.id,
                                                                    Cluster.size > 1))]
     for cluster in multi:
@@ -206,7 +137,7 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
     cluster.size = len(member_ids)
     cluster.supporter_count = distinct_supporters(cluster)
     if texts is None:
-        texts = {s.id: _text(s.title, s.body) for s in db.session.scalars(
+        texts = {s.id: similar.text_of(s.title, s.body) for s in db.session.scalars(
             sa.select(Suggestion).where(Suggestion.id.in_(member_ids)))}
     # Keywords are public (lists, dashboard, exports, API): draw them from text with personal data masked.
     masked = [mask_personal_data(texts[i]) for i in member_ids if i in texts]
@@ -231,9 +162,13 @@ def leave_cluster(suggestion: Suggestion) -> None:
 
 
 def place_after_submit(suggestion: Suggestion) -> None:
-    """For the web form and the API, after the submission is committed: place the new public proposal in its
-    campaign's clusters and commit; a failure only delays it to the next `flask suggestions cluster` batch."""
+    """For the web form and the API, after the submission (or the publication, or the unhiding) is committed:
+    store the proposal's related proposals, place it in its campaign's clusters, and commit; a failure only delays
+    it to the next `flask suggestions cluster` batch."""
+    if not suggestion.is_public:
+        return
     try:
+        similar.store_related(suggestion)
         place_new(suggestion)
         db.session.commit()
     except Exception:  # noqa: BLE001 - the proposal is saved; the next batch places it
@@ -250,11 +185,10 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
         return None
     if db.session.scalar(sa.select(Cluster.id).where(Cluster.campaign_id == campaign_id).limit(1)) is None:
         return None
-    index = campaign_index(campaign_id)
-    if suggestion.id not in index:
-        with _indexes_lock:
-            index.add(suggestion.id, _text(suggestion.title, suggestion.body), suggestion.author_id)
-    candidates = [m.id for m in index.query(_text(suggestion.title, suggestion.body), 20, exclude={suggestion.id})]
+    index = similar.campaign_index(campaign_id)
+    similar.index_proposal(index, suggestion)
+    text = similar.text_of(suggestion.title, suggestion.body)
+    candidates = [m.id for m in index.query(text, 20, exclude={suggestion.id})]
     membership = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
                                          .where(ClusterMember.suggestion_id.in_(candidates))).all())
     representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)

@@ -103,16 +103,21 @@ class Index:
         self.keys = [exact_key(t) for t in normalised]
         self._row_of = {item_id: r for r, item_id in enumerate(ids)}
         self._alive = np.ones(len(ids), dtype=bool)
-        self.featuriser, self.rows = Featuriser.fit(normalised, n_jobs)
+        featuriser, self.rows = Featuriser.fit(normalised, n_jobs)
+        self.featuriser = featuriser.compact()
         self._merge()
 
     def _merge(self) -> None:
-        """Move buffered rows into the row (CSR) and column (CSC) stores."""
+        """Move buffered rows into the row (CSR) and column (CSC) stores. The column store is numbered by the
+        fitted vocabulary (features of added items outside it are never candidates: they were unknown to idf)."""
         if getattr(self, "_buffer", None):
             self.rows = sp.vstack([self.rows, *self._buffer], format="csr")
         self._buffer: list[sp.csr_matrix] = []
         self._extra = sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-        self._columns = self.rows.tocsc()
+        at, known = self.featuriser.positions(self.rows.indices)
+        rows = np.repeat(np.arange(self.rows.shape[0], dtype=np.int32), np.diff(self.rows.indptr))
+        self._columns = sp.csc_matrix((self.rows.data[known], (rows[known], at[known])),
+                                      shape=(self.rows.shape[0], len(self.featuriser.vocab)))
         self._postings_limit = max(20, int(self.max_df * self.featuriser.n_docs))
 
     def __len__(self) -> int:
@@ -186,8 +191,9 @@ class Index:
         return similarity(dots, self._lengths(rows), len(exact_key(normalised)))
 
     def _candidates(self, q: sp.csr_matrix) -> np.ndarray:
-        use = q.indices >= _CANDIDATE_START
-        cols, weights = q.indices[use], q.data[use]
+        at, known = self.featuriser.positions(q.indices)
+        use = (q.indices >= _CANDIDATE_START) & known
+        cols, weights = at[use], q.data[use]
         use = np.diff(self._columns.indptr)[cols] <= self._postings_limit
         partial = self._columns[:, cols[use]] @ weights[use]
         stored = np.flatnonzero(partial)
@@ -233,8 +239,10 @@ class Member:
 
 @dataclass
 class Clustering:
-    """Result of ``cluster``: every item's ``Member`` row, in input order."""
+    """Result of ``cluster``: every item's ``Member`` row, in input order, and (when asked for) each item's most
+    similar other items as (item id, other id, score, kind) tuples, best first per item."""
     members: list[Member] = field(default_factory=list)
+    neighbours: list[tuple[Id, Id, float, str]] = field(default_factory=list)
 
     def clusters(self, min_size: int = 2) -> dict[Id, list[Id]]:
         """Representative id → member ids (representative first), for clusters of at least ``min_size``."""
@@ -249,13 +257,15 @@ class Clustering:
 
 
 def cluster(items: Sequence[tuple[Id, str, Id | None]], *, pins: Pins | None = None, threshold: float = THRESHOLD,
-            n_jobs: int = 1, index: Index | None = None) -> Clustering:
+            n_jobs: int = 1, index: Index | None = None, neighbours: int = 0,
+            neighbour_floor: float = THRESHOLD) -> Clustering:
     """Cluster one campaign's (id, text, author_id) items, given in chronological order, honouring ``pins``.
 
     With ``index`` (holding every item), its rows and idf are reused instead of featurising again. Never compares
     all pairs: candidates come from ``dedup_scale.candidate_pairs`` (each item's rarest bi/trigrams) and exact
     duplicates, and only those are scored exactly. Then each item, in order, joins the cluster whose
-    representative it is most similar to (score ≥ threshold) or founds one.
+    representative it is most similar to (score ≥ threshold) or founds one. With ``neighbours`` = k, the result
+    also lists each item's k most similar candidates scoring at least ``neighbour_floor``.
     """
     ids = [i for i, _, _ in items]
     if len(set(ids)) != len(ids):
@@ -271,8 +281,28 @@ def cluster(items: Sequence[tuple[Id, str, Id | None]], *, pins: Pins | None = N
     i, j = candidate_pairs(rows, rows.featuriser.df, keys, n_jobs=n_jobs)
     scores = pair_dots(rows, i, j, n_jobs)
     pairs = scores >= threshold
-    return _leader(ids, keys.tolist(), [a for _, _, a in items], rows, i[pairs], j[pairs], scores[pairs],
-                   pins or Pins())
+    authors = [a for _, _, a in items]
+    result = _leader(ids, keys.tolist(), authors, rows, i[pairs], j[pairs], scores[pairs], pins or Pins())
+    if neighbours:
+        result.neighbours = _nearest(ids, keys, authors, i, j, scores, neighbours, neighbour_floor, threshold)
+    return result
+
+
+def _nearest(ids: list[Id], keys: np.ndarray, authors: list[Id | None], i: np.ndarray, j: np.ndarray,
+             scores: np.ndarray, k: int, floor: float, threshold: float) -> list[tuple[Id, Id, float, str]]:
+    """Each item's k best-scoring partners among the scored pairs (both directions), at least ``floor``."""
+    keep = scores >= floor
+    a = np.concatenate([i[keep], j[keep]])
+    b = np.concatenate([j[keep], i[keep]])
+    s = np.concatenate([scores[keep], scores[keep]])
+    order = np.lexsort((-s, a))  # by item, best first
+    a, b, s = a[order], b[order], s[order]
+    rank = np.arange(len(a)) - np.searchsorted(a, a)  # position within the item's run
+    out = []
+    for x, y, score in zip(a[rank < k].tolist(), b[rank < k].tolist(), s[rank < k].tolist(), strict=True):
+        same_author = authors[x] is not None and authors[x] == authors[y]
+        out.append((ids[x], ids[y], score, _kind(bool(keys[x] == keys[y]), same_author, score, threshold)))
+    return out
 
 
 def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representatives: Mapping[Id, Id],

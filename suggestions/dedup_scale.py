@@ -102,7 +102,7 @@ class CompactRows:
             lo, hi = self.indptr[s], self.indptr[e]
             row = np.repeat(np.arange(e - s), np.diff(self.indptr[s:e + 1]))
             cols = self.indices[lo:hi]
-            value = _ONE_PLUS_LOG[self.tf[lo:hi]].astype(np.float64) * self.featuriser.idf[cols]
+            value = _ONE_PLUS_LOG[self.tf[lo:hi]].astype(np.float64) * self.featuriser.idf_of(cols)
             norms = np.sqrt(np.bincount(row * 3 + _block_of(cols), weights=value ** 2, minlength=(e - s) * 3))
             self.scale[s:e] = weights[s:e] / np.maximum(norms.reshape(-1, 3), 1e-12)
 
@@ -118,7 +118,7 @@ class CompactRows:
         at += np.repeat(starts - indptr[:-1], sizes)
         cols = self.indices[at]
         data = _ONE_PLUS_LOG[self.tf[at]]
-        data *= self.featuriser.idf[cols]
+        data *= self.featuriser.idf_of(cols)
         return sp.csr_matrix((data, cols, indptr), shape=(len(rows), N_FEATURES))
 
     def weighted(self, rows: np.ndarray) -> sp.csr_matrix:

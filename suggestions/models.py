@@ -33,6 +33,7 @@ class Status(enum.StrEnum):
 
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.ACCEPTED, Status.REPLIED, Status.CLOSED)
+PUBLIC_CONDITION = "status IN ({})".format(", ".join(f"'{status}'" for status in PUBLIC_STATUSES))
 
 
 class Decision(enum.StrEnum):
@@ -65,7 +66,12 @@ class Suggestion(TimestampMixin, db.Model):
         # One index per list query: campaign pages by newest and by most supported, the site-wide list,
         # a citizen's own proposals, a body's inbox.
         sa.Index("ix_suggestions_campaign_status_created", "campaign_id", "status", "created_at", "id"),
-        sa.Index("ix_suggestions_campaign_status_support", "campaign_id", "status", "support_count", "id"),
+        # Public lists filter on the generated column ``public`` (an equality), so these indexes serve page 1 and
+        # page 500 alike; ``status IN (4 values)`` made PostgreSQL read and sort the whole campaign.
+        sa.Index("ix_suggestions_campaign_public_created", "campaign_id", "public", "created_at", "id"),
+        sa.Index("ix_suggestions_campaign_public_support", "campaign_id", "public", "support_count", "id"),
+        sa.Index("ix_suggestions_public_created", "public", "created_at", "id"),
+        sa.Index("ix_suggestions_campaign_public_since", "campaign_id", "public_since"),
         sa.Index("ix_suggestions_status_created", "status", "created_at", "id"),
         sa.Index("ix_suggestions_category_created", "category_id", "created_at"),
         sa.Index("ix_suggestions_author_created", "author_id", "created_at"),
@@ -82,12 +88,16 @@ class Suggestion(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(sa.String(120))
     body: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), default=Status.PUBLISHED)
+    # True for the public statuses; computed by the database from ``status``, whoever writes it.
+    public: Mapped[bool] = mapped_column(sa.Boolean, sa.Computed(PUBLIC_CONDITION, persisted=True))
     # Derived from the vote rows (the truth) in the same transaction as each vote; see services.vote.
     support_count: Mapped[int] = mapped_column(default=0)
     oppose_count: Mapped[int] = mapped_column(default=0)
     handling_body_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bodies.id"))
     reject_reason: Mapped[str | None] = mapped_column(sa.String(32))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it last became public (submitted, published after screening, unhidden): similarity indexes top up from it.
+    public_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -215,7 +225,12 @@ class Cluster(TimestampMixin, db.Model):
     """
 
     __tablename__ = "clusters"
-    __table_args__ = (sa.Index("ix_clusters_campaign_size", "campaign_id", "size"),)
+    __table_args__ = (
+        sa.Index("ix_clusters_campaign_size", "campaign_id", "size"),
+        # The cluster list, by combined support: only clusters of two or more are listed.
+        sa.Index("ix_clusters_campaign_listed", "campaign_id", "supporter_count", "size", "id",
+                 postgresql_where=sa.text("size > 1"), sqlite_where=sa.text("size > 1")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
@@ -230,6 +245,18 @@ class Cluster(TimestampMixin, db.Model):
     representative: Mapped[Suggestion] = relationship(foreign_keys=[representative_id])
     members: Mapped[list["ClusterMember"]] = relationship(back_populates="cluster",
                                                           order_by="ClusterMember.score.desc()")
+
+
+class RelatedProposal(db.Model):
+    """One of a proposal's most similar public proposals of its campaign, as its page lists them (see
+    ``suggestions.similar``): stored so that showing a proposal never computes similarity."""
+
+    __tablename__ = "related_proposals"
+
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    related_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    score: Mapped[float] = mapped_column(sa.Float)
+    kind: Mapped[str] = mapped_column(sa.String(24))  # as ``ClusterMember.kind``, or "related" below the threshold
 
 
 class ClusterMember(db.Model):

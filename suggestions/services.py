@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
 from accounts.permissions import require_body_staff, require_moderator
@@ -45,6 +46,7 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
         body=clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True),
         status=Status.PENDING if campaign.screening else Status.PUBLISHED,
         published_at=None if campaign.screening else now,
+        public_since=None if campaign.screening else now,
         created_at=now,
     )
     db.session.add(suggestion)
@@ -53,18 +55,25 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
     return suggestion
 
 
-def _lock(suggestion: Suggestion) -> None:
-    """Serialise writers of one proposal (a row lock on PostgreSQL; SQLite already holds its write lock)."""
-    db.session.execute(sa.select(Suggestion.id).where(Suggestion.id == suggestion.id).with_for_update())
-
-
-def _refresh_counts(suggestion: Suggestion) -> None:
-    """Recompute the support and oppose counters from the vote rows, which are the truth."""
+def _lock_counts(suggestion: Suggestion) -> None:
+    """Serialise the writers of one proposal (a row lock on PostgreSQL; SQLite already holds its write lock) and
+    load its counters as they are now, under that lock."""
     support, oppose = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(sa.case((Vote.value == 1, 1), else_=0)), 0),
-                  sa.func.coalesce(sa.func.sum(sa.case((Vote.value == -1, 1), else_=0)), 0))
-        .where(Vote.suggestion_id == suggestion.id)).one()
-    suggestion.support_count, suggestion.oppose_count = int(support), int(oppose)
+        sa.select(Suggestion.support_count, Suggestion.oppose_count).where(Suggestion.id == suggestion.id)
+        .with_for_update()).one()
+    set_committed_value(suggestion, "support_count", support)
+    set_committed_value(suggestion, "oppose_count", oppose)
+
+
+def _count_change(suggestion: Suggestion, before: int, after: int) -> None:
+    """Move the counters from one vote value to another (1, -1 or 0 for none), inside the vote's transaction.
+
+    The vote rows are the truth; an increment under the row lock keeps a popular proposal's vote O(1) where a
+    recount read all its votes (20 ms at 200,000 supports). `flask suggestions recount` repairs any drift."""
+    if before == after:
+        return
+    suggestion.support_count += (after == 1) - (before == 1)
+    suggestion.oppose_count += (after == -1) - (before == -1)
 
 
 def _require_votable(suggestion: Suggestion, now: datetime) -> None:
@@ -82,16 +91,17 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
         raise Conflict(_l("This campaign does not take opposing votes."))
     if suggestion.author_id == voter.id:
         raise Conflict(_l("You cannot support or oppose your own proposal."))
-    _lock(suggestion)
+    _lock_counts(suggestion)
     existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
                                                        Vote.user_id == voter.id))
+    before = existing.value if existing is not None else 0
     if existing is None:
         existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now or utcnow())
         db.session.add(existing)
     elif existing.value != value:
         existing.value, existing.updated_at = value, now or utcnow()
+    _count_change(suggestion, before, value)
     db.session.flush()
-    _refresh_counts(suggestion)
     note_support_threshold(suggestion, now or utcnow())
     return existing
 
@@ -99,9 +109,10 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
 def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = None) -> None:
     """Take back the voter's support or opposition, if any, while voting is open."""
     _require_votable(suggestion, now or utcnow())
-    _lock(suggestion)
-    db.session.execute(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id))
-    _refresh_counts(suggestion)
+    _lock_counts(suggestion)
+    before = db.session.scalar(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id)
+                               .returning(Vote.value))
+    _count_change(suggestion, before or 0, 0)
 
 
 def recount_votes() -> int:
@@ -132,6 +143,8 @@ def _transition(actor: User | None, suggestion: Suggestion, allowed_from: tuple,
     suggestion.status = to
     if previous in PUBLIC_STATUSES and to not in PUBLIC_STATUSES:
         leave_cluster(suggestion)
+    elif to in PUBLIC_STATUSES and previous not in PUBLIC_STATUSES:
+        suggestion.public_since = utcnow()
     audit.record(actor, action, suggestion, body_id=suggestion.campaign.body_id, previous=previous,
                  status=str(to), **detail)
 

@@ -12,11 +12,12 @@ from campaigns.models import Campaign, Category
 from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from core.params import record_id
+from core.pagination import bounded_page
+from core.params import page_number, record_id
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
 from outcomes import services as outcome_services
-from suggestions import clustering, deadlines, handling, notifications, queries, ratings, services
+from suggestions import clustering, deadlines, handling, notifications, queries, ratings, services, similar
 from suggestions.forms import (
     REJECT_REASON_LABELS,
     ExtensionForm,
@@ -102,8 +103,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
     is_staff = handling.can_handle(current_user, suggestion)
     similar_found, cluster = [], None
     if suggestion.is_public:
-        similar_found = clustering.similar_proposals(suggestion.campaign_id, f"{suggestion.title}\n{suggestion.body}",
-                                                     exclude=suggestion.id)
+        similar_found = similar.related_of(suggestion)
         member = db.session.get(ClusterMember, suggestion.id)
         cluster = member.cluster if member is not None and member.cluster.size > 1 else None
     # Authors of variants in a cluster staff confirmed are invited to support its representative.
@@ -312,7 +312,7 @@ def inbox():
         query = deadlines.awaiting_reply_query(body_ids, due_by=due_by).where(Suggestion.reply_due_on >= on)
     else:
         query = queries.inbox_query(body_ids, state)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = bounded_page(query, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
     return render_template("suggestions/inbox.html", page=page, state=state, today=on)
 
 

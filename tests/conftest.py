@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from core.extensions import db
-from suggestions import clustering
+from suggestions import similar
 
 POSTGRES_URL = os.environ.get("JIANYAN_TEST_POSTGRES_URL", "")
 BROWSER = os.environ.get("JIANYAN_TEST_BROWSER", "") == "1"
@@ -137,7 +137,7 @@ def app(backend, tmp_path, request):
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
     application = create_app(base_config(url))
-    clustering.forget_indexes()  # ids restart in every test database
+    similar.forget_indexes()  # ids restart in every test database
     with application.app_context():
         db.create_all()
         yield application

@@ -1,4 +1,5 @@
 """Campaign lifecycle services and the public list with its filters."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,9 @@ from campaigns.models import Campaign, Phase
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
+from suggestions import services as suggestion_services
 from tests.conftest import login
-from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion
+from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
 
 
 def test_staff_create_open_close_archive_with_audit(app):
@@ -157,3 +159,23 @@ def test_other_body_staff_cannot_edit(client):
     assert response.status_code == 403
     db.session.expire_all()
     assert campaign.title == "青溪县道路交通安全建议征集"
+
+
+def test_long_lists_count_up_to_a_limit_and_deep_pages_keep_the_order(app, client):
+    app.config.update(PAGE_SIZE=3, LIST_COUNT_LIMIT=7)
+    campaign = make_campaign()
+    author = make_user()
+    made = [make_suggestion(campaign, author, title=f"关于第{i}号路口增设信号灯的建议") for i in range(10)]
+    suggestion_services.hide_suggestion(make_user(role="moderator"), made[4], "测试")
+    db.session.commit()
+    newest_first = [s.id for s in reversed(made) if s.id != made[4].id]
+    seen = []
+    for number in range(1, 5):
+        page = client.get(f"/campaigns/{campaign.id}?page={number}").get_data(as_text=True)
+        seen += [int(i) for i in re.findall(r'href="/suggestions/(\d+)"', page)]
+        assert "(7+)" in page
+    assert seen == newest_first  # 9 public proposals, in order, none twice, the hidden one nowhere
+    last = client.get(f"/campaigns/{campaign.id}?page=3").get_data(as_text=True)
+    assert 'rel="next"' not in last and 'rel="prev"' in last
+    app.config["LIST_COUNT_LIMIT"] = 100
+    assert "(9)" in client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from core.audit import AuditLog
 from core.extensions import db
-from suggestions import clustering, services
+from suggestions import services, similar
 from suggestions.models import Cluster, ClusterMember, Suggestion
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -184,15 +184,18 @@ def test_similar_proposals_while_typing_and_on_the_proposal_page(app, client):
     assert client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": ""}
                       ).get_data(as_text=True).strip() == ""
     assert client.get("/suggestions/similar?campaign=99999&title=停车").status_code == 404
-    variant = propose(campaign, PARKING_REWORDED)
-    db.session.commit()
-    page = client.get(f"/suggestions/{variant.id}").get_data(as_text=True)
+    response = client.post(f"/suggestions/new/{campaign.id}", data={  # submitted through the page
+        "title": PARKING_REWORDED[0], "body": PARKING_REWORDED[1], "category": "transport",
+        "message_type": "suggestion"})
+    variant_url = response.headers["Location"]
+    page = client.get(variant_url).get_data(as_text=True)
     assert "相似建议" in page and PARKING[0] in page
+    assert PARKING_REWORDED[0] in client.get(f"/suggestions/{parking.id}").get_data(as_text=True)  # both ways
     services.hide_suggestion(make_user(role="moderator"), parking, "测试")
     db.session.commit()
-    page = client.get(f"/suggestions/{variant.id}").get_data(as_text=True)
+    page = client.get(variant_url).get_data(as_text=True)
     assert PARKING[0] not in page      # hidden proposals are never suggested
-    assert all(s.id != parking.id for s, _ in clustering.similar_proposals(campaign.id, "\n".join(PARKING)))
+    assert all(s.id != parking.id for s, _ in similar.similar_proposals(campaign.id, "\n".join(PARKING)))
 
 
 def test_hidden_proposals_never_show_through_a_cluster(app, client):

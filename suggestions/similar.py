@@ -1,0 +1,166 @@
+"""Similar proposals: the hints shown while a citizen types, and the related proposals each proposal page lists.
+
+Typing hints query this process's similarity index of the campaign (``suggestions.dedup.Index``), built on first
+use from the campaign's public proposals and topped up on every use with those that became public since
+(``Suggestion.public_since``, whatever their id: a proposal published after screening or unhidden is found too);
+proposals that stopped being public are dropped when a query meets them. An index holds only its own corpus'
+features, so its memory grows with the proposals it holds, not with the number of campaigns.
+
+A proposal page never computes similarity: it reads ``RelatedProposal`` rows, written when a proposal becomes
+public (its own list, and its place in the lists of the proposals it resembles) and, for a whole campaign, by
+``flask suggestions cluster``.
+"""
+import threading
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from core.extensions import db
+from suggestions import dedup
+from suggestions.models import RelatedProposal, Suggestion
+
+SIMILAR_LIMIT = 5
+# Hints while typing may be looser than near-duplicates: a related proposal is worth a look.
+HINT_FLOOR = 0.6 * dedup.THRESHOLD
+# How far back each top-up looks again: a transaction may commit a little after the time it stamped.
+COMMIT_MARGIN = timedelta(seconds=60)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _CampaignIndex:
+    """One campaign's index in this process, and the latest ``public_since`` it has seen."""
+
+    def __init__(self, index: dedup.Index, seen_until: datetime):
+        self.index, self.seen_until = index, seen_until
+
+
+_indexes: dict[int, _CampaignIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def text_of(title: str, body: str) -> str:
+    """What similarity compares: the title and the body."""
+    return f"{title}\n{body}"
+
+
+def public_rows(campaign_id: int, *, since: datetime | None = None, ids: list[int] | None = None):
+    """(id, title, body, author_id, public_since) of the campaign's public proposals, oldest id first."""
+    query = (sa.select(Suggestion.id, Suggestion.title, Suggestion.body, Suggestion.author_id,
+                       Suggestion.public_since)
+             .where(Suggestion.campaign_id == campaign_id, Suggestion.public == sa.true()).order_by(Suggestion.id))
+    if since is not None:
+        query = query.where(Suggestion.public_since >= since)
+    if ids is not None:
+        query = query.where(Suggestion.id.in_(ids))
+    return db.session.execute(query).all()
+
+
+def _latest(rows, default: datetime) -> datetime:
+    return max([default, *(row.public_since for row in rows if row.public_since is not None)])
+
+
+def campaign_index(campaign_id: int) -> dedup.Index:
+    """This process's similarity index of the campaign's public proposals, brought up to date."""
+    with _indexes_lock:
+        held = _indexes.get(campaign_id)
+        if held is None:
+            rows = public_rows(campaign_id)
+            if not rows:
+                return dedup.Index(())  # not kept: idf fitted on no text would stay with the campaign's index
+            index = dedup.Index((row.id, text_of(row.title, row.body), row.author_id) for row in rows)
+            held = _indexes[campaign_id] = _CampaignIndex(index, _latest(rows, _EPOCH))
+            return index
+        recent = db.session.execute(
+            sa.select(Suggestion.id, Suggestion.public_since)
+            .where(Suggestion.campaign_id == campaign_id, Suggestion.public == sa.true(),
+                   Suggestion.public_since >= held.seen_until - COMMIT_MARGIN)).all()
+        missing = [row.id for row in recent if row.id not in held.index]
+        for row in public_rows(campaign_id, ids=missing) if missing else ():
+            held.index.add(row.id, text_of(row.title, row.body), row.author_id)
+        held.seen_until = _latest(recent, held.seen_until)
+        return held.index
+
+
+def index_proposal(index: dedup.Index, suggestion: Suggestion) -> None:
+    """Add a public proposal the top-up could not see (one without ``public_since``, e.g. imported)."""
+    with _indexes_lock:
+        if suggestion.id not in index:
+            index.add(suggestion.id, text_of(suggestion.title, suggestion.body), suggestion.author_id)
+
+
+def forget_indexes() -> None:
+    """Drop every cached index (tests; after a bulk change)."""
+    with _indexes_lock:
+        _indexes.clear()
+
+
+def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = None, exclude: int | None = None,
+                      limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, dedup.Match]]:
+    """Public proposals of the campaign most like ``text`` (a draft or a proposal), best first."""
+    if len(text.strip()) < 4:
+        return []
+    index = campaign_index(campaign_id)
+    if not len(index):
+        return []
+    matches = [m for m in index.query(text, limit + 5, author=author_id, exclude={exclude} if exclude else ())
+               if m.score >= HINT_FLOOR]
+    found = {s.id: s for s in db.session.scalars(
+        sa.select(Suggestion).where(Suggestion.id.in_([m.id for m in matches])))}
+    result = []
+    for match in matches:
+        suggestion = found.get(match.id)
+        if suggestion is None or not suggestion.is_public:
+            with _indexes_lock:
+                if match.id in index:
+                    index.remove(match.id)
+            continue
+        result.append((suggestion, match))
+    return result[:limit]
+
+
+# --- related proposals, stored --------------------------------------------------------------------------------
+
+def related_of(suggestion: Suggestion, limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, RelatedProposal]]:
+    """The proposal's stored related proposals that are public now, best first (one query)."""
+    rows = db.session.execute(
+        sa.select(Suggestion, RelatedProposal).join(RelatedProposal, RelatedProposal.related_id == Suggestion.id)
+        .where(RelatedProposal.suggestion_id == suggestion.id, Suggestion.public == sa.true())
+        .order_by(RelatedProposal.score.desc(), Suggestion.id).limit(limit)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def store_related(suggestion: Suggestion) -> int:
+    """Write the related proposals of a proposal that just became public, and put it in the lists of the
+    proposals it resembles where it beats their weakest; returns how many it was related to. Flushes."""
+    matches = similar_proposals(suggestion.campaign_id, text_of(suggestion.title, suggestion.body),
+                                exclude=suggestion.id)
+    db.session.execute(sa.delete(RelatedProposal).where(RelatedProposal.suggestion_id == suggestion.id))
+    for other, match in matches:
+        db.session.add(RelatedProposal(suggestion_id=suggestion.id, related_id=other.id, score=match.score,
+                                       kind=match.kind))
+        _offer(other.id, suggestion.id, match.score, match.kind)
+    db.session.flush()
+    return len(matches)
+
+
+def _offer(owner_id: int, candidate_id: int, score: float, kind: str) -> None:
+    """Add ``candidate_id`` to ``owner_id``'s list if the list has room or its weakest entry scores lower."""
+    current = db.session.scalars(sa.select(RelatedProposal).where(RelatedProposal.suggestion_id == owner_id)
+                                 .order_by(RelatedProposal.score)).all()
+    if any(r.related_id == candidate_id for r in current):
+        return
+    if len(current) >= SIMILAR_LIMIT:
+        if current[0].score >= score:
+            return
+        db.session.delete(current[0])
+    db.session.add(RelatedProposal(suggestion_id=owner_id, related_id=candidate_id, score=score, kind=kind))
+
+
+def replace_related(campaign_id: int, neighbours: list[tuple[int, int, float, str]]) -> None:
+    """A whole campaign's related lists, as ``dedup.cluster`` found them, in place of the stored ones."""
+    db.session.execute(sa.delete(RelatedProposal).where(RelatedProposal.suggestion_id.in_(
+        sa.select(Suggestion.id).where(Suggestion.campaign_id == campaign_id))))
+    for start in range(0, len(neighbours), 5_000):
+        db.session.execute(sa.insert(RelatedProposal), [
+            {"suggestion_id": a, "related_id": b, "score": score, "kind": kind}
+            for a, b, score, kind in neighbours[start:start + 5_000]])
