@@ -1,0 +1,283 @@
+"""Pages benchmark: the site served as `make run` serves it (gunicorn, 2 workers x 4 threads) over N proposals,
+loaded by wrk, on PostgreSQL (the million) or the embedded default (SQLite and Whoosh).
+
+    python -m bench.pages --n 1000000 [--keep] [--duration 20] [--connections 16]
+    python -m bench.pages --backend sqlite --n 100000 [--keep]
+    python -m bench.pages --hot [--keep]        # 200 citizens voting on one proposal with 200,000 supports
+
+The load generator is wrk (Debian's `apt-get install wrk`): written in C, it costs little of the two cores the
+server shares with it, keeps 16 connections busy, and its Lua hooks let one run cycle through many paths (20
+proposal pages, several queries, 200 voters' sessions) and print p50/p95/p99. Locust would spend a core of its own
+in Python; oha has no per-request scripting.
+
+Data: bench.analytics's fill (30 campaigns, 200,000 citizens, replies, ratings, 2 supports a proposal) with
+texts drawn from a phrase bank, then the cluster batch of every campaign (clusters and each proposal's related
+proposals), the search index and the figures. `--keep` reuses the data of the previous run.
+
+For each page it prints req/s, p50, p95, p99, errors, the SQL statements one view runs, and the first view after
+a restart; then each serving process's memory (RSS and PSS). Prints figures; asserts nothing.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.analytics import create_database
+from bench.pages_data import prepare_hot_voters, prepare_postgres, prepare_sqlite
+
+ROOT = Path(__file__).resolve().parents[1]
+DONE_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests": %d, "seconds": %.3f, "p50": %.2f, "p95": %.2f, "p99": %.2f, ' ..
+    '"errors": %d, "non2xx": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+PATHS_LUA = """
+local paths, index = {}, 0
+for path in string.gmatch(os.getenv("BENCH_PATHS"), "[^\\n]+") do paths[#paths + 1] = path end
+request = function()
+  index = index + 1
+  return wrk.format("GET", paths[(index % #paths) + 1])
+end
+""" + DONE_LUA
+VOTE_LUA = """
+local voters, index, offset = {}, 0, 0
+for line in string.gmatch(os.getenv("BENCH_VOTERS"), "[^\\n]+") do
+  local cookie, token = string.match(line, "([^\\t]+)\\t([^\\t]+)")
+  voters[#voters + 1] = {cookie = cookie, token = token, value = "withdraw"}
+end
+local path = os.getenv("BENCH_VOTE_PATH")
+init = function(args) offset = math.random(0, #voters - 1) end
+request = function()
+  index = index + 1
+  local voter = voters[((index + offset) % #voters) + 1]
+  voter.value = voter.value == "support" and "withdraw" or "support"
+  return wrk.format("POST", path, {["Cookie"] = voter.cookie,
+    ["Content-Type"] = "application/x-www-form-urlencoded"}, "csrf_token=" .. voter.token .. "&value=" .. voter.value)
+end
+""" + DONE_LUA
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """gunicorn as `make run` starts it (2 workers x 4 threads), on the given database."""
+
+    def __init__(self, env: dict):
+        self.env, self.port, self.process = env, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{self.port}",
+             "--limit-request-line", "8190", "app:create_app()"], cwd=ROOT, env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(self.url + "/static/css/app.css", timeout=2)  # noqa: S310 - local
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("the server did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(30)
+
+    def workers(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+
+def memory(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of a process in MiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("Rss:", "Pss:"):
+            values[parts[0]] = int(parts[1]) / 1024
+    return values.get("Rss:", 0.0), values.get("Pss:", 0.0)
+
+
+def first_view(url: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local
+        response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+def run_wrk(url: str, paths: list[str], duration: int, connections: int, script: str = PATHS_LUA,
+            extra_env: dict | None = None) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    env = {**os.environ, "BENCH_PATHS": "\n".join(paths), **(extra_env or {})}
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", handle.name,
+                          url], capture_output=True, text=True, env=env).stdout
+    os.unlink(handle.name)
+    line = [x for x in out.splitlines() if x.startswith("{")][-1]
+    result = json.loads(line)
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def count_queries(app, paths: list[str]) -> int:
+    """SQL statements one view of the first path runs (through the test client, in this process)."""
+    from core.extensions import db
+    counted = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args, **kwargs: counted.append(1)  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        client = app.test_client()
+        client.get(paths[0])  # warm: the rollup, templates
+        counted.clear()
+        client.get(paths[0])
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    return len(counted)
+
+
+def pages(ids: list[int], campaign_id: int) -> dict[str, list[str]]:
+    return {
+        "/": ["/"],
+        f"/campaigns/{campaign_id} page 1": [f"/campaigns/{campaign_id}"],
+        f"/campaigns/{campaign_id} page 500": [f"/campaigns/{campaign_id}?page=500"],
+        "a proposal page (20)": [f"/suggestions/{i}" for i in ids],
+        "/search/?q=建议 (every proposal)": ["/search/?q=%E5%BB%BA%E8%AE%AE"],
+        "search, 6 queries": ["/search/?q=" + urllib.request.quote(q) for q in
+                              ("停车", "路灯 人民路", "电梯", "护学岗 城南小学", "噪音", "建议 垃圾")],
+        "/analytics/": ["/analytics/"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--keep", action="store_true", help="reuse the data of the previous run")
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--hot", action="store_true", help="200 citizens voting on one proposal (200,000 supports)")
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    workdir = Path(tempfile.gettempdir()) / "jianyan-bench-pages"
+    workdir.mkdir(exist_ok=True)
+    if args.backend == "postgres":
+        url = create_database(args.admin_url, "jianyan_bench_pages") if not args.keep else \
+            sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
+                database="jianyan_bench_pages").render_as_string(hide_password=False)
+        env = {"JIANYAN_DATABASE_URL": url, "JIANYAN_SEARCH_BACKEND": "postgres"}
+    else:
+        url = f"sqlite:///{workdir / 'jianyan.db'}"
+        env = {"JIANYAN_DATABASE_URL": url, "JIANYAN_SEARCH_INDEX_DIR": str(workdir / "search-index")}
+        if not args.keep:
+            for stale in (workdir / "jianyan.db", workdir / "search-index"):
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    env.update({"JIANYAN_SECRET_KEY": "bench-pages", "JIANYAN_ROUTER_DIR": str(workdir / "router")})
+    os.environ.update(env)
+    from app import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-pages", "RATELIMIT_ENABLED": False,
+                      "SEARCH_BACKEND": env.get("JIANYAN_SEARCH_BACKEND", "whoosh"),
+                      "SEARCH_INDEX_DIR": env.get("JIANYAN_SEARCH_INDEX_DIR", str(workdir / "search-index"))})
+    if not args.keep:
+        started = time.perf_counter()
+        (prepare_postgres if args.backend == "postgres" else prepare_sqlite)(app, args.n)
+        print(f"prepared {args.n:,} proposals in {time.perf_counter() - started:.0f} s")
+    if args.hot:
+        hot(app, env, args)
+        return
+    with app.app_context():
+        from core.extensions import db
+        campaign_id = 2
+        ids = list(db.session.scalars(sa.text(
+            "SELECT id FROM suggestions WHERE campaign_id = :c AND public ORDER BY (id * 7919) % 100003 LIMIT 20"),
+            {"c": campaign_id}))
+        load = os.getloadavg()[0]
+    server = Server(env)
+    server.start()
+    table = pages(ids, campaign_id)
+    firsts = {label: first_view(server.url + paths[0]) for label, paths in table.items()}
+    print(f"\n{args.n:,} proposals on {args.backend}; wrk -t2 -c{args.connections} -d{args.duration}s; "
+          f"load before: {load:.2f}")
+    print(f"{'page':38s} {'req/s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
+          f"{'SQL':>4s} {'first view ms':>14s}")
+    for label, paths in table.items():
+        result = run_wrk(server.url, paths, args.duration, args.connections)
+        queries = count_queries(app, paths)
+        print(f"{label:38s} {result['rps']:7.1f} {result['p50']:8.1f} {result['p95']:8.1f} {result['p99']:8.1f} "
+              f"{result['errors'] + result['non2xx']:7d} {queries:4d} {firsts[label]:14.1f}")
+    for pid in server.workers():
+        rss, pss = memory(pid)
+        print(f"serving process {pid}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+    server.stop()
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+def hot(app, env: dict, args) -> None:
+    """200 citizens support and withdraw on one proposal that already has 200,000 supports, for 60 s."""
+    proposal_id, voters = prepare_hot_voters(app)
+    server = Server(env)
+    server.start()
+    sessions = []
+    for username, password in voters:
+        sessions.append(_login(server.url, username, password))
+    result = run_wrk(server.url, [], 60, args.connections, script=VOTE_LUA, extra_env={
+        "BENCH_VOTERS": "\n".join(f"{cookie}\t{token}" for cookie, token in sessions),
+        "BENCH_VOTE_PATH": f"/suggestions/{proposal_id}/vote"})
+    server.stop()
+    with app.app_context():
+        from core.extensions import db
+        row = db.session.execute(sa.text(
+            "SELECT support_count, oppose_count, (SELECT count(*) FROM votes WHERE suggestion_id = :p AND value = 1) "
+            "AS supports, (SELECT count(*) FROM votes WHERE suggestion_id = :p AND value = -1) AS opposes "
+            "FROM suggestions WHERE id = :p"), {"p": proposal_id}).one()
+        drift = db.session.scalar(sa.text(
+            "SELECT count(*) FROM suggestions s WHERE support_count <> (SELECT count(*) FROM votes v "
+            "WHERE v.suggestion_id = s.id AND v.value = 1) AND s.id = :p"), {"p": proposal_id})
+    print(f"hot proposal {proposal_id}: {result['requests']:,} votes in {result['seconds']:.1f} s = "
+          f"{result['rps']:.1f} votes/s; p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
+          f"p99 {result['p99']:.1f} ms; errors {result['errors']}, refused {result['non2xx']}")
+    print(f"counters: support {row.support_count:,} = vote rows {row.supports:,}: {row.support_count == row.supports};"
+          f" oppose {row.oppose_count} = {row.opposes}; proposals whose counter differs: {drift}")
+
+
+def _login(url: str, username: str, password: str) -> tuple[str, str]:
+    """A logged-in session's cookie and its CSRF token."""
+    import requests
+    browser = requests.Session()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', browser.get(url + "/accounts/login").text).group(1)
+    response = browser.post(url + "/accounts/login", data={"csrf_token": token, "username": username,
+                                                           "password": password}, allow_redirects=False)
+    if response.status_code != 303:
+        raise SystemExit(f"login of {username} failed: {response.status_code}")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', browser.get(url + "/suggestions/mine").text).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    return cookie, token
+
+
+if __name__ == "__main__":
+    sys.exit(main())
