@@ -1,7 +1,5 @@
 # Two commands (see README): `make run` serves the demo site, `make test` runs the whole test suite.
 # Both create .venv with the machine's Python 3.11+, install the pinned requirements and are safe to repeat.
-# gunicorn's request line limit is raised from 4094 to its maximum, 8190 bytes: a search of 200 Chinese characters
-# is 1,800 bytes once encoded, and a longer one typed into the address bar gets the site's own message.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,8 +12,7 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 .PHONY: run test install install-dev translations extract-messages db demo clean vendor
 
 run: install translations db demo
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --limit-request-line 8190 --access-logfile - \
-		'app:create_app()'
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) 'app:create_app()'  # workers, threads, limits: gunicorn.conf.py
 
 test: install-dev translations
 	$(BIN)/pytest $(PYTEST_ARGS)

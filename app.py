@@ -150,8 +150,10 @@ def _register_hooks(app: Flask) -> None:
             return None
         return user
 
+    from core import page_cache
     from search import indexing
     indexing.install(app)
+    page_cache.install(app)
     register_error_handlers(app)
     app.after_request(add_security_headers)
     templating.init_app(app)

@@ -79,7 +79,8 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn as `make run` starts it (2 workers x 4 threads), on the given database."""
+    """gunicorn as `make run` starts it (gunicorn.conf.py: 2 workers x 4 threads, access log), on the given
+    database."""
 
     def __init__(self, env: dict):
         self.env, self.port, self.process = env, free_port(), None
@@ -90,8 +91,8 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{self.port}",
-             "--limit-request-line", "8190", "app:create_app()"], cwd=ROOT, env={**os.environ, **self.env},
+            [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
+            cwd=ROOT, env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         for _ in range(600):
             try:

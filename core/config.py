@@ -33,6 +33,10 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a long proposal must not lose its token
 
+    # Pages anonymous visitors read are kept this many seconds (0: off), in memory or Redis (core/page_cache.py).
+    PAGE_CACHE_SECONDS = 10
+    PAGE_CACHE_URL = None  # e.g. redis://127.0.0.1:6379/1: one cache for every worker and server
+
     # Rate limits on login and registration (Flask-Limiter). Memory storage is per process: use Redis
     # (JIANYAN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0) when several workers or servers run.
     RATELIMIT_STORAGE_URI = "memory://"

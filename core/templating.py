@@ -29,6 +29,12 @@ def label(mapping: dict, key) -> str:
     return str(mapping.get(key, key))
 
 
+def rounded(value: int) -> str:
+    """An estimate to two significant figures, with thousands separators: 1,018,327 → "1,000,000"."""
+    digits = max(len(str(int(value))) - 2, 0)
+    return f"{round(int(value), -digits):,}"
+
+
 def reject_page(args: dict) -> dict:
     """Query arguments without ``page`` (for pagination links that keep the filters)."""
     return {k: v for k, v in args.items() if k != "page"}
@@ -36,7 +42,7 @@ def reject_page(args: dict) -> dict:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, display_name=display_name,
-                                 reject_page=reject_page)
+                                 reject_page=reject_page, rounded=rounded)
     app.jinja_env.globals.update(label=label)
 
     @app.context_processor

@@ -13,6 +13,10 @@ FILTERS = ("campaign_id", "body_id", "category", "message_type", "status")
 FACETS = ("category", "message_type", "status", "campaign_id")
 MAX_QUERY_WORDS = 32
 SNIPPET_CHARS = 120
+MATCH_SAMPLE = 10_000
+"""A backend may rank and count at most this many matches of a query, in the order of the requested sort (the
+newest, the most supported); beyond it the total is an estimate and facet counts are scaled from the sample, and
+the result says so (``approximate``). A word in every proposal then costs what one in 10,000 does."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class SearchResult:
     page: int
     per_page: int
     facets: dict[str, dict[str, int]]
+    approximate: bool = False  # total and facets estimated from the first MATCH_SAMPLE matches
 
     @property
     def pages(self) -> int:

@@ -16,6 +16,7 @@ The tables live in their own schema, ``search``, created on first use: they are 
 database by ``flask search reindex``, not part of the application's migrated schema (which stays the same
 on SQLite and PostgreSQL).
 """
+import json
 import zlib
 from collections.abc import Iterable
 
@@ -26,6 +27,7 @@ from core.config import resolve_database_url
 from search.backend import (
     FACETS,
     FILTERS,
+    MATCH_SAMPLE,
     SNIPPET_CHARS,
     SearchDocument,
     SearchHit,
@@ -60,6 +62,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.proposal_texts (
     region text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS proposal_words_words ON {SCHEMA}.proposal_words USING gin (words);
+CREATE INDEX IF NOT EXISTS proposal_words_created ON {SCHEMA}.proposal_words (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS proposal_words_support ON {SCHEMA}.proposal_words (support_count DESC, id DESC);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.settings (name text PRIMARY KEY, value text NOT NULL);
 """
 _COLUMNS = ("campaign_id", "body_id", "category", "message_type", "status", "created_at", "support_count",
@@ -74,6 +78,10 @@ _UPSERT_TEXTS = sa.text(
 # Relevance: proposals whose title holds every word first, then the most supported, then the newest.
 _ORDER = {"relevance": "in_title DESC, support_count DESC, id DESC", "newest": "created_at DESC, id DESC",
           "supported": "support_count DESC, id DESC"}
+# The order in which matches are sampled (MATCH_SAMPLE): an index serves each, so a word found in every proposal
+# reads the first 10,000 in that order; relevance samples the most supported and ranks title matches first.
+_SAMPLE_ORDER = {"relevance": "support_count DESC, id DESC", "newest": "created_at DESC, id DESC",
+                 "supported": "support_count DESC, id DESC"}
 _SORT_KEYS = {"relevance": lambda row: (row.in_title, row.support_count, row.id),
               "newest": lambda row: (row.created_at, row.id), "supported": lambda row: (row.support_count, row.id)}
 
@@ -146,7 +154,7 @@ class PostgresBackend:
         if not words:
             return SearchResult(hits=[], total=0, page=page, per_page=query.per_page, facets={})
         params: dict = {"q": sorted({word_id(w) for w in words}), "limit": query.per_page,
-                        "offset": (page - 1) * query.per_page}
+                        "offset": (page - 1) * query.per_page, "sample": MATCH_SAMPLE + 1}
         conditions = ["words @> CAST(:q AS integer[])"]
         for name, value in query.filters.items():
             if name in FILTERS and value not in (None, ""):
@@ -159,7 +167,8 @@ class PostgresBackend:
             WITH matches AS MATERIALIZED (
                 SELECT id, {', '.join(FACETS)}, created_at, support_count,
                        title_words @> CAST(:q AS integer[]) AS in_title
-                FROM {SCHEMA}.proposal_words WHERE {' AND '.join(conditions)})
+                FROM {SCHEMA}.proposal_words WHERE {' AND '.join(conditions)}
+                ORDER BY {_SAMPLE_ORDER.get(query.sort, _SAMPLE_ORDER["relevance"])} LIMIT :sample)
             SELECT {', '.join(FACETS)}, count(*) AS n, NULL AS id, NULL AS in_title, NULL AS support_count,
                    NULL AS created_at
             FROM matches GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in FACETS)})
@@ -180,9 +189,23 @@ class PostgresBackend:
             ids = [row.id for row in page_rows]
             texts = {row.id: row for row in conn.execute(
                 sa.text(f"SELECT id, title, body FROM {SCHEMA}.proposal_texts WHERE id = ANY(:ids)"), {"ids": ids})}
+            total = sum(facets["status"].values())
+            approximate = total > MATCH_SAMPLE
+            if approximate:
+                total = max(total, self._estimate(conn, conditions, params))
+                facets = {name: {value: round(count * total / (MATCH_SAMPLE + 1)) for value, count in counts.items()}
+                          for name, counts in facets.items()}
         marked = highlight_words(words)
         hits = [SearchHit(id=doc_id, title_html=mark(texts[doc_id].title, marked),
                           snippet_html=mark(texts[doc_id].body, marked, window=SNIPPET_CHARS), score=0.0)
                 for doc_id in ids if doc_id in texts]
-        return SearchResult(hits=hits, total=sum(facets["status"].values()), page=page, per_page=query.per_page,
-                            facets=facets)
+        return SearchResult(hits=hits, total=total, page=page, per_page=query.per_page, facets=facets,
+                            approximate=approximate)
+
+    @staticmethod
+    def _estimate(conn, conditions: list[str], params: dict) -> int:
+        """PostgreSQL's own estimate of how many rows match (its statistics of the word arrays), without counting."""
+        plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {SCHEMA}.proposal_words "
+                                    f"WHERE {' AND '.join(conditions)}"), params).scalar()
+        plan = plan if isinstance(plan, list) else json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])

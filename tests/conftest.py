@@ -36,7 +36,8 @@ def base_config(database_url: str) -> dict:
             "SEARCH_INDEX_DIR": tempfile.mkdtemp(prefix="jianyan-index-"),
             "ROUTER_DIR": tempfile.mkdtemp(prefix="jianyan-router-"),
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "SQLITE_BUSY_TIMEOUT_MS": 30000,
-            "RATELIMIT_ENABLED": False, "ANALYTICS_MAX_AGE_SECONDS": 0}
+            "RATELIMIT_ENABLED": False, "ANALYTICS_MAX_AGE_SECONDS": 0,
+            "PAGE_CACHE_SECONDS": 0}
 
 
 def _admin_url(url: str, database: str) -> str:

@@ -131,3 +131,22 @@ def test_every_query_path_after_updates_and_deletes(backend):
         assert result.facets["status"] == {"published": 297, "accepted": 1}
     assert ids(backend, "垃圾", filters={"status": "accepted"}) == [150]
     assert len(ids(backend, "路灯 垃圾", filters={"campaign_id": 2}, per_page=500)) == 149
+
+
+def test_a_word_in_very_many_proposals_is_sampled_in_the_order_asked_and_said_to_be_approximate(backend, monkeypatch):
+    import search.postgres_backend
+
+    monkeypatch.setattr(search.postgres_backend, "MATCH_SAMPLE", 10)
+    backend.index([SearchDocument(id=i, title=f"关于第{i}号路口停车难的建议", body="路口停车难，车辆乱停。", campaign_id=1,
+                                  body_id=1, category="urban", message_type="suggestion", status="published",
+                                  region="", created_at=NOW - timedelta(hours=i), support_count=i % 7)
+                   for i in range(100, 130)])
+    newest = backend.search(SearchQuery(text="路口", sort="newest", per_page=5))
+    assert [h.id for h in newest.hits] == [100, 101, 102, 103, 104]  # the newest really are first
+    supported = backend.search(SearchQuery(text="路口", sort="supported", per_page=3))
+    assert [h.id for h in supported.hits] == [125, 118, 111]  # support 6, then the highest id
+    if isinstance(backend, search.postgres_backend.PostgresBackend):
+        assert newest.approximate and newest.total >= 11
+        assert sum(newest.facets["status"].values()) >= 11
+    else:  # Whoosh answers every match exactly with numpy: the count is cheap there
+        assert not newest.approximate and newest.total == 30
