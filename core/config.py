@@ -16,6 +16,10 @@ class DefaultConfig:
     SEARCH_COUNTERS_DELAY = 60  # seconds a vote's new counters may wait before the index is refreshed
     SEARCH_DATABASE_URL = None  # the "postgres" backend's database; by default the application's own
 
+    # Typing hints: each process keeps the similarity indexes of its most recently used campaigns, up to this many
+    # proposals in all (about 1.6 KB each for short proposals; suggestions/similar.py).
+    SIMILARITY_INDEX_BUDGET = 200_000
+
     # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
     # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.
     ANALYTICS_MAX_AGE_SECONDS = 300

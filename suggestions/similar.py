@@ -4,16 +4,19 @@ Typing hints query this process's similarity index of the campaign (``suggestion
 use from the campaign's public proposals and topped up on every use with those that became public since
 (``Suggestion.public_since``, whatever their id: a proposal published after screening or unhidden is found too);
 proposals that stopped being public are dropped when a query meets them. An index holds only its own corpus'
-features, so its memory grows with the proposals it holds, not with the number of campaigns.
+features, so its memory grows with the proposals it holds, not with the number of campaigns; a process keeps the
+most recently used campaigns' indexes up to ``SIMILARITY_INDEX_BUDGET`` proposals (200,000) in all.
 
 A proposal page never computes similarity: it reads ``RelatedProposal`` rows, written when a proposal becomes
 public (its own list, and its place in the lists of the proposals it resembles) and, for a whole campaign, by
 ``flask suggestions cluster``.
 """
 import threading
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from core.extensions import db
 from suggestions import dedup
@@ -34,7 +37,7 @@ class _CampaignIndex:
         self.index, self.seen_until = index, seen_until
 
 
-_indexes: dict[int, _CampaignIndex] = {}
+_indexes: OrderedDict[int, _CampaignIndex] = OrderedDict()  # least recently used first
 _indexes_lock = threading.Lock()
 
 
@@ -69,7 +72,9 @@ def campaign_index(campaign_id: int) -> dedup.Index:
                 return dedup.Index(())  # not kept: idf fitted on no text would stay with the campaign's index
             index = dedup.Index((row.id, text_of(row.title, row.body), row.author_id) for row in rows)
             held = _indexes[campaign_id] = _CampaignIndex(index, _latest(rows, _EPOCH))
+            _keep_within_budget()
             return index
+        _indexes.move_to_end(campaign_id)
         recent = db.session.execute(
             sa.select(Suggestion.id, Suggestion.public_since)
             .where(Suggestion.campaign_id == campaign_id, Suggestion.public == sa.true(),
@@ -79,6 +84,15 @@ def campaign_index(campaign_id: int) -> dedup.Index:
             held.index.add(row.id, text_of(row.title, row.body), row.author_id)
         held.seen_until = _latest(recent, held.seen_until)
         return held.index
+
+
+def _keep_within_budget() -> None:
+    """Drop the least recently used campaigns' indexes while this process holds more proposals than
+    ``SIMILARITY_INDEX_BUDGET``: memory grows with the proposals held, never with the number of campaigns (the
+    most recent index stays whatever its size; a dropped one is rebuilt on its next use)."""
+    budget = current_app.config.get("SIMILARITY_INDEX_BUDGET", 200_000)
+    while len(_indexes) > 1 and sum(len(held.index) for held in _indexes.values()) > budget:
+        _indexes.popitem(last=False)
 
 
 def index_proposal(index: dedup.Index, suggestion: Suggestion) -> None:

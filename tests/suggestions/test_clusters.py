@@ -253,3 +253,16 @@ def test_typing_hints_on_a_campaign_with_no_public_proposal_are_empty(app, clien
                                                                 "body": PARKING_REWORDED[1]},
                           headers={"X-Requested-With": "fetch"})
     assert [hit["id"] for hit in response.get_json()["similar"]] == [first.id]
+
+
+def test_a_process_keeps_its_hint_indexes_within_a_budget_of_proposals(app, client):
+    app.config["SIMILARITY_INDEX_BUDGET"] = 3
+    campaigns = [make_campaign(title=f"第{i}次征集") for i in range(3)]
+    for campaign in campaigns:
+        propose(campaign, PARKING), propose(campaign, SCHOOL)
+    db.session.commit()
+    for campaign in campaigns:
+        assert similar.similar_proposals(campaign.id, "\n".join(PARKING_REWORDED))  # each answers...
+    assert list(similar._indexes) == [campaigns[2].id]  # ...and only the latest stays (2 + 2 > 3)
+    assert similar.similar_proposals(campaigns[0].id, "\n".join(PARKING_REWORDED))  # rebuilt when used again
+    assert list(similar._indexes) == [campaigns[0].id]
