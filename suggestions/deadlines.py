@@ -133,9 +133,9 @@ def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reaso
     if new_due_on > latest:
         raise InvalidInput(_l("An extension may add at most %(n)d working days: the latest new deadline is "
                               "%(date)s.", n=campaign.max_extension_working_days, date=format_date(latest)))
-    extension = DeadlineExtension(suggestion_id=suggestion.id, actor_id=actor.id,
-                                  previous_due_on=suggestion.reply_due_on, new_due_on=new_due_on, reason=reason)
-    db.session.add(extension)
+    extension = DeadlineExtension(actor_id=actor.id, previous_due_on=suggestion.reply_due_on,
+                                  new_due_on=new_due_on, reason=reason, created_at=utcnow())
+    suggestion.extensions.append(extension)  # so that the next count in this transaction sees it
     suggestion.reply_due_on = new_due_on
     audit.record(actor, "suggestion.extend_deadline", suggestion, body_id=suggestion.campaign.body_id,
                  previous=extension.previous_due_on.isoformat(), new=new_due_on.isoformat(), reason=reason)
