@@ -55,6 +55,7 @@ db: install
 
 demo: db
 	$(FLASK) demo load --if-empty
+	$(FLASK) moderation seed-words
 	$(FLASK) search catch-up
 
 clean:
