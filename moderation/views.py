@@ -84,6 +84,9 @@ def decide():
     if form.single.data:
         action, _sep, item = form.single.data.partition(":")
         raw = [item]
+    if len(raw) > services.MAX_ITEMS:
+        return redirect_with_error(InvalidInput(_("Decide on at most %(n)d items at a time.", n=services.MAX_ITEMS)),
+                                   back)
     targets = queue.targets(raw)
     if targets is None:
         return redirect_with_error(InvalidInput(_("One of the chosen items does not exist.")), back)

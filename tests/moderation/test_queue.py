@@ -95,7 +95,7 @@ def test_a_bulk_decision_is_all_or_nothing(app, client, screened):
     ({"items": [], "action": "publish"}, "请至少选择一项"),
     ({"items": ["suggestions-1"], "action": "explode"}, "请选择操作"),
     ({"single": "publish:replies-1"}, "不存在"),
-    ({"items": [f"suggestions-{n}" for n in range(1, 102)], "action": "publish"}, "不存在")])
+    ({"items": [f"suggestions-{n}" for n in range(1, 102)], "action": "publish"}, "每次最多处理 100 项")])
 def test_bad_decisions_are_refused_with_a_message(app, client, screened, data, message):
     moderator = make_user(role="moderator")
     db.session.commit()
