@@ -85,6 +85,7 @@ def _import_models() -> None:
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
+    import moderation.models  # noqa: F401
     import outcomes.models  # noqa: F401
     import search.models  # noqa: F401
     import suggestions.models  # noqa: F401
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from api.views import bp as api_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
+    from moderation.views import bp as moderation_bp
     from outcomes.views import bp as outcomes_bp
     from search.views import bp as search_bp
     from suggestions.cluster_views import bp as clusters_bp
@@ -113,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics_bp)
     app.register_blueprint(open_data_bp)
     app.register_blueprint(clusters_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # authenticated by bearer token only, never by the session cookie (api/views.py)
     app.register_blueprint(api_tokens_bp)
@@ -124,6 +127,7 @@ def _register_cli(app: Flask) -> None:
     from analytics.cli import analytics_cli
     from core.cli import mail_cli
     from demo.cli import cli as demo_cli
+    from moderation.cli import cli as moderation_cli
     from search.cli import cli as search_cli
     from suggestions.cli import cli as suggestions_cli
 
@@ -133,6 +137,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(moderation_cli)
 
 
 def _register_hooks(app: Flask) -> None:

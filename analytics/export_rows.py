@@ -111,9 +111,9 @@ def proposals(campaign_id: int | None = None) -> Iterator[dict]:
 
 
 def replies(campaign_id: int | None = None) -> Iterator[dict]:
-    """Official replies to public proposals."""
+    """Official replies to public proposals (a reply a moderator hid keeps its decision; its text is empty)."""
     query = (sa.select(Reply.id, Reply.suggestion_id, Reply.body_id, Body.name, Reply.decision, Reply.created_at,
-                       Reply.content)
+                       sa.case((Reply.hidden_at.is_(None), Reply.content), else_="").label("content"))
              .join(Suggestion, Suggestion.id == Reply.suggestion_id)
              .join(Campaign, Campaign.id == Suggestion.campaign_id)
              .join(Body, Body.id == Reply.body_id).where(*_public_proposals()))

@@ -66,7 +66,7 @@ def proposal(suggestion: Suggestion) -> dict:
 def reply(reply: Reply) -> dict:
     rating = reply.rating
     return {"id": reply.id, "body": body_ref(reply.body), "decision": reply.decision,
-            "content": _text(reply.content), "created_at": _time(reply.created_at),
+            "content": "" if reply.hidden_at else _text(reply.content), "created_at": _time(reply.created_at),
             "rating": None if rating is None else {"satisfaction": rating.satisfaction,
                                                    "reasons": rating.reason_codes,
                                                    "comment": _text(rating.comment)}}

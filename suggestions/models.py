@@ -103,6 +103,9 @@ class Suggestion(TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The Beijing date by which the official reply is due, set at acceptance; extensions move it.
     reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The deadline as first set (acceptance, support threshold or reopening), before any extension: timeliness
+    # figures count overdue replies against it as well as against the final deadline (deadlines.py).
+    first_reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
     needs_investigation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a "not solved" rating reopened it (once)
     threshold_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the campaign's support threshold
@@ -166,6 +169,8 @@ class Reply(TimestampMixin, db.Model):
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     decision: Mapped[str] = mapped_column(sa.String(16))
     content: Mapped[str] = mapped_column(sa.Text)
+    # Set when a moderator hides the reply's text (moderation.services); its decision stays public.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     suggestion: Mapped[Suggestion] = relationship(back_populates="replies")
     body: Mapped[Body] = relationship()

@@ -16,6 +16,9 @@ from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
+from moderation import queue as moderation_queue
+from moderation import services as moderation_services
+from moderation.models import WORD_CATEGORY_LABELS
 from outcomes import services as outcome_services
 from suggestions import clustering, deadlines, handling, notifications, queries, ratings, services, similar
 from suggestions.forms import (
@@ -78,8 +81,13 @@ def submit(campaign_id: int):
         else:
             db.session.commit()
             clustering.place_after_submit(suggestion)
+            hold = moderation_queue.hold_of(suggestion)
             if suggestion.is_public:
                 flash(_("Your proposal has been published."), "success")
+            elif hold is not None:
+                flash(_("Your proposal has been received. It contains wording that must be reviewed before "
+                        "publication (%(categories)s), so it will be published after a moderator has looked at it.",
+                        categories=_category_names(hold)), "info")
             else:
                 flash(_("Your proposal has been received and will be published after screening."), "success")
             return redirect(url_for("suggestions.detail", suggestion_id=suggestion.id), code=303)
@@ -87,6 +95,10 @@ def submit(campaign_id: int):
     if wants_json() and form.is_submitted():
         return jsonify(error=_("The proposal was not saved."), fields=form.errors, status=status), status
     return render_template("suggestions/form.html", form=form, campaign=campaign), status
+
+
+def _category_names(hold) -> str:
+    return "、".join(str(WORD_CATEGORY_LABELS.get(code, code)) for code in hold.categories)
 
 
 def _visible_or_404(suggestion_id: int) -> Suggestion:
@@ -129,7 +141,11 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         following=current_user.is_authenticated
         and db.session.get(Follow, (current_user.id, suggestion.id)) is not None,
         routing=handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
-        if is_staff and suggestion.status == "published" else {})
+        if is_staff and suggestion.status == "published" else {},
+        hold=moderation_queue.hold_of(suggestion) if suggestion.status == "pending" else None,
+        hold_categories=_category_names, reported=moderation_queue.reported_by(current_user, suggestion),
+        extensions_left=max(suggestion.campaign.max_extensions - len(deadlines.extensions_this_round(suggestion)), 0),
+        latest_extension=deadlines.latest_extension_date(suggestion) if suggestion.reply_due_on else None)
 
 
 def _all_bodies() -> list[Body]:
@@ -278,10 +294,10 @@ def act(suggestion_id: int, action: str):
             services.reject_suggestion(current_user, suggestion, request.form.get("reject-reason", ""))
         elif action == "withdraw":
             services.withdraw_suggestion(current_user, suggestion)
-        elif action == "hide":
-            services.hide_suggestion(current_user, suggestion, request.form.get("hide-reason", ""))
+        elif action == "hide":  # through moderation, which also upholds the proposal's open reports
+            moderation_services.hide(current_user, suggestion, request.form.get("hide-reason", ""))
         else:
-            services.unhide_suggestion(current_user, suggestion)
+            moderation_services.restore(current_user, suggestion)
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()

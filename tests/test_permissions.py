@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from campaigns.models import Campaign
 from core.audit import AuditLog
 from core.extensions import db
+from moderation import services as moderation_services
+from moderation.models import Report
 from suggestions import services
 from suggestions.models import Reply, Suggestion
 from tests.conftest import login
@@ -19,11 +21,16 @@ ROLES = ["anonymous", "citizen", "author", "staff_own_body", "manager_own_body",
 CAMPAIGN_ACTIONS = ["create_campaign", "edit_campaign", "open_campaign", "close_campaign", "archive_campaign"]
 PROPOSAL_ACTIONS = ["publish", "reject", "accept", "reply", "close_proposal"]
 MODERATION_ACTIONS = ["hide", "unhide"]
+# The moderation queue's buttons (POST /moderation/decide with one item).
+QUEUE_ACTIONS = ["queue_publish", "queue_reject", "queue_hide", "queue_restore", "queue_dismiss"]
 
 ALLOWED = {
     **{a: {"manager_own_body", "admin"} for a in CAMPAIGN_ACTIONS},
     **{a: {"staff_own_body", "manager_own_body", "admin"} for a in PROPOSAL_ACTIONS},
-    **{a: {"moderator", "admin"} for a in MODERATION_ACTIONS},
+    # Screening decisions: the campaign body's staff, and moderators (pre-moderation queues).
+    **{a: {"staff_own_body", "manager_own_body", "moderator", "admin"}
+       for a in ("publish", "reject", "queue_publish", "queue_reject")},
+    **{a: {"moderator", "admin"} for a in MODERATION_ACTIONS + ["queue_hide", "queue_restore", "queue_dismiss"]},
 }
 
 
@@ -43,6 +50,8 @@ def _setup(action: str, body, staff_own):
         campaign = make_campaign(body, status=status)
         verb = action.split("_")[0]
         return f"/campaigns/{campaign.id}/{verb}", {}, lambda: db.session.get(Campaign, campaign.id).status
+    if action.startswith("queue_"):
+        return _setup_queue(action, body)
     campaign = make_campaign(body, screening=(action == "publish"))
     suggestion = make_suggestion(campaign)
     if action == "close_proposal":
@@ -59,6 +68,22 @@ def _setup(action: str, body, staff_own):
     return f"/suggestions/{suggestion.id}/{verb}", data, state
 
 
+def _setup_queue(action: str, body):
+    verb = action.removeprefix("queue_")
+    campaign = make_campaign(body, screening=verb in ("publish", "reject"))
+    suggestion = make_suggestion(campaign)
+    if verb in ("hide", "dismiss"):
+        moderation_services.report(make_user(), suggestion, "abusive")
+    if verb == "restore":
+        moderation_services.hide(make_user(role="moderator"), suggestion, "测试隐藏")
+
+    def state():
+        s = db.session.get(Suggestion, suggestion.id)
+        return s.status, db.session.scalar(sa.select(sa.func.count()).select_from(Report)
+                                           .where(Report.resolved_at.is_(None)))
+    return "/moderation/decide", {"single": f"{verb}:suggestions-{suggestion.id}", "reject_reason": "off_topic"}, state
+
+
 def _user_for(role: str, body, other_body, staff_own, author):
     makers = {"anonymous": lambda: None, "citizen": make_user, "author": lambda: author,
               "staff_own_body": lambda: staff_own, "manager_own_body": lambda: make_staff(body, role="manager"),
@@ -69,13 +94,13 @@ def _user_for(role: str, body, other_body, staff_own, author):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS)
+@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS + QUEUE_ACTIONS)
 def test_role_action_matrix(client, action, role):
     body, other_body = make_body(), make_body()
     staff_own = make_staff(body)
     url, data, state = _setup(action, body, staff_own)
     latest = db.session.scalar(sa.select(Suggestion).order_by(Suggestion.id.desc()).limit(1))
-    author = latest.author if latest is not None and "/suggestions/" in url else make_user()
+    author = latest.author if latest is not None and "/campaigns" not in url else make_user()
     actor = _user_for(role, body, other_body, staff_own, author)
     db.session.commit()
     if actor is not None:

@@ -22,6 +22,8 @@ from accounts.models import Role
 from analytics.models import FigureCount, FiguresRefresh
 from api import tokens
 from core.extensions import db
+from moderation import services as moderation_services
+from moderation import words
 from outcomes import services as outcome_services
 from search.indexing import drain, get_backend
 from suggestions import clustering, services
@@ -44,7 +46,8 @@ VALUES = st.one_of(st.sampled_from(ODD_NUMBERS), st.sampled_from(ODD_TEXTS), TEX
 
 QUERY_KEYS = ["page", "per_page", "campaign", "body", "suggestion", "q", "sort", "state", "next", "year",
               "year_to", "level", "region", "category", "type", "status", "phase", "title", "inside_form",
-              "kind", "message_type", "decision", "from", "to", "language"]
+              "kind", "message_type", "decision", "from", "to", "language", "tab", "actor", "action", "target_type",
+              "target_id", "since", "until"]
 FORM_KEYS = ["title", "body", "category", "message_type", "username", "password", "confirm", "display_name",
              "email", "value", "lead_body", "co_bodies", "to_body", "reason", "reject-reason", "hide-reason",
              "needs_investigation", "new_due_on", "satisfaction", "reasons", "comment", "decision", "content",
@@ -53,7 +56,8 @@ FORM_KEYS = ["title", "body", "category", "message_type", "username", "password"
              "open_now", "suggestion_id", "cluster_id", "other_cluster", "document_name", "document_number",
              "issuing_body", "issued_on", "link", "clause", "stage", "progress", "happened_on", "note",
              "region_scope", "reply_working_days", "investigation_working_days", "support_threshold",
-             "support_window_days", "contact_email"]
+             "support_window_days", "contact_email", "items", "action", "single", "reject_reason", "words",
+             "max_extensions", "max_extension_working_days", "report_hide_threshold"]
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False) | TEXTS,
     lambda children: st.lists(children, max_size=4)
@@ -87,7 +91,8 @@ class Sent:
 
 def build_world():
     """Every kind of row a route can name: bodies, staff, an open, a draft and a screened campaign,
-    public, pending and hidden proposals with votes, a reply, a cluster, an outcome, and API tokens."""
+    public, pending and hidden proposals with votes, a reply, a cluster, an outcome, API tokens, the sensitive-word
+    list with a held proposal, and reports of a proposal and a reply."""
     body = make_body("青溪县交通运输局")
     other_body = make_body("青溪县教育局")
     staff = make_staff(body, "fuzz_staff", role="manager")
@@ -106,7 +111,11 @@ def build_world():
     hidden = make_suggestion(campaign, citizen, title="一条被隐藏的建议", body="这条建议被隐藏了，不应出现在任何地方。")
     services.hide_suggestion(moderator, hidden, "含个人信息")
     services.vote(citizen, other, 1)
-    services.reply_to_suggestion(staff, first, decision="adopted", content="您好，您的建议已采纳，我局将增设护学岗。")
+    reply = services.reply_to_suggestion(staff, first, decision="adopted", content="您好，您的建议已采纳，我局将增设护学岗。")
+    words.seed_default_words()
+    make_suggestion(campaign, citizen, title="一条被敏感词拦下的建议", body="有人在公园里发传单，写着加微信代开发票，建议清理。")
+    moderation_services.report(citizen, other, "off_topic", "与本次征集无关")
+    moderation_services.report(moderator, reply, "personal_data")
     clustering.cluster_campaign(campaign)
     outcome = outcome_services.create_outcome(
         staff, body, title="青溪县中小学护学岗设置办法", document_name="关于设置护学岗的通知",
