@@ -34,7 +34,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.analytics import create_database
-from bench.pages_data import prepare_hot_voters, prepare_postgres, prepare_sqlite
+from bench.pages_data import derive, prepare_hot_voters, prepare_postgres, prepare_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 DONE_LUA = """
@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--keep", action="store_true", help="reuse the data of the previous run")
+    parser.add_argument("--derive", action="store_true", help="with --keep: redo clusters, search index, figures")
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per page")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--hot", action="store_true", help="200 citizens voting on one proposal (200,000 supports)")
@@ -208,6 +209,9 @@ def main() -> None:
         started = time.perf_counter()
         (prepare_postgres if args.backend == "postgres" else prepare_sqlite)(app, args.n)
         print(f"prepared {args.n:,} proposals in {time.perf_counter() - started:.0f} s")
+    elif args.derive:
+        with app.app_context():
+            derive(postgres_search=args.backend == "postgres")
     if args.hot:
         hot(app, env, args)
         return
@@ -215,7 +219,7 @@ def main() -> None:
         from core.extensions import db
         campaign_id = 2
         ids = list(db.session.scalars(sa.text(
-            "SELECT id FROM suggestions WHERE campaign_id = :c AND public ORDER BY (id * 7919) % 100003 LIMIT 20"),
+            "SELECT id FROM suggestions WHERE campaign_id = :c AND public ORDER BY (CAST(id AS BIGINT) * 7919) % 100003 LIMIT 20"),
             {"c": campaign_id}))
         load = os.getloadavg()[0]
     server = Server(env)

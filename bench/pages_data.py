@@ -20,7 +20,7 @@ def prepare_postgres(app, n: int) -> None:
         started = time.perf_counter()
         fill(n)
         print(f"filled in {time.perf_counter() - started:.0f} s")
-        _derived(app, postgres_search=True)
+        derive(postgres_search=True)
 
 
 def prepare_sqlite(app, n: int) -> None:
@@ -59,16 +59,20 @@ def prepare_sqlite(app, n: int) -> None:
             run("suggestions", rows)
             run("votes", votes)
         db.session.commit()
-        _derived(app, postgres_search=False)
+        derive(postgres_search=False)
 
 
-def _derived(app, *, postgres_search: bool) -> None:
-    """Clusters and related proposals of every campaign, the search index, the figures."""
+def derive(*, postgres_search: bool) -> None:
+    """Clusters and related proposals of every campaign (the batch replaces the fill's synthetic clusters), the
+    search index, the figures. Safe to run again."""
     from analytics import rollup
     from campaigns.models import Campaign
     from search.indexing import get_backend, reindex
     from suggestions import clustering
 
+    for table in ("related_proposals", "cluster_members", "clusters"):
+        db.session.execute(sa.text(f"DELETE FROM {table}"))
+    db.session.commit()
     started = time.perf_counter()
     for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.id)).all():
         clustering.cluster_campaign(campaign)

@@ -78,13 +78,7 @@ _UPSERT_TEXTS = sa.text(
 # Relevance: proposals whose title holds every word first, then the most supported, then the newest.
 _ORDER = {"relevance": "in_title DESC, support_count DESC, id DESC", "newest": "created_at DESC, id DESC",
           "supported": "support_count DESC, id DESC"}
-# The order in which matches are sampled (MATCH_SAMPLE): an index serves each, so a word found in every proposal
-# reads the first 10,000 in that order; relevance samples the most supported and ranks title matches first.
-_SAMPLE_ORDER = {"relevance": "support_count DESC, id DESC", "newest": "created_at DESC, id DESC",
-                 "supported": "support_count DESC, id DESC"}
-_SORT_KEYS = {"relevance": lambda row: (row.in_title, row.support_count, row.id),
-              "newest": lambda row: (row.created_at, row.id), "supported": lambda row: (row.support_count, row.id)}
-
+DENSE_FACTOR = 5  # more than DENSE_FACTOR * MATCH_SAMPLE matches (the planner's estimate): facets from a sample
 
 def word_id(word: str) -> int:
     """A word as a signed 32-bit integer (CRC-32 of its UTF-8 bytes), the form stored and queried."""
@@ -160,41 +154,25 @@ class PostgresBackend:
             if name in FILTERS and value not in (None, ""):
                 conditions.append(f"{name} = :{name}")
                 params[name] = str(value)
-        order = _ORDER.get(query.sort, _ORDER["relevance"])
-        # One pass over the matching rows feeds both the facet counts and the page of hits; the hits come back
-        # with their sort keys, and are put in order here (UNION ALL does not promise to keep it).
-        sql = f"""
-            WITH matches AS MATERIALIZED (
-                SELECT id, {', '.join(FACETS)}, created_at, support_count,
-                       title_words @> CAST(:q AS integer[]) AS in_title
-                FROM {SCHEMA}.proposal_words WHERE {' AND '.join(conditions)}
-                ORDER BY {_SAMPLE_ORDER.get(query.sort, _SAMPLE_ORDER["relevance"])} LIMIT :sample)
-            SELECT {', '.join(FACETS)}, count(*) AS n, NULL AS id, NULL AS in_title, NULL AS support_count,
-                   NULL AS created_at
-            FROM matches GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in FACETS)})
-            UNION ALL
-            (SELECT {', '.join('NULL' for _ in FACETS)}, NULL, id, in_title, support_count, created_at
-             FROM matches ORDER BY {order} LIMIT :limit OFFSET :offset)"""
-        facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        page_rows = []
+        where = " AND ".join(conditions)
         with self.engine.connect() as conn:
-            for row in conn.execute(sa.text(sql), params):
-                if row.id is not None:
-                    page_rows.append(row)
-                    continue
-                for name, value in zip(FACETS, row[:len(FACETS)], strict=True):
-                    if value is not None:
-                        facets[name][value] = row.n
-            page_rows.sort(key=_SORT_KEYS.get(query.sort, _SORT_KEYS["relevance"]), reverse=True)
+            # Planner statistics say how common the words are: counting is exact up to 50,000 matches; beyond, the
+            # facets come from a sample of MATCH_SAMPLE rows and the total is the estimate (PostgreSQL's MCE
+            # statistics of the word arrays), and the page is read in the sort's index order (dense matches
+            # are found within a few rows each).
+            estimate = self._estimate(conn, where, params)
+            approximate = estimate > DENSE_FACTOR * MATCH_SAMPLE
+            facets, counted = self._facets(conn, where, params, sample=approximate)
+            page_rows = list(conn.execute(sa.text(self._page_sql(where, query.sort, approximate)), params))
             ids = [row.id for row in page_rows]
             texts = {row.id: row for row in conn.execute(
                 sa.text(f"SELECT id, title, body FROM {SCHEMA}.proposal_texts WHERE id = ANY(:ids)"), {"ids": ids})}
-            total = sum(facets["status"].values())
-            approximate = total > MATCH_SAMPLE
-            if approximate:
-                total = max(total, self._estimate(conn, conditions, params))
-                facets = {name: {value: round(count * total / (MATCH_SAMPLE + 1)) for value, count in counts.items()}
-                          for name, counts in facets.items()}
+        total = counted
+        if approximate and counted > MATCH_SAMPLE:
+            total = max(estimate, counted)
+            facets = {name: {value: round(count * total / counted) for value, count in values.items()}
+                      for name, values in facets.items()}
+        approximate = approximate and counted > MATCH_SAMPLE
         marked = highlight_words(words)
         hits = [SearchHit(id=doc_id, title_html=mark(texts[doc_id].title, marked),
                           snippet_html=mark(texts[doc_id].body, marked, window=SNIPPET_CHARS), score=0.0)
@@ -203,9 +181,35 @@ class PostgresBackend:
                             approximate=approximate)
 
     @staticmethod
-    def _estimate(conn, conditions: list[str], params: dict) -> int:
+    def _facets(conn, where: str, params: dict, *, sample: bool) -> tuple[dict[str, dict[str, int]], int]:
+        """Facet counts of the matches (of the first MATCH_SAMPLE + 1 when ``sample``) and how many were counted."""
+        source = f"SELECT {', '.join(FACETS)} FROM {SCHEMA}.proposal_words WHERE {where}"
+        sql = (f"WITH matches AS MATERIALIZED ({source}{' LIMIT :sample' if sample else ''}) "
+               f"SELECT {', '.join(FACETS)}, count(*) AS n FROM matches "
+               f"GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in FACETS)})")
+        facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        for row in conn.execute(sa.text(sql), params):
+            for name, value in zip(FACETS, row[:len(FACETS)], strict=True):
+                if value is not None:
+                    facets[name][value] = row.n
+        return facets, sum(facets["status"].values())
+
+    @staticmethod
+    def _page_sql(where: str, sort: str, dense: bool) -> str:
+        """The page of hits in the order asked for. Relevance puts title matches first, which no index serves: over
+        very many matches it ranks the sample the facets were counted on (the first MATCH_SAMPLE + 1 found)."""
+        columns = "id, support_count, created_at, title_words @> CAST(:q AS integer[]) AS in_title"
+        order = _ORDER.get(sort, _ORDER["relevance"])
+        if dense and sort not in ("newest", "supported"):
+            return (f"SELECT * FROM (SELECT {columns} FROM {SCHEMA}.proposal_words WHERE {where} LIMIT :sample) "
+                    f"AS sampled ORDER BY {order} LIMIT :limit OFFSET :offset")
+        return (f"SELECT {columns} FROM {SCHEMA}.proposal_words WHERE {where} "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+
+    @staticmethod
+    def _estimate(conn, where: str, params: dict) -> int:
         """PostgreSQL's own estimate of how many rows match (its statistics of the word arrays), without counting."""
-        plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {SCHEMA}.proposal_words "
-                                    f"WHERE {' AND '.join(conditions)}"), params).scalar()
+        plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {SCHEMA}.proposal_words WHERE {where}"),
+                            params).scalar()
         plan = plan if isinstance(plan, list) else json.loads(plan)
         return int(plan[0]["Plan"]["Plan Rows"])
