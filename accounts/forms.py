@@ -54,6 +54,7 @@ class ProfileForm(FlaskForm):
     email = StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
                         description=_l("To be told when a proposal you wrote, support or follow is answered, "
                                        "and to reset a forgotten password."))
+    current_password = PasswordField(_l("Current password (only to change the e-mail address)"))
 
 
 class ChangePasswordForm(FlaskForm):

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Body, BodyKind, BodyLevel, Membership, MembershipRole, Role, User
-from accounts.names import check_display_name
+from accounts.names import DISPLAY_NAME_MAX_LENGTH, check_display_name
 from accounts.password_policy import check_password_policy
 from accounts.permissions import can_manage_body
 from core import audit
@@ -143,10 +143,19 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     audit.record(user, "user.change_password", user)
 
 
-def update_profile(user: User, *, display_name: str, email: str) -> None:
-    """Change one's own display name and e-mail address (the display name follows the public-name rules)."""
-    display = check_display_name(display_name)
+def update_profile(user: User, *, display_name: str, email: str, current_password: str = "") -> None:
+    """Change one's own display name and e-mail address. A new display name follows the public-name rules (one
+    kept as it is is not checked again); a new e-mail address needs the current password, since reset links go
+    there (someone using a forgotten open session could otherwise take the account over)."""
+    display = clean_text(display_name, field=_l("Display name"), max_length=DISPLAY_NAME_MAX_LENGTH, min_length=0)
+    if display != user.display_name:
+        display = check_display_name(display)
     email = clean_email(email)
+    if email != user.email:
+        try:
+            check_password(user, current_password)
+        except NotAllowed:
+            raise WrongPassword(_l("Enter your current password to change your e-mail address.")) from None
     changed = [name for name, old, new in (("display_name", user.display_name, display),
                                            ("email", user.email, email)) if old != new]
     if not changed:

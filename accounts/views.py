@@ -111,7 +111,8 @@ def settings():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            services.update_profile(current_user, display_name=form.display_name.data, email=form.email.data)
+            services.update_profile(current_user, display_name=form.display_name.data, email=form.email.data,
+                                    current_password=form.current_password.data or "")
         except DomainError as error:
             _show_error(form, error, form.display_name)
         else:

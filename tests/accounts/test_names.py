@@ -49,10 +49,26 @@ def test_the_rules_apply_at_registration_and_in_the_settings(client):
     refused = client.post("/accounts/settings", data={"display_name": "人大代表", "email": ""})
     assert refused.status_code == 422
     assert db.session.get(User, user.id).display_name == "王小明"
-    assert client.post("/accounts/settings", data={"display_name": "", "email": "wang@example.cn"}).status_code == 303
+    # A new e-mail address (where reset links go) needs the current password.
+    unconfirmed = client.post("/accounts/settings", data={"display_name": "", "email": "wang@example.cn"})
+    assert unconfirmed.status_code == 422 and "须输入当前密码" in unconfirmed.get_data(as_text=True)
+    assert db.session.get(User, user.id).display_name == "王小明"
+    assert client.post("/accounts/settings", data={"display_name": "", "email": "wang@example.cn",
+                                                   "current_password": PASSWORD}).status_code == 303
     changed = db.session.get(User, user.id)
     assert (changed.display_name, changed.email) == ("", "wang@example.cn")
     assert PSEUDONYM.fullmatch(changed.public_name)
+
+
+def test_a_display_name_kept_as_it_is_is_not_checked_again(client):
+    """A name given before a body of that name existed stays until its owner changes it."""
+    user = make_user("early_bird", display_name="青溪县水利局")
+    make_body("青溪县水利局")
+    db.session.commit()
+    login(client, user)
+    assert client.post("/accounts/settings", data={"display_name": "青溪县水利局", "email": ""}).status_code == 303
+    assert client.post("/accounts/settings", data={"display_name": "青溪县水利局小王", "email": ""}).status_code == 422
+    assert db.session.get(User, user.id).display_name == "青溪县水利局"
 
 
 def test_pseudonyms_are_stable_distinct_and_keyed(app):
