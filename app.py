@@ -93,6 +93,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from accounts.admin import bp as accounts_admin_bp
+    from accounts.staff_views import bp as accounts_staff_bp
     from accounts.views import bp as accounts_bp
     from analytics.open_data_views import bp as open_data_bp
     from analytics.views import bp as analytics_bp
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(accounts_staff_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(suggestions_bp)
     app.register_blueprint(search_bp)
@@ -147,6 +149,9 @@ def _register_hooks(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
+        """The session's user, read afresh on every request: a deactivated account, or a cookie from before a
+        logout, password change or deactivation (older session version), is anonymous. Roles and memberships are
+        read here too, so a change takes effect at the user's next request."""
         user_id, _, version = token.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None

@@ -126,3 +126,99 @@ def test_role_action_matrix(client, action, role):
             assert response.status_code == 403, response.get_data(as_text=True)[:800]
         assert state() == before_state
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before_audit
+
+
+# --- staff who lose their rights: demoted, removed from the body, deactivated --------------------------------------
+#
+# A body manager is logged in (their session works), then someone else demotes them to citizen, removes them from
+# the body, or deactivates their account. Their very next request, from the same browser, is refused and changes
+# nothing; a deactivated account's API token stops working too, while a demoted or removed person keeps what every
+# citizen may do (supporting a proposal through the API).
+
+CHANGES = ["demoted", "removed", "deactivated"]
+FORMER_STAFF_ACTIONS = ["inbox", "staff_page", "create_campaign", "edit_campaign", "close_campaign", "publish",
+                        "accept", "reply", "api_support"]
+
+
+def _take_rights_away(app, change: str, body, former, manager, admin) -> None:
+    """The change, made through the pages by an administrator or another manager of the body."""
+    other = app.test_client()
+    if change == "demoted":
+        login(other, admin)
+        response = other.post(f"/accounts/admin/users/{former.id}/role", data={"role": "citizen"})
+    elif change == "removed":
+        login(other, manager)
+        membership = former.memberships[0]
+        response = other.post(f"/accounts/bodies/{body.id}/staff/{membership.id}/remove")
+    else:
+        login(other, admin)
+        response = other.post(f"/accounts/admin/users/{former.id}/deactivate", data={"reason": "调离岗位"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("action", FORMER_STAFF_ACTIONS)
+def test_former_staff_are_refused_at_their_next_request(app, client, change, action):
+    from tests.api.helpers import api_post, make_token
+
+    body = make_body()
+    former = make_staff(body, role="manager")
+    manager, admin = make_staff(body, role="manager"), make_user(role="admin")
+    secret = make_token(former)
+    if action == "api_support":
+        target = make_suggestion(make_campaign(body))
+        url, data = f"/api/v1/proposals/{target.id}/support", None
+
+        def state():
+            return db.session.get(Suggestion, target.id).support_count
+    elif action in ("inbox", "staff_page"):
+        url, data = {"inbox": "/suggestions/inbox", "staff_page": f"/accounts/bodies/{body.id}/staff"}[action], None
+
+        def state():
+            return None
+    else:
+        url, data, state = _setup({"close_campaign": "close_campaign"}.get(action, action), body, former)
+    db.session.commit()
+    login(client, former)
+    assert client.get("/suggestions/inbox").status_code == 200  # the session works before the change
+
+    _take_rights_away(app, change, body, former, manager, admin)
+    db.session.expire_all()
+    before_state = state()
+    before_audit = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
+
+    if action == "api_support":
+        response = api_post(client, url, secret)
+    elif data is None:
+        response = client.get(url)
+    else:
+        response = client.post(url, data=data)
+    db.session.expire_all()
+
+    if action == "api_support" and change != "deactivated":
+        assert response.status_code == 200  # still a citizen: supporting stays open to them
+        assert state() == before_state + 1
+        return
+    if action == "api_support":
+        assert response.status_code == 401
+    elif change == "deactivated":  # every request of a deactivated account is anonymous
+        assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
+    elif action == "publish":  # a pending proposal is invisible to a citizen: 404, so its existence does not leak
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 403, response.get_data(as_text=True)[:800]
+    assert state() == before_state
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before_audit
+
+
+def test_a_demoted_moderator_can_no_longer_hide(app, client):
+    moderator, admin = make_user(role="moderator"), make_user(role="admin")
+    suggestion = make_suggestion()
+    db.session.commit()
+    login(client, moderator)
+    other = login(app.test_client(), admin)
+    assert other.post(f"/accounts/admin/users/{moderator.id}/role", data={"role": "citizen"}).status_code == 303
+    response = client.post(f"/suggestions/{suggestion.id}/hide", data={"hide-reason": "包含他人电话号码"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"
