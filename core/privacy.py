@@ -153,8 +153,9 @@ def _phone_numbers(text: str, official: bool):
         for match in phonenumbers.PhoneNumberMatcher(text[offset:window.end() + 2], "CN",
                                                       leniency=phonenumbers.Leniency.VALID):
             start, end = offset + match.start, offset + match.end
-            if match.raw_string[0] in "(（" and match.raw_string[-1] in ")）":  # a number in brackets: not them
-                start, end = start + 1, end - 1
+            raw = match.raw_string
+            if raw[0] in "(（" and not any(ch in raw for ch in ")）"):  # a number in brackets, not an area code's
+                start += 1
             number, number_type = match.number, phonenumbers.number_type(match.number)
             if number_type not in _PERSONAL_TYPES or _UNIT_AFTER.match(text, end):
                 continue
