@@ -43,10 +43,10 @@ from flask_babel import lazy_gettext as _l
 MASKING_VERSION = 2
 
 KIND_LABELS = {
-    "mobile": _l("a mobile phone number"), "landline": _l("a telephone number"),
-    "id_number": _l("an ID card number"), "bank_card": _l("a bank card number"), "email": _l("an e-mail address"),
-    "wechat": _l("a WeChat account"), "qq": _l("a QQ number"), "plate": _l("a licence plate"),
-    "address": _l("a home address (building, unit, room)"), "name": _l("a name"),
+    "mobile": _l("Mobile phone number"), "landline": _l("Telephone number"), "id_number": _l("ID card number"),
+    "bank_card": _l("Bank card number"), "email": _l("E-mail address"), "wechat": _l("WeChat account"),
+    "qq": _l("QQ number"), "plate": _l("Licence plate"), "address": _l("Home address (building, unit, room)"),
+    "name": _l("Name"),
 }
 KINDS = tuple(KIND_LABELS)
 
@@ -127,8 +127,8 @@ _PERSONAL_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumber
                    phonenumbers.PhoneNumberType.VOIP}
 # A landline introduced, in its clause, by an organisation or by an invitation to call it (咨询电话, 服务热线,
 # 市城管局电话, 请拨打…) is an office line and stays; "我" (but not 我局, 我办…), 本人, 家 or 手机 make it personal.
-_OFFICE_LINE = re.compile(r"咨询|热线|服务|举报电话|投诉电话|值班|监督|办公|客服|受理|窗口|中心|街道|社区|政府|公司|学校|"
-                          r"医院|大厅|拨打|致电|来电|[局办委厅处科股所站队院部]")
+_OFFICE_LINE = re.compile(r"咨询|热线|服务|举报电话|投诉电话|值班|监督|办公|客服|受理|窗口|中心|街道|社区|政府|"
+                          r"公司|学校|医院|大厅|拨打|致电|来电|[局办委厅处科股所站队院部]")
 _PERSONAL_LINE = re.compile(r"我(?![局办委厅处科股所站队院部县市区镇乡街们中])|本人|家|手机|联系人")
 _CLAUSE_END = re.compile(r"[。；;！!？?\n]")
 _PHONE_WORD = r"(?:电话|座机|固话|手机|致电|拨打|联系方式|[Tt][Ee][Ll])"
@@ -279,8 +279,8 @@ _NAMED = re.compile(rf"(?:(?P<says>我叫|我的名字(?:是|叫))|(?:本人|真
                     rf"(?:联系人|举报人|投诉人|反映人|留言人|来信人|信访人|申请人|报\s*人))"
                     rf"\s*(?P<colon>[:：]?)\s*(?P<s>{_SURNAME})(?P<g>{_HAN}{{1,2}})")
 # Introduced by 我是 or 本人: only where the name ends at a pause or a telling word.
-_NAME_END = (r"(?=[\s，,。.、；;：:！!？?（()）“”\"'《》]|$|电话|手机|联系|家住|住在|现住|现年|男|女|今年|年龄|身份证|系|"
-             r"是|在|于|的|反映|实名|同志)")
+_NAME_END = (r"(?=[\s，,。.、；;：:！!？?（()）“”\"'《》]|$|电话|手机|联系|家住|住在|现住|现年|男|女|今年|年龄|"
+             r"身份证|系|是|在|于|的|反映|实名|同志)")
 _INTRODUCED = re.compile(rf"(?:我是|本人(?:是)?)\s*(?P<s>{_SURNAME})(?P<g>{_HAN}{{1,2}}?){_NAME_END}")
 # Followed by 反映 (…黄尊富反映): 于 and 向 before 反映 are prepositions (关于网帖反映, 向政府反映).
 _REPORTS = re.compile(rf"(?![于向])(?P<s>{_SURNAME})(?P<g>{_HAN}{{1,2}})(?=反映)")
