@@ -46,7 +46,7 @@ KIND_LABELS = {
     "mobile": _l("Mobile phone number"), "landline": _l("Telephone number"), "id_number": _l("ID card number"),
     "bank_card": _l("Bank card number"), "email": _l("E-mail address"), "wechat": _l("WeChat account"),
     "qq": _l("QQ number"), "plate": _l("Licence plate"), "address": _l("Home address (building, unit, room)"),
-    "name": _l("Name"),
+    "name": _l("Full name"),
 }
 KINDS = tuple(KIND_LABELS)
 

@@ -50,7 +50,7 @@ def clean_contact(contact: ContactDetails | None) -> ContactDetails:
     contact = contact or ContactDetails()
     phone = clean_text(contact.phone, field=_l("Phone"), max_length=PHONE_MAX_LENGTH, min_length=0)
     return ContactDetails(
-        name=clean_text(contact.name, field=_l("Name"), max_length=NAME_MAX_LENGTH, min_length=0),
+        name=clean_text(contact.name, field=_l("Full name"), max_length=NAME_MAX_LENGTH, min_length=0),
         phone=format_phone(phone) if phone else "",
         address=clean_text(contact.address, field=_l("Address"), max_length=ADDRESS_MAX_LENGTH, min_length=0),
         note=clean_text(contact.note, field=_l("Other details for the handling body"), max_length=NOTE_MAX_LENGTH,

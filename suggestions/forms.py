@@ -35,8 +35,8 @@ class SuggestionForm(FlaskForm):
                               validators=[AnyOf(list(MESSAGE_TYPE_LABELS), message=_l("Choose a message type."))])
 
     # The private section: only the author and the staff of the handling bodies see it.
-    contact_name = StringField(_l("Name"), validators=[
-        CleanText(_l("Name"), max_length=contacts.NAME_MAX_LENGTH, min_length=0)])
+    contact_name = StringField(_l("Full name"), validators=[
+        CleanText(_l("Full name"), max_length=contacts.NAME_MAX_LENGTH, min_length=0)])
     contact_phone = StringField(_l("Phone"), validators=[
         CleanText(_l("Phone"), max_length=contacts.PHONE_MAX_LENGTH, min_length=0)],
         description=_l("A mobile number, or a landline with its area code."))
