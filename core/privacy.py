@@ -101,6 +101,12 @@ def _plausible_birth_date(digits: str, year_digits: int) -> bool:
 _LONG_RUN = re.compile(r"\d(?:[-‐‑–—－.．·\s]{0,3}\d){14,}")
 
 
+def _grouped_like_a_card(raw: str) -> bool:
+    """Whole, or in groups of four (the last may be shorter): not a code such as 1003788-6200-383653."""
+    groups = re.findall(r"\d+", raw)
+    return len(groups) == 1 or all(len(g) == 4 for g in groups[:-1])
+
+
 def _number_runs(text: str, official: bool):
     if not _LONG_RUN.search(text):
         return
@@ -115,7 +121,7 @@ def _number_runs(text: str, official: bool):
             yield Finding("id_number", match.start(), match.end(), digits[:6] + "*" * 12, match.start())
         elif n == 15 and not ends_in_x and digits[0] != "0" and _plausible_birth_date(digits[6:12], 2):
             yield Finding("id_number", match.start(), match.end(), digits[:6] + "*" * 9, match.start())
-        elif 16 <= n <= 19 and not ends_in_x and digits[0] != "0":
+        elif 16 <= n <= 19 and not ends_in_x and digits[0] != "0" and _grouped_like_a_card(raw):
             yield Finding("bank_card", match.start(), match.end(), digits[:4] + "*" * (n - 8) + digits[-4:],
                           match.start())
 
@@ -222,10 +228,10 @@ _ROOM_WORD = r"(?:室|号房|房间|房)"
 _ADDRESS = re.compile(
     rf"(?:{_BUILDING}\s*{_UNIT}?\s*{_N}{{2,5}}\s*{_ROOM_WORD}?"      # 3栋2单元501室, 5号楼1201, 3栋501室
     rf"|{_UNIT}\s*{_N}{{2,5}}\s*{_ROOM_WORD}?"                        # 2单元501
-    rf"|(?<=[号楼])\s*{_N}{{3,5}}\s*室"                                # 88号501室
+    rf"|(?<=号)\s*{_N}{{3,5}}\s*室"                                    # 88号501室
     rf"|(?<=[号区苑园庭府城舍])\s*{_N}{{1,3}}-{_N}{{1,2}}-{_N}{{3,4}})"  # 小区3-2-501
-    # not a list of buildings or floors (8栋15栋, 25栋17层, B座48楼) nor a count (68栋5000余户)
-    rf"(?![0-9０-９])(?!\s*(?:[栋幢楼层座余多个户]|号楼))")
+    # not a list of buildings or floors (8栋15栋, 25栋17层, B座48楼, 1栋31+1), a count (68栋5000余户) or an area
+    rf"(?![0-9０-９])(?![.．][0-9])(?!\s*(?:[栋幢楼层座余多个户+＋平㎡]|号楼|[mM]2|[mM]²))")
 # The street part before it, moved along with it into the private section (not masked).
 _STREET = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{1,14}?(?:路|街|大道|巷|弄|胡同|村|组|小区|花园|家园|新村|社区|苑|园|庭|"
                      r"府|城|公寓|大厦)\s*(?:[0-9０-９]{1,5}\s*号(?:院)?)?\s*$")
@@ -287,11 +293,12 @@ _REPORTS = re.compile(rf"(?![于向])(?P<s>{_SURNAME})(?P<g>{_HAN}{{1,2}})(?=反
 
 
 @lru_cache(maxsize=4096)
-def _ordinary_word(word: str) -> bool:
-    """True if jieba's dictionary knows ``word`` as a common word (方面, 单位, 周围): not a name."""
+def _ordinary_word(word: str, at_least: int = 100) -> bool:
+    """True if jieba's dictionary knows ``word`` as a common word (方面, 单位, 周围: frequency 100 or more), or as
+    any word with ``at_least=1`` (碧桂园): not a name."""
     from core.chinese import load_jieba
 
-    return (load_jieba().dt.FREQ.get(word) or 0) >= 100
+    return (load_jieba().dt.FREQ.get(word) or 0) >= at_least
 
 
 _NAMED_HINTS = ("我叫", "我的名字", "姓名", "人")
@@ -314,8 +321,10 @@ def _names(text: str, official: bool):
             yield _name(match, given)
     for match in _REPORTS.finditer(text) if "反映" in text else ():
         surname, given = match.group("s"), match.group("g")
+        before = text[max(0, match.start() - 1):match.start()]  # the end of a longer word? (碧桂园反映)
         if not (set(given) & _NOT_GIVEN or given.startswith(_TITLES) or _ordinary_word(surname + given[0])
-                or (len(given) == 2 and _ordinary_word(given)) or _ordinary_word(surname + given)):
+                or (len(given) == 2 and _ordinary_word(given)) or _ordinary_word(surname + given)
+                or (before and _ordinary_word(before + surname + given, at_least=1))):
             yield _name(match, given)
 
 
