@@ -14,18 +14,20 @@ What is recognised (one test per form in tests/test_privacy.py):
 - landline: an area code and a local number ((0571)88888882, 0571 8888 8883), and a bare local number right
   after 电话, 座机, 固话, 致电, 拨打 or Tel (电话88888884). Phone numbers are found and validated with
   ``phonenumbers`` (Google's libphonenumber metadata): 0731-12315 or 0000-00000000 are not numbers. A
-  landline introduced as an office line (咨询电话, 服务热线, 举报电话, 投诉电话, 值班电话…) belongs to an
-  organisation and stays; toll-free and short numbers (400…, 12345) stay too;
+  landline introduced in its clause by an organisation or an invitation to call it (咨询电话, 服务热线,
+  市城管局电话, 请拨打…) is an office line and stays, and so does every landline of a body's own text
+  (``official=True``: its replies); toll-free and short numbers (400…, 12345) stay too;
 - id_number: 18-digit resident ID numbers (last character X) and the old 15-digit ones with a plausible birth
   date, whole or grouped (1101 0119 9003 0712 34); the region code stays;
-- bank_card: any other run of 16 to 19 digits, whole or grouped;
+- bank_card: any other run of 16 to 19 digits, whole or in groups of four;
 - email: name@domain, also with a full-width ＠ or written zhangwei(at)163.com, [at], (dot);
 - wechat, qq: the account after 微信(号), wx, vx, V信, WeChat / QQ(号), 扣扣;
 - plate: vehicle plates (浙A12345, 浙A·D6789, new-energy plates of six characters);
 - address: the building, unit and room of a home (锦绣路88号3栋2单元501室 → 锦绣路88号*栋*单元***室): the street
   and its number stay, as they often say where the problem is;
 - name: a name the text introduces (我叫, 我是, 本人, 姓名：, 联系人：, 举报人：…) or names before 反映: the
-  surname stays (张伟 → 张*). A name is only told by these words and a list of common surnames.
+  surname stays (张伟 → 张*). A name is only told by these words, a list of common surnames and jieba's
+  dictionary (a common word such as 方面 or 周围 is not a name); a name written anywhere else is not found.
 
 Dates, amounts, years, percentages, article, road and document numbers are left alone: masking needs a
 whole number of the right length (or the words above) and never a number followed by a unit (元, 万, %, 个…).
@@ -170,8 +172,7 @@ def _phone_numbers(text: str, official: bool):
                 yield Finding("mobile", start, end, f"{national[:3]}****{national[-4:]}", start)
                 continue
             # A mainland landline is written with its area code's 0 (2007-000996 is a certificate number).
-            written_as_landline = number.country_code != 86 or _digits(match.raw_string).startswith("0") or (
-                "86" in match.raw_string[:4])
+            written_as_landline = number.country_code != 86 or _digits(raw).startswith("0") or "86" in raw[:4]
             if official or not written_as_landline or _office_line(text, start):
                 continue
             area = phonenumbers.length_of_geographical_area_code(number)
