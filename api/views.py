@@ -133,7 +133,9 @@ def _text_field(data: dict, name: str, default: str | None = None) -> str:
 
 def _contact_field(data: dict) -> ContactDetails:
     """The optional private contact details: an object of strings (name, phone, address, note)."""
-    value = data.get("contact") or {}
+    value = data.get("contact")
+    if value is None:
+        return ContactDetails()
     fields = ("name", "phone", "address", "note")
     if not isinstance(value, dict) or set(value) - set(fields):
         raise Unprocessable(_("The field “%(name)s” must be an object with the strings %(fields)s.",

@@ -246,7 +246,7 @@ def test_the_api_takes_private_details_and_never_returns_them(client, app):
     assert PHONE not in stored.body and stored.private_contact.phone == "138 1234 5678"
     assert stored.private_contact.name == "李秘书" and ID_NUMBER in stored.private_contact.note
     assert not leaks(client.get(f"/api/v1/proposals/{stored.id}").get_data(as_text=True))
-    for bad in ({"contact": "13800000000"}, {"contact": {"phone": 5}}, {"contact": {"email": "a@b.cn"}},
+    for bad in ({"contact": "13800000000"}, {"contact": []}, {"contact": {"phone": 5}}, {"contact": {"email": "a@b.cn"}},
                 {"contact": {"phone": "12345"}}, {"move_personal_data": "yes"}):
         refused = client.post("/api/v1/proposals", csrf=False, headers=headers, json={
             "campaign_id": campaign.id, "title": "建议增设路灯照明", "category": "transport",
