@@ -18,9 +18,19 @@ from core.models import utcnow
 from core.text import clean_text
 from moderation import words
 from suggestions.clustering import leave_cluster
+from suggestions.contacts import ContactDetails, clean_contact, move_into_contact
 from suggestions.deadlines import note_support_threshold, record_first_reply, start_deadline
 from suggestions.handling import can_handle
-from suggestions.models import PUBLIC_STATUSES, STAFF_DECISIONS, MessageType, Reply, Status, Suggestion, Vote
+from suggestions.models import (
+    PUBLIC_STATUSES,
+    STAFF_DECISIONS,
+    MessageType,
+    PrivateContact,
+    Reply,
+    Status,
+    Suggestion,
+    Vote,
+)
 from suggestions.notifications import notify
 
 TITLE_MAX_LENGTH = 80
@@ -31,10 +41,20 @@ REJECT_REASONS = ("off_topic", "duplicate", "abusive", "personal_data", "not_a_p
 VOTABLE_STATUSES = (Status.PUBLISHED, Status.ACCEPTED, Status.REPLIED)
 
 
+def _clean_title(title: str) -> str:
+    return clean_text(title, field=_l("Title"), max_length=TITLE_MAX_LENGTH, min_length=4)
+
+
+def _clean_body(body: str) -> str:
+    return clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True)
+
+
 def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str, category: Category | None,
-                      message_type: str, now: datetime | None = None) -> Suggestion:
+                      message_type: str, contact: ContactDetails | None = None, move_personal_data: bool = False,
+                      now: datetime | None = None) -> Suggestion:
     """Submit a proposal to an open campaign; published at once unless the campaign screens first or the text
-    contains a word of the sensitive-word list (then it is held for review)."""
+    contains a word of the sensitive-word list (then it is held for review). ``contact`` is kept private;
+    ``move_personal_data`` first moves the personal data written in the title and text into it."""
     now = now or utcnow()
     if not campaign.accepts_submissions(now):
         raise Conflict(_l("This campaign is not taking proposals now."))
@@ -42,8 +62,10 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
         raise InvalidInput(_l("Choose one of this campaign's categories."))
     if message_type not in MessageType.__members__.values():
         raise InvalidInput(_l("Choose a message type."))
-    title = clean_text(title, field=_l("Title"), max_length=TITLE_MAX_LENGTH, min_length=4)
-    body = clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True)
+    title, body, contact = _clean_title(title), _clean_body(body), clean_contact(contact)
+    if move_personal_data:
+        title, body, contact = move_into_contact(title, body, contact)
+        title, body, contact = _clean_title(title), _clean_body(body), clean_contact(contact)
     held_for = words.screen(title, body)
     waits = campaign.screening or bool(held_for)
     suggestion = Suggestion(
@@ -55,7 +77,12 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
     db.session.flush()
     if held_for:
         words.hold(suggestion, held_for)
+    if not contact.is_empty():
+        db.session.add(PrivateContact(suggestion_id=suggestion.id, name=contact.name, phone=contact.phone,
+                                      address=contact.address, note=contact.note, created_at=now))
+        db.session.flush()
     audit.record(author, "suggestion.submit", suggestion, body_id=campaign.body_id, status=suggestion.status,
+                 private_contact=not contact.is_empty(),
                  **({"held_for": [m["word"] for m in held_for]} if held_for else {}))
     return suggestion
 

@@ -57,11 +57,13 @@ FORM_KEYS = ["title", "body", "category", "message_type", "username", "password"
              "issuing_body", "issued_on", "link", "clause", "stage", "progress", "happened_on", "note",
              "region_scope", "reply_working_days", "investigation_working_days", "support_threshold",
              "support_window_days", "contact_email", "items", "action", "single", "reject_reason", "words",
-             "max_extensions", "max_extension_working_days", "report_hide_threshold"]
+             "max_extensions", "max_extension_working_days", "report_hide_threshold", "contact_name",
+             "contact_phone", "contact_address", "contact_note", "privacy_reviewed", "move_details"]
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False) | TEXTS,
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(FORM_KEYS + ["campaign_id", "text"]) | TEXTS, children, max_size=5),
+    | st.dictionaries(st.sampled_from(FORM_KEYS + ["campaign_id", "text", "contact", "move_personal_data"]) | TEXTS,
+                      children, max_size=5),
     max_leaves=12)
 NESTED = "[" * 100_000 + "]" * 100_000
 NESTED_OBJECT = '{"title":' * 50_000 + "1" + "}" * 50_000
