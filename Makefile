@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-SOURCES := accounts analytics api campaigns core demo outcomes suggestions search templates app.py
+SOURCES := accounts analytics api campaigns core demo moderation outcomes suggestions search templates app.py
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test install install-dev translations extract-messages db demo clean vendor
@@ -52,6 +52,7 @@ db: install
 
 demo: db
 	$(FLASK) demo load --if-empty
+	$(FLASK) moderation seed-words
 	$(FLASK) search catch-up
 
 clean:

@@ -85,6 +85,7 @@ def _import_models() -> None:
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
+    import moderation.models  # noqa: F401
     import outcomes.models  # noqa: F401
     import search.models  # noqa: F401
     import suggestions.models  # noqa: F401
@@ -92,6 +93,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from accounts.admin import bp as accounts_admin_bp
+    from accounts.staff_views import bp as accounts_staff_bp
     from accounts.views import bp as accounts_bp
     from analytics.open_data_views import bp as open_data_bp
     from analytics.views import bp as analytics_bp
@@ -99,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from api.views import bp as api_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
+    from moderation.views import bp as moderation_bp
     from outcomes.views import bp as outcomes_bp
     from search.views import bp as search_bp
     from suggestions.cluster_views import bp as clusters_bp
@@ -106,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(accounts_staff_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(suggestions_bp)
     app.register_blueprint(search_bp)
@@ -113,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics_bp)
     app.register_blueprint(open_data_bp)
     app.register_blueprint(clusters_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # authenticated by bearer token only, never by the session cookie (api/views.py)
     app.register_blueprint(api_tokens_bp)
@@ -124,6 +129,7 @@ def _register_cli(app: Flask) -> None:
     from analytics.cli import analytics_cli
     from core.cli import mail_cli
     from demo.cli import cli as demo_cli
+    from moderation.cli import cli as moderation_cli
     from search.cli import cli as search_cli
     from suggestions.cli import cli as suggestions_cli
 
@@ -133,6 +139,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(moderation_cli)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -142,6 +149,9 @@ def _register_hooks(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
+        """The session's user, read afresh on every request: a deactivated account, or a cookie from before a
+        logout, password change or deactivation (older session version), is anonymous. Roles and memberships are
+        read here too, so a change takes effect at the user's next request."""
         user_id, _, version = token.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None

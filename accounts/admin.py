@@ -1,17 +1,24 @@
-"""Administration pages: bodies, their staff, and site roles. Administrators only."""
+"""Administration pages: bodies, and people's accounts (site role, deactivation). Administrators only.
+
+A body's staff are managed on its staff page (``accounts.staff_views``), which its managers use too.
+"""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts import services
-from accounts.forms import BodyForm, MemberForm, SiteRoleForm
-from accounts.models import Body, Membership, User
+from accounts.forms import BodyForm, DeactivateForm, SiteRoleForm
+from accounts.models import Body, User
+from core.audit import AuditLog
 from core.errors import DomainError
 from core.extensions import db
+from core.text import remove_format_characters
+from core.web import redirect_with_error
 
 bp = Blueprint("accounts_admin", __name__, url_prefix="/accounts/admin")
+SEARCH_MAX_LENGTH = 40
 
 
 @bp.before_request
@@ -19,10 +26,6 @@ bp = Blueprint("accounts_admin", __name__, url_prefix="/accounts/admin")
 def _administrators_only():
     if not current_user.is_admin:
         abort(403)
-
-
-def _find_user(username: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.username == services.normalise_username(username)))
 
 
 @bp.route("/bodies", methods=["GET", "POST"])
@@ -45,44 +48,76 @@ def bodies():
         else:
             db.session.commit()
             flash(_("The body has been created."), "success")
-            return redirect(url_for("accounts_admin.body", body_id=body.id), code=303)
+            return redirect(url_for("accounts_staff.staff", body_id=body.id), code=303)
     status = 422 if form.is_submitted() else 200
-    return render_template("accounts/admin_bodies.html", bodies=all_bodies, form=form,
-                           role_form=SiteRoleForm(formdata=None)), status
+    return render_template("accounts/admin_bodies.html", bodies=all_bodies, form=form), status
 
 
-@bp.route("/bodies/<int:body_id>", methods=["GET", "POST"])
-def body(body_id: int):
-    body = db.get_or_404(Body, body_id)
-    form = MemberForm()
-    if form.validate_on_submit():
-        user = _find_user(form.username.data)
-        if user is None:
-            form.username.errors.append(_("No user with this username."))
-        else:
-            try:
-                services.add_member(current_user, user, body, form.role.data)
-            except DomainError as error:
-                db.session.rollback()
-                form.username.errors.append(str(error.message))
-            else:
-                db.session.commit()
-                flash(_("%(name)s is now staff of this body.", name=user.display_name), "success")
-                return redirect(url_for("accounts_admin.body", body_id=body.id), code=303)
-    members = db.session.scalars(sa.select(Membership).where(Membership.body_id == body.id)
-                                 .order_by(Membership.id)).all()
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/admin_body.html", body=body, members=members, form=form), status
+@bp.get("/users")
+def users():
+    """Find accounts by username or display name (the start of either)."""
+    q = " ".join(remove_format_characters(request.args.get("q", ""))[:SEARCH_MAX_LENGTH].split())
+    query = sa.select(User).order_by(User.id)
+    if q:
+        pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(User.username.like(services.normalise_username(pattern), escape="\\"),
+                                   User.display_name.like(pattern, escape="\\")))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("accounts/admin_users.html", page=page, q=q)
 
 
-@bp.post("/roles")
-def set_role():
+def _user_page(user: User, role_form: SiteRoleForm, deactivate_form: DeactivateForm, status: int = 200):
+    history = db.session.scalars(sa.select(AuditLog).where(
+        sa.or_(sa.and_(AuditLog.target_type == User.__tablename__, AuditLog.target_id == user.id),
+               AuditLog.actor_id == user.id)).order_by(AuditLog.id.desc()).limit(20)).all()
+    return render_template("accounts/admin_user.html", user=user, role_form=role_form,
+                           deactivate_form=deactivate_form, history=history), status
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    return _user_page(user, SiteRoleForm(formdata=None, role=user.role), DeactivateForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/role")
+def set_role(user_id: int):
+    user = db.get_or_404(User, user_id)
     form = SiteRoleForm()
-    user = _find_user(form.username.data) if form.validate_on_submit() else None
-    if user is None:
-        flash(_("No user with this username."), "error")
-    else:
-        services.set_role(current_user, user, form.role.data)
+    if form.validate_on_submit():
+        try:
+            services.set_role(current_user, user, form.role.data)
+        except DomainError as error:
+            return redirect_with_error(error, url_for("accounts_admin.user", user_id=user.id))
         db.session.commit()
-        flash(_("The site role of %(name)s has been changed.", name=user.display_name), "success")
-    return redirect(url_for("accounts_admin.bodies"), code=303)
+        flash(_("The site role of %(name)s has been changed.", name=user.public_name), "success")
+        return redirect(url_for("accounts_admin.user", user_id=user.id), code=303)
+    return _user_page(user, form, DeactivateForm(formdata=None), 422)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = DeactivateForm()
+    if form.validate_on_submit():
+        try:
+            services.deactivate_user(current_user, user, form.reason.data)
+        except DomainError as error:
+            return redirect_with_error(error, url_for("accounts_admin.user", user_id=user.id))
+        db.session.commit()
+        flash(_("The account of %(name)s has been deactivated; its sessions have ended.", name=user.public_name),
+              "success")
+        return redirect(url_for("accounts_admin.user", user_id=user.id), code=303)
+    return _user_page(user, SiteRoleForm(formdata=None, role=user.role), form, 422)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate(user_id: int):
+    user = db.get_or_404(User, user_id)
+    try:
+        services.reactivate_user(current_user, user)
+    except DomainError as error:
+        return redirect_with_error(error, url_for("accounts_admin.user", user_id=user.id))
+    db.session.commit()
+    flash(_("The account of %(name)s can be used again.", name=user.public_name), "success")
+    return redirect(url_for("accounts_admin.user", user_id=user.id), code=303)

@@ -1,32 +1,79 @@
-"""Registration, login, language and administration forms."""
+"""Registration, login, account settings, password, language and administration forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, MEMBERSHIP_ROLE_LABELS, ROLE_LABELS
+from accounts.password_policy import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from accounts.services import EMAIL_PATTERN
 from core.forms import CleanText
+
+PASSWORD_HELP = _l("At least %(n)d characters; not your username and not a common password such as 12345678. "
+                   "A few unrelated words are easy to remember and hard to guess.", n=PASSWORD_MIN_LENGTH)
+
+
+def new_password_field(label):
+    return PasswordField(label, validators=[
+        InputRequired(_l("Please enter a password.")),
+        Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH,
+               message=_l("The password must be %(min)d to %(max)d characters.",
+                          min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH))], description=PASSWORD_HELP)
+
+
+def repeat_password_field():
+    return PasswordField(_l("Repeat password"), validators=[
+        EqualTo("password", message=_l("The two passwords do not match."))])
 
 
 class RegisterForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         CleanText(_l("Username"), max_length=32, min_length=3)],
-        description=_l("3 to 32 letters, digits, underscores or Chinese characters."))
+        description=_l("3 to 32 letters, digits, underscores or Chinese characters. Used to log in; never shown "
+                       "to others."))
     display_name = StringField(_l("Display name (optional)"), validators=[
-        CleanText(_l("Display name"), max_length=40, min_length=0)])
+        CleanText(_l("Display name"), max_length=40, min_length=0)],
+        description=_l("Shown with your proposals. Without one you appear under a code name such as 网友·3F8A2C."))
     email = StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
-                        description=_l("To be told when a proposal you wrote, support or follow is answered."))
-    password = PasswordField(_l("Password"), validators=[
-        InputRequired(_l("Please enter a password.")),
-        Length(min=8, max=128, message=_l("The password must be 8 to 128 characters."))])
-    confirm = PasswordField(_l("Repeat password"), validators=[
-        EqualTo("password", message=_l("The two passwords do not match."))])
+                        description=_l("To be told when a proposal you wrote, support or follow is answered, "
+                                       "and to reset a forgotten password."))
+    password = new_password_field(_l("Password"))
+    confirm = repeat_password_field()
 
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[InputRequired(_l("Please enter your username."))])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Please enter your password."))])
     next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name (optional)"), validators=[
+        CleanText(_l("Display name"), max_length=40, min_length=0)],
+        description=_l("Shown with your proposals. Without one you appear under a code name such as 网友·3F8A2C."))
+    email = StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
+                        description=_l("To be told when a proposal you wrote, support or follow is answered, "
+                                       "and to reset a forgotten password."))
+    current_password = PasswordField(_l("Current password (only to change the e-mail address)"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[
+        InputRequired(_l("Please enter your current password."))])
+    password = new_password_field(_l("New password"))
+    confirm = repeat_password_field()
+
+
+class ResetRequestForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[
+        InputRequired(_l("Please enter your e-mail address.")), CleanText(_l("E-mail"), max_length=254),
+        Regexp(EMAIL_PATTERN.pattern + r"\Z", message=_l("Enter a valid e-mail address."))],
+        description=_l("The address you gave at registration or in your settings."))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field(_l("New password"))
+    confirm = repeat_password_field()
 
 
 class LanguageForm(FlaskForm):
@@ -52,6 +99,16 @@ class MemberForm(FlaskForm):
     role = SelectField(_l("Role in the body"), choices=list(MEMBERSHIP_ROLE_LABELS.items()))
 
 
+class MemberRoleForm(FlaskForm):
+    role = SelectField(_l("Role in the body"), choices=list(MEMBERSHIP_ROLE_LABELS.items()))
+
+
 class SiteRoleForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[InputRequired(_l("Please enter a username."))])
-    role = SelectField(_l("Site role"), choices=[(k.value, v) for k, v in ROLE_LABELS.items()])
+    role = SelectField(_l("Site role"), choices=[(k.value, v) for k, v in ROLE_LABELS.items()],
+                       description=_l("“Citizen” also removes the person from every body's staff. Staff are made "
+                                      "by adding them to a body."))
+
+
+class DeactivateForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[CleanText(_l("Reason"), max_length=200)],
+                         description=_l("Recorded in the audit log, e.g. 冒充机构发布信息."))

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.names import pseudonym
 from core.extensions import db
 from core.models import TimestampMixin, UTCDateTime
 
@@ -47,12 +48,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(32), unique=True)  # stored NFKC-casefolded
-    display_name: Mapped[str] = mapped_column(sa.String(40))
+    username: Mapped[str] = mapped_column(sa.String(32), unique=True)  # stored NFKC-casefolded; never shown publicly
+    display_name: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")  # "" for none
     email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")  # optional: notifications
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(sa.String(16), default=Role.CITIZEN)
-    # Bumped at logout and password change: every session cookie carrying the old value stops working.
+    # Bumped at logout, password change or reset and deactivation: every session cookie carrying the old value
+    # stops working.
     session_version: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -65,6 +67,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to others: the display name, else a pseudonym (网友·3F8A2C); never the username."""
+        return self.display_name or pseudonym(self.id)
 
     @property
     def is_admin(self) -> bool:
@@ -118,3 +125,19 @@ class Membership(TimestampMixin, db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     body: Mapped[Body] = relationship()
+
+
+class PasswordResetToken(db.Model):
+    """A password-reset link sent by e-mail: single-use, expiring; only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "password_reset_tokens"
+    __table_args__ = (sa.Index("ix_password_reset_tokens_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

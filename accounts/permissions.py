@@ -47,3 +47,21 @@ def require_moderator(user: User | None) -> None:
     """Raise ``NotAllowed`` unless ``user`` is a moderator or an administrator."""
     if not _is_user(user) or not user.is_moderator:
         raise NotAllowed(_l("Only moderators may do this."))
+
+
+def can_screen(user: User | None, body_id: int) -> bool:
+    """May decide whether a pending proposal of the body's campaigns is published: the body's staff and
+    managers, moderators and administrators."""
+    return can_act_for_body(user, body_id) or (_is_user(user) and user.is_moderator)
+
+
+def require_screener(user: User | None, body: Body | int) -> None:
+    """Raise ``NotAllowed`` unless ``user`` may screen the proposals of ``body``'s campaigns."""
+    if not can_screen(user, _body_id(body)):
+        raise NotAllowed(_l("Only staff of the responsible body or moderators may do this."))
+
+
+def require_admin(user: User | None) -> None:
+    """Raise ``NotAllowed`` unless ``user`` is an administrator."""
+    if not _is_user(user) or not user.is_admin:
+        raise NotAllowed(_l("Only administrators may do this."))

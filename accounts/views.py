@@ -1,11 +1,27 @@
-"""Registration, login, logout and the language switch."""
+"""Registration, login, logout, account settings, password change and reset, and the language switch."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import services
-from accounts.forms import LanguageForm, LoginForm, RegisterForm
-from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, MEMBERSHIP_ROLE_LABELS, ROLE_LABELS
+from accounts import recovery, services
+from accounts.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from accounts.models import (
+    BODY_KIND_LABELS,
+    BODY_LEVEL_LABELS,
+    MEMBERSHIP_ROLE_LABELS,
+    ROLE_LABELS,
+    MembershipRole,
+)
+from accounts.names import DisplayNameRefused
+from accounts.password_policy import WeakPassword
 from core.errors import DomainError
 from core.extensions import db, limiter
 from core.web import safe_next_url
@@ -18,11 +34,24 @@ def _login_rate_key() -> str:
     return f"login:{services.normalise_username(request.form.get('username'))}:{request.remote_addr}"
 
 
+def _password_rate_limit() -> str:
+    return current_app.config["PASSWORD_RATE_LIMIT"]
+
+
 @bp.app_context_processor
 def _labels() -> dict:
     """Label tables for roles and body kinds and levels, available in every template."""
     return {"role_labels": ROLE_LABELS, "body_kind_labels": BODY_KIND_LABELS, "body_level_labels": BODY_LEVEL_LABELS,
             "membership_role_labels": MEMBERSHIP_ROLE_LABELS}
+
+
+def _show_error(form, error: DomainError, fallback) -> None:
+    """Put a refused service call's message under the field it is about (``fallback`` when it names none)."""
+    db.session.rollback()
+    fields = {WeakPassword: "password", DisplayNameRefused: "display_name", services.InvalidEmail: "email",
+              services.WrongPassword: "current_password"}
+    name = next((name for kind, name in fields.items() if isinstance(error, kind) and name in form), None)
+    (form[name] if name else fallback).errors.append(str(error.message))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -34,12 +63,11 @@ def register():
             user = services.register_user(form.username.data, form.password.data, form.display_name.data,
                                           form.email.data or "")
         except DomainError as error:
-            db.session.rollback()
-            form.username.errors.append(str(error.message))
+            _show_error(form, error, form.username)
         else:
             db.session.commit()
             login_user(user)
-            flash(_("Welcome, %(name)s. Your account is ready.", name=user.display_name), "success")
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.public_name), "success")
             return redirect(url_for("home"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/register.html", form=form), status
@@ -74,6 +102,89 @@ def logout():
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("home"), code=303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """One's display name and e-mail address, and the bodies one works for."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, display_name=form.display_name.data, email=form.email.data,
+                                    current_password=form.current_password.data or "")
+        except DomainError as error:
+            _show_error(form, error, form.display_name)
+        else:
+            db.session.commit()
+            flash(_("Your settings have been saved."), "success")
+            return redirect(url_for("accounts.settings"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/settings.html", form=form, memberships=current_user.memberships,
+                           manager=MembershipRole.MANAGER), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_password_rate_limit, methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except DomainError as error:
+            _show_error(form, error, form.password)
+        else:
+            db.session.commit()
+            login_user(user)  # this browser carries the new session version; every other session has ended
+            flash(_("Your password has been changed. You have been logged out everywhere else."), "success")
+            return redirect(url_for("accounts.settings"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_password_rate_limit, methods=["POST"])
+def reset_request():
+    """Ask for a reset link. The answer is the same whether or not the address belongs to an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        recovery.request_password_reset(form.email.data, site_url=current_app.config["SITE_URL"],
+                                        max_age_minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
+        db.session.commit()
+        flash(_("If an account is registered with %(email)s, we have sent it a link to choose a new password. "
+                "The link works once, within %(n)d minutes.", email=form.email.data,
+                n=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"]), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password with the link from the e-mail."""
+    if recovery.find_reset_token(token) is None:
+        response = current_app.make_response((render_template("accounts/reset_invalid.html"), 404))
+    else:
+        form = ResetPasswordForm()
+        if form.validate_on_submit():
+            try:
+                recovery.reset_password(token, form.password.data)
+            except DomainError as error:
+                _show_error(form, error, form.password)
+            else:
+                db.session.commit()
+                logout_user()
+                flash(_("Your password has been changed and every session of the account has ended. "
+                        "Please log in with the new password."), "success")
+                return redirect(url_for("accounts.login"), code=303)
+        status = 422 if form.is_submitted() else 200
+        response = current_app.make_response((render_template("accounts/reset_password.html", form=form), status))
+    # The secret is in the address: never send it on in a Referer, never keep the page in a cache.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/language")

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import BODY_LEVEL_LABELS
 from analytics import metrics
 from analytics.metrics import Ratio, Scope, Spread
+from core.privacy import mask_personal_data
 
 STAGE_LABELS = {"submitted": _l("Submitted"), "accepted": _l("Accepted"), "replied": _l("Replied"),
                 "adopted": _l("Adopted"), "completed": _l("Policy completed")}
@@ -116,7 +117,7 @@ def league(scope: Scope, locale: str) -> Chart:
 
 
 def hot_topics(scope: Scope, locale: str) -> Chart:
-    rows = [[cluster.keywords or f"#{cluster.id}", count, cluster.size, cluster.id]
+    rows = [[mask_personal_data(cluster.keywords) or f"#{cluster.id}", count, cluster.size, cluster.id]
             for cluster, count in metrics.growing_clusters(scope)]
     return Chart("hot_topics", _l("Fastest-growing topics in the latest month"), "hbar",
                  [_l("Topic (keywords)"), _l("New proposals"), _l("Proposals in all"), _l("Cluster")], rows,

@@ -62,9 +62,10 @@ def _day(value: datetime | date | None) -> str | None:
     return (beijing_date(value) if isinstance(value, datetime) else value).isoformat()
 
 
-def _masked(row: dict) -> dict:
-    """Every text value of a row with personal data masked."""
-    return {k: mask_personal_data(v) if isinstance(v, str) else v for k, v in row.items()}
+def _masked(row: dict, official: bool = False) -> dict:
+    """Every text value of a row with personal data masked (``official``: a body's own text, whose landlines are
+    its office lines)."""
+    return {k: mask_personal_data(v, official=official) if isinstance(v, str) else v for k, v in row.items()}
 
 
 # ---------------------------------------------------------------------------------------------- datasets
@@ -111,9 +112,9 @@ def proposals(campaign_id: int | None = None) -> Iterator[dict]:
 
 
 def replies(campaign_id: int | None = None) -> Iterator[dict]:
-    """Official replies to public proposals."""
+    """Official replies to public proposals (a reply a moderator hid keeps its decision; its text is empty)."""
     query = (sa.select(Reply.id, Reply.suggestion_id, Reply.body_id, Body.name, Reply.decision, Reply.created_at,
-                       Reply.content)
+                       sa.case((Reply.hidden_at.is_(None), Reply.content), else_="").label("content"))
              .join(Suggestion, Suggestion.id == Reply.suggestion_id)
              .join(Campaign, Campaign.id == Suggestion.campaign_id)
              .join(Body, Body.id == Reply.body_id).where(*_public_proposals()))
@@ -122,7 +123,7 @@ def replies(campaign_id: int | None = None) -> Iterator[dict]:
     for row in _keyset(query, Reply.id):
         yield _masked({"id": row.id, "proposal_id": row.suggestion_id, "body_id": row.body_id, "body": row.name,
                        "decision": row.decision, "replied_at": moment(row.created_at),
-                       "replied_on": _day(row.created_at), "content": row.content})
+                       "replied_on": _day(row.created_at), "content": row.content}, official=True)
 
 
 def ratings(campaign_id: int | None = None) -> Iterator[dict]:

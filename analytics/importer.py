@@ -17,8 +17,9 @@ Service functions only (no Flask request); ``flask analytics import-messages`` (
 - Message type: from the type column when mapped (建议/投诉/求助/咨询/感谢 or the codes), else guessed from the
   title's keywords (``guess_message_type``); category: from the category column (matched by name or code,
   created when new), else 未分类.
-- Text is trimmed and its line endings folded (``core.text.normalise_input``); a title longer than the site's
-  limit is cut with "…" rather than refused; a row is skipped, with its reason counted, when the title, body
+- Text is trimmed, its line endings folded (``core.text.normalise_input``) and its invisible format characters
+  (bidi overrides, zero-width spaces) dropped; a title longer than the site's limit is cut with "…" rather than
+  refused; a row is skipped, with its reason counted, when the title, body
   or time is missing or unreadable, a field holds control characters, or a text is beyond the import limits.
 """
 import csv
@@ -38,7 +39,7 @@ from core import audit
 from core.chinese import to_simplified
 from core.extensions import db
 from core.models import utcnow
-from core.text import has_invalid_characters, normalise_input
+from core.text import has_invalid_characters, normalise_input, remove_format_characters
 from suggestions.deadlines import record_first_reply
 from suggestions.models import Decision, MessageType, Reply, Status, Suggestion
 
@@ -183,7 +184,9 @@ def guess_message_type(title: str) -> str:
 
 def _text(raw: dict, mapping: dict, name: str, *, multiline: bool = False) -> str:
     column = mapping.get(name)
-    return normalise_input(raw.get(column) if column else "", multiline=multiline)
+    # Invisible format characters (bidi overrides, zero-width spaces) are dropped: the site refuses them in
+    # every field, and an imported message cannot be sent back to be typed again.
+    return remove_format_characters(normalise_input(raw.get(column) if column else "", multiline=multiline))
 
 
 def prepare_row(raw: dict[str, str], mapping: dict[str, str | None], formats: Iterable[str],

@@ -124,7 +124,20 @@ SCHEMAS = {
                  "description": "10 to 5000 characters once trimmed; no control characters."},
         "category": {"type": "string", "minLength": 1, "maxLength": 32,
                      "description": "The code of one of the campaign's categories."},
-        "message_type": {**enum(MessageType), "default": "suggestion"}},
+        "message_type": {**enum(MessageType), "default": "suggestion"},
+        "contact": {**obj({
+            "name": {"type": "string", "maxLength": 50},
+            "phone": {"type": "string", "maxLength": 40,
+                      "description": "A mainland mobile number, or a landline with its area code."},
+            "address": {"type": "string", "maxLength": 200},
+            "note": {"type": "string", "maxLength": 2000,
+                     "description": "Anything else the handling body needs, such as an ID number."}}, required=[]),
+            "description": "Private contact details: only the author and the staff of the bodies handling the "
+                           "proposal see them (on the site); no API answer ever contains them."},
+        "move_personal_data": {"type": "boolean", "default": False,
+                               "description": "Move the personal data written in the title and body (phone, ID "
+                                              "and card numbers, addresses, names…) into the private contact "
+                                              "details, leaving the text masked."}},
         required=["campaign_id", "title", "body", "category"], closed=False),
     "VoteResult": obj({"proposal_id": INTEGER, "support_count": {"type": "integer", "minimum": 0},
                        "oppose_count": {"type": "integer", "minimum": 0}, "my_vote": {"type": "integer",

@@ -15,8 +15,8 @@ def _time(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _text(value: str | None) -> str:
-    return mask_personal_data(value or "")
+def _text(value: str | None, official: bool = False) -> str:
+    return mask_personal_data(value or "", official=official)
 
 
 def body_ref(body: Body | None) -> dict | None:
@@ -66,7 +66,8 @@ def proposal(suggestion: Suggestion) -> dict:
 def reply(reply: Reply) -> dict:
     rating = reply.rating
     return {"id": reply.id, "body": body_ref(reply.body), "decision": reply.decision,
-            "content": _text(reply.content), "created_at": _time(reply.created_at),
+            "content": "" if reply.hidden_at else _text(reply.content, official=True),
+            "created_at": _time(reply.created_at),
             "rating": None if rating is None else {"satisfaction": rating.satisfaction,
                                                    "reasons": rating.reason_codes,
                                                    "comment": _text(rating.comment)}}

@@ -25,6 +25,7 @@ from core.models import utcnow
 from outcomes import services as outcome_services
 from outcomes.models import PolicyOutcome
 from suggestions import clustering, services
+from suggestions.contacts import ContactDetails
 from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, MessageType, Suggestion
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -128,6 +129,18 @@ def _text_field(data: dict, name: str, default: str | None = None) -> str:
     if not isinstance(value, str):
         raise Unprocessable(_("The field “%(name)s” must be a string.", name=name))
     return value
+
+
+def _contact_field(data: dict) -> ContactDetails:
+    """The optional private contact details: an object of strings (name, phone, address, note)."""
+    value = data.get("contact")
+    if value is None:
+        return ContactDetails()
+    fields = ("name", "phone", "address", "note")
+    if not isinstance(value, dict) or set(value) - set(fields):
+        raise Unprocessable(_("The field “%(name)s” must be an object with the strings %(fields)s.",
+                              name="contact", fields=", ".join(fields)))
+    return ContactDetails(**{name: _text_field(value, name, default="") for name in fields if name in value})
 
 
 def _get(model, object_id: int, message: str):
@@ -324,12 +337,15 @@ def submit():
     title, text = _text_field(data, "title"), _text_field(data, "body")
     code = _text_field(data, "category")
     message_type = _text_field(data, "message_type", default=MessageType.SUGGESTION.value)
+    contact, move = _contact_field(data), data.get("move_personal_data", False)
+    if not isinstance(move, bool):
+        raise Unprocessable(_("The field “%(name)s” must be true or false.", name="move_personal_data"))
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         raise Unprocessable(_("No campaign has the number %(id)d.", id=campaign_id))
     category = next((c for c in campaign.categories if c.code == code), None)
     suggestion = services.submit_suggestion(user, campaign, title=title, body=text, category=category,
-                                            message_type=message_type)
+                                            message_type=message_type, contact=contact, move_personal_data=move)
     db.session.commit()
     clustering.place_after_submit(suggestion)
     response = jsonify(serialize.proposal(suggestion))

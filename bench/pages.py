@@ -219,7 +219,8 @@ def main() -> None:
         from core.extensions import db
         campaign_id = 2
         ids = list(db.session.scalars(sa.text(
-            "SELECT id FROM suggestions WHERE campaign_id = :c AND public ORDER BY (CAST(id AS BIGINT) * 7919) % 100003 LIMIT 20"),
+            "SELECT id FROM suggestions WHERE campaign_id = :c AND public "
+            "ORDER BY (CAST(id AS BIGINT) * 7919) % 100003 LIMIT 20"),
             {"c": campaign_id}))
         load = os.getloadavg()[0]
     server = Server(env)

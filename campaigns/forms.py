@@ -31,6 +31,15 @@ class CampaignForm(FlaskForm):
                                                     "deadline starts then (the UK petitions site: 10,000)."))
     support_window_days = IntegerField(_l("…reached within this many days of publication (optional)"),
                                        validators=[Optional()], description=_l("Taiwan's Join platform: 60 days."))
+    max_extensions = IntegerField(_l("Deadline extensions allowed per proposal"), default=1,
+                                  validators=[Optional()],
+                                  description=_l("Each extension needs a reason, shown on the proposal's page."))
+    max_extension_working_days = IntegerField(_l("Working days one extension may add at most"), default=15,
+                                              validators=[Optional()])
+    report_hide_threshold = IntegerField(
+        _l("Hide a proposal after this many reports"), default=3, validators=[Optional()],
+        description=_l("Reports from different accounts; the proposal stays hidden until a moderator decides. "
+                       "0: never hide automatically."))
     open_now = BooleanField(_l("Open the campaign now"), default=True)
 
 

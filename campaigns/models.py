@@ -77,6 +77,12 @@ class Campaign(TimestampMixin, db.Model):
     # A proposal reaching this many supports (within the window, if set) must be answered: its deadline starts.
     support_threshold: Mapped[int | None] = mapped_column()
     support_window_days: Mapped[int | None] = mapped_column()
+    # Deadline extensions: how many per proposal (per reply round) and how many working days each may add.
+    max_extensions: Mapped[int] = mapped_column(default=1, server_default="1")
+    max_extension_working_days: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Moderation: a public proposal reported by this many distinct accounts is hidden until a moderator decides
+    # (0: never hidden automatically).
+    report_hide_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
     status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

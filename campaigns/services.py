@@ -17,7 +17,9 @@ from core.text import clean_text
 def _checked_fields(*, title: str, theme: str, description: str, categories: list[Category], region_scope: str,
                     opens_at: datetime, closes_at: datetime | None, allow_oppose: bool, screening: bool,
                     reply_working_days: int = 10, investigation_working_days: int = 20,
-                    support_threshold: int | None = None, support_window_days: int | None = None) -> dict:
+                    support_threshold: int | None = None, support_window_days: int | None = None,
+                    max_extensions: int = 1, max_extension_working_days: int = 15,
+                    report_hide_threshold: int = 3) -> dict:
     """Validate and normalise a campaign's editable fields (shared by create and update)."""
     if not categories:
         raise InvalidInput(_l("Choose at least one category."))
@@ -32,6 +34,12 @@ def _checked_fields(*, title: str, theme: str, description: str, categories: lis
         raise InvalidInput(_l("The support threshold is a number of supports from 1 upwards."))
     if support_window_days is not None and (support_threshold is None or not 1 <= support_window_days <= 3650):
         raise InvalidInput(_l("The threshold window is 1 to 3,650 days, and needs a threshold."))
+    if max_extensions is None or not 0 <= max_extensions <= 5:
+        raise InvalidInput(_l("A proposal's deadline may be extended 0 to 5 times."))
+    if max_extension_working_days is None or not 1 <= max_extension_working_days <= 60:
+        raise InvalidInput(_l("One extension adds 1 to 60 working days."))
+    if report_hide_threshold is None or not 0 <= report_hide_threshold <= 1000:
+        raise InvalidInput(_l("The number of reports that hides a proposal is 0 (never) to 1,000."))
     return dict(
         title=clean_text(title, field=_l("Title"), max_length=120),
         theme=clean_text(theme, field=_l("Theme"), max_length=120, min_length=0),
@@ -41,7 +49,9 @@ def _checked_fields(*, title: str, theme: str, description: str, categories: lis
         region_scope=clean_text(region_scope, field=_l("Region"), max_length=80, min_length=0),
         opens_at=opens_at, closes_at=closes_at, allow_oppose=allow_oppose, screening=screening,
         reply_working_days=reply_working_days, investigation_working_days=investigation_working_days,
-        support_threshold=support_threshold, support_window_days=support_window_days)
+        support_threshold=support_threshold, support_window_days=support_window_days,
+        max_extensions=max_extensions, max_extension_working_days=max_extension_working_days,
+        report_hide_threshold=report_hide_threshold)
 
 
 def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields) -> Campaign:

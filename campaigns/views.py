@@ -138,7 +138,9 @@ def _fields_from(form: CampaignForm) -> dict:
                 reply_working_days=10 if form.reply_working_days.data is None else form.reply_working_days.data,
                 investigation_working_days=20 if form.investigation_working_days.data is None
                 else form.investigation_working_days.data,
-                support_threshold=form.support_threshold.data, support_window_days=form.support_window_days.data)
+                support_threshold=form.support_threshold.data, support_window_days=form.support_window_days.data,
+                **{name: form[name].default if form[name].data is None else form[name].data
+                   for name in ("max_extensions", "max_extension_working_days", "report_hide_threshold")})
 
 
 @bp.post("/<int:campaign_id>/<any(open, close, archive):action>")

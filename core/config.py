@@ -47,6 +47,12 @@ class DefaultConfig:
     LOGIN_RATE_LIMIT = "10 per minute"
     REGISTER_RATE_LIMIT = "20 per hour"
     API_WRITE_RATE_LIMIT = "30 per minute"  # JSON API writes (submit, support), per API token
+    PASSWORD_RATE_LIMIT = "10 per hour"  # password changes and reset requests, per address
+
+    # Accounts: a reset link works once, within this many minutes; pseudonyms (网友·3F8A2C) of people without a
+    # display name are keyed by PSEUDONYM_KEY, or by the secret key when it is not set (changing it renames them).
+    PASSWORD_RESET_MAX_AGE_MINUTES = 60
+    PSEUDONYM_KEY = None
 
     # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
     ARGON2_TIME_COST = 3

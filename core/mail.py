@@ -3,7 +3,8 @@
 Code that wants to send mail adds an ``OutboxMessage`` in its own transaction (so a rolled-back change sends
 nothing); ``flask mail send-outbox`` (run from cron or a worker) delivers what is waiting over SMTP and records
 the outcome, retrying failures a few times. A ``dedupe_key`` makes a message idempotent: queuing the same
-reminder twice keeps one.
+reminder twice keeps one. A ``sensitive`` message (a password-reset link) has its text blanked once delivered,
+so the table does not keep the secret.
 """
 import smtplib
 from datetime import datetime
@@ -31,13 +32,17 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    sensitive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
-def queue_mail(to_address: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage | None:
-    """Add a message to the outbox (in the caller's transaction); None if ``dedupe_key`` was queued before."""
+def queue_mail(to_address: str, subject: str, body: str, dedupe_key: str | None = None, *,
+               sensitive: bool = False) -> OutboxMessage | None:
+    """Add a message to the outbox (in the caller's transaction); None if ``dedupe_key`` was queued before.
+    The text of a ``sensitive`` message is blanked once it has been delivered."""
     if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
-    message = OutboxMessage(to_address=to_address, subject=subject[:200], body=body, dedupe_key=dedupe_key)
+    message = OutboxMessage(to_address=to_address, subject=subject[:200], body=body, dedupe_key=dedupe_key,
+                            sensitive=sensitive)
     db.session.add(message)
     return message
 
@@ -69,6 +74,8 @@ def send_outbox(config: dict, limit: int = 500) -> tuple[int, int]:
                 failed += 1
             else:
                 message.sent_at = utcnow()
+                if message.sensitive:
+                    message.body = ""
                 sent += 1
             db.session.commit()
     return sent, failed

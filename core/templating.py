@@ -4,6 +4,8 @@ from datetime import date, datetime
 from flask import request
 from flask_babel import format_date, format_datetime, get_locale
 
+from core.privacy import mask_personal_data
+
 
 def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A UTC datetime shown in the configured local time zone (Asia/Shanghai by default)."""
@@ -24,6 +26,12 @@ def display_name(obj) -> str:
     return obj.display_name(str(get_locale())) if obj is not None else ""
 
 
+def public(text: str | None, reveal: bool = False, official: bool = False) -> str:
+    """Free text as the public sees it (personal data masked: core.privacy), or as written where ``reveal`` (the
+    author and the handling bodies' staff on a proposal's page). ``official``: a body's own text (a reply)."""
+    return (text or "") if reveal else mask_personal_data(text, official=official)
+
+
 def label(mapping: dict, key) -> str:
     """The translated label of an enum value (status, decision, message type…)."""
     return str(mapping.get(key, key))
@@ -42,7 +50,7 @@ def reject_page(args: dict) -> dict:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, display_name=display_name,
-                                 reject_page=reject_page, rounded=rounded)
+                                 reject_page=reject_page, rounded=rounded, public=public)
     app.jinja_env.globals.update(label=label)
 
     @app.context_processor

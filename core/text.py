@@ -18,6 +18,19 @@ def has_invalid_characters(value: str) -> bool:
     return False
 
 
+def has_format_characters(value: str) -> bool:
+    """True if the text holds invisible format characters (Unicode category Cf): bidi overrides and isolates
+    (U+202A-U+202E, U+2066-U+2069) that reverse text on the page, zero-width spaces and joiners, soft hyphens,
+    byte-order marks. They let a text look like something it is not, so no field accepts them."""
+    return any(unicodedata.category(ch) == "Cf" for ch in value)
+
+
+def remove_format_characters(value: str) -> str:
+    """The text without its format characters (for input that cannot be sent back for retyping: a search query,
+    an imported message)."""
+    return "".join(ch for ch in value if unicodedata.category(ch) != "Cf") if has_format_characters(value) else value
+
+
 def normalise_input(value: str | None, *, multiline: bool = False) -> str:
     """Strip surrounding whitespace; fold line endings; single-line values lose inner newlines and tabs."""
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
@@ -32,6 +45,10 @@ def clean_text(value: str | None, *, field: str, max_length: int, min_length: in
     value = normalise_input(value, multiline=multiline)
     if has_invalid_characters(value):
         raise InvalidInput(_l("%(field)s contains invalid characters (control characters or broken encoding).",
+                              field=field))
+    if has_format_characters(value):
+        raise InvalidInput(_l("%(field)s contains invisible formatting characters (such as text-direction marks "
+                              "or zero-width spaces). Please remove them, for example by typing the text again.",
                               field=field))
     if len(value) < min_length:
         if not value:

@@ -26,15 +26,15 @@ def _checked(*, title: str, document_name: str, document_number: str, link: str,
         raise InvalidInput(_l("Choose a stage."))
     if progress is None or not 0 <= progress <= 100:
         raise InvalidInput(_l("Progress is a percentage from 0 to 100."))
-    link = (link or "").strip()
+    link = clean_text(link, field=_l("Link"), max_length=500, min_length=0)
     if link and not link.startswith(("http://", "https://")):
         raise InvalidInput(_l("The link must start with http:// or https://."))
     return {"title": clean_text(title, field=_l("Title"), max_length=200),
             "document_name": clean_text(document_name, field=_l("Document"), max_length=200, min_length=0),
             "document_number": clean_text(document_number, field=_l("Document number"), max_length=100,
                                           min_length=0),
-            "link": link[:500], "clause": clean_text(clause, field=_l("Clause"), max_length=5000, min_length=0,
-                                                      multiline=True),
+            "link": link, "clause": clean_text(clause, field=_l("Clause"), max_length=5000, min_length=0,
+                                                  multiline=True),
             "stage": stage, "progress": progress}
 
 

@@ -6,7 +6,8 @@ from typing import Protocol
 
 from markupsafe import escape
 
-from core.chinese import fold, word_spans
+from core.chinese import TOKENS_VERSION, fold, word_spans
+from core.privacy import MASKING_VERSION
 
 SORTS = ("relevance", "newest", "supported")
 FILTERS = ("campaign_id", "body_id", "category", "message_type", "status")
@@ -17,6 +18,9 @@ MATCH_SAMPLE = 10_000
 """A backend may rank and count at most this many matches of a query, in the order of the requested sort (the
 newest, the most supported); beyond it the total is an estimate and facet counts are scaled from the sample, and
 the result says so (``approximate``). A word in every proposal then costs what one in 10,000 does."""
+# What an index was built with: jieba words (core.chinese) over text masked by core.privacy. An index of another
+# version is rebuilt by `flask search catch-up` (an index from before masking holds personal data).
+INDEX_VERSION = f"{TOKENS_VERSION}.{MASKING_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,10 @@ class SearchBackend(Protocol):
         """Documents matching every word of the query, filtered, sorted and paginated, with facet counts."""
 
     def clear(self) -> None:
-        """Remove every document (before a full rebuild); the index then carries the current TOKENS_VERSION."""
+        """Remove every document (before a full rebuild); the index then carries the current INDEX_VERSION."""
 
     def is_current(self) -> bool:
-        """False if the index was built with another tokeniser version (``core.text.TOKENS_VERSION``)."""
+        """False if the index was built with another tokeniser or masking version (``INDEX_VERSION``)."""
 
 
 _REGISTRY: dict[str, Callable[[dict], SearchBackend]] = {}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from campaigns.models import Campaign
 from core.extensions import db
 from core.models import utcnow
+from core.privacy import mask_personal_data
 from search.backend import SearchBackend, SearchDocument, backend_from_config
 from search.models import SearchQueue
 from suggestions.models import PUBLIC_STATUSES, Suggestion
@@ -86,10 +87,12 @@ def install(app) -> None:
 
 
 def document_for(suggestion: Suggestion) -> SearchDocument:
-    """The indexed form of one proposal."""
+    """The indexed form of one proposal: its text as the public sees it, personal data masked (core.privacy), so
+    that neither a query for a phone, ID or card number finds it nor a snippet shows one."""
     campaign = suggestion.campaign
     return SearchDocument(
-        id=suggestion.id, title=suggestion.title, body=suggestion.body, campaign_id=suggestion.campaign_id,
+        id=suggestion.id, title=mask_personal_data(suggestion.title), body=mask_personal_data(suggestion.body),
+        campaign_id=suggestion.campaign_id,
         body_id=campaign.body_id, category=suggestion.category.code, message_type=suggestion.message_type,
         status=suggestion.status, region=campaign.region_scope, created_at=suggestion.created_at,
         support_count=suggestion.support_count)

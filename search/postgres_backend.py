@@ -22,11 +22,12 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from core.chinese import TOKENS_VERSION, fold, word_spans
+from core.chinese import fold, word_spans
 from core.config import resolve_database_url
 from search.backend import (
     FACETS,
     FILTERS,
+    INDEX_VERSION,
     MATCH_SAMPLE,
     SNIPPET_CHARS,
     SearchDocument,
@@ -131,12 +132,12 @@ class PostgresBackend:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {SCHEMA}.proposal_words, {SCHEMA}.proposal_texts")
             conn.execute(sa.text(f"INSERT INTO {SCHEMA}.settings (name, value) VALUES ('tokens_version', :v) "
-                                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value"), {"v": str(TOKENS_VERSION)})
+                                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value"), {"v": INDEX_VERSION})
 
     def is_current(self) -> bool:
         with self.engine.connect() as conn:
             version = conn.scalar(sa.text(f"SELECT value FROM {SCHEMA}.settings WHERE name = 'tokens_version'"))
-        return version == str(TOKENS_VERSION)
+        return version == INDEX_VERSION
 
     def doc_count(self) -> int:
         with self.engine.connect() as conn:

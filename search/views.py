@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from campaigns.models import Campaign, Category
 from core.extensions import db
+from core.text import remove_format_characters
 from search.backend import SORTS, SearchQuery
 from search.directory import find_bodies, find_campaigns
 from search.indexing import get_backend
@@ -18,7 +19,8 @@ MAX_QUERY_LENGTH = 200
 
 @bp.get("/")
 def results():
-    text = " ".join((request.args.get("q") or "").split())
+    # Invisible format characters (bidi overrides, zero-width spaces) are dropped: the query is shown on the page.
+    text = " ".join(remove_format_characters(request.args.get("q") or "").split())
     message = None
     if len(text) > MAX_QUERY_LENGTH:
         text, message = text[:MAX_QUERY_LENGTH], _("The query was shortened to %(n)d characters.",

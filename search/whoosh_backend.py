@@ -15,10 +15,11 @@ import numpy as np
 from whoosh import fields, index
 from whoosh.analysis import Token, Tokenizer
 
-from core.chinese import TOKENS_VERSION, fold, word_spans
+from core.chinese import fold, word_spans
 from search.backend import (
     FACETS,
     FILTERS,
+    INDEX_VERSION,
     SNIPPET_CHARS,
     SearchDocument,
     SearchHit,
@@ -152,12 +153,12 @@ class WhooshBackend:
 
     def _write_version(self) -> None:
         with open(self._version_path, "w") as handle:
-            handle.write(str(TOKENS_VERSION))
+            handle.write(INDEX_VERSION)
 
     def is_current(self) -> bool:
         try:
             with open(self._version_path) as handle:
-                return handle.read().strip() == str(TOKENS_VERSION)
+                return handle.read().strip() == INDEX_VERSION
         except FileNotFoundError:
             return False
 

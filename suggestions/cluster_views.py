@@ -12,6 +12,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.pagination import bounded_page
 from core.params import page_number, record_id
+from core.privacy import mask_personal_data
 from core.web import redirect_with_error, wants_json
 from suggestions import clustering
 from suggestions.forms import ClusterActionForm
@@ -33,7 +34,7 @@ def similar():
     author_id = current_user.id if current_user.is_authenticated else None
     found = similar_proposals(campaign.id, text, author_id=author_id)
     if wants_json():
-        return jsonify(similar=[{"id": s.id, "title": s.title, "support_count": s.support_count,
+        return jsonify(similar=[{"id": s.id, "title": mask_personal_data(s.title), "support_count": s.support_count,
                                  "score": round(m.score, 3), "kind": m.kind,
                                  "url": url_for("suggestions.detail", suggestion_id=s.id)} for s, m in found])
     return render_template("suggestions/_similar.html", found=found, campaign=campaign, now=utcnow(),

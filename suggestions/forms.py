@@ -1,10 +1,12 @@
 """Proposal, reply and moderation forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
+from core.errors import InvalidInput
 from core.forms import CleanText, IdField, MultiCheckboxField
+from suggestions import contacts
 from suggestions.models import (
     DECISION_LABELS,
     MESSAGE_TYPE_LABELS,
@@ -24,17 +26,44 @@ class SuggestionForm(FlaskForm):
                                        n=TITLE_MAX_LENGTH))
     body = TextAreaField(_l("Content"), validators=[
         CleanText(_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True)],
-        description=_l("The problem, what you propose and why (10 to %(n)d characters). "
-                       "Do not include your phone number or ID number.", n=BODY_MAX_LENGTH))
+        description=_l("The problem, what you propose and why (10 to %(n)d characters). Everyone can read it: "
+                       "put your phone number or address in the private section below.", n=BODY_MAX_LENGTH))
     category = SelectField(_l("Category"), coerce=str, validate_choice=False,
                            validators=[InputRequired(_l("Choose a category."))])
     message_type = RadioField(_l("Type of message"), choices=list(MESSAGE_TYPE_LABELS.items()),
                               default="suggestion", validate_choice=False,
                               validators=[AnyOf(list(MESSAGE_TYPE_LABELS), message=_l("Choose a message type."))])
 
+    # The private section: only the author and the staff of the handling bodies see it.
+    contact_name = StringField(_l("Full name"), validators=[
+        CleanText(_l("Full name"), max_length=contacts.NAME_MAX_LENGTH, min_length=0)])
+    contact_phone = StringField(_l("Phone"), validators=[
+        CleanText(_l("Phone"), max_length=contacts.PHONE_MAX_LENGTH, min_length=0)],
+        description=_l("A mobile number, or a landline with its area code."))
+    contact_address = StringField(_l("Address"), validators=[
+        CleanText(_l("Address"), max_length=contacts.ADDRESS_MAX_LENGTH, min_length=0)])
+    contact_note = TextAreaField(_l("Other details for the handling body"), validators=[
+        CleanText(_l("Other details for the handling body"), max_length=contacts.NOTE_MAX_LENGTH, min_length=0,
+                  multiline=True)],
+        description=_l("Only if the body needs them to handle your proposal, such as an ID number."))
+    # Set when the form comes back with the warning about personal data in the text: the author has seen it.
+    privacy_reviewed = HiddenField()
+    move_details = BooleanField(_l("Move these details to the private section"), default=True)
+
     def validate_category(self, field):
         if field.data not in {value for value, _label in field.choices if value}:
             raise ValidationError(_l("Choose a category."))
+
+    def validate_contact_phone(self, field):
+        if field.data:
+            try:
+                field.data = contacts.format_phone(field.data)
+            except InvalidInput as error:
+                raise ValidationError(str(error.message)) from None
+
+    def contact(self) -> contacts.ContactDetails:
+        return contacts.ContactDetails(name=self.contact_name.data or "", phone=self.contact_phone.data or "",
+                                       address=self.contact_address.data or "", note=self.contact_note.data or "")
 
 
 class ReplyForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""Suggestion, Vote and Reply."""
+"""Suggestion (with its private contact details), Vote and Reply."""
 import enum
 from datetime import date, datetime
 
@@ -103,6 +103,9 @@ class Suggestion(TimestampMixin, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The Beijing date by which the official reply is due, set at acceptance; extensions move it.
     reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The deadline as first set (acceptance, support threshold or reopening), before any extension: timeliness
+    # figures count overdue replies against it as well as against the final deadline (deadlines.py).
+    first_reply_due_on: Mapped[date | None] = mapped_column(sa.Date)
     needs_investigation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a "not solved" rating reopened it (once)
     threshold_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the campaign's support threshold
@@ -122,6 +125,7 @@ class Suggestion(TimestampMixin, db.Model):
     extensions: Mapped[list["DeadlineExtension"]] = relationship(order_by="DeadlineExtension.created_at")
     co_handlers: Mapped[list["CoHandler"]] = relationship(cascade="all, delete-orphan")
     transfers: Mapped[list["Transfer"]] = relationship(order_by="Transfer.created_at")
+    private_contact: Mapped["PrivateContact | None"] = relationship()
 
     @property
     def is_public(self) -> bool:
@@ -134,6 +138,28 @@ class Suggestion(TimestampMixin, db.Model):
         return bool(user is not None and user.is_authenticated
                     and (user.id == self.author_id or user.is_moderator
                          or can_act_for_body(user, self.campaign.body_id)))
+
+    def private_details_visible_to(self, user) -> bool:
+        """The private contact details and the text as written (personal data unmasked): for the author and the
+        staff of the bodies handling the proposal (the campaign's body, the lead and the co-handling bodies)."""
+        if user is None or not user.is_authenticated:
+            return False
+        bodies = {self.campaign.body_id, self.handling_body_id, *(c.body_id for c in self.co_handlers)}
+        return user.id == self.author_id or any(can_act_for_body(user, b) for b in bodies if b is not None)
+
+
+class PrivateContact(TimestampMixin, db.Model):
+    """How the handling bodies can reach the author about one proposal (领导留言板 collects these privately):
+    shown only to those ``Suggestion.private_details_visible_to``; never in search, hints, the API, exports or
+    notifications."""
+
+    __tablename__ = "private_contacts"
+
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")  # anything else for the handling body (ID number…)
 
 
 class Vote(TimestampMixin, db.Model):
@@ -166,6 +192,8 @@ class Reply(TimestampMixin, db.Model):
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     decision: Mapped[str] = mapped_column(sa.String(16))
     content: Mapped[str] = mapped_column(sa.Text)
+    # Set when a moderator hides the reply's text (moderation.services); its decision stays public.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     suggestion: Mapped[Suggestion] = relationship(back_populates="replies")
     body: Mapped[Body] = relationship()

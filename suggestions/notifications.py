@@ -9,6 +9,7 @@ from accounts.models import User
 from core.extensions import db
 from core.mail import queue_mail
 from core.models import utcnow
+from core.privacy import mask_personal_data
 from suggestions.models import Follow, Notification, Suggestion, Vote
 
 MESSAGES = {
@@ -40,7 +41,7 @@ def notify(suggestion: Suggestion, kind: str, actor: User | None = None) -> int:
     db.session.execute(sa.insert(Notification), [
         {"user_id": user_id, "suggestion_id": suggestion.id, "kind": kind, "created_at": now}
         for user_id in sorted(users)])
-    text = message(kind, suggestion.title)
+    text = message(kind, mask_personal_data(suggestion.title))  # mail is not the place for personal data either
     subject = gettext("[Jianyan] %(message)s", message=text)
     for user_id, email in db.session.execute(sa.select(User.id, User.email)
                                              .where(User.id.in_(users), User.email != "")):

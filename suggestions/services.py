@@ -9,17 +9,28 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
-from accounts.permissions import require_body_staff, require_moderator
+from accounts.permissions import require_body_staff, require_moderator, require_screener
 from campaigns.models import Campaign, Category
 from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
+from moderation import words
 from suggestions.clustering import leave_cluster
+from suggestions.contacts import ContactDetails, clean_contact, move_into_contact
 from suggestions.deadlines import note_support_threshold, record_first_reply, start_deadline
 from suggestions.handling import can_handle
-from suggestions.models import PUBLIC_STATUSES, STAFF_DECISIONS, MessageType, Reply, Status, Suggestion, Vote
+from suggestions.models import (
+    PUBLIC_STATUSES,
+    STAFF_DECISIONS,
+    MessageType,
+    PrivateContact,
+    Reply,
+    Status,
+    Suggestion,
+    Vote,
+)
 from suggestions.notifications import notify
 
 TITLE_MAX_LENGTH = 80
@@ -30,9 +41,20 @@ REJECT_REASONS = ("off_topic", "duplicate", "abusive", "personal_data", "not_a_p
 VOTABLE_STATUSES = (Status.PUBLISHED, Status.ACCEPTED, Status.REPLIED)
 
 
+def _clean_title(title: str) -> str:
+    return clean_text(title, field=_l("Title"), max_length=TITLE_MAX_LENGTH, min_length=4)
+
+
+def _clean_body(body: str) -> str:
+    return clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True)
+
+
 def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str, category: Category | None,
-                      message_type: str, now: datetime | None = None) -> Suggestion:
-    """Submit a proposal to an open campaign; published at once unless the campaign screens first."""
+                      message_type: str, contact: ContactDetails | None = None, move_personal_data: bool = False,
+                      now: datetime | None = None) -> Suggestion:
+    """Submit a proposal to an open campaign; published at once unless the campaign screens first or the text
+    contains a word of the sensitive-word list (then it is held for review). ``contact`` is kept private;
+    ``move_personal_data`` first moves the personal data written in the title and text into it."""
     now = now or utcnow()
     if not campaign.accepts_submissions(now):
         raise Conflict(_l("This campaign is not taking proposals now."))
@@ -40,18 +62,28 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
         raise InvalidInput(_l("Choose one of this campaign's categories."))
     if message_type not in MessageType.__members__.values():
         raise InvalidInput(_l("Choose a message type."))
+    title, body, contact = _clean_title(title), _clean_body(body), clean_contact(contact)
+    if move_personal_data:
+        title, body, contact = move_into_contact(title, body, contact)
+        title, body, contact = _clean_title(title), _clean_body(body), clean_contact(contact)
+    held_for = words.screen(title, body)
+    waits = campaign.screening or bool(held_for)
     suggestion = Suggestion(
-        campaign=campaign, author=author, category=category, message_type=message_type,
-        title=clean_text(title, field=_l("Title"), max_length=TITLE_MAX_LENGTH, min_length=4),
-        body=clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True),
-        status=Status.PENDING if campaign.screening else Status.PUBLISHED,
-        published_at=None if campaign.screening else now,
-        public_since=None if campaign.screening else now,
-        created_at=now,
+        campaign=campaign, author=author, category=category, message_type=message_type, title=title, body=body,
+        status=Status.PENDING if waits else Status.PUBLISHED, published_at=None if waits else now,
+        public_since=None if waits else now, created_at=now,
     )
     db.session.add(suggestion)
     db.session.flush()
-    audit.record(author, "suggestion.submit", suggestion, body_id=campaign.body_id, status=suggestion.status)
+    if held_for:
+        words.hold(suggestion, held_for)
+    if not contact.is_empty():
+        db.session.add(PrivateContact(suggestion_id=suggestion.id, name=contact.name, phone=contact.phone,
+                                      address=contact.address, note=contact.note, created_at=now))
+        db.session.flush()
+    audit.record(author, "suggestion.submit", suggestion, body_id=campaign.body_id, status=suggestion.status,
+                 private_contact=not contact.is_empty(),
+                 **({"held_for": [m["word"] for m in held_for]} if held_for else {}))
     return suggestion
 
 
@@ -150,15 +182,16 @@ def _transition(actor: User | None, suggestion: Suggestion, allowed_from: tuple,
 
 
 def publish_suggestion(actor: User, suggestion: Suggestion, now: datetime | None = None) -> None:
-    """Screening passed: make a pending proposal public."""
-    require_body_staff(actor, suggestion.campaign.body_id)
+    """Screening passed: make a pending proposal public (the campaign body's staff, or a moderator)."""
+    require_screener(actor, suggestion.campaign.body_id)
     _transition(actor, suggestion, (Status.PENDING,), Status.PUBLISHED, "suggestion.publish")
     suggestion.published_at = now or utcnow()
 
 
 def reject_suggestion(actor: User, suggestion: Suggestion, reason: str) -> None:
-    """Screening failed: reject a pending or published proposal with a reason code."""
-    require_body_staff(actor, suggestion.campaign.body_id)
+    """Screening failed: reject a pending or published proposal with a reason code (the campaign body's staff,
+    or a moderator)."""
+    require_screener(actor, suggestion.campaign.body_id)
     if reason not in REJECT_REASONS:
         raise InvalidInput(_l("Choose a reason for the rejection."))
     _transition(actor, suggestion, (Status.PENDING, Status.PUBLISHED), Status.REJECTED,
@@ -223,6 +256,13 @@ def hide_suggestion(moderator: User, suggestion: Suggestion, reason: str) -> Non
     if suggestion.status == Status.HIDDEN:
         raise Conflict(_l("This proposal is already hidden."))
     _transition(moderator, suggestion, tuple(Status), Status.HIDDEN, "suggestion.hide", reason=reason)
+
+
+def hide_after_reports(suggestion: Suggestion, reports: int) -> None:
+    """Moderation without a moderator: enough distinct accounts reported the public proposal, so it is hidden
+    until a moderator decides (``moderation.services``); the audit row has no actor."""
+    _transition(None, suggestion, PUBLIC_STATUSES, Status.HIDDEN, "suggestion.hide", reason="reports",
+                reports=reports, automatic=True)
 
 
 def unhide_suggestion(moderator: User, suggestion: Suggestion) -> None:

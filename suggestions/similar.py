@@ -11,6 +11,7 @@ A proposal page never computes similarity: it reads ``RelatedProposal`` rows, wr
 public (its own list, and its place in the lists of the proposals it resembles) and, for a whole campaign, by
 ``flask suggestions cluster``.
 """
+import re
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.extensions import db
+from core.privacy import mask_personal_data
 from suggestions import dedup
 from suggestions.models import RelatedProposal, Suggestion
 
@@ -41,9 +43,20 @@ _indexes: OrderedDict[int, _CampaignIndex] = OrderedDict()  # least recently use
 _indexes_lock = threading.Lock()
 
 
+# What is left of personal data once masked (138****5678, 330102****…): the digits kept for the reader go too.
+_MASKED = re.compile(r"[0-9A-Za-z]*\*+[0-9A-Za-z*@.\-]*")
+
+
+def without_personal_data(text: str) -> str:
+    """Text as the similarity engine sees it: personal data masked, then the masked pieces dropped, so that
+    neither typing hints, related proposals nor clusters find a proposal by a phone, ID or card number (or a name)
+    written in it, not even by the first and last digits a masked number keeps."""
+    return _MASKED.sub(" ", mask_personal_data(text))
+
+
 def text_of(title: str, body: str) -> str:
-    """What similarity compares: the title and the body."""
-    return f"{title}\n{body}"
+    """What similarity compares: the title and the body, without personal data."""
+    return without_personal_data(f"{title}\n{body}")
 
 
 def public_rows(campaign_id: int, *, since: datetime | None = None, ids: list[int] | None = None):
@@ -113,6 +126,7 @@ def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = No
     """Public proposals of the campaign most like ``text`` (a draft or a proposal), best first."""
     if len(text.strip()) < 4:
         return []
+    text = without_personal_data(text)
     index = campaign_index(campaign_id)
     if not len(index):
         return []

@@ -14,10 +14,14 @@ from core.extensions import db
 from core.models import utcnow
 from core.pagination import bounded_page
 from core.params import page_number, record_id
+from core.privacy import KIND_LABELS
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
+from moderation import queue as moderation_queue
+from moderation import services as moderation_services
+from moderation.models import WORD_CATEGORY_LABELS
 from outcomes import services as outcome_services
-from suggestions import clustering, deadlines, handling, notifications, queries, ratings, services, similar
+from suggestions import clustering, contacts, deadlines, handling, notifications, queries, ratings, services, similar
 from suggestions.forms import (
     REJECT_REASON_LABELS,
     ExtensionForm,
@@ -38,6 +42,7 @@ from suggestions.models import (
     Notification,
     Suggestion,
 )
+from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 bp = Blueprint("suggestions", __name__, url_prefix="/suggestions")
 VOTE_VALUES = {"support": 1, "oppose": -1}
@@ -66,27 +71,58 @@ def submit(campaign_id: int):
     locale = str(get_locale())
     form = SuggestionForm()
     form.category.choices = [("", _("Choose…"))] + [(c.code, c.display_name(locale)) for c in campaign.categories]
+    findings = []
     if form.validate_on_submit():
+        findings = _personal_data(form.title.data, form.body.data)
+        if findings and not form.privacy_reviewed.data:
+            # Personal data in the public text: show the form again, with everything typed, and offer to move it.
+            form.privacy_reviewed.data, form.move_details.data = "1", True
+            return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings)
         category = db.session.scalar(sa.select(Category).where(Category.code == form.category.data))
         try:
             suggestion = services.submit_suggestion(
                 current_user, campaign, title=form.title.data, body=form.body.data, category=category,
-                message_type=form.message_type.data)
+                message_type=form.message_type.data, contact=form.contact(),
+                move_personal_data=bool(findings) and form.move_details.data)
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(str(error.message))
         else:
             db.session.commit()
             clustering.place_after_submit(suggestion)
+            hold = moderation_queue.hold_of(suggestion)
             if suggestion.is_public:
                 flash(_("Your proposal has been published."), "success")
+            elif hold is not None:
+                flash(_("Your proposal has been received. It contains wording that must be reviewed before "
+                        "publication (%(categories)s), so it will be published after a moderator has looked at it.",
+                        categories=_category_names(hold)), "info")
             else:
                 flash(_("Your proposal has been received and will be published after screening."), "success")
             return redirect(url_for("suggestions.detail", suggestion_id=suggestion.id), code=303)
     status = 422 if form.is_submitted() else 200
     if wants_json() and form.is_submitted():
         return jsonify(error=_("The proposal was not saved."), fields=form.errors, status=status), status
-    return render_template("suggestions/form.html", form=form, campaign=campaign), status
+    return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings), status
+
+
+def _personal_data(title: str, text: str) -> list[tuple[str, str]]:
+    """What the form tells the author about personal data in the title and text: (kind, as others would see it)."""
+    return [(str(KIND_LABELS[f.kind]), f.replacement) for _where, f in contacts.findings_in(title or "", text or "")]
+
+
+@bp.post("/privacy-check")
+@login_required
+def privacy_check():
+    """While the author types (static/js/privacy.js): a note about personal data in the title and text, or
+    nothing. A POST, so that the text stays out of URLs and server logs; it reads and writes nothing."""
+    findings = _personal_data(request.form.get("title", "")[:TITLE_MAX_LENGTH],
+                              request.form.get("body", "")[:BODY_MAX_LENGTH])
+    return render_template("suggestions/_privacy_notice.html", findings=findings, live=True)
+
+
+def _category_names(hold) -> str:
+    return "、".join(str(WORD_CATEGORY_LABELS.get(code, code)) for code in hold.categories)
 
 
 def _visible_or_404(suggestion_id: int) -> Suggestion:
@@ -115,6 +151,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
               and suggestion.campaign.accepts_submissions(utcnow()))
     return render_template(
         "suggestions/detail.html", suggestion=suggestion, campaign=suggestion.campaign, is_staff=is_staff,
+        reveal=suggestion.private_details_visible_to(current_user),
         similar_found=similar_found, cluster=cluster, invite_to_representative=invite,
         cluster_supporters=clustering.distinct_supporters(cluster) if cluster else 0,
         my_vote=queries.vote_of(current_user, suggestion.id), now=utcnow(),
@@ -129,7 +166,11 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         following=current_user.is_authenticated
         and db.session.get(Follow, (current_user.id, suggestion.id)) is not None,
         routing=handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
-        if is_staff and suggestion.status == "published" else {})
+        if is_staff and suggestion.status == "published" else {},
+        hold=moderation_queue.hold_of(suggestion) if suggestion.status == "pending" else None,
+        hold_categories=_category_names, reported=moderation_queue.reported_by(current_user, suggestion),
+        extensions_left=max(suggestion.campaign.max_extensions - len(deadlines.extensions_this_round(suggestion)), 0),
+        latest_extension=deadlines.latest_extension_date(suggestion) if suggestion.reply_due_on else None)
 
 
 def _all_bodies() -> list[Body]:
@@ -278,10 +319,10 @@ def act(suggestion_id: int, action: str):
             services.reject_suggestion(current_user, suggestion, request.form.get("reject-reason", ""))
         elif action == "withdraw":
             services.withdraw_suggestion(current_user, suggestion)
-        elif action == "hide":
-            services.hide_suggestion(current_user, suggestion, request.form.get("hide-reason", ""))
+        elif action == "hide":  # through moderation, which also upholds the proposal's open reports
+            moderation_services.hide(current_user, suggestion, request.form.get("hide-reason", ""))
         else:
-            services.unhide_suggestion(current_user, suggestion)
+            moderation_services.restore(current_user, suggestion)
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()

@@ -183,10 +183,11 @@ def client(app):
     return app.test_client()
 
 
-def login(client, user, password="password123"):
+def login(client, user, password=None):
     """Log ``client`` in as ``user`` through the real login form."""
+    from tests.factories import PASSWORD
     client._token = None
-    response = client.post("/accounts/login", data={"username": user.username, "password": password})
+    response = client.post("/accounts/login", data={"username": user.username, "password": password or PASSWORD})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     client._token = None  # the session changed; fetch a fresh token
     return client

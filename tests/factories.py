@@ -9,7 +9,7 @@ from core.extensions import db
 from core.models import utcnow
 from suggestions import services as suggestion_services
 
-PASSWORD = "password123"
+PASSWORD = "lamp-post-river-7"  # passes the password policy (accounts/password_policy.py)
 _seq = itertools.count(1)
 
 

@@ -9,7 +9,7 @@ from core.extensions import db
 from tests.factories import make_suggestion
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ["accounts", "api", "campaigns", "core", "demo", "suggestions", "search", "templates"]
+SOURCE_DIRS = ["accounts", "api", "campaigns", "core", "demo", "moderation", "suggestions", "search", "templates"]
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 

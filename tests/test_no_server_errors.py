@@ -2,7 +2,7 @@
 import pytest
 
 from tests.conftest import login
-from tests.factories import make_campaign, make_suggestion, make_user
+from tests.factories import PASSWORD, make_campaign, make_suggestion, make_user
 
 URLS = ["/", "/campaigns/", "/campaigns/?page=-1", "/campaigns/?page=abc", "/campaigns/?page=99999",
         "/campaigns/?phase=%00&body=1e9&level=%FF&region=" + "长" * 500, "/campaigns/{c}?sort=bogus&page=0",
@@ -30,7 +30,7 @@ def test_odd_urls_never_500(client, logged_in):
                                     "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
 def test_login_never_redirects_off_site(client, target):
     user = make_user()
-    response = client.post("/accounts/login", data={"username": user.username, "password": "password123",
+    response = client.post("/accounts/login", data={"username": user.username, "password": PASSWORD,
                                                     "next": target})
     assert response.status_code == 303 and response.headers["Location"] == "/"
 

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from campaigns.models import Campaign
 from core.audit import AuditLog
 from core.extensions import db
+from moderation import services as moderation_services
+from moderation.models import Report
 from suggestions import services
 from suggestions.models import Reply, Suggestion
 from tests.conftest import login
@@ -19,11 +21,16 @@ ROLES = ["anonymous", "citizen", "author", "staff_own_body", "manager_own_body",
 CAMPAIGN_ACTIONS = ["create_campaign", "edit_campaign", "open_campaign", "close_campaign", "archive_campaign"]
 PROPOSAL_ACTIONS = ["publish", "reject", "accept", "reply", "close_proposal"]
 MODERATION_ACTIONS = ["hide", "unhide"]
+# The moderation queue's buttons (POST /moderation/decide with one item).
+QUEUE_ACTIONS = ["queue_publish", "queue_reject", "queue_hide", "queue_restore", "queue_dismiss"]
 
 ALLOWED = {
     **{a: {"manager_own_body", "admin"} for a in CAMPAIGN_ACTIONS},
     **{a: {"staff_own_body", "manager_own_body", "admin"} for a in PROPOSAL_ACTIONS},
-    **{a: {"moderator", "admin"} for a in MODERATION_ACTIONS},
+    # Screening decisions: the campaign body's staff, and moderators (pre-moderation queues).
+    **{a: {"staff_own_body", "manager_own_body", "moderator", "admin"}
+       for a in ("publish", "reject", "queue_publish", "queue_reject")},
+    **{a: {"moderator", "admin"} for a in MODERATION_ACTIONS + ["queue_hide", "queue_restore", "queue_dismiss"]},
 }
 
 
@@ -43,6 +50,8 @@ def _setup(action: str, body, staff_own):
         campaign = make_campaign(body, status=status)
         verb = action.split("_")[0]
         return f"/campaigns/{campaign.id}/{verb}", {}, lambda: db.session.get(Campaign, campaign.id).status
+    if action.startswith("queue_"):
+        return _setup_queue(action, body)
     campaign = make_campaign(body, screening=(action == "publish"))
     suggestion = make_suggestion(campaign)
     if action == "close_proposal":
@@ -59,6 +68,22 @@ def _setup(action: str, body, staff_own):
     return f"/suggestions/{suggestion.id}/{verb}", data, state
 
 
+def _setup_queue(action: str, body):
+    verb = action.removeprefix("queue_")
+    campaign = make_campaign(body, screening=verb in ("publish", "reject"))
+    suggestion = make_suggestion(campaign)
+    if verb in ("hide", "dismiss"):
+        moderation_services.report(make_user(), suggestion, "abusive")
+    if verb == "restore":
+        moderation_services.hide(make_user(role="moderator"), suggestion, "测试隐藏")
+
+    def state():
+        s = db.session.get(Suggestion, suggestion.id)
+        return s.status, db.session.scalar(sa.select(sa.func.count()).select_from(Report)
+                                           .where(Report.resolved_at.is_(None)))
+    return "/moderation/decide", {"single": f"{verb}:suggestions-{suggestion.id}", "reject_reason": "off_topic"}, state
+
+
 def _user_for(role: str, body, other_body, staff_own, author):
     makers = {"anonymous": lambda: None, "citizen": make_user, "author": lambda: author,
               "staff_own_body": lambda: staff_own, "manager_own_body": lambda: make_staff(body, role="manager"),
@@ -69,13 +94,13 @@ def _user_for(role: str, body, other_body, staff_own, author):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS)
+@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS + QUEUE_ACTIONS)
 def test_role_action_matrix(client, action, role):
     body, other_body = make_body(), make_body()
     staff_own = make_staff(body)
     url, data, state = _setup(action, body, staff_own)
     latest = db.session.scalar(sa.select(Suggestion).order_by(Suggestion.id.desc()).limit(1))
-    author = latest.author if latest is not None and "/suggestions/" in url else make_user()
+    author = latest.author if latest is not None and "/campaigns" not in url else make_user()
     actor = _user_for(role, body, other_body, staff_own, author)
     db.session.commit()
     if actor is not None:
@@ -101,3 +126,99 @@ def test_role_action_matrix(client, action, role):
             assert response.status_code == 403, response.get_data(as_text=True)[:800]
         assert state() == before_state
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before_audit
+
+
+# --- staff who lose their rights: demoted, removed from the body, deactivated --------------------------------------
+#
+# A body manager is logged in (their session works), then someone else demotes them to citizen, removes them from
+# the body, or deactivates their account. Their very next request, from the same browser, is refused and changes
+# nothing; a deactivated account's API token stops working too, while a demoted or removed person keeps what every
+# citizen may do (supporting a proposal through the API).
+
+CHANGES = ["demoted", "removed", "deactivated"]
+FORMER_STAFF_ACTIONS = ["inbox", "staff_page", "create_campaign", "edit_campaign", "close_campaign", "publish",
+                        "accept", "reply", "api_support"]
+
+
+def _take_rights_away(app, change: str, body, former, manager, admin) -> None:
+    """The change, made through the pages by an administrator or another manager of the body."""
+    other = app.test_client()
+    if change == "demoted":
+        login(other, admin)
+        response = other.post(f"/accounts/admin/users/{former.id}/role", data={"role": "citizen"})
+    elif change == "removed":
+        login(other, manager)
+        membership = former.memberships[0]
+        response = other.post(f"/accounts/bodies/{body.id}/staff/{membership.id}/remove")
+    else:
+        login(other, admin)
+        response = other.post(f"/accounts/admin/users/{former.id}/deactivate", data={"reason": "调离岗位"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("action", FORMER_STAFF_ACTIONS)
+def test_former_staff_are_refused_at_their_next_request(app, client, change, action):
+    from tests.api.helpers import api_post, make_token
+
+    body = make_body()
+    former = make_staff(body, role="manager")
+    manager, admin = make_staff(body, role="manager"), make_user(role="admin")
+    secret = make_token(former)
+    if action == "api_support":
+        target = make_suggestion(make_campaign(body))
+        url, data = f"/api/v1/proposals/{target.id}/support", None
+
+        def state():
+            return db.session.get(Suggestion, target.id).support_count
+    elif action in ("inbox", "staff_page"):
+        url, data = {"inbox": "/suggestions/inbox", "staff_page": f"/accounts/bodies/{body.id}/staff"}[action], None
+
+        def state():
+            return None
+    else:
+        url, data, state = _setup({"close_campaign": "close_campaign"}.get(action, action), body, former)
+    db.session.commit()
+    login(client, former)
+    assert client.get("/suggestions/inbox").status_code == 200  # the session works before the change
+
+    _take_rights_away(app, change, body, former, manager, admin)
+    db.session.expire_all()
+    before_state = state()
+    before_audit = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
+
+    if action == "api_support":
+        response = api_post(client, url, secret)
+    elif data is None:
+        response = client.get(url)
+    else:
+        response = client.post(url, data=data)
+    db.session.expire_all()
+
+    if action == "api_support" and change != "deactivated":
+        assert response.status_code == 200  # still a citizen: supporting stays open to them
+        assert state() == before_state + 1
+        return
+    if action == "api_support":
+        assert response.status_code == 401
+    elif change == "deactivated":  # every request of a deactivated account is anonymous
+        assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
+    elif action == "publish":  # a pending proposal is invisible to a citizen: 404, so its existence does not leak
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 403, response.get_data(as_text=True)[:800]
+    assert state() == before_state
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == before_audit
+
+
+def test_a_demoted_moderator_can_no_longer_hide(app, client):
+    moderator, admin = make_user(role="moderator"), make_user(role="admin")
+    suggestion = make_suggestion()
+    db.session.commit()
+    login(client, moderator)
+    other = login(app.test_client(), admin)
+    assert other.post(f"/accounts/admin/users/{moderator.id}/role", data={"role": "citizen"}).status_code == 303
+    response = client.post(f"/suggestions/{suggestion.id}/hide", data={"hide-reason": "包含他人电话号码"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"

@@ -18,10 +18,12 @@ from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 from analytics.models import FigureCount, FiguresRefresh
 from api import tokens
 from core.extensions import db
+from moderation import services as moderation_services
+from moderation import words
 from outcomes import services as outcome_services
 from search.indexing import drain, get_backend
 from suggestions import clustering, services
@@ -44,7 +46,8 @@ VALUES = st.one_of(st.sampled_from(ODD_NUMBERS), st.sampled_from(ODD_TEXTS), TEX
 
 QUERY_KEYS = ["page", "per_page", "campaign", "body", "suggestion", "q", "sort", "state", "next", "year",
               "year_to", "level", "region", "category", "type", "status", "phase", "title", "inside_form",
-              "kind", "message_type", "decision", "from", "to", "language"]
+              "kind", "message_type", "decision", "from", "to", "language", "tab", "actor", "action", "target_type",
+              "target_id", "since", "until"]
 FORM_KEYS = ["title", "body", "category", "message_type", "username", "password", "confirm", "display_name",
              "email", "value", "lead_body", "co_bodies", "to_body", "reason", "reject-reason", "hide-reason",
              "needs_investigation", "new_due_on", "satisfaction", "reasons", "comment", "decision", "content",
@@ -53,11 +56,14 @@ FORM_KEYS = ["title", "body", "category", "message_type", "username", "password"
              "open_now", "suggestion_id", "cluster_id", "other_cluster", "document_name", "document_number",
              "issuing_body", "issued_on", "link", "clause", "stage", "progress", "happened_on", "note",
              "region_scope", "reply_working_days", "investigation_working_days", "support_threshold",
-             "support_window_days", "contact_email"]
+             "support_window_days", "contact_email", "items", "action", "single", "reject_reason", "words",
+             "max_extensions", "max_extension_working_days", "report_hide_threshold", "contact_name",
+             "contact_phone", "contact_address", "contact_note", "privacy_reviewed", "move_details"]
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False) | TEXTS,
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(FORM_KEYS + ["campaign_id", "text"]) | TEXTS, children, max_size=5),
+    | st.dictionaries(st.sampled_from(FORM_KEYS + ["campaign_id", "text", "contact", "move_personal_data"]) | TEXTS,
+                      children, max_size=5),
     max_leaves=12)
 NESTED = "[" * 100_000 + "]" * 100_000
 NESTED_OBJECT = '{"title":' * 50_000 + "1" + "}" * 50_000
@@ -87,7 +93,8 @@ class Sent:
 
 def build_world():
     """Every kind of row a route can name: bodies, staff, an open, a draft and a screened campaign,
-    public, pending and hidden proposals with votes, a reply, a cluster, an outcome, and API tokens."""
+    public, pending and hidden proposals with votes, a reply, a cluster, an outcome, API tokens, the sensitive-word
+    list with a held proposal, and reports of a proposal and a reply."""
     body = make_body("青溪县交通运输局")
     other_body = make_body("青溪县教育局")
     staff = make_staff(body, "fuzz_staff", role="manager")
@@ -106,7 +113,11 @@ def build_world():
     hidden = make_suggestion(campaign, citizen, title="一条被隐藏的建议", body="这条建议被隐藏了，不应出现在任何地方。")
     services.hide_suggestion(moderator, hidden, "含个人信息")
     services.vote(citizen, other, 1)
-    services.reply_to_suggestion(staff, first, decision="adopted", content="您好，您的建议已采纳，我局将增设护学岗。")
+    reply = services.reply_to_suggestion(staff, first, decision="adopted", content="您好，您的建议已采纳，我局将增设护学岗。")
+    words.seed_default_words()
+    make_suggestion(campaign, citizen, title="一条被敏感词拦下的建议", body="有人在公园里发传单，写着加微信代开发票，建议清理。")
+    moderation_services.report(citizen, other, "off_topic", "与本次征集无关")
+    moderation_services.report(moderator, reply, "personal_data")
     clustering.cluster_campaign(campaign)
     outcome = outcome_services.create_outcome(
         staff, body, title="青溪县中小学护学岗设置办法", document_name="关于设置护学岗的通知",
@@ -248,6 +259,7 @@ def fuzz(client, secret: str | None, rule, method: str, role: str) -> int:
 def test_no_route_answers_5xx_or_writes_when_it_refuses(app, client, backend):  # noqa: ARG001 - CsrfClient, suite
     app.config["ANALYTICS_MAX_AGE_SECONDS"] = 10**9  # build the figures once, not on every page view
     users, secrets = build_world()
+    staff_body_id = users["staff"].memberships[0].body_id
     client.get("/analytics/")
     failures: list[str] = []
     requests_sent = 0
@@ -256,7 +268,9 @@ def test_no_route_answers_5xx_or_writes_when_it_refuses(app, client, backend):  
             browser = app.test_client()  # a fresh browser for each route and role
             if users[role] is not None:  # undo what an earlier route may have done to the account
                 user = db.session.merge(users[role])
-                user.active, user.role = True, Role.ADMIN if role == "admin" else Role.CITIZEN
+                user.active, user.role = True, {"admin": Role.ADMIN, "staff": Role.STAFF}.get(role, Role.CITIZEN)
+                if role == "staff" and not user.memberships:  # an administrator's request may have removed it
+                    user.memberships.append(Membership(body_id=staff_body_id, role="manager"))
                 db.session.commit()
                 login(browser, user)
             try:

@@ -1,4 +1,5 @@
-"""Administrators manage bodies, staff and site roles; nobody else can."""
+"""Administrators manage bodies, staff, site roles and accounts; nobody else can (body managers manage their
+own body's staff: tests/accounts/test_lifecycle.py)."""
 import pytest
 import sqlalchemy as sa
 
@@ -19,11 +20,12 @@ def test_admin_creates_body_adds_staff_and_sets_role(client):
     assert response.status_code == 303
     body = db.session.scalar(sa.select(Body).where(Body.name == "临川市交通运输局"))
     assert body.contact_email == "jt@linchuan.example.cn"
-    response = client.post(f"/accounts/admin/bodies/{body.id}", data={"username": "CLERK", "role": "staff"})
+    assert response.headers["Location"] == f"/accounts/bodies/{body.id}/staff"
+    response = client.post(f"/accounts/bodies/{body.id}/staff", data={"username": "CLERK", "role": "staff"})
     assert response.status_code == 303
     assert db.session.scalar(sa.select(Membership.user_id).where(Membership.body_id == body.id)) == clerk.id
     assert db.session.get(User, clerk.id).role == "staff"
-    client.post("/accounts/admin/roles", data={"username": "clerk", "role": "moderator"})
+    client.post(f"/accounts/admin/users/{clerk.id}/role", data={"role": "moderator"})
     assert db.session.get(User, clerk.id).role == "moderator"
     actions = set(db.session.scalars(sa.select(AuditLog.action).where(AuditLog.actor_id == admin.id)))
     assert actions == {"body.create", "body.add_member", "user.set_role"}
@@ -45,9 +47,13 @@ def test_only_administrators_reach_the_admin_pages(client, role):
     target = make_user("someone")
     login(client, user)
     assert client.get("/accounts/admin/bodies").status_code == 403
-    response = client.post("/accounts/admin/roles", data={"username": "someone", "role": "admin"})
+    assert client.get("/accounts/admin/users").status_code == 403
+    response = client.post(f"/accounts/admin/users/{target.id}/role", data={"role": "admin"})
     assert response.status_code == 403
-    assert db.session.get(User, target.id).role == "citizen"
+    response = client.post(f"/accounts/admin/users/{target.id}/deactivate", data={"reason": "测试"})
+    assert response.status_code == 403
+    target = db.session.get(User, target.id)
+    assert target.role == "citizen" and target.active
     assert client.post("/accounts/admin/bodies", data={"name": "冒名机构", "kind": "other", "level": "county",
                                                        "region": "某地"}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Body).where(Body.name == "冒名机构")) == 0

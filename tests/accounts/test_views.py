@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from accounts.models import User
 from core.extensions import db
 from tests.conftest import login
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 
 def count_users() -> int:
@@ -85,10 +85,10 @@ def _assert_login_rate_limited(tmp_path, storage_uri: str) -> None:
         statuses = [client.post("/accounts/login", data={"username": "target_user", "password": "wrong-one"}
                                 ).status_code for _ in range(4)]
         assert statuses == [422, 422, 422, 429]
-        limited = client.post("/accounts/login", data={"username": "target_user", "password": "password123"})
+        limited = client.post("/accounts/login", data={"username": "target_user", "password": PASSWORD})
         assert limited.status_code == 429 and "请求过于频繁" in limited.get_data(as_text=True)
         # Another account from the same address is not locked out.
-        assert client.post("/accounts/login", data={"username": "other_user", "password": "password123"}
+        assert client.post("/accounts/login", data={"username": "other_user", "password": PASSWORD}
                            ).status_code == 303
         db.session.remove()
         db.engine.dispose()

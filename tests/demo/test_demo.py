@@ -88,3 +88,16 @@ def test_content_is_deterministic_and_not_copied():
     assert first != content.generate_proposals(8, 300)
     near = [p for p in content.generate_proposals(2026, 2400) if p["near_duplicate_of"] is not None]
     assert len(near) >= 200  # deliberate near-duplicates for the clustering work
+
+
+def test_the_demo_proposals_read_the_same_masked():
+    """The demo's texts hold no personal data, so masking leaves every one of them as written (the demo looks
+    the same to everyone); its replies keep their office lines."""
+    from core.privacy import find_personal_data
+    from demo.replies import generate_reply
+
+    proposals = content.generate_proposals(1)
+    found = [(p["title"], f.kind) for p in proposals for text in (p["title"], p["body"]) for f in find_personal_data(text)]
+    assert found == []
+    replies = [generate_reply(1, p, "adopted") for p in proposals[:300]]
+    assert not [r for r in replies if find_personal_data(r, official=True)]

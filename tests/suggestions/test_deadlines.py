@@ -13,7 +13,7 @@ from core.mail import OutboxMessage
 from core.models import utcnow
 from core.workdays import add_working_days, is_working_day, working_days_between
 from suggestions import services
-from suggestions.deadlines import today
+from suggestions.deadlines import extend_deadline, overdue_by_body, today
 from suggestions.models import DeadlineExtension
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
@@ -175,6 +175,8 @@ def test_support_outside_the_window_does_not_trigger_the_threshold(app):
 
 @pytest.mark.parametrize("fields,message", [
     ({"support_threshold": "0"}, "支持数门槛"), ({"support_window_days": "30"}, "需要先设置门槛"),
+    ({"max_extensions": "9"}, "0 至 5 次"), ({"max_extension_working_days": "0"}, "1 至 60 个工作日"),
+    ({"report_hide_threshold": "-1"}, "0（从不）至 1,000"),
     ({"reply_working_days": "0"}, "1 到 60 个工作日"), ({"investigation_working_days": "5"}, "不少于通常期限")])
 def test_bad_campaign_deadline_settings_are_refused(app, client, fields, message):
     body = make_body()
@@ -185,3 +187,78 @@ def test_bad_campaign_deadline_settings_are_refused(app, client, fields, message
     response = client.post("/campaigns/new", data=data)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+
+
+def timeliness_row(app, name: str) -> tuple[str, ...]:
+    public = app.test_client().get("/suggestions/timeliness").get_data(as_text=True)
+    row = re.search(name + r"</a></td>\s*" + r"<td>(\d+)</td>" * 4, public)
+    return row.groups() if row else ()
+
+
+def test_the_testers_case_extending_overdue_work_to_2099_is_refused(app, client):
+    """Issue 12: five of a body's eleven overdue proposals were extended to 2099-12-31 and its overdue count
+    fell from 11 to 6. An overdue deadline can no longer be extended, and the count stays 11."""
+    body = make_body(name="青溪县自然资源局")
+    late = [_accepted(body, days_ago=40) for _ in range(11)]
+    staff = make_staff(body)
+    login(client, staff)
+    assert timeliness_row(app, "青溪县自然资源局") == ("11", "11", "11", "0")
+    for suggestion in late[:5]:
+        response = client.post(f"/suggestions/{suggestion.id}/extend",
+                               data={"new_due_on": "2099-12-31", "reason": "情况复杂，需要延期"})
+        assert response.status_code == 303
+        assert "已超期的建议不能再延期" in text_of(client.get(response.headers["Location"]))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineExtension)) == 0
+    assert timeliness_row(app, "青溪县自然资源局") == ("11", "11", "11", "0")
+
+
+def test_an_extension_is_bounded_in_number_and_working_days(app, client):
+    body = make_body(name="青溪县水利局")
+    suggestion = _accepted(body)
+    due = suggestion.reply_due_on
+    assert (suggestion.campaign.max_extensions, suggestion.campaign.max_extension_working_days) == (1, 15)
+    latest = add_working_days(due, 15)
+    login(client, make_staff(body))
+    assert f"最晚为 {latest.isoformat()}" in text_of(client.get(f"/suggestions/{suggestion.id}"))
+    for far in ("2099-12-31", (latest + timedelta(days=1)).isoformat()):
+        response = client.post(f"/suggestions/{suggestion.id}/extend", data={"new_due_on": far, "reason": "需要调查"})
+        page = text_of(client.get(response.headers["Location"]))
+        assert f"每次延期最多延长 15 个工作日：新的答复期限最晚为 {latest.year}年{latest.month}月{latest.day}日" in page
+    db.session.expire_all()
+    assert suggestion.reply_due_on == due
+    response = client.post(f"/suggestions/{suggestion.id}/extend",
+                           data={"new_due_on": latest.isoformat(), "reason": "需会同水务公司现场勘查"})
+    assert "答复期限已延长" in text_of(client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assert suggestion.reply_due_on == latest and suggestion.first_reply_due_on == due
+    page = text_of(client.get(f"/suggestions/{suggestion.id}"))
+    assert f"原定期限 {due.isoformat()}，已延期" in page and "需会同水务公司现场勘查" in page
+    # One extension per proposal by default: a second is refused.
+    response = client.post(f"/suggestions/{suggestion.id}/extend",
+                           data={"new_due_on": (latest + timedelta(days=1)).isoformat(), "reason": "还需要时间"})
+    assert "最多可延期 1 次，已无剩余次数" in text_of(client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assert suggestion.reply_due_on == latest
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineExtension)) == 1
+
+
+def test_timeliness_counts_overdue_against_the_first_and_the_final_deadline(app):
+    body = make_body(name="青溪县林业局")
+    campaign = make_campaign(body)
+    campaign.max_extensions = 2
+    extended, plain = make_suggestion(campaign), make_suggestion(campaign, title="关于林区防火通道的建议")
+    staff = make_staff(body)
+    for suggestion in (extended, plain):
+        services.accept_suggestion(staff, suggestion, datetime(2026, 9, 29, 2, 0, tzinfo=UTC))
+    first = extended.reply_due_on
+    assert first == date(2026, 10, 19) and extended.first_reply_due_on == first
+    on = date(2026, 10, 12)
+    extend_deadline(staff, extended, date(2026, 10, 26), "需要补充调查", on=on)
+    extend_deadline(staff, extended, date(2026, 11, 2), "等待上级批复", on=on)
+    assert extended.first_reply_due_on == first and len(extended.extensions) == 2
+    db.session.flush()
+    # After the first deadline, before the final one: overdue against the first only.
+    (row,) = overdue_by_body(on=date(2026, 10, 20))
+    assert (row.awaiting, row.overdue_first, row.overdue_final, row.extended) == (2, 2, 1, 1)
+    (row,) = overdue_by_body(on=date(2026, 11, 3))
+    assert (row.overdue_first, row.overdue_final) == (2, 2)

@@ -1,0 +1,1 @@
+"""Moderation: reports, the sensitive-word list, the moderation queue and the audit-log viewer."""

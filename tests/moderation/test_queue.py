@@ -1,0 +1,180 @@
+"""The moderation queue: who sees which tabs and items, bulk decisions (all of them or none), and the audit-log
+viewer's scope and filters."""
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from core.audit import AuditLog
+from core.extensions import db
+from moderation import services as moderation_services
+from moderation import words
+from suggestions import services
+from suggestions.models import Suggestion
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def statuses(ids) -> list[str]:
+    db.session.expire_all()
+    return [db.session.get(Suggestion, i).status for i in ids]
+
+
+def audit_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
+
+
+@pytest.fixture
+def screened(app):
+    """A screened campaign of one body with three pending proposals, and one of another body."""
+    body, other_body = make_body("临川市教育局"), make_body("临川市卫生健康委员会")
+    campaign = make_campaign(body, title="临川市义务教育建议征集", screening=True)
+    pending = [make_suggestion(campaign, title=f"关于第{n}中学课后服务的建议") for n in ("一", "二", "三")]
+    elsewhere = make_suggestion(make_campaign(other_body, title="卫生健康建议征集", screening=True),
+                                title="关于社区医院夜间门诊的建议")
+    staff = make_staff(body)
+    db.session.commit()
+    return body, staff, pending, elsewhere
+
+
+def test_staff_publish_several_pending_proposals_at_once(app, client, screened):
+    body, staff, pending, elsewhere = screened
+    login(client, staff)
+    page = text_of(client.get("/moderation/"))
+    assert all(s.title in page for s in pending) and elsewhere.title not in page  # their own campaigns only
+    assert "先审后发 (3)" in page and "被举报" not in page  # no "reported" or "hidden" tab for staff
+    before = audit_count()
+    response = client.post("/moderation/decide?tab=screening", data={
+        "items": [f"suggestions-{pending[0].id}", f"suggestions-{pending[2].id}"], "action": "publish"})
+    assert response.status_code == 303
+    assert "已完成：对 2 项执行“发布”" in text_of(client.get(response.headers["Location"]))
+    assert statuses(s.id for s in pending) == ["published", "pending", "published"]
+    rows = db.session.execute(sa.select(AuditLog.action, AuditLog.actor_id, AuditLog.target_id)
+                              .where(AuditLog.id > before).order_by(AuditLog.id)).tuples().all()
+    assert rows == [("suggestion.publish", staff.id, pending[0].id), ("suggestion.publish", staff.id, pending[2].id)]
+    # Bulk rejection with one reason code.
+    client.post("/moderation/decide?tab=screening", data={"items": [f"suggestions-{pending[1].id}"],
+                                                          "action": "reject", "reject_reason": "off_topic"})
+    assert statuses([pending[1].id]) == ["rejected"]
+    assert db.session.get(Suggestion, pending[1].id).reject_reason == "off_topic"
+
+
+def test_a_bulk_decision_is_all_or_nothing(app, client, screened):
+    body, staff, pending, elsewhere = screened
+    moderator = make_user(role="moderator")
+    services.publish_suggestion(staff, pending[1])
+    db.session.commit()
+    login(client, moderator)
+    before = audit_count()
+    response = client.post("/moderation/decide?tab=screening", data={
+        "items": [f"suggestions-{s.id}" for s in pending], "action": "publish"})
+    assert response.status_code == 303
+    message = text_of(client.get(response.headers["Location"]))
+    assert f"建议 #{pending[1].id}：" in message  # names the item that could not take the action
+    assert statuses(s.id for s in pending) == ["pending", "published", "pending"]  # the first was not published
+    assert audit_count() == before
+    # A moderator may publish the other body's proposal; a body's staff may not (403, nothing changes).
+    client.post("/moderation/decide", data={"items": [f"suggestions-{elsewhere.id}"], "action": "publish"})
+    assert statuses([elsewhere.id]) == ["published"]
+    client.post("/accounts/logout")
+    login(client, staff)
+    response = client.post("/moderation/decide", data={
+        "items": [f"suggestions-{pending[0].id}", f"suggestions-{elsewhere.id}"], "action": "hide"})
+    assert response.status_code == 403
+    assert statuses([pending[0].id, elsewhere.id]) == ["pending", "published"]
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"items": ["suggestions-999999"], "action": "publish"}, "不存在"),
+    ({"items": ["bodies-1"], "action": "publish"}, "不存在"),
+    ({"items": [], "action": "publish"}, "请至少选择一项"),
+    ({"items": ["suggestions-1"], "action": "explode"}, "请选择操作"),
+    ({"single": "publish:replies-1"}, "不存在"),
+    ({"items": [f"suggestions-{n}" for n in range(1, 102)], "action": "publish"}, "每次最多处理 100 项")])
+def test_bad_decisions_are_refused_with_a_message(app, client, screened, data, message):
+    moderator = make_user(role="moderator")
+    db.session.commit()
+    login(client, moderator)
+    before = audit_count()
+    response = client.post("/moderation/decide?tab=screening", data=data)
+    assert response.status_code == 303 and message in text_of(client.get(response.headers["Location"]))
+    assert audit_count() == before
+
+
+def test_citizens_have_no_queue_and_reading_it_writes_nothing(app, client, screened):
+    login(client, make_user())
+    assert client.get("/moderation/").status_code == 403
+    assert client.post("/moderation/decide", data={"single": "publish:suggestions-1"}).status_code == 403
+    client.post("/accounts/logout")
+    moderator = make_user(role="moderator")
+    words.seed_default_words()
+    db.session.commit()
+    login(client, moderator)
+    before = audit_count()
+    for tab in ("screening", "held", "reported", "hidden", "nonsense"):
+        assert client.get(f"/moderation/?tab={tab}&page=99999999999").status_code == 200
+    assert audit_count() == before
+
+
+# --- the audit-log viewer ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_bodies(app):
+    """Actions in two bodies' campaigns: a manager of the first, staff of the first, an administrator."""
+    first, second = make_body("江南省交通运输厅"), make_body("江南省生态环境厅")
+    manager, staff = make_staff(first, "first_manager", role="manager"), make_staff(first, "first_staff")
+    admin = make_user("audit_admin", role="admin")
+    mine = make_suggestion(make_campaign(first), title="建议优化高速公路服务区设置")
+    theirs = make_suggestion(make_campaign(second), title="建议加强饮用水源地保护")
+    moderation_services.hide(make_user("audit_mod", role="moderator"), theirs, "测试")
+    services.accept_suggestion(staff, mine)
+    db.session.commit()
+    return first, second, manager, staff, admin, mine, theirs
+
+
+def test_a_body_manager_reads_only_the_rows_of_their_bodies(app, client, two_bodies):
+    first, second, manager, staff, admin, mine, theirs = two_bodies
+    login(client, manager)
+    page = client.get("/moderation/audit").get_data(as_text=True)
+    assert f"suggestions #{mine.id}" in page and "suggestion.accept" in page
+    assert f"suggestions #{theirs.id}" not in page and "suggestion.hide" not in page
+    # Asking for the other body's proposal by number finds nothing.
+    assert "没有符合条件的记录" in text_of(client.get(f"/moderation/audit?target_type=suggestions&target_id={theirs.id}"))
+    client.post("/accounts/logout")
+    login(client, staff)  # staff who do not manage the body have no audit log
+    assert client.get("/moderation/audit").status_code == 403
+    client.post("/accounts/logout")
+    login(client, admin)
+    page = client.get("/moderation/audit").get_data(as_text=True)
+    assert f"suggestions #{mine.id}" in page and f"suggestions #{theirs.id}" in page and "audit_mod" in page
+
+
+def test_the_audit_log_filters_and_pages(app, client, two_bodies):
+    first, second, manager, staff, admin, mine, theirs = two_bodies
+    campaign = mine.campaign
+    for n in range(25):
+        make_suggestion(campaign, title=f"第{n}条关于公路养护的建议")
+    old = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.accept"))
+    old.created_at = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+    db.session.commit()
+    login(client, admin)
+    page = text_of(client.get("/moderation/audit?action=suggestion.submit"))
+    assert "suggestion.submit" in page and "suggestion.accept" not in page and "第 1 页，共 2 页" in page
+    second_page = text_of(client.get("/moderation/audit?action=suggestion.submit&page=2"))
+    assert "第 2 页，共 2 页" in second_page
+    prefixed = text_of(client.get(f"/moderation/audit?action=suggestion.&target_type=suggestions&target_id={mine.id}"))
+    assert "suggestion.accept" in prefixed and "suggestion.submit" in prefixed  # a prefix, one proposal
+    by_actor = text_of(client.get("/moderation/audit?actor=FIRST_STAFF"))  # user names fold case
+    assert "suggestion.accept" in by_actor and "suggestion.submit" not in by_actor
+    dated = text_of(client.get("/moderation/audit?since=2025-03-01&until=2025-03-01"))
+    assert "suggestion.accept" in dated and "suggestion.submit" not in dated
+    assert "没有符合条件的记录" in text_of(client.get("/moderation/audit?since=2025-03-02&until=2025-03-02"))
+    unknown = text_of(client.get("/moderation/audit?actor=nobody_here"))
+    assert "没有这个用户名的用户" in unknown and "没有符合条件的记录" in unknown
+    odd = client.get("/moderation/audit?since=9999-12-31&until=0001-01-01&target_id=99999999999&page=x")
+    assert odd.status_code == 200 and "请选择 2000 年至 2100 年之间的日期" in text_of(odd)

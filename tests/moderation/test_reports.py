@@ -1,0 +1,200 @@
+"""Citizens report proposals and official replies; enough distinct accounts hide a proposal until a moderator
+decides, in the queue, to restore it or keep it hidden. Every step is audited; the author never learns who
+reported."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from core.audit import AuditLog
+from core.extensions import db
+from moderation.models import Report
+from suggestions import services
+from suggestions.models import Reply, Suggestion
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def actions() -> list[tuple[str, int | None]]:
+    return list(db.session.execute(sa.select(AuditLog.action, AuditLog.actor_id).order_by(AuditLog.id)).tuples())
+
+
+def report(client, user, suggestion_id: int, reason="abusive", note="", kind="suggestions", target_id=None):
+    login(client, user)
+    response = client.post(f"/moderation/report/{kind}/{target_id or suggestion_id}",
+                           data={"reason": reason, "note": note})
+    client.post("/accounts/logout")
+    return response
+
+
+@pytest.fixture
+def world(app):
+    body = make_body("青溪县城市管理局")
+    campaign = make_campaign(body, title="青溪县市容环境建议征集")
+    author = make_user("li_author", display_name="李作者")
+    suggestion = make_suggestion(campaign, author, title="建议清理人民公园的小广告")
+    moderator = make_user("mod_wang", role="moderator", display_name="王审核")
+    reporters = [make_user(f"reporter{i}", display_name=f"举报人{i}") for i in range(4)]
+    db.session.commit()
+    return body, campaign, author, suggestion, moderator, reporters
+
+
+def test_three_distinct_accounts_hide_a_proposal_until_a_moderator_restores_it(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    assert campaign.report_hide_threshold == 3  # the default
+    assert report(client, reporters[0], suggestion.id, "abusive", "标题里有骂人的话").status_code == 303
+    # The same account cannot report twice: it still counts once.
+    login(client, reporters[0])
+    response = client.post(f"/moderation/report/suggestions/{suggestion.id}", data={"reason": "abusive"})
+    assert "您已经举报过" in text_of(client.get(response.headers["Location"]))
+    client.post("/accounts/logout")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+    report(client, reporters[1], suggestion.id, "abusive")
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"  # two accounts: still public
+    report(client, reporters[2], suggestion.id, "off_topic")
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "hidden"
+    assert app.test_client().get(f"/suggestions/{suggestion.id}").status_code == 404  # gone from public view
+    hide_row = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.hide"))
+    assert hide_row.actor_id is None and hide_row.detail["automatic"] and hide_row.detail["reports"] == 3
+    assert [a for a in actions() if a[0] == "moderation.report"] == [("moderation.report", r.id) for r in reporters[:3]]
+
+    # The author sees the proposal is hidden, but not who reported it.
+    login(client, author)
+    page = text_of(client.get(f"/suggestions/{suggestion.id}"))
+    assert "已屏蔽" in page and not any(r.display_name in page or r.username in page for r in reporters)
+    client.post("/accounts/logout")
+
+    # The moderator's queue says why: three reports, their reasons and note, hidden automatically.
+    login(client, moderator)
+    queue = text_of(client.get("/moderation/?tab=reported"))
+    assert suggestion.title in queue and "3 个账号举报" in queue and "辱骂或人身攻击 ×2" in queue
+    assert "与主题无关 ×1" in queue and "标题里有骂人的话" in queue and "举报达到规定数量后已自动屏蔽" in queue
+    assert suggestion.title in text_of(client.get("/moderation/?tab=hidden"))
+    response = client.post("/moderation/decide?tab=reported", data={"single": f"restore:suggestions-{suggestion.id}"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"
+    assert set(db.session.scalars(sa.select(Report.resolution))) == {"dismissed"}
+    assert actions()[-2:] == [("suggestion.unhide", moderator.id), ("moderation.dismiss_reports", moderator.id)]
+    assert suggestion.title not in text_of(client.get("/moderation/?tab=reported"))
+    # A new report after the decision counts from zero: one more does not hide it again.
+    client.post("/accounts/logout")
+    report(client, reporters[3], suggestion.id, "abusive")
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"
+
+
+def test_a_moderator_keeps_hidden_what_the_reports_hid(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    campaign.report_hide_threshold = 2
+    db.session.commit()
+    for user in reporters[:2]:
+        report(client, user, suggestion.id, "advertising")
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "hidden"
+    login(client, moderator)
+    assert "保持屏蔽" in text_of(client.get("/moderation/?tab=reported"))
+    response = client.post("/moderation/decide?tab=reported", data={"single": f"hide:suggestions-{suggestion.id}"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "hidden"
+    assert set(db.session.scalars(sa.select(Report.resolution))) == {"upheld"}
+    assert actions()[-1] == ("moderation.uphold_reports", moderator.id)
+    assert suggestion.title not in text_of(client.get("/moderation/?tab=reported"))
+    assert suggestion.title in text_of(client.get("/moderation/?tab=hidden"))
+    # Dismissing later: no open report is left, so the queue refuses and nothing changes.
+    response = client.post("/moderation/decide?tab=hidden", data={"single": f"dismiss:suggestions-{suggestion.id}"})
+    assert response.status_code == 303
+    assert "没有待处理的举报" in text_of(client.get(response.headers["Location"]))
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "hidden"
+
+
+def test_dismissing_reports_keeps_a_public_proposal_public(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    report(client, reporters[0], suggestion.id, "illegal")
+    login(client, moderator)
+    client.post("/moderation/decide?tab=reported", data={"single": f"dismiss:suggestions-{suggestion.id}"})
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"
+    assert db.session.scalar(sa.select(Report.resolution)) == "dismissed"
+    assert actions()[-1] == ("moderation.dismiss_reports", moderator.id)
+
+
+def test_a_campaign_may_never_hide_automatically(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    campaign.report_hide_threshold = 0
+    db.session.commit()
+    for user in reporters:
+        report(client, user, suggestion.id)
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "published"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 4
+
+
+@pytest.mark.parametrize("case", ["author", "anonymous", "other_without_note", "no_reason", "hidden"])
+def test_refused_reports_change_nothing(app, client, world, case):
+    body, campaign, author, suggestion, moderator, reporters = world
+    user, data, expected = reporters[0], {"reason": "abusive"}, 303
+    if case == "author":
+        user, message = author, "不能举报自己"
+    elif case == "anonymous":
+        user, expected, message = None, 302, ""
+    elif case == "other_without_note":
+        data, message = {"reason": "other"}, "请在说明中写明"
+    elif case == "no_reason":
+        data, message = {"note": "不好"}, "请选择举报理由"
+    else:
+        services.hide_suggestion(moderator, suggestion, "测试")
+        db.session.commit()
+        expected, message = 404, ""
+    if user is not None:
+        login(client, user)
+    response = client.post(f"/moderation/report/suggestions/{suggestion.id}", data=data)
+    assert response.status_code == expected
+    if message:
+        assert message in text_of(client.get(response.headers["Location"]))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+    assert not [a for a in actions() if a[0] == "moderation.report"]
+
+
+def test_a_reported_reply_is_hidden_and_restored_by_a_moderator(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    staff = make_staff(body)
+    reply = services.reply_to_suggestion(staff, suggestion, decision="explained",
+                                         content="您好，联系人张三，电话13800000000，我局将尽快处理。")
+    db.session.commit()
+    page = client.get(f"/suggestions/{suggestion.id}")
+    assert "举报这条答复" not in text_of(page)  # anonymous visitors see no report form
+    login(client, author)
+    assert "举报这条答复" in text_of(client.get(f"/suggestions/{suggestion.id}"))
+    response = client.post(f"/moderation/report/replies/{reply.id}", data={"reason": "personal_data",
+                                                                           "note": "答复里有工作人员的手机号"})
+    assert response.status_code == 303
+    assert "您已举报" in text_of(client.get(f"/suggestions/{suggestion.id}"))
+    client.post("/accounts/logout")
+    db.session.expire_all()
+    assert db.session.get(Suggestion, suggestion.id).status == "replied"  # replies are never hidden automatically
+
+    login(client, moderator)
+    queue = text_of(client.get("/moderation/?tab=reported"))
+    assert "答复里有工作人员的手机号" in queue and "泄露个人信息 ×1" in queue
+    client.post("/moderation/decide?tab=reported", data={"single": f"hide:replies-{reply.id}"})
+    db.session.expire_all()
+    assert db.session.get(Reply, reply.id).hidden_at is not None
+    assert actions()[-2:] == [("reply.hide", moderator.id), ("moderation.uphold_reports", moderator.id)]
+    public = text_of(app.test_client().get(f"/suggestions/{suggestion.id}"))
+    assert "13800000000" not in public and "答复的内容已被审核员屏蔽" in public and "解释说明" in public
+    api = app.test_client().get(f"/api/v1/proposals/{suggestion.id}").get_json()
+    assert api["replies"][0]["content"] == "" and api["replies"][0]["decision"] == "explained"
+    assert f"replies-{reply.id}" in client.get("/moderation/?tab=hidden").get_data(as_text=True)
+    client.post("/moderation/decide?tab=hidden", data={"single": f"restore:replies-{reply.id}"})
+    db.session.expire_all()
+    assert db.session.get(Reply, reply.id).hidden_at is None
+    assert actions()[-1] == ("reply.unhide", moderator.id)
