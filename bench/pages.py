@@ -150,6 +150,7 @@ def count_queries(app, paths: list[str]) -> int:
         engine = db.engine
     listener = lambda *args, **kwargs: counted.append(1)  # noqa: E731
     sa.event.listen(engine, "before_cursor_execute", listener)
+    cache_seconds, app.config["PAGE_CACHE_SECONDS"] = app.config.get("PAGE_CACHE_SECONDS", 0), 0  # count real work
     try:
         client = app.test_client()
         client.get(paths[0])  # warm: the rollup, templates
@@ -157,6 +158,7 @@ def count_queries(app, paths: list[str]) -> int:
         client.get(paths[0])
     finally:
         sa.event.remove(engine, "before_cursor_execute", listener)
+        app.config["PAGE_CACHE_SECONDS"] = cache_seconds
     return len(counted)
 
 
@@ -170,6 +172,9 @@ def pages(ids: list[int], campaign_id: int) -> dict[str, list[str]]:
         "search, 6 queries": ["/search/?q=" + urllib.request.quote(q) for q in
                               ("停车", "路灯 人民路", "电梯", "护学岗 城南小学", "噪音", "建议 垃圾")],
         "/analytics/": ["/analytics/"],
+        "typing hints (6 drafts)": [f"/suggestions/similar?campaign={campaign_id}&title=" + urllib.request.quote(t)
+                                    for t in ("人民路停车位不够", "小区加装电梯", "城南小学门口太危险", "夜市噪音太大",
+                                              "公交线路太少", "路灯坏了没人修")],
     }
 
 
@@ -181,6 +186,8 @@ def main() -> None:
     parser.add_argument("--derive", action="store_true", help="with --keep: redo clusters, search index, figures")
     parser.add_argument("--duration", type=int, default=20, help="seconds of load per page")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="serve every request afresh (PAGE_CACHE_SECONDS=0): what a page itself costs")
     parser.add_argument("--hot", action="store_true", help="200 citizens voting on one proposal (200,000 supports)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -200,6 +207,8 @@ def main() -> None:
             for stale in (workdir / "jianyan.db", workdir / "search-index"):
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
     env.update({"JIANYAN_SECRET_KEY": "bench-pages", "JIANYAN_ROUTER_DIR": str(workdir / "router")})
+    if args.no_page_cache:
+        env["JIANYAN_PAGE_CACHE_SECONDS"] = "0"
     os.environ.update(env)
     from app import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-pages", "RATELIMIT_ENABLED": False,
@@ -228,7 +237,7 @@ def main() -> None:
     table = pages(ids, campaign_id)
     firsts = {label: first_view(server.url + paths[0]) for label, paths in table.items()}
     print(f"\n{args.n:,} proposals on {args.backend}; wrk -t2 -c{args.connections} -d{args.duration}s; "
-          f"load before: {load:.2f}")
+          f"page cache {'off' if args.no_page_cache else 'on (10 s)'}; load before: {load:.2f}")
     print(f"{'page':38s} {'req/s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
           f"{'SQL':>4s} {'first view ms':>14s}")
     for label, paths in table.items():
