@@ -4,7 +4,7 @@ query strings and bodies (form fields, JSON of every shape, empty, oversized, de
 without a valid CSRF token. No answer may be a 5xx, and a refused request (4xx) must leave the database as it was.
 
 The same walk runs on SQLite and PostgreSQL. ``JIANYAN_FUZZ_EXAMPLES`` sets the examples per route, method and
-role beyond the fixed edge cases (8 in the normal suite; e.g. 200 for a long run).
+role beyond the fixed edge cases (5 in the normal suite; e.g. 200 for a long run).
 """
 import json
 import os
@@ -30,7 +30,7 @@ from suggestions import clustering, services
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
-EXAMPLES = int(os.environ.get("JIANYAN_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("JIANYAN_FUZZ_EXAMPLES", "5"))
 ROLES = ("anonymous", "citizen", "staff", "admin")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
