@@ -26,17 +26,25 @@ def repeat_password_field():
         EqualTo("password", message=_l("The two passwords do not match."))])
 
 
+def display_name_field():
+    return StringField(_l("Display name (optional)"), validators=[
+        CleanText(_l("Display name"), max_length=40, min_length=0)],
+        description=_l("Shown with your proposals. Without one you appear under a code name such as 网友·3F8A2C."))
+
+
+def email_field():
+    return StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
+                       description=_l("To be told when a proposal you wrote, support or follow is answered, "
+                                      "and to reset a forgotten password."))
+
+
 class RegisterForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         CleanText(_l("Username"), max_length=32, min_length=3)],
         description=_l("3 to 32 letters, digits, underscores or Chinese characters. Used to log in; never shown "
                        "to others."))
-    display_name = StringField(_l("Display name (optional)"), validators=[
-        CleanText(_l("Display name"), max_length=40, min_length=0)],
-        description=_l("Shown with your proposals. Without one you appear under a code name such as 网友·3F8A2C."))
-    email = StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
-                        description=_l("To be told when a proposal you wrote, support or follow is answered, "
-                                       "and to reset a forgotten password."))
+    display_name = display_name_field()
+    email = email_field()
     password = new_password_field(_l("Password"))
     confirm = repeat_password_field()
 
@@ -48,12 +56,8 @@ class LoginForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(_l("Display name (optional)"), validators=[
-        CleanText(_l("Display name"), max_length=40, min_length=0)],
-        description=_l("Shown with your proposals. Without one you appear under a code name such as 网友·3F8A2C."))
-    email = StringField(_l("E-mail (optional)"), validators=[CleanText(_l("E-mail"), max_length=254, min_length=0)],
-                        description=_l("To be told when a proposal you wrote, support or follow is answered, "
-                                       "and to reset a forgotten password."))
+    display_name = display_name_field()
+    email = email_field()
     current_password = PasswordField(_l("Current password (only to change the e-mail address)"))
 
 
