@@ -205,12 +205,27 @@ class Index:
         n = self.rows.shape[0]
         stored = rows < n
         out = np.empty(len(rows), dtype=np.float32)
-        out[stored] = (self.rows[rows[stored]] @ q.T).toarray().ravel()
-        out[~stored] = (self._extra[rows[~stored] - n] @ q.T).toarray().ravel()
+        out[stored] = _row_dots(self.rows[rows[stored]], q)
+        out[~stored] = _row_dots(self._extra[rows[~stored] - n], q)
         return out
 
     def _lengths(self, rows: np.ndarray) -> np.ndarray:
         return np.fromiter((len(self.keys[r]) for r in rows), dtype=np.int64, count=len(rows))
+
+
+def _row_dots(rows: sp.csr_matrix, q: sp.csr_matrix) -> np.ndarray:
+    """The dot product of each row with the one-row ``q``, by looking up the rows' columns in q's (sorted). A
+    sparse product would first turn q's 9.4 million columns into a row pointer (7 ms a call)."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.float32)
+    order = np.argsort(q.indices)
+    columns, weights = q.indices[order], q.data[order]
+    at = np.minimum(np.searchsorted(columns, rows.indices), max(len(columns) - 1, 0))
+    hit = (columns[at] == rows.indices) if len(columns) else np.zeros(len(rows.indices), dtype=bool)
+    products = np.where(hit, rows.data * (weights[at] if len(columns) else 0), 0).astype(np.float64)
+    sums = np.zeros(rows.shape[0] + 1)
+    np.add.at(sums, np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)), products)
+    return sums[:-1].astype(np.float32)
 
 
 # --- clustering ----------------------------------------------------------------------------------------------
