@@ -93,7 +93,8 @@ class Server:
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
             cwd=ROOT, env={**os.environ, **self.env},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),
+            start_new_session=True)
         for _ in range(600):
             try:
                 urllib.request.urlopen(self.url + "/static/css/app.css", timeout=2)  # noqa: S310 - local

@@ -129,7 +129,8 @@ def prepare_hot_voters(app) -> tuple[int, list[tuple[str, str]]]:
 
     with app.app_context():
         proposal_id = db.session.scalar(sa.text(
-            "SELECT id FROM suggestions WHERE public AND status = 'published' AND campaign_id = 1 ORDER BY id LIMIT 1"))
+            "SELECT id FROM suggestions WHERE status IN ('published', 'accepted', 'replied') AND campaign_id = 1 "
+            "ORDER BY id LIMIT 1"))
         top = db.session.scalar(sa.text("SELECT max(id) FROM users WHERE username NOT LIKE 'voter%'"))
         db.session.execute(sa.text(
             "INSERT INTO votes (suggestion_id, user_id, value, created_at) SELECT :p, u, 1, now() "

@@ -87,14 +87,27 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
     return suggestion
 
 
+def _serialise_voter(voter: User, suggestion: Suggestion) -> None:
+    """One citizen's requests on one proposal run one after the other (a double click), while different citizens'
+    votes on it only meet at the counters' row lock, taken last. SQLite's write lock already serialises all."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(suggestion.id * 2**31 + voter.id)))
+
+
 def _lock_counts(suggestion: Suggestion) -> None:
-    """Serialise the writers of one proposal (a row lock on PostgreSQL; SQLite already holds its write lock) and
-    load its counters as they are now, under that lock."""
-    support, oppose = db.session.execute(
-        sa.select(Suggestion.support_count, Suggestion.oppose_count).where(Suggestion.id == suggestion.id)
-        .with_for_update()).one()
+    """Lock the proposal's row (PostgreSQL; SQLite already holds its write lock) and load its counters as they are
+    now. Taken after the vote row is written, so the lock is held only by the counter update and the commit."""
+    # FOR NO KEY UPDATE: the vote row written before holds a KEY SHARE lock on this row (its foreign key), which a
+    # plain FOR UPDATE would wait on in every other voter's transaction: a deadlock between any two voters.
+    support, oppose = db.session.execute(counters_for_update(suggestion.id)).one()
     set_committed_value(suggestion, "support_count", support)
     set_committed_value(suggestion, "oppose_count", oppose)
+
+
+def counters_for_update(suggestion_id: int) -> sa.Select:
+    """The proposal's counters, row-locked without blocking (or being blocked by) its votes' foreign keys."""
+    return (sa.select(Suggestion.support_count, Suggestion.oppose_count).where(Suggestion.id == suggestion_id)
+            .with_for_update(key_share=True))
 
 
 def _count_change(suggestion: Suggestion, before: int, after: int) -> None:
@@ -123,7 +136,7 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
         raise Conflict(_l("This campaign does not take opposing votes."))
     if suggestion.author_id == voter.id:
         raise Conflict(_l("You cannot support or oppose your own proposal."))
-    _lock_counts(suggestion)
+    _serialise_voter(voter, suggestion)
     existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
                                                        Vote.user_id == voter.id))
     before = existing.value if existing is not None else 0
@@ -132,8 +145,11 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
         db.session.add(existing)
     elif existing.value != value:
         existing.value, existing.updated_at = value, now or utcnow()
-    _count_change(suggestion, before, value)
     db.session.flush()
+    if before != value:
+        _lock_counts(suggestion)
+        _count_change(suggestion, before, value)
+        db.session.flush()
     note_support_threshold(suggestion, now or utcnow())
     return existing
 
@@ -141,10 +157,12 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
 def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = None) -> None:
     """Take back the voter's support or opposition, if any, while voting is open."""
     _require_votable(suggestion, now or utcnow())
-    _lock_counts(suggestion)
+    _serialise_voter(voter, suggestion)
     before = db.session.scalar(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id)
                                .returning(Vote.value))
-    _count_change(suggestion, before or 0, 0)
+    if before:
+        _lock_counts(suggestion)
+        _count_change(suggestion, before, 0)
 
 
 def recount_votes() -> int:

@@ -6,11 +6,14 @@
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 import sqlalchemy as sa
 
 from core.extensions import db
+from core.models import utcnow
 from suggestions.models import Suggestion, Vote
+from tests.conftest import POSTGRES_URL
 from tests.factories import PASSWORD, make_campaign, make_suggestion, make_user
 
 N = 50
@@ -63,3 +66,23 @@ def test_fifty_citizens_at_once_leave_fifty_votes(app, live_server):
     assert statuses == [303] * N
     assert votes_for(suggestion_id) == N
     assert db.session.get(Suggestion, suggestion_id).support_count == N
+
+
+@pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
+def test_two_voters_written_rows_never_deadlock_on_the_counters(app):
+    """Each vote row holds a KEY SHARE lock on its proposal (the foreign key) until commit; the counters' lock
+    taken afterwards must not wait for another voter's, or two voters deadlock (PostgreSQL)."""
+    from suggestions.services import counters_for_update
+
+    suggestion = make_suggestion()
+    first, second = make_user(), make_user()
+    db.session.commit()
+    with db.engine.connect() as one, db.engine.connect() as two:
+        for conn, user in ((one, first), (two, second)):
+            conn.exec_driver_sql("SET lock_timeout = '2s'")
+            conn.execute(sa.insert(Vote).values(suggestion_id=suggestion.id, user_id=user.id, value=1,
+                                                created_at=utcnow()))
+        assert one.execute(counters_for_update(suggestion.id)).one() is not None  # not blocked by the other's row
+        one.commit()
+        assert two.execute(counters_for_update(suggestion.id)).one() is not None
+        two.rollback()
