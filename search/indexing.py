@@ -55,7 +55,8 @@ def _enqueue_changed(session: Session, _flush_context) -> None:
 
 def _drain_due(counters_delay: int) -> bool:
     """True if the oldest queued change waited ``counters_delay`` seconds or more."""
-    oldest = db.session.scalar(sa.select(sa.func.min(SearchQueue.enqueued_at)))
+    # The lowest id is the oldest row: read through the primary key, not by scanning a queue that votes fill.
+    oldest = db.session.scalar(sa.select(SearchQueue.enqueued_at).order_by(SearchQueue.id).limit(1))
     db.session.rollback()
     return oldest is not None and (utcnow() - oldest).total_seconds() >= counters_delay
 
