@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager
 
 from accounts.models import Body, User
 from accounts.permissions import require_body_manager
@@ -133,7 +134,7 @@ def phase_condition(phase: str, now: datetime, closing_soon_days: int):
 def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = None, level: str = "",
                     region: str = "", category_code: str = "", closing_soon_days: int = 7) -> sa.Select:
     """Public campaigns matching the filters, in the order a visitor wants them."""
-    query = (sa.select(Campaign).join(Body, Campaign.body_id == Body.id)
+    query = (sa.select(Campaign).join(Body, Campaign.body_id == Body.id).options(contains_eager(Campaign.body))
              .where(phase_condition(phase, now, closing_soon_days)))
     if body_id:
         query = query.where(Campaign.body_id == body_id)
