@@ -8,6 +8,11 @@ accesslog = "-"
 
 
 def post_worker_init(worker):
-    """Load jieba's dictionary (about 1.5 s) before the worker takes its first request, not during it."""
+    """Load jieba's dictionary (about 1.5 s) before the worker takes its first request, not during it; warn when
+    rate limits are counted per process while several processes serve (each would allow the full limit)."""
     from core.chinese import load_jieba
     load_jieba()
+    storage = worker.wsgi.config.get("RATELIMIT_STORAGE_URI") or ""
+    if worker.cfg.workers > 1 and storage.startswith("memory://"):
+        worker.log.warning("RATELIMIT_STORAGE_URI is memory://: each of the %d workers counts rate limits on its own; "
+                           "leave it unset (a SQLite file every worker shares) or use redis://", worker.cfg.workers)
