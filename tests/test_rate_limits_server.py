@@ -61,8 +61,12 @@ class Site:
             [str(ROOT / ".venv/bin/gunicorn"), "--bind", self.url[len("http://"):],
              "--access-logformat", "%(p)s %(s)s %(m)s %(U)s", "app:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_for_both_workers()
-        self.session_cookie, self.csrf_token = self._form_token()
+        try:
+            self._wait_for_both_workers()
+            self.session_cookie, self.csrf_token = self._form_token()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_for_both_workers(self) -> None:
         deadline = time.monotonic() + 60
