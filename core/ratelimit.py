@@ -60,6 +60,9 @@ def configure(app) -> None:
     if proxies > 0:  # X-Forwarded-For is believed only from this many proxies in front, never by default
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     limiter.init_app(app)
+    # Flask-Limiter keeps "the store is down" on the extension object, which every app of a process shares (tests
+    # build many): a new app starts with its own store presumed up.
+    limiter._storage_dead = False
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 

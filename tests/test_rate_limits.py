@@ -177,3 +177,18 @@ def test_a_store_that_fails_leaves_each_process_counting_on_its_own(client):
     the limit in its memory until the store answers again (tests/test_rate_limits_server.py stops Redis)."""
     answers = [attempt_login(client, "sun_li").status_code for _ in range(3)]
     assert answers == [422, 422, 429]
+
+
+@pytest.mark.app_config({**LIMITED, "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute", "LOGIN_ADDRESS_RATE_LIMIT": "100/hour"})
+def test_names_no_account_can_have_share_one_count_and_never_fail(client):
+    odd = ["", " ", "ab", "名" * 100_000, "x" * 33, "li ming", "\u3000", "li-ming!"]
+    answers = [attempt_login(client, name).status_code for name in odd]
+    assert answers == [422, 422, 422, 429, 429, 429, 429, 429]  # one count for all of them, never a 500
+    assert attempt_login(client, "ＬＩ＿ＭＩＮＧ").status_code == 422  # a possible name (full width) counts apart
+
+
+def test_the_wait_is_rounded_up_to_whole_seconds_minutes_or_hours(app):
+    from core.ratelimit import wait_text
+    with app.test_request_context("/"):
+        assert [wait_text(s) for s in (1, 59, 60, 61, 599, 3600, 3601, 86400)] == [
+            "1秒钟", "59秒钟", "1分钟", "2分钟", "10分钟", "1小时", "2小时", "1天"]
