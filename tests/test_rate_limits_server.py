@@ -22,8 +22,9 @@ import requests
 
 from app import create_app
 from core.extensions import db
+from tests.api.helpers import make_token
 from tests.conftest import REQUIRED, base_config
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_campaign, make_suggestion, make_user
 
 ROOT = Path(__file__).resolve().parents[1]
 SPRAYED_PASSWORD = "123456789a"  # one common password tried against many accounts
@@ -36,15 +37,17 @@ def free_port() -> int:
 
 
 class Site:
-    """gunicorn serving a fresh SQLite database with the accounts ``usernames`` (password ``PASSWORD``)."""
+    """gunicorn serving a fresh SQLite database: the accounts ``target_user`` and ``office_user`` (password
+    ``PASSWORD``), an API token of office_user's (``token``) and a public proposal (``proposal_id``)."""
 
-    def __init__(self, tmp_path: Path, settings: dict, usernames=("target_user", "office_user")):
+    def __init__(self, tmp_path: Path, settings: dict):
         database = f"sqlite:///{tmp_path / 'site.db'}"
         app = create_app(base_config(database))
         with app.app_context():
             db.create_all()
-            for name in usernames:
-                make_user(name)
+            make_user("target_user")
+            self.token = make_token(make_user("office_user"))
+            self.proposal_id = make_suggestion(make_campaign()).id
             db.session.commit()
             db.engine.dispose()
         self.log_path = tmp_path / "gunicorn.log"
@@ -89,6 +92,11 @@ class Site:
                              cookies={"session": self.session_cookie},
                              headers={"X-Forwarded-For": address, "Connection": "close"})
 
+    def support(self) -> requests.Response:
+        """Support the proposal through the API (again: the vote stays one), on a new connection."""
+        return requests.post(f"{self.url}/api/v1/proposals/{self.proposal_id}/support", timeout=30,
+                             headers={"Authorization": f"Bearer {self.token}", "Connection": "close"})
+
     def workers(self, method: str = "GET", expected: int = 0) -> list[str]:
         """The worker of each logged request, in order (waiting up to 5 s for ``expected`` lines: gunicorn writes
         a line once the answer has gone)."""
@@ -119,12 +127,13 @@ def site(tmp_path):
         each.stop()
 
 
-LIMITS = {"LOGIN_ADDRESS_RATE_LIMIT": "10 per 10 minutes", "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 10 minutes"}
+LIMITS = {"LOGIN_ADDRESS_RATE_LIMIT": "10 per 10 minutes", "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 10 minutes",
+          "API_WRITE_RATE_LIMIT": "6 per 10 minutes"}
 
 
 def assert_limits_hold_across_workers(site: Site) -> None:
     """40 accounts tried with one password from one address: exactly 10 answered, then 429 from both workers;
-    one account tried from 8 addresses: exactly 5 answered, then 429."""
+    one account tried from 8 addresses: exactly 5 answered, then 429; 10 API writes: exactly 6 accepted."""
     spray = [site.login(f"citizen_{n}", SPRAYED_PASSWORD, "203.0.113.7") for n in range(40)]
     assert [r.status_code for r in spray] == [422] * 10 + [429] * 30
     assert 0 < int(spray[-1].headers["Retry-After"]) <= 600 and "请10分钟后再试" in spray[-1].text
@@ -135,8 +144,12 @@ def assert_limits_hold_across_workers(site: Site) -> None:
     assert guesses == [422] * 5 + [429] * 3
     assert site.login("office_user", PASSWORD, "198.51.100.1").status_code == 303  # others still log in
 
+    writes = [site.support() for _ in range(10)]
+    assert [r.status_code for r in writes] == [200] * 6 + [429] * 4
+    assert 0 < writes[-1].json()["retry_after"] <= 600 and writes[-1].headers["Retry-After"]
 
-def test_login_limits_hold_across_workers_in_the_embedded_default_store(site, tmp_path):
+
+def test_limits_hold_across_workers_in_the_embedded_default_store(site, tmp_path):
     served = site({**LIMITS, "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path / 'ratelimits.db'}"})
     assert_limits_hold_across_workers(served)
 
@@ -154,7 +167,7 @@ def redis_or_skip(url: str):
 
 
 @pytest.mark.redis
-def test_login_limits_hold_across_workers_in_redis(site):
+def test_limits_hold_across_workers_in_redis(site):
     connection = redis_or_skip("redis://127.0.0.1:6379/14")
     prefix = f"test-{uuid.uuid4().hex[:8]}"  # this run's keys only: nothing else in Redis is touched
     try:
