@@ -5,7 +5,7 @@ from flask import Flask, request, session
 from flask_babel import get_locale
 
 from core.config import DefaultConfig, load_or_create_secret_key, resolve_database_url
-from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from core.extensions import babel, csrf, db, login_manager, migrate
 from core.params import IdConverter
 
 
@@ -60,12 +60,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from accounts.services import configure_password_hasher
+    from core import ratelimit
     from core.database import configure_sqlite
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimit.configure(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

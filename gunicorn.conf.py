@@ -10,7 +10,8 @@ accesslog = "-"
 def post_worker_init(worker):
     """Before the worker takes its first request, not during it: load jieba's dictionary (about 1.5 s), compile
     every template, open a database connection and serve the home page once (a first page view otherwise paid
-    ~0.3 s for them)."""
+    ~0.3 s for them). Warn when rate limits are counted per process while several processes serve (each would
+    allow the full limit)."""
     from core.chinese import load_jieba
     from core.extensions import db
 
@@ -21,3 +22,7 @@ def post_worker_init(worker):
     with app.app_context(), db.engine.connect():
         pass
     app.test_client().get("/")  # the query compilation and translation catalogues every page needs
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or ""
+    if worker.cfg.workers > 1 and storage.startswith("memory://"):
+        worker.log.warning("RATELIMIT_STORAGE_URI is memory://: each of the %d workers counts rate limits on its own; "
+                           "leave it unset (a SQLite file every worker shares) or use redis://", worker.cfg.workers)

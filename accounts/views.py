@@ -1,5 +1,5 @@
 """Registration, login, logout, account settings, password change and reset, and the language switch."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -24,18 +24,27 @@ from accounts.names import DisplayNameRefused
 from accounts.password_policy import WeakPassword
 from core.errors import DomainError
 from core.extensions import db, limiter
+from core.ratelimit import MESSAGES, address_key, configured
 from core.web import safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 
-def _login_rate_key() -> str:
-    """Login attempts are limited per account and address, so one office behind one IP is not locked out."""
-    return f"login:{services.normalise_username(request.form.get('username'))}:{request.remote_addr}"
+def _login_account_key() -> str:
+    """Login attempts on one account, from any address. The count starts afresh when the password is reset or
+    changed (the session version moves on), so someone whose account is being guessed at gets in through
+    "Forgot your password?" at once. Names no account can have share one count."""
+    username = services.normalise_username(request.form.get("username"))
+    if not services.USERNAME_PATTERN.match(username):
+        return "login-account:-"
+    user = services.find_user(username)
+    return f"login-account:{username}:{user.session_version if user else 0}"
 
 
-def _password_rate_limit() -> str:
-    return current_app.config["PASSWORD_RATE_LIMIT"]
+def _login_failed(response) -> bool:
+    """Failed logins count against the address; successful ones do not (an office or a mobile network shares
+    one address)."""
+    return g.get("login_failed", False)
 
 
 @bp.app_context_processor
@@ -55,7 +64,8 @@ def _show_error(form, error: DomainError, fallback) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(configured("REGISTER_RATE_LIMIT"), methods=["POST"], key_func=address_key,
+               error_message=MESSAGES["register"])
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -74,7 +84,10 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_rate_key)
+@limiter.limit(configured("LOGIN_ACCOUNT_RATE_LIMIT"), methods=["POST"], key_func=_login_account_key,
+               error_message=MESSAGES["login_account"])
+@limiter.limit(configured("LOGIN_ADDRESS_RATE_LIMIT"), methods=["POST"], key_func=address_key,
+               deduct_when=_login_failed, error_message=MESSAGES["login_address"])
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -84,6 +97,7 @@ def login():
         try:
             services.check_password(user, form.password.data)
         except DomainError as error:
+            g.login_failed = True
             form.password.errors.append(str(error.message))
         else:
             services.record_login(user, form.password.data)
@@ -126,7 +140,8 @@ def settings():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_password_rate_limit, methods=["POST"])
+@limiter.limit(configured("PASSWORD_RATE_LIMIT"), methods=["POST"], key_func=address_key,
+               error_message=MESSAGES["password"])
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -145,7 +160,8 @@ def change_password():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(_password_rate_limit, methods=["POST"])
+@limiter.limit(configured("PASSWORD_RATE_LIMIT"), methods=["POST"], key_func=address_key,
+               error_message=MESSAGES["password"])
 def reset_request():
     """Ask for a reset link. The answer is the same whether or not the address belongs to an account."""
     form = ResetRequestForm()

@@ -83,7 +83,10 @@ RATIO = obj({"part": {"type": "integer", "minimum": 0}, "whole": {"type": "integ
 
 SCHEMAS = {
     "Error": obj({"error": {"type": "string", "description": "What went wrong, in the language asked for."},
-                  "status": INTEGER}),
+                  "status": INTEGER,
+                  "retry_after": {"type": "integer", "minimum": 1,
+                                  "description": "429 only: seconds to wait, as in the Retry-After header."}},
+                 required=["error", "status"]),
     "BodyRef": obj(BODY_REF),
     "Body": obj({**BODY_REF, "kind": enum(BodyKind), "level": enum(BodyLevel), "region": STRING,
                  "parent_id": nullable(INTEGER)}),
@@ -190,7 +193,10 @@ WRITE_ERRORS = {
     "404": _error("No public proposal has that number."),
     "409": _error("Refused in the current state (campaign closed, own proposal, opposing not allowed…)."),
     "422": _error("A field is missing, of the wrong type or not acceptable."),
-    "429": _error("Too many writes with this token: wait a moment."),
+    "429": {**_error("Too many writes from this account (API_WRITE_RATE_LIMIT, and the limits on proposals and votes "
+                     "it shares with the site's pages); the message says how long to wait."),
+            "headers": {"Retry-After": {"description": "Seconds until the limit lets this account write again.",
+                                        "schema": {"type": "integer", "minimum": 1}}}},
     "503": BUSY,
 }
 READ_LIST_ERRORS = {"400": BAD_PARAMETER, "503": BUSY}

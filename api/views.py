@@ -7,7 +7,7 @@ why the blueprint can be exempt from CSRF protection. Every answer, errors inclu
 import re
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,6 +22,7 @@ from campaigns.services import phase_condition
 from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db, limiter
 from core.models import utcnow
+from core.ratelimit import MESSAGES, account_key, address_key, configured, limit_submissions, limit_votes
 from outcomes import services as outcome_services
 from outcomes.models import PolicyOutcome
 from suggestions import clustering, services
@@ -310,25 +311,33 @@ def _bearer_secret() -> str:
 
 
 def _token_user() -> User:
-    """The user whose token came with the request (never the session cookie)."""
-    return tokens.authenticate(_bearer_secret()).user
+    """The user whose token came with the request (never the session cookie), looked up once per request."""
+    if "api_token_user" not in g:
+        try:
+            g.api_token_user = tokens.authenticate(_bearer_secret()).user
+        except Unauthenticated as error:
+            g.api_token_user, g.api_token_error = None, error
+    if g.api_token_user is None:
+        raise g.api_token_error
+    return g.api_token_user
 
 
-def _write_rate_key() -> str:
-    """Writes are limited per user (all their tokens together); requests without a valid token per address, so
-    made-up tokens do not each get a fresh allowance."""
+def _account_key() -> str:
+    """Limits count per user (all their tokens together, and with their use of the pages); requests without a valid
+    token per address, so made-up tokens do not each get a fresh allowance."""
     try:
-        return f"api-user:{tokens.authenticate(_bearer_secret()).user_id}"
+        return account_key(_token_user().id)
     except Unauthenticated:
-        return f"api-address:{request.remote_addr}"
+        return address_key()
 
 
-def _write_limit() -> str:
-    return current_app.config["API_WRITE_RATE_LIMIT"]
+limit_writes = limiter.shared_limit(configured("API_WRITE_RATE_LIMIT"), scope="api-writes", key_func=_account_key,
+                                    error_message=MESSAGES["api_write"])
 
 
 @bp.post("/proposals")
-@limiter.limit(_write_limit, key_func=_write_rate_key)
+@limit_writes
+@limit_submissions(_account_key)
 def submit():
     """Submit a proposal to an open campaign, as the token's user (the same service as the form)."""
     user = _token_user()
@@ -368,21 +377,24 @@ def _vote(suggestion_id: int, value: int):
 
 
 @bp.post("/proposals/<int:suggestion_id>/support")
-@limiter.limit(_write_limit, key_func=_write_rate_key)
+@limit_writes
+@limit_votes(_account_key)
 def support(suggestion_id: int):
     """Support (+1) a public proposal; voting again changes the vote, never adds a second one."""
     return _vote(suggestion_id, 1)
 
 
 @bp.post("/proposals/<int:suggestion_id>/oppose")
-@limiter.limit(_write_limit, key_func=_write_rate_key)
+@limit_writes
+@limit_votes(_account_key)
 def oppose(suggestion_id: int):
     """Oppose (-1) a public proposal, where its campaign takes opposing votes."""
     return _vote(suggestion_id, -1)
 
 
 @bp.delete("/proposals/<int:suggestion_id>/vote")
-@limiter.limit(_write_limit, key_func=_write_rate_key)
+@limit_writes
+@limit_votes(_account_key)
 def withdraw_vote(suggestion_id: int):
     """Take back the token user's support or opposition, if any."""
     user = _token_user()

@@ -41,13 +41,22 @@ class DefaultConfig:
     PAGE_CACHE_SECONDS = 10
     PAGE_CACHE_URL = None  # e.g. redis://127.0.0.1:6379/1: one cache for every worker and server
 
-    # Rate limits on login and registration (Flask-Limiter). Memory storage is per process: use Redis
-    # (JIANYAN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0) when several workers or servers run.
-    RATELIMIT_STORAGE_URI = "memory://"
-    LOGIN_RATE_LIMIT = "10 per minute"
-    REGISTER_RATE_LIMIT = "20 per hour"
-    API_WRITE_RATE_LIMIT = "30 per minute"  # JSON API writes (submit, support), per API token
+    # Rate limits (Flask-Limiter; core/ratelimit.py). The counters live where every worker sees them: a SQLite file
+    # (instance/ratelimits.db) unless RATELIMIT_STORAGE_URI names Redis (redis://127.0.0.1:6379/0: every server);
+    # "memory://" counts per process. While the store is down each process counts on its own (not a 500).
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_KEY_PREFIX = "jianyan"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    TRUSTED_PROXY_COUNT = 0  # reverse proxies in front whose X-Forwarded-For names the client (0: none trusted)
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per hour"  # login attempts on one account, from any address
+    LOGIN_ADDRESS_RATE_LIMIT = "20 per 10 minutes;100 per day"  # failed logins from one address, any account
+    REGISTER_RATE_LIMIT = "20 per hour"  # per address
     PASSWORD_RATE_LIMIT = "10 per hour"  # password changes and reset requests, per address
+    SUBMIT_RATE_LIMIT = "10 per hour;30 per day"  # proposals saved per account (pages and API together)
+    SUBMIT_ADDRESS_RATE_LIMIT = "30 per hour"  # proposals saved from one address
+    VOTE_RATE_LIMIT = "30 per minute;500 per day"  # votes and withdrawals per account (pages and API together)
+    API_WRITE_RATE_LIMIT = "30 per minute"  # JSON API writes (submit, support), per account (all its tokens)
 
     # Accounts: a reset link works once, within this many minutes; pseudonyms (网友·3F8A2C) of people without a
     # display name are keyed by PSEUDONYM_KEY, or by the secret key when it is not set (changing it renames them).

@@ -24,5 +24,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# In-memory by default (per process); set JIANYAN_RATELIMIT_STORAGE_URI=redis://… when running several workers.
+# Bound by core.ratelimit.configure: counters in a store every worker shares (a SQLite file, or Redis).
 limiter = Limiter(key_func=get_remote_address)

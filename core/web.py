@@ -39,10 +39,11 @@ def safe_next_url(target: str | None, default: str) -> str:
     return target
 
 
-def error_response(message: str, status: int, headers: dict | None = None):
-    """The error as JSON for API-style requests, otherwise as a page in the user's language."""
+def error_response(message: str, status: int, headers: dict | None = None, extra: dict | None = None):
+    """The error as JSON for API-style requests (with ``extra`` fields), otherwise as a page in the user's
+    language."""
     if wants_json():
-        response = jsonify(error=message, status=status)
+        response = jsonify(error=message, status=status, **(extra or {}))
     else:
         response = make_response(render_template("errors/error.html", message=message, status=status))
     response.status_code = status

@@ -15,6 +15,7 @@ from core.models import utcnow
 from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import KIND_LABELS
+from core.ratelimit import account_key, limit_submissions, limit_votes
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
 from moderation import queue as moderation_queue
@@ -48,6 +49,11 @@ bp = Blueprint("suggestions", __name__, url_prefix="/suggestions")
 VOTE_VALUES = {"support": 1, "oppose": -1}
 
 
+
+def _account_key() -> str:
+    return account_key(current_user.id)
+
+
 @bp.app_context_processor
 def _labels() -> dict:
     """Label tables for proposal statuses, decisions and types, available in every template."""
@@ -58,6 +64,7 @@ def _labels() -> dict:
 
 @bp.route("/new/<int:campaign_id>", methods=["GET", "POST"])
 @login_required
+@limit_submissions(_account_key)
 def submit(campaign_id: int):
     campaign = db.get_or_404(Campaign, campaign_id)
     if campaign.status == "draft" and not can_act_for_body(current_user, campaign.body_id):
@@ -189,6 +196,7 @@ def transfer(suggestion_id: int):
 
 @bp.post("/<int:suggestion_id>/vote")
 @login_required
+@limit_votes(_account_key)
 def cast_vote(suggestion_id: int):
     suggestion = _visible_or_404(suggestion_id)
     choice = request.form.get("value", "")

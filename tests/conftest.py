@@ -36,7 +36,7 @@ def base_config(database_url: str) -> dict:
             "SEARCH_INDEX_DIR": tempfile.mkdtemp(prefix="jianyan-index-"),
             "ROUTER_DIR": tempfile.mkdtemp(prefix="jianyan-router-"),
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "SQLITE_BUSY_TIMEOUT_MS": 30000,
-            "RATELIMIT_ENABLED": False, "ANALYTICS_MAX_AGE_SECONDS": 0,
+            "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://", "ANALYTICS_MAX_AGE_SECONDS": 0,
             "PAGE_CACHE_SECONDS": 0}
 
 
@@ -68,6 +68,7 @@ def drop_postgres_database(url: str) -> None:
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
     config.addinivalue_line("markers", "redis: talks to the real Redis on 127.0.0.1:6379")
+    config.addinivalue_line("markers", "app_config(dict): settings the `app` fixture adds to the test configuration")
     problems = []
     if "postgres" in REQUIRED:
         if not POSTGRES_URL:
@@ -137,7 +138,9 @@ def app(backend, tmp_path, request):
         url = request.getfixturevalue("postgres_database")
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
-    application = create_app(base_config(url))
+    marker = request.node.get_closest_marker("app_config")  # e.g. rate limits switched on, as in production
+    application = create_app({**base_config(url), "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path / 'ratelimits.db'}",
+                              **(marker.args[0] if marker else {})})
     similar.forget_indexes()  # ids restart in every test database
     with application.app_context():
         db.create_all()

@@ -75,7 +75,7 @@ def _assert_login_rate_limited(tmp_path, storage_uri: str) -> None:
     from app import create_app
     from tests.conftest import CsrfClient, base_config
     app = create_app({**base_config(f"sqlite:///{tmp_path / 'rl.db'}"), "RATELIMIT_ENABLED": True,
-                      "RATELIMIT_STORAGE_URI": storage_uri, "LOGIN_RATE_LIMIT": "3 per minute"})
+                      "RATELIMIT_STORAGE_URI": storage_uri, "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute"})
     app.test_client_class = CsrfClient
     with app.app_context():
         db.create_all()
@@ -86,7 +86,7 @@ def _assert_login_rate_limited(tmp_path, storage_uri: str) -> None:
                                 ).status_code for _ in range(4)]
         assert statuses == [422, 422, 422, 429]
         limited = client.post("/accounts/login", data={"username": "target_user", "password": PASSWORD})
-        assert limited.status_code == 429 and "请求过于频繁" in limited.get_data(as_text=True)
+        assert limited.status_code == 429 and "该账号的登录尝试次数过多" in limited.get_data(as_text=True)
         # Another account from the same address is not locked out.
         assert client.post("/accounts/login", data={"username": "other_user", "password": PASSWORD}
                            ).status_code == 303
@@ -95,7 +95,7 @@ def _assert_login_rate_limited(tmp_path, storage_uri: str) -> None:
 
 
 def test_login_attempts_are_rate_limited_per_account(tmp_path):
-    _assert_login_rate_limited(tmp_path, "memory://")
+    _assert_login_rate_limited(tmp_path, f"sqlite:///{tmp_path / 'ratelimits.db'}")
 
 
 @pytest.mark.redis

@@ -129,7 +129,7 @@ def test_other_refusals(client):
     assert count(Vote) == 0 and count(Suggestion) == 1
 
 
-def test_writes_are_rate_limited_per_token(tmp_path):
+def test_writes_are_rate_limited_per_account(tmp_path):
     from app import create_app
     from tests.conftest import CsrfClient, base_config
     app = create_app({**base_config(f"sqlite:///{tmp_path / 'rl.db'}"), "RATELIMIT_ENABLED": True,
@@ -143,10 +143,15 @@ def test_writes_are_rate_limited_per_token(tmp_path):
         first, second = make_token(make_user()), make_token(make_user())
         db.session.commit()
         url = f"/api/v1/proposals/{suggestion.id}/support"
-        statuses = [api_post(client, url, first, language="en").status_code for _ in range(4)]
+        # Every write endpoint counts against one allowance.
+        statuses = [api_post(client, url, first, language="en").status_code,
+                    api_delete(client, f"/api/v1/proposals/{suggestion.id}/vote", first).status_code,
+                    api_post(client, url, first, language="en").status_code,
+                    api_post(client, url, first, language="en").status_code]
         assert statuses == [200, 200, 200, 429]
         limited = api_post(client, url, first, language="en")
-        assert limited.get_json() == {"error": "Too many requests. Please wait a moment.", "status": 429}
+        assert limited.get_json() == {"error": "Too many writes with this API token. Please try again in 1 minute.",
+                                      "status": 429, "retry_after": int(limited.headers["Retry-After"])}
         assert api_post(client, url, second).status_code == 200  # another token has its own allowance
         assert all(client.get(f"/api/v1/proposals/{suggestion.id}").status_code == 200 for _ in range(5))
         db.session.remove()

@@ -36,12 +36,14 @@ def serve(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Pope
                                 "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         try:
-            requests.get(url + "/", timeout=2)
+            requests.get(url + "/", timeout=10)  # the first page may wait for jieba on a busy machine
             return process, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGTERM)  # never leave a server behind
     raise AssertionError(f"server {name} did not start")
 
 
