@@ -100,7 +100,7 @@ def floods():
     page = db.paginate(queue.flood_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("moderation/floods.html", tabs=queue.tabs_for(current_user), tab="floods", page=page,
                            views=queue.flood_views(page.items), counts=_counts(), rule_labels=FLOOD_RULE_LABELS,
-                           status_labels_floods=FLOOD_STATUS_LABELS)
+                           flood_status_labels=FLOOD_STATUS_LABELS)
 
 
 @bp.post("/floods/<int:group_id>/<any(hold, release):action>")

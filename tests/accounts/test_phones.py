@@ -211,3 +211,18 @@ def test_managers_set_the_requirement_and_the_number_stays_private(app, client):
                  "/suggestions/inbox", "/moderation/audit"):
         body = client.get(page).get_data(as_text=True)
         assert NUMBER not in body and SHOWN not in body and "+86" not in body
+
+
+def test_administrators_release_a_number_without_seeing_it(app, client):
+    citizen, admin = make_user(), make_user(role="admin")
+    verify(app, citizen)
+    db.session.commit()
+    login(client, admin)
+    page = client.get(f"/accounts/admin/users/{citizen.id}").get_data(as_text=True)
+    assert 'id="phone-state"' in page and NUMBER not in page and SHOWN not in page and MASKED not in page
+    response = client.post(f"/accounts/admin/users/{citizen.id}/release-phone")
+    assert response.status_code == 303 and phones.verified_phone(citizen) is None
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "phone.release"))
+    assert (entry.actor_id, entry.target_id, entry.detail["phone"]) == (admin.id, citizen.id, MASKED)
+    response = client.post(f"/accounts/admin/users/{citizen.id}/release-phone")  # nothing left to release
+    assert response.status_code == 303 and "该账号没有已验证的手机号码" in text_of(client.get(response.headers["Location"]))
