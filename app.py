@@ -48,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
 
+    if app.config.get("PROXY_FIX_X_FOR"):  # the client's address from X-Forwarded-For, set by this many proxies
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
+
     from core.web import BoundedJSONProvider, reject_unusable_input
     app.json = BoundedJSONProvider(app)
     app.before_request(reject_unusable_input)  # before CSRFProtect reads the form
@@ -86,6 +90,7 @@ def _import_models() -> None:
     import campaigns.models  # noqa: F401
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
+    import core.sms  # noqa: F401
     import moderation.models  # noqa: F401
     import outcomes.models  # noqa: F401
     import search.models  # noqa: F401

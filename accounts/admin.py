@@ -1,4 +1,5 @@
-"""Administration pages: bodies, and people's accounts (site role, deactivation). Administrators only.
+"""Administration pages: bodies, and people's accounts (site role, deactivation, verified number). Administrators
+only.
 
 A body's staff are managed on its staff page (``accounts.staff_views``), which its managers use too.
 """
@@ -8,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts import services
+from accounts import phones, services
 from accounts.forms import BodyForm, DeactivateForm, SiteRoleForm
 from accounts.models import Body, User
 from core.audit import AuditLog
@@ -71,7 +72,8 @@ def _user_page(user: User, role_form: SiteRoleForm, deactivate_form: DeactivateF
         sa.or_(sa.and_(AuditLog.target_type == User.__tablename__, AuditLog.target_id == user.id),
                AuditLog.actor_id == user.id)).order_by(AuditLog.id.desc()).limit(20)).all()
     return render_template("accounts/admin_user.html", user=user, role_form=role_form,
-                           deactivate_form=deactivate_form, history=history), status
+                           deactivate_form=deactivate_form, history=history,
+                           phone=phones.verified_phone(user)), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -120,4 +122,17 @@ def reactivate(user_id: int):
         return redirect_with_error(error, url_for("accounts_admin.user", user_id=user.id))
     db.session.commit()
     flash(_("The account of %(name)s can be used again.", name=user.public_name), "success")
+    return redirect(url_for("accounts_admin.user", user_id=user.id), code=303)
+
+
+@bp.post("/users/<int:user_id>/release-phone")
+def release_phone(user_id: int):
+    """Take the verified mobile number off an account (the person changed numbers): administrators never see it."""
+    user = db.get_or_404(User, user_id)
+    try:
+        phones.release_phone(current_user, user)
+    except DomainError as error:
+        return redirect_with_error(error, url_for("accounts_admin.user", user_id=user.id))
+    db.session.commit()
+    flash(_("The verified mobile number of %(name)s has been released.", name=user.public_name), "success")
     return redirect(url_for("accounts_admin.user", user_id=user.id), code=303)

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from accounts import recovery, services
+from accounts import phones, recovery, services
 from accounts.models import Body, BodyKind, BodyLevel, Membership, MembershipRole, Role, User
 from core.cli import domain_errors_as_click_errors
 from core.extensions import db
@@ -128,3 +128,15 @@ def reset_link(username: str) -> None:
                                          max_age_minutes=current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"])
     db.session.commit()
     click.echo(link)
+
+
+@cli.command("release-phone")
+@click.argument("username")
+def release_phone(username: str) -> None:
+    """Take the verified mobile number off USERNAME (a changed number, or one the person no longer holds): the
+    account may verify another, and the number may verify another account."""
+    user = _user(username)
+    with domain_errors_as_click_errors():
+        masked = phones.release_phone(None, user)
+    db.session.commit()
+    click.echo(f"{masked} is no longer verified for {user.username}.")

@@ -116,3 +116,19 @@ class SiteRoleForm(FlaskForm):
 class DeactivateForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[CleanText(_l("Reason"), max_length=200)],
                          description=_l("Recorded in the audit log, e.g. 冒充机构发布信息."))
+
+
+class PhoneForm(FlaskForm):
+    """Step 1 of verifying a mobile number: the number, to which a code is sent."""
+    phone = StringField(_l("Mobile number"), validators=[
+        InputRequired(_l("Please enter your mobile number.")), CleanText(_l("Mobile number"), max_length=30)],
+        description=_l("A mainland mobile number. Only you see it; it is never shown to others."))
+    next = HiddenField()
+
+
+class PhoneCodeForm(FlaskForm):
+    """Step 2: the six-digit code received by SMS."""
+    code = StringField(_l("Verification code"), validators=[
+        InputRequired(_l("Please enter the code.")), CleanText(_l("Verification code"), max_length=20)],
+        description=_l("The 6 digits of the text message."))
+    next = HiddenField()

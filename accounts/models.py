@@ -141,3 +141,36 @@ class PasswordResetToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class VerifiedPhone(db.Model):
+    """An account's verified mainland mobile number (E.164), for campaigns that ask for one (后台实名).
+
+    One account per number and one number per account. Seen by nobody but its owner (their settings page): not
+    on any public page, in the API, exports or search; the audit log shows it masked (138****5678). A number
+    stays with its account: only an administrator releases it (``flask accounts release-phone``)."""
+
+    __tablename__ = "verified_phones"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PhoneCode(db.Model):
+    """A six-digit code sent by SMS to prove a number: stored keyed-hashed, expiring, single use, voided after
+    too many wrong tries (``accounts.phones``)."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (sa.Index("ix_phone_codes_user_created", "user_id", "created_at"),
+                      sa.Index("ix_phone_codes_number_created", "number", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    number: Mapped[str] = mapped_column(sa.String(20))  # E.164
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)  # wrong tries so far
+    # Set when the code was used, voided by too many wrong tries, or replaced by a newer code.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,13 +1,17 @@
-"""Registration, login, logout, account settings, password change and reset, and the language switch."""
+"""Registration, login, logout, account settings, password change and reset, the mobile number, and the
+language switch."""
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts import recovery, services
+from accounts import phones, recovery, services
 from accounts.forms import (
     ChangePasswordForm,
     LanguageForm,
     LoginForm,
+    PhoneCodeForm,
+    PhoneForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
@@ -24,7 +28,9 @@ from accounts.names import DisplayNameRefused
 from accounts.password_policy import WeakPassword
 from core.errors import DomainError
 from core.extensions import db, limiter
+from core.privacy import format_phone, mask_phone
 from core.ratelimit import MESSAGES, address_key, configured
+from core.sms import gateway_from_config
 from core.web import safe_next_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -134,8 +140,9 @@ def settings():
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("accounts.settings"), code=303)
     status = 422 if form.is_submitted() else 200
+    phone = phones.verified_phone(current_user)
     return render_template("accounts/settings.html", form=form, memberships=current_user.memberships,
-                           manager=MembershipRole.MANAGER), status
+                           manager=MembershipRole.MANAGER, phone=format_phone(phone.number) if phone else None), status
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -209,3 +216,72 @@ def set_language():
     if form.validate_on_submit() and form.language.data in current_app.config["LANGUAGES"]:
         session["language"] = form.language.data
     return redirect(safe_next_url(form.next.data, url_for("home")), code=303)
+
+
+def _phone_rate_limit() -> str:
+    return current_app.config["PHONE_RATE_LIMIT"]
+
+
+def _phone_page(number_form: PhoneForm, code_form: PhoneCodeForm, status: int = 200):
+    """The mobile-number page: the verified number, else the code sent (step 2) and the number form (step 1)."""
+    phone = phones.verified_phone(current_user)
+    pending = None if phone else phones.pending_code(current_user)
+    return render_template("accounts/phone.html", number_form=number_form, code_form=code_form,
+                           phone=format_phone(phone.number) if phone else None, verified_at=phone and phone.verified_at,
+                           pending_to=mask_phone(pending.number) if pending else None,
+                           pending_until=pending.expires_at if pending else None,
+                           minutes=current_app.config["PHONE_CODE_MINUTES"]), status
+
+
+@bp.get("/phone")
+@login_required
+def phone():
+    """Verify a mobile number (some campaigns ask for one): the number is seen by its owner only."""
+    back = request.args.get("next", "")
+    return _phone_page(PhoneForm(formdata=None, next=back), PhoneCodeForm(formdata=None, next=back))
+
+
+@bp.post("/phone")
+@login_required
+@limiter.limit(_phone_rate_limit)
+def send_phone_code():
+    """Step 1: send a code to the number typed."""
+    form = PhoneForm()
+    if form.validate():
+        try:
+            phones.request_code(current_user, form.phone.data, gateway=gateway_from_config(current_app.config),
+                                rules=phones.CodeRules.from_config(current_app.config))
+        except DomainError as error:
+            db.session.rollback()
+            form.phone.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("A code has been sent to your mobile. It works within %(n)d minutes.",
+                    n=current_app.config["PHONE_CODE_MINUTES"]), "success")
+            return redirect(url_for("accounts.phone", next=safe_next_url(form.next.data, "") or None), code=303)
+    return _phone_page(form, PhoneCodeForm(formdata=None, next=form.next.data), 422)
+
+
+@bp.post("/phone/confirm")
+@login_required
+def confirm_phone_code():
+    """Step 2: the code typed back verifies the number. A wrong try is counted (committed) before the refusal."""
+    form = PhoneCodeForm()
+    if form.validate():
+        try:
+            phones.confirm_code(current_user, form.code.data, rules=phones.CodeRules.from_config(current_app.config))
+            db.session.commit()
+        except phones.WrongCode as error:
+            db.session.commit()  # the wrong try counts
+            flash(str(error.message), "error")
+            return redirect(url_for("accounts.phone", next=safe_next_url(form.next.data, "") or None), code=303)
+        except DomainError as error:  # shown above the forms: the code form is gone once nothing can be typed
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+        except sa.exc.IntegrityError:  # another account verified the number at the same moment
+            db.session.rollback()
+            form.form_errors.append(str(phones.PhoneTaken().message))
+        else:
+            flash(_("Your mobile number has been verified."), "success")
+            return redirect(safe_next_url(form.next.data, url_for("accounts.settings")), code=303)
+    return _phone_page(PhoneForm(formdata=None, next=form.next.data), form, 422)

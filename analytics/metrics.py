@@ -339,7 +339,7 @@ def _participants_live(scope: Scope) -> int:
 
     authors = scoped(sa.select(Suggestion.author_id.label("user_id")))
     supporters = scoped(sa.select(Vote.user_id.label("user_id")).join(Suggestion, Suggestion.id == Vote.suggestion_id)
-                        .where(Vote.value == 1))
+                        .where(Vote.value == 1, Vote.held_at.is_(None)))
     union = sa.union(authors, supporters).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(union)) or 0
 

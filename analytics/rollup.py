@@ -208,7 +208,8 @@ def _insert_participants() -> None:
     authors = _proposals(sa.select(Suggestion.author_id.label("user_id"), Suggestion.campaign_id, year)).where(
         _public())
     supporters = (_proposals(sa.select(Vote.user_id.label("user_id"), Suggestion.campaign_id, year))
-                  .join(Vote, Vote.suggestion_id == Suggestion.id).where(_public(), Vote.value == 1))
+                  .join(Vote, Vote.suggestion_id == Suggestion.id)
+                  .where(_public(), Vote.value == 1, Vote.held_at.is_(None)))
     people = sa.union(authors, supporters).subquery("people")
     columns = ["measure", "month", "body_id", "campaign_id", "category_id", "message_type", "bucket", "count"]
     no_number = sa.cast(sa.null(), sa.Integer)

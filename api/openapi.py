@@ -190,8 +190,11 @@ BUSY = _error("The database is busy: try again after Retry-After seconds.")
 WRITE_ERRORS = {
     "400": _error("The body is not a JSON object."),
     "401": _error("No valid API token (Authorization: Bearer <token>)."),
+    "403": _error("The campaign asks for a verified mobile number, and the token's account has none (verify one "
+                  "in the account settings on the site)."),
     "404": _error("No public proposal has that number."),
-    "409": _error("Refused in the current state (campaign closed, own proposal, opposing not allowed…)."),
+    "409": _error("Refused in the current state (campaign closed, own proposal, opposing not allowed, a vote held "
+                  "for review cannot be withdrawn…)."),
     "422": _error("A field is missing, of the wrong type or not acceptable."),
     "429": {**_error("Too many writes from this account (API_WRITE_RATE_LIMIT, and the limits on proposals and votes "
                      "it shares with the site's pages); the message says how long to wait."),

@@ -22,6 +22,7 @@ from campaigns.services import phase_condition
 from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db, limiter
 from core.models import utcnow
+from core.network import request_network_key
 from core.ratelimit import MESSAGES, account_key, address_key, configured, limit_submissions, limit_votes
 from outcomes import services as outcome_services
 from outcomes.models import PolicyOutcome
@@ -354,7 +355,8 @@ def submit():
         raise Unprocessable(_("No campaign has the number %(id)d.", id=campaign_id))
     category = next((c for c in campaign.categories if c.code == code), None)
     suggestion = services.submit_suggestion(user, campaign, title=title, body=text, category=category,
-                                            message_type=message_type, contact=contact, move_personal_data=move)
+                                            message_type=message_type, contact=contact, move_personal_data=move,
+                                            network=request_network_key(request, current_app.config))
     db.session.commit()
     clustering.place_after_submit(suggestion)
     response = jsonify(serialize.proposal(suggestion))
@@ -371,7 +373,7 @@ def _vote_answer(suggestion: Suggestion, my_vote: int):
 def _vote(suggestion_id: int, value: int):
     user = _token_user()
     suggestion = _public_proposal(suggestion_id)
-    services.vote(user, suggestion, value)
+    services.vote(user, suggestion, value, network=request_network_key(request, current_app.config))
     db.session.commit()
     return _vote_answer(suggestion, value)
 

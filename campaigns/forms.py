@@ -40,6 +40,9 @@ class CampaignForm(FlaskForm):
         _l("Hide a proposal after this many reports"), default=3, validators=[Optional()],
         description=_l("Reports from different accounts; the proposal stays hidden until a moderator decides. "
                        "0: never hide automatically."))
+    phone_to_submit = BooleanField(_l("A verified mobile number is needed to submit a proposal"), description=_l(
+        "Participants verify a mobile number (后台实名); no one else sees it, the body included."))
+    phone_to_vote = BooleanField(_l("A verified mobile number is needed to support or oppose proposals"))
     open_now = BooleanField(_l("Open the campaign now"), default=True)
 
 

@@ -83,6 +83,9 @@ class Campaign(TimestampMixin, db.Model):
     # Moderation: a public proposal reported by this many distinct accounts is hidden until a moderator decides
     # (0: never hidden automatically).
     report_hide_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # 后台实名: a verified mobile number is needed to submit, to support or oppose, or both (accounts.phones).
+    phone_to_submit: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    phone_to_vote: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

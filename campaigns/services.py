@@ -20,7 +20,8 @@ def _checked_fields(*, title: str, theme: str, description: str, categories: lis
                     reply_working_days: int = 10, investigation_working_days: int = 20,
                     support_threshold: int | None = None, support_window_days: int | None = None,
                     max_extensions: int = 1, max_extension_working_days: int = 15,
-                    report_hide_threshold: int = 3) -> dict:
+                    report_hide_threshold: int = 3, phone_to_submit: bool = False,
+                    phone_to_vote: bool = False) -> dict:
     """Validate and normalise a campaign's editable fields (shared by create and update)."""
     if not categories:
         raise InvalidInput(_l("Choose at least one category."))
@@ -52,7 +53,8 @@ def _checked_fields(*, title: str, theme: str, description: str, categories: lis
         reply_working_days=reply_working_days, investigation_working_days=investigation_working_days,
         support_threshold=support_threshold, support_window_days=support_window_days,
         max_extensions=max_extensions, max_extension_working_days=max_extension_working_days,
-        report_hide_threshold=report_hide_threshold)
+        report_hide_threshold=report_hide_threshold, phone_to_submit=bool(phone_to_submit),
+        phone_to_vote=bool(phone_to_vote))
 
 
 def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields) -> Campaign:

@@ -134,7 +134,8 @@ def _fields_from(form: CampaignForm) -> dict:
                 categories=db.session.scalars(sa.select(Category).where(Category.id.in_(form.categories.data))).all(),
                 region_scope=form.region_scope.data, opens_at=_to_utc(form.opens_at.data, tz),
                 closes_at=_to_utc(form.closes_at.data, tz), allow_oppose=form.allow_oppose.data,
-                screening=form.screening.data,
+                screening=form.screening.data, phone_to_submit=form.phone_to_submit.data,
+                phone_to_vote=form.phone_to_vote.data,
                 reply_working_days=10 if form.reply_working_days.data is None else form.reply_working_days.data,
                 investigation_working_days=20 if form.investigation_working_days.data is None
                 else form.investigation_working_days.data,

@@ -28,3 +28,17 @@ def send_outbox_command() -> None:
     """Deliver the messages waiting in the outbox over SMTP (MAIL_SERVER, MAIL_PORT …)."""
     sent, failed = send_outbox(current_app.config)
     click.echo(f"{sent} messages sent, {failed} failed (they are retried next time).")
+
+
+@mail_cli.command("show-sms")
+@click.option("--limit", default=10, show_default=True, help="How many of the latest messages to print.")
+def show_sms(limit: int) -> None:
+    """Print the latest text messages of the development SMS gateway (SMS_BACKEND = "outbox")."""
+    import sqlalchemy as sa
+
+    from core.sms import SmsMessage
+    rows = db.session.scalars(sa.select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)).all()
+    for message in reversed(rows):
+        click.echo(f"{message.created_at:%Y-%m-%d %H:%M:%S} UTC  {message.to_number}  {message.text}")
+    if not rows:
+        click.echo("No text messages.")

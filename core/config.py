@@ -63,6 +63,37 @@ class DefaultConfig:
     PASSWORD_RESET_MAX_AGE_MINUTES = 60
     PSEUDONYM_KEY = None
 
+    # Verified mobile numbers (accounts/phones.py), which a campaign may ask for. Codes go through SMS_BACKEND:
+    # "outbox" writes them into the sms_outbox table (development; `flask mail show-sms`), a provider is one class
+    # in core/sms.py. Code requests are also limited per address (PHONE_RATE_LIMIT): SMS costs money.
+    SMS_BACKEND = "outbox"
+    PHONE_CODE_MINUTES = 10
+    PHONE_CODE_MAX_ATTEMPTS = 5  # wrong tries that void a code
+    PHONE_CODES_PER_NUMBER_PER_HOUR = 3
+    PHONE_CODES_PER_ACCOUNT_PER_HOUR = 5
+    PHONE_CODE_RESEND_SECONDS = 60
+    PHONE_RATE_LIMIT = "10 per hour"
+
+    # Where requests come from. Votes and submissions keep a keyed hash of their /24 (IPv4) or /48 (IPv6) network
+    # (core/network.py; NETWORK_KEY, by default the secret key), never the address. Behind a reverse proxy set
+    # PROXY_FIX_X_FOR to the number of proxies that add X-Forwarded-For, or every request seems to come from one.
+    NETWORK_KEY = None
+    PROXY_FIX_X_FOR = 0
+
+    # Coordinated floods (moderation/floods.py; docs/architecture.md says why these numbers). Detection reads the
+    # last FLOOD_LOOKBACK_HOURS; run `flask moderation detect-floods` from cron every few minutes.
+    FLOOD_LOOKBACK_HOURS = 24
+    FLOOD_WINDOW_MINUTES = 60
+    FLOOD_NEW_ACCOUNT_DAYS = 7  # an account this young when it acts is "new"
+    FLOOD_NEW_ACCOUNT_SHARE = 0.5  # …and new accounts' supports make at least this share of a burst's
+    FLOOD_MIN_SUPPORTS = 20  # supports of one proposal from new accounts, or from one network, within the window
+    FLOOD_RAPID_SUPPORTS = 100  # supports of one proposal from any accounts within FLOOD_RAPID_MINUTES
+    FLOOD_RAPID_MINUTES = 10
+    FLOOD_TEXT_SIMILARITY = 0.8  # near-identical: copies and light edits, not citizens writing about one issue
+    FLOOD_MIN_SUBMISSIONS = 20  # near-identical submissions to one campaign…
+    FLOOD_MIN_AUTHORS = 10  # …from at least this many accounts…
+    FLOOD_SUBMISSION_WINDOW_HOURS = 24  # …within this many hours
+
     # Password hashing (argon2id). Tests lower the cost; production keeps the library's defaults.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -113,3 +113,68 @@ class SensitiveWord(TimestampMixin, db.Model):
     folded: Mapped[str] = mapped_column(sa.String(40), unique=True)
     category: Mapped[str] = mapped_column(sa.String(16))  # WordCategory
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class FloodKind(enum.StrEnum):
+    SUPPORTS = "supports"        # a burst of supports on one proposal
+    SUBMISSIONS = "submissions"  # a burst of near-identical submissions to one campaign
+
+
+class FloodStatus(enum.StrEnum):
+    OPEN = "open"          # flagged; no moderator has decided
+    HELD = "held"          # the group's supports are held: kept, but not counted publicly
+    RELEASED = "released"  # judged legitimate, or held and then released: counted as any other
+
+
+FLOOD_RULE_LABELS = {"new_accounts": _l("many supports from new accounts"),
+                     "one_network": _l("many supports from one network"),
+                     "rapid": _l("very many supports in a few minutes"),
+                     "template": _l("many near-identical submissions")}
+FLOOD_STATUS_LABELS = {FloodStatus.OPEN: _l("Awaiting a decision"), FloodStatus.HELD: _l("Supports held"),
+                       FloodStatus.RELEASED: _l("Released")}
+
+
+class FloodGroup(TimestampMixin, db.Model):
+    """A burst of activity that looks coordinated (``moderation.floods``), shown to moderators as one item with
+    its evidence. Nothing is deleted: moderators hold the group's supports (the vote rows stay, the public
+    counters leave them out) or release them. ``evidence`` is the summary of the members when last detected:
+    accounts, how new, networks, the time window, the rules that fired and sample members."""
+
+    __tablename__ = "flood_groups"
+    __table_args__ = (sa.Index("ix_flood_groups_status_created", "status", "created_at"),
+                      sa.Index("ix_flood_groups_suggestion", "suggestion_id"),
+                      sa.Index("ix_flood_groups_campaign", "campaign_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # FloodKind
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    suggestion_id: Mapped[int | None] = mapped_column(sa.ForeignKey("suggestions.id"))  # supports: the proposal
+    status: Mapped[str] = mapped_column(sa.String(16), default=FloodStatus.OPEN)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(default=0)  # supports or submissions in the group
+    evidence: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class FloodVote(db.Model):
+    """A vote in a flood group: the burst's supports, or (for a group of submissions) the votes its accounts cast
+    in the campaign when the group was held. A withdrawn vote leaves its groups with it."""
+
+    __tablename__ = "flood_votes"
+    __table_args__ = (sa.Index("ix_flood_votes_vote", "vote_id"),)
+
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("flood_groups.id"), primary_key=True)
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("votes.id", ondelete="CASCADE"), primary_key=True)
+
+
+class FloodSubmission(db.Model):
+    """A submission in a flood group of near-identical submissions."""
+
+    __tablename__ = "flood_submissions"
+    __table_args__ = (sa.Index("ix_flood_submissions_suggestion", "suggestion_id"),)
+
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("flood_groups.id"), primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)

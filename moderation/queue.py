@@ -12,9 +12,9 @@ from accounts.models import MembershipRole, User
 from campaigns.models import Campaign
 from core.audit import AuditLog
 from core.extensions import db
-from moderation.models import Report, TargetType, WordHold
+from moderation.models import FloodGroup, FloodKind, FloodStatus, FloodVote, Report, TargetType, WordHold
 from moderation.services import hidden_automatically
-from suggestions.models import Reply, Status, Suggestion
+from suggestions.models import Reply, Status, Suggestion, Vote
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 TABS = ("screening", "held", "reported", "hidden")
@@ -139,6 +139,49 @@ def reported_by(user: User, suggestion: Suggestion) -> set[tuple[str, int]]:
 
 def hold_of(suggestion: Suggestion) -> WordHold | None:
     return db.session.get(WordHold, suggestion.id)
+
+
+# --- coordinated floods (moderators only) ----------------------------------------------------------------------
+
+def flood_query() -> sa.Select:
+    """Flood groups, those awaiting a decision first, then held, then released; newest activity first."""
+    order = sa.case((FloodGroup.status == FloodStatus.OPEN, 0), (FloodGroup.status == FloodStatus.HELD, 1), else_=2)
+    return sa.select(FloodGroup).order_by(order, FloodGroup.last_at.desc(), FloodGroup.id.desc())
+
+
+def open_flood_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(FloodGroup)
+                             .where(FloodGroup.status == FloodStatus.OPEN))
+
+
+@dataclass
+class FloodView:
+    """What the floods tab shows beside a group's stored evidence: its campaign, its proposal (a support burst)
+    or sample submissions, and how many of its votes are held now."""
+    campaign: Campaign
+    proposal: Suggestion | None = None
+    samples: list[Suggestion] = field(default_factory=list)
+    held_votes: int = 0
+
+
+def flood_views(groups: list[FloodGroup]) -> dict[int, FloodView]:
+    """For each listed group, what the tab shows with it (four queries for the page)."""
+    if not groups:
+        return {}
+    campaigns = {c.id: c for c in db.session.scalars(
+        sa.select(Campaign).where(Campaign.id.in_({g.campaign_id for g in groups})))}
+    wanted = {g.suggestion_id for g in groups if g.suggestion_id} | {
+        i for g in groups if g.kind == FloodKind.SUBMISSIONS for i in (g.evidence or {}).get("samples", [])}
+    proposals = {s.id: s for s in db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(wanted)))}
+    held = dict(db.session.execute(
+        sa.select(FloodVote.group_id, sa.func.count()).join(Vote, Vote.id == FloodVote.vote_id)
+        .where(FloodVote.group_id.in_([g.id for g in groups]), Vote.held_at.is_not(None))
+        .group_by(FloodVote.group_id)).all())
+    return {g.id: FloodView(
+        campaign=campaigns[g.campaign_id], proposal=proposals.get(g.suggestion_id),
+        samples=[proposals[i] for i in (g.evidence or {}).get("samples", []) if i in proposals]
+        if g.kind == FloodKind.SUBMISSIONS else [],
+        held_votes=held.get(g.id, 0)) for g in groups}
 
 
 # --- the audit-log viewer ------------------------------------------------------------------------------------

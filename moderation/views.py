@@ -9,9 +9,17 @@ from accounts.services import normalise_username
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
 from core.web import redirect_with_error
+from moderation import floods as flood_services
 from moderation import queue, services, words
 from moderation.forms import ACTION_LABELS, AuditFilterForm, DecisionForm, ReportForm, WordsForm
-from moderation.models import REPORT_REASON_LABELS, WORD_CATEGORY_LABELS, SensitiveWord
+from moderation.models import (
+    FLOOD_RULE_LABELS,
+    FLOOD_STATUS_LABELS,
+    REPORT_REASON_LABELS,
+    WORD_CATEGORY_LABELS,
+    FloodGroup,
+    SensitiveWord,
+)
 from suggestions import clustering
 from suggestions.models import Reply, Suggestion
 
@@ -67,8 +75,64 @@ def index():
     page = db.paginate(queue.tab_query(current_user, tab), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
     return render_template("moderation/queue.html", tabs=tabs, tab=tab, page=page, why=queue.why(page.items),
-                           counts=queue.tab_counts(current_user), actions=queue.actions_for(current_user, tab),
+                           counts=_counts(), actions=queue.actions_for(current_user, tab),
                            action_labels=ACTION_LABELS, form=DecisionForm(formdata=None))
+
+
+def _counts() -> dict[str, int]:
+    """How many items each tab of the queue holds (for moderators, the floods awaiting a decision too)."""
+    counts = queue.tab_counts(current_user)
+    if current_user.is_moderator:
+        counts["floods"] = queue.open_flood_count()
+    return counts
+
+
+def _moderators_only() -> None:
+    if not current_user.is_moderator:
+        abort(403)
+
+
+@bp.get("/floods")
+@login_required
+def floods():
+    """Moderators: bursts that look coordinated, each as one group with its evidence, to hold or release."""
+    _moderators_only()
+    page = db.paginate(queue.flood_query(), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("moderation/floods.html", tabs=queue.tabs_for(current_user), tab="floods", page=page,
+                           views=queue.flood_views(page.items), counts=_counts(), rule_labels=FLOOD_RULE_LABELS,
+                           flood_status_labels=FLOOD_STATUS_LABELS)
+
+
+@bp.post("/floods/<int:group_id>/<any(hold, release):action>")
+@login_required
+def flood_decision(group_id: int, action: str):
+    """Hold a group's supports (kept, not counted) or release them (counted again; for an open group: legitimate)."""
+    _moderators_only()
+    group = db.get_or_404(FloodGroup, group_id)
+    back = url_for("moderation.floods", _anchor=f"flood-{group.id}")
+    try:
+        if action == "hold":
+            count = flood_services.hold_flood(current_user, group)
+        else:
+            count = flood_services.release_flood(current_user, group)
+    except DomainError as error:
+        return redirect_with_error(error, back)
+    db.session.commit()
+    flash(_("%(n)d support(s) held: they are kept but no longer counted publicly.", n=count) if action == "hold"
+          else _("%(n)d support(s) released: they count again.", n=count), "success")
+    return redirect(back, code=303)
+
+
+@bp.post("/floods/detect")
+@login_required
+def detect_floods():
+    """Run flood detection now (cron runs it every few minutes with `flask moderation detect-floods`)."""
+    _moderators_only()
+    found = flood_services.detect_floods(flood_services.FloodSettings.from_config(current_app.config),
+                                         actor=current_user)
+    db.session.commit()
+    flash(_("Detection done: %(n)d group(s) found or grown.", n=len(found)), "success")
+    return redirect(url_for("moderation.floods"), code=303)
 
 
 @bp.post("/decide")

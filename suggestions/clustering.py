@@ -109,7 +109,7 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
 def _distinct_supporters(cluster_id):
     return (sa.select(sa.func.count(sa.distinct(Vote.user_id)))
             .join(ClusterMember, ClusterMember.suggestion_id == Vote.suggestion_id)
-            .where(ClusterMember.cluster_id == cluster_id, Vote.value == 1).scalar_subquery())
+            .where(ClusterMember.cluster_id == cluster_id, Vote.value == 1, Vote.held_at.is_(None)).scalar_subquery())
 
 
 def distinct_supporters(cluster: Cluster) -> int:
@@ -117,13 +117,16 @@ def distinct_supporters(cluster: Cluster) -> int:
     return db.session.scalar(sa.select(_distinct_supporters(cluster.id))) or 0
 
 
-def recount_supporters() -> int:
-    """Bring every stored ``supporter_count`` (used to order cluster lists) up to date; returns how many changed.
+def recount_supporters(campaign_id: int | None = None) -> int:
+    """Bring every stored ``supporter_count`` (used to order cluster lists) up to date, or those of one campaign;
+    returns how many changed.
 
     Votes do not touch the cluster row (a hot row under many votes); this runs with ``flask suggestions
-    recount``, and each batch or placement refreshes the clusters it changes."""
+    recount`` and after moderators hold or release votes, and each batch or placement refreshes the clusters it
+    changes."""
     live = _distinct_supporters(Cluster.id)
-    result = db.session.execute(sa.update(Cluster).where(Cluster.supporter_count != live)
+    scope = [Cluster.campaign_id == campaign_id] if campaign_id is not None else []
+    result = db.session.execute(sa.update(Cluster).where(Cluster.supporter_count != live, *scope)
                                 .values(supporter_count=live).execution_options(synchronize_session=False))
     db.session.expire_all()
     return result.rowcount

@@ -14,6 +14,7 @@ new cluster. Comparing with the representative, never with any member, is the gu
 
 Clustering a whole campaign at scale (compact rows, candidate pairs, worker processes) lives in
 ``suggestions.dedup_scale``; ``cluster`` here is its entry point. Layers: dedup_features ← dedup_scale ← dedup.
+Copies of one template (flood detection) are grouped by ``near_identical`` (``suggestions.dedup_copies``).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from suggestions.dedup_copies import near_identical  # noqa: F401  (re-exported)
 from suggestions.dedup_features import (  # noqa: F401  (re-exported: this module is the public face)
     _CANDIDATE_START,
     IDF_POWER,

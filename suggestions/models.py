@@ -77,6 +77,7 @@ class Suggestion(TimestampMixin, db.Model):
         sa.Index("ix_suggestions_author_created", "author_id", "created_at"),
         sa.Index("ix_suggestions_handling_body_status", "handling_body_id", "status", "created_at"),
         sa.Index("ix_suggestions_status_due", "status", "reply_due_on"),
+        sa.Index("ix_suggestions_created", "created_at"),  # flood detection reads the latest submissions
         sa.UniqueConstraint("source", "source_ref"),
     )
 
@@ -116,6 +117,8 @@ class Suggestion(TimestampMixin, db.Model):
     # Where an imported message came from (analytics import-messages) and its number there; "" when written here.
     source: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     source_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    # The keyed hash of the network it was submitted from (core.network; never the address), for flood detection.
+    network_key: Mapped[str | None] = mapped_column(sa.String(16))
 
     campaign: Mapped[Campaign] = relationship()
     author: Mapped[User] = relationship()
@@ -163,13 +166,17 @@ class PrivateContact(TimestampMixin, db.Model):
 
 
 class Vote(TimestampMixin, db.Model):
-    """One citizen's support (+1) or opposition (-1) to one proposal; the database allows one per pair."""
+    """One citizen's support (+1) or opposition (-1) to one proposal; the database allows one per pair.
+
+    A vote moderators hold as part of a coordinated flood (``moderation.floods``) keeps its row but is left out of
+    the public counters until released (``held_at``)."""
 
     __tablename__ = "votes"
     __table_args__ = (
         sa.UniqueConstraint("suggestion_id", "user_id"),
         sa.CheckConstraint("value IN (-1, 1)", name="value_is_plus_or_minus_one"),
         sa.Index("ix_votes_user_created", "user_id", "created_at"),
+        sa.Index("ix_votes_created_suggestion", "created_at", "suggestion_id"),  # flood detection
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +184,13 @@ class Vote(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     value: Mapped[int] = mapped_column(sa.SmallInteger)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    network_key: Mapped[str | None] = mapped_column(sa.String(16))  # as Suggestion.network_key
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # held by moderators: not counted publicly
+
+    @property
+    def counted(self) -> int:
+        """What the vote adds to the public counters: its value, or 0 while it is held."""
+        return 0 if self.held_at is not None else self.value
 
 
 class Reply(TimestampMixin, db.Model):

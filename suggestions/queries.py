@@ -34,3 +34,11 @@ def vote_of(user: User, suggestion_id: int) -> int:
         return 0
     return db.session.scalar(sa.select(Vote.value).where(Vote.suggestion_id == suggestion_id,
                                                          Vote.user_id == user.id)) or 0
+
+
+def vote_is_held(user: User, suggestion_id: int) -> bool:
+    """True if moderators hold the user's vote on the proposal (a flood under review): it is not counted."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(sa.select(Vote.held_at).where(Vote.suggestion_id == suggestion_id,
+                                                           Vote.user_id == user.id)) is not None

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
 from accounts.permissions import require_body_staff, require_moderator, require_screener
+from accounts.phones import require_verified_phone
 from campaigns.models import Campaign, Category
 from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
@@ -39,6 +40,10 @@ REPLY_MAX_LENGTH = 10000
 REJECT_REASONS = ("off_topic", "duplicate", "abusive", "personal_data", "not_a_proposal")
 
 VOTABLE_STATUSES = (Status.PUBLISHED, Status.ACCEPTED, Status.REPLIED)
+PHONE_TO_SUBMIT = _l("This campaign asks for a verified mobile number before you submit a proposal. Verify yours "
+                     "in your account settings: no one else sees it.")
+PHONE_TO_VOTE = _l("This campaign asks for a verified mobile number before you support or oppose a proposal. "
+                   "Verify yours in your account settings: no one else sees it.")
 
 
 def _clean_title(title: str) -> str:
@@ -51,13 +56,16 @@ def _clean_body(body: str) -> str:
 
 def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str, category: Category | None,
                       message_type: str, contact: ContactDetails | None = None, move_personal_data: bool = False,
-                      now: datetime | None = None) -> Suggestion:
+                      network: str | None = None, now: datetime | None = None) -> Suggestion:
     """Submit a proposal to an open campaign; published at once unless the campaign screens first or the text
     contains a word of the sensitive-word list (then it is held for review). ``contact`` is kept private;
-    ``move_personal_data`` first moves the personal data written in the title and text into it."""
+    ``move_personal_data`` first moves the personal data written in the title and text into it. ``network`` is
+    the request's network key (``core.network``), kept for flood detection."""
     now = now or utcnow()
     if not campaign.accepts_submissions(now):
         raise Conflict(_l("This campaign is not taking proposals now."))
+    if campaign.phone_to_submit:
+        require_verified_phone(author, PHONE_TO_SUBMIT)
     if category is None or category not in campaign.categories:
         raise InvalidInput(_l("Choose one of this campaign's categories."))
     if message_type not in MessageType.__members__.values():
@@ -71,7 +79,7 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
     suggestion = Suggestion(
         campaign=campaign, author=author, category=category, message_type=message_type, title=title, body=body,
         status=Status.PENDING if waits else Status.PUBLISHED, published_at=None if waits else now,
-        public_since=None if waits else now, created_at=now,
+        public_since=None if waits else now, created_at=now, network_key=network,
     )
     db.session.add(suggestion)
     db.session.flush()
@@ -127,8 +135,10 @@ def _require_votable(suggestion: Suggestion, now: datetime) -> None:
         raise Conflict(_l("This proposal is not open for support now."))
 
 
-def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None = None) -> Vote:
-    """Support (+1) or oppose (-1) a proposal; voting again changes the vote, never adds a second one."""
+def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None = None, *,
+         network: str | None = None) -> Vote:
+    """Support (+1) or oppose (-1) a proposal; voting again changes the vote, never adds a second one. A held
+    vote (``set_votes_held``) stays held and uncounted whatever its value. ``network``: as in ``submit_suggestion``."""
     if value not in (1, -1):
         raise InvalidInput(_l("A vote is either support or oppose."))
     _require_votable(suggestion, now or utcnow())
@@ -136,28 +146,37 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
         raise Conflict(_l("This campaign does not take opposing votes."))
     if suggestion.author_id == voter.id:
         raise Conflict(_l("You cannot support or oppose your own proposal."))
+    if suggestion.campaign.phone_to_vote:
+        require_verified_phone(voter, PHONE_TO_VOTE)
     _serialise_voter(voter, suggestion)
     existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
                                                        Vote.user_id == voter.id))
-    before = existing.value if existing is not None else 0
+    before = existing.counted if existing is not None else 0
     if existing is None:
-        existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now or utcnow())
+        existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now or utcnow(),
+                        network_key=network)
         db.session.add(existing)
     elif existing.value != value:
-        existing.value, existing.updated_at = value, now or utcnow()
+        existing.value, existing.updated_at, existing.network_key = value, now or utcnow(), network
     db.session.flush()
-    if before != value:
+    if before != existing.counted:
         _lock_counts(suggestion)
-        _count_change(suggestion, before, value)
+        _count_change(suggestion, before, existing.counted)
         db.session.flush()
     note_support_threshold(suggestion, now or utcnow())
     return existing
 
 
 def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = None) -> None:
-    """Take back the voter's support or opposition, if any, while voting is open."""
+    """Take back the voter's support or opposition, if any, while voting is open. A held vote cannot be taken back
+    until moderators decide (a new vote would not be held)."""
     _require_votable(suggestion, now or utcnow())
     _serialise_voter(voter, suggestion)
+    held = db.session.scalar(sa.select(Vote.held_at).where(Vote.suggestion_id == suggestion.id,
+                                                           Vote.user_id == voter.id))
+    if held is not None:
+        raise Conflict(_l("Moderators are reviewing this vote with others cast at the same time; it cannot be "
+                          "withdrawn until they have decided."))
     before = db.session.scalar(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id)
                                .returning(Vote.value))
     if before:
@@ -166,7 +185,7 @@ def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = No
 
 
 def recount_votes() -> int:
-    """Rebuild every proposal's counters from the vote rows; returns how many proposals changed.
+    """Rebuild every proposal's counters from the vote rows that are not held; returns how many proposals changed.
 
     The proposals are locked first so that no vote commits between the count and the write (PostgreSQL);
     the UPDATE then runs with a snapshot that sees every vote committed before the locks were granted.
@@ -175,7 +194,8 @@ def recount_votes() -> int:
 
     def count(value: int):
         return (sa.select(sa.func.count()).select_from(Vote)
-                .where(Vote.suggestion_id == Suggestion.id, Vote.value == value).scalar_subquery())
+                .where(Vote.suggestion_id == Suggestion.id, Vote.value == value, Vote.held_at.is_(None))
+                .scalar_subquery())
     result = db.session.execute(
         sa.update(Suggestion)
         .where(sa.or_(Suggestion.support_count != count(1), Suggestion.oppose_count != count(-1)))
@@ -183,6 +203,39 @@ def recount_votes() -> int:
         .execution_options(synchronize_session=False))
     db.session.expire_all()
     return result.rowcount
+
+
+def _recount(suggestion: Suggestion) -> None:
+    """One proposal's counters from its unheld vote rows, under its row lock (reads all its votes: for the rare
+    moderation action, never per vote)."""
+    _lock_counts(suggestion)
+    counts = dict(db.session.execute(
+        sa.select(Vote.value, sa.func.count()).where(Vote.suggestion_id == suggestion.id, Vote.held_at.is_(None))
+        .group_by(Vote.value)).all())
+    suggestion.support_count, suggestion.oppose_count = counts.get(1, 0), counts.get(-1, 0)
+
+
+def set_votes_held(actor: User | None, vote_ids: sa.Select, held: bool, now: datetime | None = None) -> int:
+    """Hold (leave out of the public counters, keeping the rows) or release the votes ``vote_ids`` selects (a
+    SELECT of ``Vote.id``), and recount the proposals they are on; returns how many votes changed. Moderators;
+    actor None is the system applying a moderator's decision to votes that join a held flood group. The calling
+    action writes the audit row."""
+    if actor is not None:
+        require_moderator(actor)
+    suggestions = db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(
+        sa.select(Vote.suggestion_id).where(Vote.id.in_(vote_ids)))).order_by(Suggestion.id)).all()
+    for suggestion in suggestions:  # in id order, so that two moderators' actions never wait on each other
+        _lock_counts(suggestion)
+    db.session.flush()
+    changed = db.session.execute(
+        sa.update(Vote).where(Vote.id.in_(vote_ids), Vote.held_at.is_(None) if held else Vote.held_at.is_not(None))
+        .values(held_at=(now or utcnow()) if held else None).execution_options(synchronize_session=False)).rowcount
+    for loaded in [obj for obj in db.session.identity_map.values() if isinstance(obj, Vote)]:
+        db.session.expire(loaded, ["held_at"])
+    for suggestion in suggestions:
+        _recount(suggestion)
+    db.session.flush()
+    return changed
 
 
 def _transition(actor: User | None, suggestion: Suggestion, allowed_from: tuple, to: Status, action: str,

@@ -7,11 +7,13 @@ from flask_login import current_user, login_required
 
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
+from accounts.phones import PhoneRequired, has_verified_phone
 from analytics import metrics, rollup
 from campaigns.models import Campaign, Category
 from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import utcnow
+from core.network import request_network_key
 from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import KIND_LABELS
@@ -79,18 +81,21 @@ def submit(campaign_id: int):
     form = SuggestionForm()
     form.category.choices = [("", _("Choose…"))] + [(c.code, c.display_name(locale)) for c in campaign.categories]
     findings = []
+    phone_missing = campaign.phone_to_submit and not has_verified_phone(current_user)
     if form.validate_on_submit():
         findings = _personal_data(form.title.data, form.body.data)
         if findings and not form.privacy_reviewed.data:
             # Personal data in the public text: show the form again, with everything typed, and offer to move it.
             form.privacy_reviewed.data, form.move_details.data = "1", True
-            return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings)
+            return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
+                                   phone_missing=phone_missing)
         category = db.session.scalar(sa.select(Category).where(Category.code == form.category.data))
         try:
             suggestion = services.submit_suggestion(
                 current_user, campaign, title=form.title.data, body=form.body.data, category=category,
                 message_type=form.message_type.data, contact=form.contact(),
-                move_personal_data=bool(findings) and form.move_details.data)
+                move_personal_data=bool(findings) and form.move_details.data,
+                network=request_network_key(request, current_app.config))
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(str(error.message))
@@ -110,7 +115,8 @@ def submit(campaign_id: int):
     status = 422 if form.is_submitted() else 200
     if wants_json() and form.is_submitted():
         return jsonify(error=_("The proposal was not saved."), fields=form.errors, status=status), status
-    return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings), status
+    return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
+                           phone_missing=phone_missing), status
 
 
 def _personal_data(title: str, text: str) -> list[tuple[str, str]]:
@@ -162,6 +168,9 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         similar_found=similar_found, cluster=cluster, invite_to_representative=invite,
         cluster_supporters=clustering.distinct_supporters(cluster) if cluster else 0,
         my_vote=queries.vote_of(current_user, suggestion.id), now=utcnow(),
+        vote_held=queries.vote_is_held(current_user, suggestion.id),
+        phone_missing=suggestion.campaign.phone_to_vote and current_user.is_authenticated
+        and not has_verified_phone(current_user),
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
         hide_form=HideForm(formdata=None, prefix="hide"),
         extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion),
@@ -206,7 +215,14 @@ def cast_vote(suggestion_id: int):
         if choice == "withdraw":
             services.withdraw_vote(current_user, suggestion)
         else:
-            services.vote(current_user, suggestion, VOTE_VALUES[choice])
+            services.vote(current_user, suggestion, VOTE_VALUES[choice],
+                          network=request_network_key(request, current_app.config))
+    except PhoneRequired as error:  # say why, and offer to verify a number, rather than a bare 403 page
+        db.session.rollback()
+        if wants_json():
+            return error_response(str(error.message), 403)
+        flash(str(error.message), "error")
+        return redirect(url_for("accounts.phone", next=_detail_url(suggestion)), code=303)
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()

@@ -1,0 +1,40 @@
+"""A coarse, keyed key of the network a request came from, for flood detection (``moderation.floods``).
+
+Votes and submissions record which network they came from, never the address: the IPv4 /24 or IPv6 /48 around
+the address, hashed with a key (HMAC-SHA256 with ``NETWORK_KEY``, by default the site's secret key) and cut to
+16 hexadecimal digits. Without the key a /24 could be found again by hashing all 16 million of them; with it, the
+key only says "these requests came from one network". Behind a reverse proxy set ``PROXY_FIX_X_FOR`` (app.py),
+or every request seems to come from the proxy's network.
+"""
+import hashlib
+import hmac
+import ipaddress
+
+IPV4_PREFIX, IPV6_PREFIX = 24, 48
+KEY_LENGTH = 16
+
+
+def network_of(address: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) network around ``address`` ("203.0.113.0/24"), or None if it is not one."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def network_key(address: str | None, key: str | bytes) -> str | None:
+    """The stored key of the network around ``address``; None when the address is missing or malformed."""
+    network = network_of(address)
+    if network is None:
+        return None
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, f"jianyan-network:{network}".encode(), hashlib.sha256).hexdigest()[:KEY_LENGTH]
+
+
+def request_network_key(request, config) -> str | None:
+    """The network key of a Flask request (``request.remote_addr``; see ``PROXY_FIX_X_FOR``)."""
+    return network_key(request.remote_addr, config.get("NETWORK_KEY") or config["SECRET_KEY"])
