@@ -48,7 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
 
+    from core import logs
     from core.web import BoundedJSONProvider, reject_unusable_input
+    logs.configure(app)  # first, so that every request has its id, even one refused below
     app.json = BoundedJSONProvider(app)
     app.before_request(reject_unusable_input)  # before CSRFProtect reads the form
     _init_extensions(app)
@@ -127,7 +129,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from accounts.cli import cli as accounts_cli
     from analytics.cli import analytics_cli
-    from core.cli import mail_cli
+    from core.cli import jobs_cli, mail_cli
     from demo.cli import cli as demo_cli
     from moderation.cli import cli as moderation_cli
     from search.cli import cli as search_cli
@@ -135,6 +137,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
@@ -160,9 +163,10 @@ def _register_hooks(app: Flask) -> None:
             return None
         return user
 
-    from core import page_cache
+    from core import mail, page_cache
     from search import indexing
     indexing.install(app)
+    mail.install(app)
     page_cache.install(app)
     register_error_handlers(app)
     app.after_request(add_security_headers)

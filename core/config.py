@@ -21,6 +21,20 @@ class DefaultConfig:
     ANALYTICS_MAX_AGE_SECONDS = 300
     ANALYTICS_INLINE_REFRESH_SECONDS = 5
 
+    # Background jobs (core/jobs.py): RQ queues on this Redis, run by `flask jobs worker`; unset (the embedded
+    # default), each job runs in the process that asked for it, right after its commit.
+    JOBS_REDIS_URL = None  # e.g. redis://127.0.0.1:6379/2
+    JOBS_REDIS_TIMEOUT_SECONDS = 0.5  # an unreachable queue costs a request at most this per job, then the fallback
+    JOBS_TIMEOUT_SECONDS = 600  # a job of the "default" queue running longer is stopped (and retried)
+    JOBS_BATCH_TIMEOUT_SECONDS = 4 * 3600  # the "batch" queue: re-clustering a campaign, training the router
+    JOBS_RETRY_INTERVALS = [10, 60, 300]  # seconds before each retry of a failed or abandoned job
+    JOBS_ABANDONED_GRACE_SECONDS = 60  # a job's worker is taken for dead this long after the job's timeout
+    JOBS_MAINTENANCE_SECONDS = 60  # how often an idle worker looks for abandoned jobs
+
+    # Logs: "text" (one line per record) or "json" (one object per line); every record carries the request id.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+
     # Languages and time: Simplified Chinese first, English second; stored UTC, shown in Asia/Shanghai.
     LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
     BABEL_DEFAULT_LOCALE = "zh_Hans"
