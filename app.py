@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
     from moderation.views import bp as moderation_bp
+    from ops.views import bp as ops_bp
     from outcomes.views import bp as outcomes_bp
     from search.views import bp as search_bp
     from suggestions.cluster_views import bp as clusters_bp
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # authenticated by bearer token only, never by the session cookie (api/views.py)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(ops_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
 
 

@@ -6,8 +6,9 @@ rows, so the dashboard, the report, the exports and the API give the same number
 Pages call ``ensure_fresh()``: with a job queue, a rollup older than ANALYTICS_MAX_AGE_SECONDS is rebuilt by the
 ``refresh_figures`` job (which ``flask jobs cron`` also enqueues that often) and the page shows the figures it has,
 never rebuilding inline. On the embedded default the page rebuilds it, unless the last rebuild took longer than
-ANALYTICS_INLINE_REFRESH_SECONDS: then ``flask analytics refresh`` (cron) keeps it fresh and no visitor waits. One rebuild runs at a time; on PostgreSQL it reads one
-snapshot (REPEATABLE READ), so all measures describe the same moment.
+ANALYTICS_INLINE_REFRESH_SECONDS: then ``flask analytics refresh`` (cron) keeps it fresh and no visitor waits.
+One rebuild runs at a time; on PostgreSQL it reads one snapshot (REPEATABLE READ), so all measures describe the
+same moment.
 """
 import time
 from datetime import UTC, date, timedelta

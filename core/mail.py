@@ -4,9 +4,9 @@ Code that wants to send mail adds an ``OutboxMessage`` in its own transaction (s
 nothing). With a job queue, a request (or job) that queued mail enqueues the ``deliver_outbox`` job, which
 ``flask jobs cron`` also enqueues every minute; on the embedded default, cron runs ``flask mail send-outbox``
 (SMTP never runs on a citizen's request). Delivery records the outcome and retries failures a few times; each
-attempt is claimed in the database first, so two deliveries running at once never send a message twice. A ``dedupe_key`` makes a message idempotent: queuing the same
-reminder twice keeps one. A ``sensitive`` message (a password-reset link) has its text blanked once delivered,
-so the table does not keep the secret.
+attempt is claimed in the database first, so two deliveries running at once never send a message twice.
+A ``dedupe_key`` makes a message idempotent: queuing the same reminder twice keeps one. A ``sensitive`` message
+(a password-reset link) has its text blanked once delivered, so the table does not keep the secret.
 """
 import smtplib
 from datetime import datetime
