@@ -52,6 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from core.web import BoundedJSONProvider, reject_unusable_input
     logs.configure(app)  # first, so that every request has its id, even one refused below
     app.json = BoundedJSONProvider(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.before_request(reject_unusable_input)  # before CSRFProtect reads the form
     _init_extensions(app)
     _register_blueprints(app)

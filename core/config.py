@@ -40,7 +40,11 @@ class DefaultConfig:
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-    # Requests and sessions.
+    # Requests and sessions. Behind a reverse proxy, TRUSTED_PROXIES is how many proxies set X-Forwarded-For and
+    # -Proto (Werkzeug's ProxyFix): visitors' addresses (rate limits) and https links come from them. Production
+    # over HTTPS: SESSION_COOKIE_SECURE and REMEMBER_COOKIE_SECURE true, HSTS_SECONDS e.g. 31536000.
+    TRUSTED_PROXIES = 0
+    HSTS_SECONDS = 0
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,11 +3,13 @@ import json
 import logging
 
 import pytest
+from flask import request
 
+from app import create_app
 from core import jobs, logs
 from core.extensions import db
 from search.indexing import drain, get_backend
-from tests.conftest import RedisServer, login
+from tests.conftest import RedisServer, base_config, login
 from tests.factories import make_campaign, make_suggestion, make_user
 
 
@@ -81,3 +83,18 @@ def test_json_log_lines_carry_the_request_id():
     assert line["request_id"] == "submit-42" and line["message"] == "POST /suggestions/new/1 303"
     assert line["level"] == "INFO" and line["status"] == 303
     assert "[submit-42]" in logs.formatter("text").format(record)
+
+
+def test_production_settings_trusted_proxy_and_hsts(tmp_path):
+    def site(**settings):
+        application = create_app({**base_config(f"sqlite:///{tmp_path / 'p.db'}"), **settings})
+        application.add_url_rule("/test-address", "test_address",
+                                 lambda: {"address": request.remote_addr, "scheme": request.scheme})
+        return application.test_client().get("/test-address", headers={"X-Forwarded-For": "203.0.113.9",
+                                                                        "X-Forwarded-Proto": "https"})
+    direct = site()
+    assert direct.get_json() == {"address": "127.0.0.1", "scheme": "http"}  # a visitor cannot claim an address
+    assert "Strict-Transport-Security" not in direct.headers
+    behind_proxy = site(TRUSTED_PROXIES=1, HSTS_SECONDS=31536000)
+    assert behind_proxy.get_json() == {"address": "203.0.113.9", "scheme": "https"}
+    assert behind_proxy.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
