@@ -48,9 +48,10 @@ def worker_command(queue_names, burst) -> None:
     """Run a worker: take jobs from the queues and run them, one at a time, until stopped (SIGTERM lets the
     running job finish)."""
     from core.chinese import load_jieba
+    from core.worker import make_worker
     _require_queue()
     load_jieba()  # once, before the first job (about 1.5 s)
-    worker = jobs.make_worker(current_app, queue_names or jobs.QUEUES)
+    worker = make_worker(current_app, queue_names or jobs.QUEUES)
     worker.work(burst=burst, with_scheduler=True, logging_level=current_app.config.get("LOG_LEVEL", "INFO"))
 
 
@@ -82,6 +83,7 @@ def cron_command() -> None:
     scheduler = CronScheduler(connection=jobs.connection(), logging_level=current_app.config.get("LOG_LEVEL"))
     for entry in jobs.PERIODIC:
         every = current_app.config[entry.every] if isinstance(entry.every, str) else entry.every
+        every = max(60, int(every)) if every is not None else None  # a 0 in the settings means "often"
         q = entry.func.job_options.queue
         scheduler.register(entry.func, queue_name=q, interval=every, cron=entry.cron,
                            job_timeout=jobs.timeout_of(q), failure_ttl=24 * 3600)

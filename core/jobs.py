@@ -18,18 +18,15 @@ runs at once as on the embedded default; one declared ``"later"`` is dropped, be
 default, cron runs the matching ``flask`` commands instead.
 """
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import redis
 from flask import Flask, current_app
-from rq import Queue, Retry, SimpleWorker
-from rq.job import Job
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from core import logs
+
+# RQ and the Redis client are imported where a queue is used: the embedded default never loads them.
 
 QUEUES = ("default", "batch")  # a worker takes jobs from the first queue that has one
 WAITING_KEY_SECONDS = 600  # how long a "once" job's marker may outlive a job lost with Redis
@@ -80,8 +77,9 @@ def queue_configured(app: Flask | None = None) -> bool:
     return bool((app or current_app).config.get("JOBS_REDIS_URL"))
 
 
-def connection(app: Flask | None = None) -> redis.Redis:
+def connection(app: Flask | None = None):
     """This process's connection to the jobs' Redis (made once, with short timeouts)."""
+    import redis
     app = app or current_app
     client = app.extensions.get("jobs_redis")
     if client is None:
@@ -91,7 +89,9 @@ def connection(app: Flask | None = None) -> redis.Redis:
     return client
 
 
-def queue(name: str, app: Flask | None = None) -> Queue:
+def queue(name: str, app: Flask | None = None):
+    """The RQ queue ``name`` ("default" or "batch")."""
+    from rq import Queue
     return Queue(name, connection=connection(app))
 
 
@@ -109,6 +109,7 @@ def enqueue(func: Callable, *args) -> str:
     if not queue_configured(app):
         run_inline(app, func, args)
         return "inline"
+    import redis
     try:
         return _push(app, func, args, options)
     except redis.RedisError as error:
@@ -121,6 +122,8 @@ def enqueue(func: Callable, *args) -> str:
 
 
 def _push(app: Flask, func: Callable, args: tuple, options: JobOptions) -> str:
+    import redis
+    from rq import Retry
     client = connection(app)
     meta = {"request_id": logs.request_id.get()}
     if options.once:
@@ -155,43 +158,6 @@ def run_inline(app: Flask, func: Callable, args: tuple) -> None:
         app.logger.exception("job %s%r failed", name_of(func), args)
 
 
-# --- the worker ------------------------------------------------------------------------------------------------
-
-class Worker(SimpleWorker):
-    """RQ's worker that runs jobs in its own process (no fork per job), so jieba's dictionary and each campaign's
-    similarity index are loaded once, not once per job; each job gets an application context of its own and logs
-    with the id of the request that queued it."""
-
-    def __init__(self, app: Flask, queues, **kwargs):
-        self.app = app
-        super().__init__(queues, **kwargs)
-
-    def execute_job(self, job: Job, queue: Queue):
-        waiting_key = job.meta.get("waiting_key")
-        if waiting_key:  # from now on, new work needs a new job: this one may have read its input already
-            self.connection.delete(waiting_key)
-        token = logs.request_id.set(job.meta.get("request_id") or f"job:{job.id}")
-        try:
-            with self.app.app_context():
-                return super().execute_job(job, queue)
-        finally:
-            logs.request_id.reset(token)
-
-    def get_heartbeat_ttl(self, job: Job) -> int:
-        """A job runs in this process, which sends no heartbeat meanwhile: it is taken as abandoned (its worker
-        dead) once its timeout and ``JOBS_ABANDONED_GRACE_SECONDS`` have passed."""
-        timeout = job.timeout if job.timeout and job.timeout > 0 else timeout_of("batch", self.app)
-        return int(timeout) + int(self.app.config["JOBS_ABANDONED_GRACE_SECONDS"])
-
-
-def make_worker(app: Flask, queue_names=QUEUES) -> Worker:
-    maintenance = int(app.config["JOBS_MAINTENANCE_SECONDS"])
-    # An idle worker wakes every `maintenance` seconds (RQ blocks for worker_ttl - 15 s), and then looks for
-    # abandoned jobs at that pace.
-    return Worker(app, [queue(name, app) for name in queue_names], connection=connection(app),
-                  maintenance_interval=maintenance, worker_ttl=maintenance + 15)
-
-
 # --- what the queues hold --------------------------------------------------------------------------------------
 
 def _age_seconds(moment: datetime | None) -> float | None:
@@ -207,6 +173,7 @@ def queue_status(app: Flask | None = None, failed_limit: int = 0) -> dict:
     latest failed ones when ``failed_limit``; and the number of workers. Raises ``redis.RedisError`` when Redis
     does not answer."""
     from rq import Worker as RQWorker
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
     app = app or current_app
     client = connection(app)
     queues = {}
@@ -224,7 +191,7 @@ def queue_status(app: Flask | None = None, failed_limit: int = 0) -> dict:
     return {"queues": queues, "workers": len(RQWorker.all(connection=client))}
 
 
-def _failure(q: Queue, job_id: str) -> dict:
+def _failure(q, job_id: str) -> dict:
     found = q.fetch_job(job_id)
     if found is None:
         return {"id": job_id}
@@ -232,14 +199,3 @@ def _failure(q: Queue, job_id: str) -> dict:
     return {"id": job_id, "job": f"{found.func_name}{tuple(found.args)!r}",
             "ended_seconds_ago": _age_seconds(found.ended_at),
             "error": error.strip().splitlines()[-1] if error.strip() else ""}
-
-
-def wait_until_idle(app: Flask, seconds: float) -> bool:
-    """True once no queue has a waiting, running or scheduled job (tests and scripts); False after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        status = queue_status(app)["queues"].values()
-        if not any(q["waiting"] or q["running"] or q["scheduled"] for q in status):
-            return True
-        time.sleep(0.1)
-    return False

@@ -13,7 +13,6 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _USABLE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")  # what a proxy's id looks like; anything else is replaced
@@ -83,5 +82,6 @@ def configure(app: Flask) -> None:
 def formatter(kind: str) -> logging.Formatter:
     """The formatter for ``LOG_FORMAT``: "json" (one object per line) or "text"."""
     if kind == "json":
+        from pythonjsonlogger.json import JsonFormatter
         return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
     return logging.Formatter(TEXT_FORMAT)

@@ -18,6 +18,7 @@ from analytics import rollup
 from core import jobs
 from core.extensions import db
 from core.mail import OutboxMessage
+from core.worker import make_worker
 from search.backend import SearchQuery
 from search.indexing import drain, get_backend
 from suggestions import clustering
@@ -226,7 +227,7 @@ def test_status_lists_waiting_and_failed_jobs(app, redis_url):
     result = runner.invoke(args=["jobs", "status"])
     assert result.exit_code == 0, result.output
     assert "default: 2 waiting (oldest 0 s), 0 running, 0 scheduled, 0 failed" in result.output
-    jobs.make_worker(app, ["default"]).work(burst=True)
+    make_worker(app, ["default"]).work(burst=True)
     db.session.rollback()
     result = runner.invoke(args=["jobs", "status"])
     assert "default: 0 waiting (oldest -), 0 running, 0 scheduled, 1 failed" in result.output
@@ -238,3 +239,25 @@ def test_without_a_queue_the_jobs_commands_explain_themselves(app):
     for command in ("status", "worker", "cron"):
         result = app.test_cli_runner().invoke(args=["jobs", command])
         assert result.exit_code != 0 and "JOBS_REDIS_URL is not set" in result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_cron_queues_the_periodic_jobs(app, redis_url, tmp_path):
+    environment = {**os.environ, "JIANYAN_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+                   "JIANYAN_SECRET_KEY": "test-secret", "JIANYAN_JOBS_REDIS_URL": redis_url}
+    cron = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "jobs", "cron"], cwd=ROOT,
+                            env=environment, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        app.config["JOBS_REDIS_URL"] = redis_url
+        for _ in range(200):
+            if len(waiting_jobs()) >= 3:
+                break
+            time.sleep(0.1)
+    finally:
+        os.killpg(cron.pid, signal.SIGTERM)
+        assert cron.wait(20) == 0  # stops cleanly
+    # The jobs due every minute or so start at once; the daily ones (reminders, batches) wait for their hour.
+    assert sorted(waiting_jobs()) == ["analytics.rollup.refresh_figures", "core.mail.deliver_outbox",
+                                      "search.indexing.catch_up_search"]
+    assert waiting_jobs("batch") == []
