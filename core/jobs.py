@@ -1,6 +1,7 @@
 """Background jobs: the work that need not block a citizen.
 
-With ``JOBS_REDIS_URL`` set, ``enqueue`` puts a job on an RQ queue in Redis and ``flask jobs worker`` runs it;
+With ``JOBS_REDIS_URL`` set, ``enqueue`` puts a job on an RQ queue in Redis and ``flask jobs worker``
+(``core/worker.py``) runs it;
 without it (the embedded default, ``make run``), the job runs at once in the process that asked, in its session
 (whose work the caller has committed: on SQLite a second session would wait for the first one's lock).
 
@@ -17,7 +18,6 @@ runs at once as on the embedded default; one declared ``"later"`` is dropped, be
 ``@periodic`` jobs are enqueued by ``flask jobs cron`` (RQ's cron scheduler; run one) on a queue; on the embedded
 default, cron runs the matching ``flask`` commands instead.
 """
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +30,6 @@ from core import logs
 
 QUEUES = ("default", "batch")  # a worker takes jobs from the first queue that has one
 WAITING_KEY_SECONDS = 600  # how long a "once" job's marker may outlive a job lost with Redis
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
