@@ -26,7 +26,6 @@ from suggestions.models import ClusterMember, RelatedProposal, Suggestion
 from tests.conftest import free_port, login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
-pytestmark = pytest.mark.redis
 ROOT = Path(__file__).resolve().parents[1]
 PARKING = ("建议在锦绣华庭小区增设停车位",
            "锦绣华庭小区车位严重不足，晚上很多车只能停在消防通道上，存在安全隐患，建议利用小区东侧空地建设立体停车场。")
@@ -84,6 +83,7 @@ def clustered_campaign():
     return campaign, first
 
 
+@pytest.mark.redis
 def test_with_a_queue_a_submission_is_placed_and_indexed_by_a_worker(app, client, redis_url, tmp_path):
     campaign, (parking, *_rest) = clustered_campaign()
     app.config["JOBS_REDIS_URL"] = redis_url
@@ -108,6 +108,7 @@ def test_with_a_queue_a_submission_is_placed_and_indexed_by_a_worker(app, client
     assert f"/suggestions/{parking.id}" in page  # the stored related proposal, on the page
 
 
+@pytest.mark.redis
 def test_with_a_queue_pages_never_rebuild_the_figures_and_mail_goes_through_a_worker(
         app, client, redis_url, tmp_path, smtp_server):
     port, inbox = smtp_server
@@ -133,6 +134,7 @@ def test_with_a_queue_pages_never_rebuild_the_figures_and_mail_goes_through_a_wo
     assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None
 
 
+@pytest.mark.redis
 def test_a_killed_workers_job_is_retried_by_another_worker(app, client, redis_url, tmp_path, backend):
     campaign, (parking, *_rest) = clustered_campaign()
     # Retries without delay: a retry after a delay waits for RQ's scheduler, whose lock the killed worker held
@@ -194,6 +196,16 @@ def hold_write_lock(app, backend) -> _Lock:
     return _Lock(lambda: (transaction.rollback(), connection.close(), engine.dispose()))
 
 
+def test_without_a_queue_the_request_does_it_all_after_its_commit(app, client):
+    campaign, (parking, *_rest) = clustered_campaign()
+    login(client, make_user())
+    new = submit(client, campaign, PARKING_REWORDED)
+    assert db.session.get(ClusterMember, new.id).cluster_id == db.session.get(ClusterMember, parking.id).cluster_id
+    assert db.session.scalar(sa.select(RelatedProposal.related_id)
+                             .where(RelatedProposal.suggestion_id == new.id)) == parking.id
+    assert found("停车难") == [new.id]
+
+
 def test_an_unreachable_queue_loses_nothing(app, client, smtp_server):
     port, inbox = smtp_server
     campaign, (parking, *_rest) = clustered_campaign()
@@ -217,6 +229,7 @@ def test_an_unreachable_queue_loses_nothing(app, client, smtp_server):
     assert "1 messages sent" in result.output and len(inbox.messages) == 1
 
 
+@pytest.mark.redis
 def test_status_lists_waiting_and_failed_jobs(app, redis_url):
     app.config.update(JOBS_REDIS_URL=redis_url, JOBS_RETRY_INTERVALS=[])
     runner = app.test_cli_runner()
@@ -241,6 +254,7 @@ def test_without_a_queue_the_jobs_commands_explain_themselves(app):
         assert result.exit_code != 0 and "JOBS_REDIS_URL is not set" in result.output
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_cron_queues_the_periodic_jobs(app, redis_url, tmp_path):
     environment = {**os.environ, "JIANYAN_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
