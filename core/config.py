@@ -12,7 +12,7 @@ class DefaultConfig:
 
     # Search: "whoosh" (index under instance/search-index unless SEARCH_INDEX_DIR says otherwise).
     SEARCH_BACKEND = "whoosh"
-    SEARCH_INDEX_ON_REQUEST = True  # drain the indexing queue right after each request that changed proposals
+    SEARCH_INDEX_ON_REQUEST = True  # have the indexing queue drained (a job) after each request that changed proposals
     SEARCH_COUNTERS_DELAY = 60  # seconds a vote's new counters may wait before the index is refreshed
     SEARCH_DATABASE_URL = None  # the "postgres" backend's database; by default the application's own
 
