@@ -40,7 +40,7 @@ def serve(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Pope
         try:
             requests.get(url + "/", timeout=2)
             return process, url
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting on a busy machine
             time.sleep(0.1)
     raise AssertionError(f"server {name} did not start")
 
