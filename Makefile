@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-SOURCES := accounts analytics api campaigns core demo moderation outcomes suggestions search templates app.py
+SOURCES := accounts analytics api campaigns core demo moderation ops outcomes suggestions search templates app.py
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test install install-dev translations extract-messages db demo clean vendor

@@ -48,12 +48,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)
 
-    if app.config.get("PROXY_FIX_X_FOR"):  # the client's address from X-Forwarded-For, set by this many proxies
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
-
+    from core import logs
     from core.web import BoundedJSONProvider, reject_unusable_input
+    logs.configure(app)  # first, so that every request has its id, even one refused below
     app.json = BoundedJSONProvider(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.before_request(reject_unusable_input)  # before CSRFProtect reads the form
     _init_extensions(app)
     _register_blueprints(app)
@@ -108,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
     from moderation.views import bp as moderation_bp
+    from ops.views import bp as ops_bp
     from outcomes.views import bp as outcomes_bp
     from search.views import bp as search_bp
     from suggestions.cluster_views import bp as clusters_bp
@@ -127,13 +130,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # authenticated by bearer token only, never by the session cookie (api/views.py)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(ops_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
 
 
 def _register_cli(app: Flask) -> None:
     from accounts.cli import cli as accounts_cli
     from analytics.cli import analytics_cli
-    from core.cli import mail_cli
+    from core.cli import jobs_cli, mail_cli
     from demo.cli import cli as demo_cli
     from moderation.cli import cli as moderation_cli
     from search.cli import cli as search_cli
@@ -141,6 +145,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
@@ -166,9 +171,10 @@ def _register_hooks(app: Flask) -> None:
             return None
         return user
 
-    from core import page_cache
+    from core import mail, page_cache
     from search import indexing
     indexing.install(app)
+    mail.install(app)
     page_cache.install(app)
     register_error_handlers(app)
     app.after_request(add_security_headers)

@@ -3,20 +3,23 @@
 One ``INSERT … SELECT … GROUP BY`` per measure, grouped by Beijing month and scope (body, campaign, category,
 type) and by a ``bucket`` that splits the measure by value. Every figure in ``analytics.metrics`` reads these
 rows, so the dashboard, the report, the exports and the API give the same numbers as of the same refresh.
-Pages call ``ensure_fresh()``, which rebuilds when the rollup is older than ANALYTICS_MAX_AGE_SECONDS, unless
-the last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then ``flask analytics refresh`` (cron)
-keeps it fresh and no visitor waits for a rebuild. One rebuild runs at a time; on PostgreSQL it reads one
-snapshot (REPEATABLE READ), so all measures describe the same moment.
+Pages call ``ensure_fresh()``: with a job queue, a rollup older than ANALYTICS_MAX_AGE_SECONDS is rebuilt by the
+``refresh_figures`` job (which ``flask jobs cron`` also enqueues that often) and the page shows the figures it has,
+never rebuilding inline. On the embedded default the page rebuilds it, unless the last rebuild took longer than
+ANALYTICS_INLINE_REFRESH_SECONDS: then ``flask analytics refresh`` (cron) keeps it fresh and no visitor waits.
+One rebuild runs at a time; on PostgreSQL it reads one snapshot (REPEATABLE READ), so all measures describe the
+same moment.
 """
 import time
 from datetime import UTC, date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
 
 from analytics.dialect import beijing_year, first_of_january, start_of, start_of_year
 from analytics.models import FigureCount, FiguresRefresh
 from campaigns.models import Campaign, CampaignStatus
+from core import jobs
 from core.extensions import db
 from core.models import utcnow
 from outcomes.models import PolicyOutcome, Stage, outcome_clusters, outcome_suggestions
@@ -246,14 +249,26 @@ def _is_fresh(max_age_seconds: float) -> bool:
 
 
 def ensure_fresh() -> None:
-    """Rebuild the rollup if it is older than ANALYTICS_MAX_AGE_SECONDS, unless rebuilds take longer than
-    ANALYTICS_INLINE_REFRESH_SECONDS (then cron runs `flask analytics refresh`) or another one is running.
-    Call it first thing in a view (it commits the session), then read the figures."""
+    """Have the rollup rebuilt if it is older than ANALYTICS_MAX_AGE_SECONDS: for a page, by a job when a queue
+    is configured (the page goes on with the figures it has); else here (a command, or the embedded default),
+    unless rebuilds take longer than ANALYTICS_INLINE_REFRESH_SECONDS (then cron runs `flask analytics refresh`)
+    or another one is running. Call it first thing in a view (it commits the session), then read the figures."""
     config = current_app.config
     max_age = config["ANALYTICS_MAX_AGE_SECONDS"]
     if _is_fresh(max_age):
+        return
+    if jobs.queue_configured() and has_request_context():
+        db.session.rollback()
+        jobs.enqueue(refresh_figures)
         return
     last_took = db.session.scalar(sa.select(FiguresRefresh.took_seconds).limit(1))
     if last_took is not None and last_took > config["ANALYTICS_INLINE_REFRESH_SECONDS"]:
         return
     refresh(wait=False, max_age_seconds=max_age)
+
+
+@jobs.periodic(every="ANALYTICS_MAX_AGE_SECONDS")
+@jobs.job(when_queue_down="later", once=True)
+def refresh_figures() -> None:
+    """Job: rebuild the rollup unless another rebuild is running or one finished within the maximum age."""
+    refresh(wait=False, max_age_seconds=current_app.config["ANALYTICS_MAX_AGE_SECONDS"])

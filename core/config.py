@@ -12,7 +12,7 @@ class DefaultConfig:
 
     # Search: "whoosh" (index under instance/search-index unless SEARCH_INDEX_DIR says otherwise).
     SEARCH_BACKEND = "whoosh"
-    SEARCH_INDEX_ON_REQUEST = True  # drain the indexing queue right after each request that changed proposals
+    SEARCH_INDEX_ON_REQUEST = True  # have the indexing queue drained (a job) after each request that changed proposals
     SEARCH_COUNTERS_DELAY = 60  # seconds a vote's new counters may wait before the index is refreshed
     SEARCH_DATABASE_URL = None  # the "postgres" backend's database; by default the application's own
 
@@ -25,12 +25,30 @@ class DefaultConfig:
     ANALYTICS_MAX_AGE_SECONDS = 300
     ANALYTICS_INLINE_REFRESH_SECONDS = 5
 
+    # Background jobs (core/jobs.py): RQ queues on this Redis, run by `flask jobs worker`; unset (the embedded
+    # default), each job runs in the process that asked for it, right after its commit.
+    JOBS_REDIS_URL = None  # e.g. redis://127.0.0.1:6379/2
+    JOBS_REDIS_TIMEOUT_SECONDS = 0.5  # an unreachable queue costs a request at most this per job, then the fallback
+    JOBS_TIMEOUT_SECONDS = 600  # a job of the "default" queue running longer is stopped (and retried)
+    JOBS_BATCH_TIMEOUT_SECONDS = 4 * 3600  # the "batch" queue: re-clustering a campaign, training the router
+    JOBS_RETRY_INTERVALS = [10, 60, 300]  # seconds before each retry of a failed or abandoned job
+    JOBS_ABANDONED_GRACE_SECONDS = 60  # a job's worker is taken for dead this long after the job's timeout
+    JOBS_MAINTENANCE_SECONDS = 60  # how often an idle worker looks for abandoned jobs
+
+    # Logs: "text" (one line per record) or "json" (one object per line); every record carries the request id.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+
     # Languages and time: Simplified Chinese first, English second; stored UTC, shown in Asia/Shanghai.
     LANGUAGES = {"zh_Hans": "简体中文", "en": "English"}
     BABEL_DEFAULT_LOCALE = "zh_Hans"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-    # Requests and sessions.
+    # Requests and sessions. Behind a reverse proxy, TRUSTED_PROXIES is how many proxies set X-Forwarded-For and
+    # -Proto (Werkzeug's ProxyFix): visitors' addresses (rate limits) and https links come from them. Production
+    # over HTTPS: SESSION_COOKIE_SECURE and REMEMBER_COOKIE_SECURE true, HSTS_SECONDS e.g. 31536000.
+    TRUSTED_PROXIES = 0
+    HSTS_SECONDS = 0
     MAX_CONTENT_LENGTH = 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -48,7 +66,6 @@ class DefaultConfig:
     RATELIMIT_KEY_PREFIX = "jianyan"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
-    TRUSTED_PROXY_COUNT = 0  # reverse proxies in front whose X-Forwarded-For names the client (0: none trusted)
     LOGIN_ACCOUNT_RATE_LIMIT = "10 per hour"  # login attempts on one account, from any address
     LOGIN_ADDRESS_RATE_LIMIT = "20 per 10 minutes;100 per day"  # failed logins from one address, any account
     REGISTER_RATE_LIMIT = "20 per hour"  # per address
@@ -76,9 +93,8 @@ class DefaultConfig:
 
     # Where requests come from. Votes and submissions keep a keyed hash of their /24 (IPv4) or /48 (IPv6) network
     # (core/network.py; NETWORK_KEY, by default the secret key), never the address. Behind a reverse proxy set
-    # PROXY_FIX_X_FOR to the number of proxies that add X-Forwarded-For, or every request seems to come from one.
+    # TRUSTED_PROXIES (above), or every request seems to come from the proxy's network.
     NETWORK_KEY = None
-    PROXY_FIX_X_FOR = 0
 
     # Coordinated floods (moderation/floods.py; docs/architecture.md says why these numbers). Detection reads the
     # last FLOOD_LOOKBACK_HOURS; run `flask moderation detect-floods` from cron every few minutes.

@@ -3,7 +3,7 @@
 Votes and submissions record which network they came from, never the address: the IPv4 /24 or IPv6 /48 around
 the address, hashed with a key (HMAC-SHA256 with ``NETWORK_KEY``, by default the site's secret key) and cut to
 16 hexadecimal digits. Without the key a /24 could be found again by hashing all 16 million of them; with it, the
-key only says "these requests came from one network". Behind a reverse proxy set ``PROXY_FIX_X_FOR`` (app.py),
+key only says "these requests came from one network". Behind a reverse proxy set ``TRUSTED_PROXIES`` (app.py),
 or every request seems to come from the proxy's network.
 """
 import hashlib
@@ -36,5 +36,5 @@ def network_key(address: str | None, key: str | bytes) -> str | None:
 
 
 def request_network_key(request, config) -> str | None:
-    """The network key of a Flask request (``request.remote_addr``; see ``PROXY_FIX_X_FOR``)."""
+    """The network key of a Flask request (``request.remote_addr``; see ``TRUSTED_PROXIES``)."""
     return network_key(request.remote_addr, config.get("NETWORK_KEY") or config["SECRET_KEY"])

@@ -25,7 +25,6 @@ from flask import current_app, request
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 import core.ratelimit_sqlite  # noqa: F401 - registers the sqlite:// storage scheme with `limits`
 from core.extensions import db, limiter
@@ -50,15 +49,12 @@ GENERIC_MESSAGE = _l("Too many requests. Please try again in %(wait)s.")
 
 
 def configure(app) -> None:
-    """Choose the store, trust a configured number of proxies for the client address, answer 429s."""
+    """Choose the store and answer 429s (the client's address: see ``TRUSTED_PROXIES`` in app.py)."""
     config = app.config
     if not config.get("RATELIMIT_STORAGE_URI"):
         config["RATELIMIT_STORAGE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "ratelimits.db")
     if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
         config["RATELIMIT_STORAGE_OPTIONS"] = {**REDIS_OPTIONS, **config.get("RATELIMIT_STORAGE_OPTIONS", {})}
-    proxies = int(config.get("TRUSTED_PROXY_COUNT") or 0)
-    if proxies > 0:  # X-Forwarded-For is believed only from this many proxies in front, never by default
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     limiter.init_app(app)
     # Flask-Limiter keeps "the store is down" on the extension object, which every app of a process shares (tests
     # build many): a new app starts with its own store presumed up.
@@ -72,7 +68,7 @@ def configured(name: str):
 
 
 def address_key() -> str:
-    """The client's address (the first untrusted one when ``TRUSTED_PROXY_COUNT`` proxies are in front)."""
+    """The client's address (the first untrusted one when ``TRUSTED_PROXIES`` proxies are in front)."""
     return f"address:{request.remote_addr or 'unknown'}"
 
 

@@ -1,7 +1,7 @@
 """Request-side helpers: error pages, JSON-or-HTML answers, safe redirects, input guards and security headers."""
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import flash, g, jsonify, make_response, redirect, render_template, request
+from flask import current_app, flash, g, jsonify, make_response, redirect, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -140,7 +140,10 @@ def reject_unusable_input():
 
 
 def add_security_headers(response):
-    """A strict CSP (no inline script or style) and the usual hardening headers."""
+    """A strict CSP (no inline script or style), the usual hardening headers, and HSTS when ``HSTS_SECONDS``."""
+    hsts = current_app.config.get("HSTS_SECONDS", 0)
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

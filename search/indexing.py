@@ -1,9 +1,11 @@
 """Keeping the index in step with the database.
 
 1. Whenever a flush writes a proposal, a ``search_queue`` row is inserted in the same transaction.
-2. After a request that wrote proposals, and in ``flask search catch-up``, the queue is drained: each queued
-   proposal is re-read from the database and indexed if public, removed from the index otherwise; the queue
-   rows are deleted only after the index has committed. Draining twice is harmless.
+2. After a request that wrote proposals the ``drain_search_queue`` job is enqueued (a worker runs it; on the
+   embedded default it runs at once, after the request's commit); ``flask search catch-up`` and the periodic
+   ``catch_up_search`` job do the same. Each queued proposal is re-read from the database and indexed if public,
+   removed from the index otherwise; the queue rows are deleted only after the index has committed. Draining twice
+   is harmless, and the rows wait in the table while the job queue is down.
 3. ``flask search reindex`` rebuilds the whole index from the database.
 """
 from collections.abc import Iterable, Iterator
@@ -14,6 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.models import Campaign
+from core import jobs
 from core.extensions import db
 from core.models import utcnow
 from core.privacy import mask_personal_data
@@ -62,11 +65,11 @@ def _drain_due(counters_delay: int) -> bool:
 
 
 def install(app) -> None:
-    """Queue proposal changes on every flush; drain the queue after requests that queued something.
+    """Queue proposal changes on every flush; after a request that queued something, have the queue drained.
 
     A vote changes only a proposal's counters, which matter to the index for sorting by support alone:
     those changes wait in the queue up to ``SEARCH_COUNTERS_DELAY`` seconds (or until the next drain for
-    another reason, or ``flask search catch-up``), so a proposal receiving a thousand votes a minute is
+    another reason, or the periodic catch-up), so a proposal receiving a thousand votes a minute is
     reindexed about once a minute rather than a thousand times.
     """
     if not sa.event.contains(db.session, "after_flush", _enqueue_changed):  # once, however many apps are built
@@ -80,11 +83,25 @@ def install(app) -> None:
             return response
         try:
             if queued or _drain_due(app.config["SEARCH_COUNTERS_DELAY"]):
-                drain(get_backend())
+                jobs.enqueue(drain_search_queue)
         except Exception:  # noqa: BLE001 - the data is committed; the queue keeps the work for catch-up
-            app.logger.exception("search indexing failed; the queue keeps the work for catch-up")
+            app.logger.exception("search indexing could not be started; the queue keeps the work for catch-up")
             db.session.rollback()
         return response
+
+
+@jobs.job(once=True)
+def drain_search_queue() -> None:
+    """Job: index what the search queue names (after a request that changed proposals)."""
+    drain(get_backend())
+
+
+@jobs.periodic(every=60)
+@jobs.job(when_queue_down="later", once=True)
+def catch_up_search() -> None:
+    """Job: index what is left in the queue (counters of voted proposals, work left while the job queue was
+    down); rebuild an empty or outdated index whole."""
+    catch_up(get_backend(), progress=False)
 
 
 def document_for(suggestion: Suggestion) -> SearchDocument:

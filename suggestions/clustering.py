@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
 from accounts.permissions import can_act_for_body
-from campaigns.models import Campaign
-from core import audit
+from campaigns.models import Campaign, CampaignStatus
+from core import audit, jobs
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
@@ -163,18 +163,46 @@ def leave_cluster(suggestion: Suggestion) -> None:
 
 
 def place_after_submit(suggestion: Suggestion) -> None:
-    """For the web form and the API, after the submission (or the publication, or the unhiding) is committed:
-    store the proposal's related proposals, place it in its campaign's clusters, and commit; a failure only delays
-    it to the next `flask suggestions cluster` batch."""
-    if not suggestion.is_public:
+    """For the web form, the API and moderation, after the submission (or the publication, or the unhiding) is
+    committed: have the proposal's related proposals stored and its place in its campaign's clusters found, by a
+    job (at once on the embedded default). A failure only delays it to the next batch."""
+    if suggestion.is_public:
+        jobs.enqueue(place_proposal, suggestion.id)
+
+
+@jobs.job()
+def place_proposal(suggestion_id: int) -> None:
+    """Job: store a public proposal's related proposals and place it in its campaign's clusters. Safe to run
+    twice: the related list is rewritten and a placed proposal stays where it is."""
+    suggestion = db.session.get(Suggestion, suggestion_id)
+    if suggestion is None or not suggestion.is_public:
         return
-    try:
-        similar.store_related(suggestion)
-        place_new(suggestion)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - the proposal is saved; the next batch places it
-        db.session.rollback()
-        current_app.logger.exception("placing proposal %s in a cluster failed", suggestion.id)
+    similar.store_related(suggestion)
+    place_new(suggestion)
+    db.session.commit()
+
+
+@jobs.job(queue="batch", when_queue_down="later", once=True)
+def recluster_campaign(campaign_id: int) -> None:
+    """Job: cluster a campaign's public proposals anew (staff decisions kept), as ``flask suggestions cluster``."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        return
+    clusters = cluster_campaign(campaign)
+    db.session.commit()
+    current_app.logger.info("campaign %s: %d clusters of two or more proposals", campaign_id, clusters)
+
+
+@jobs.periodic(cron="0 18 * * *")  # 02:00 in Beijing
+@jobs.job(queue="batch", when_queue_down="later")
+def recluster_open_campaigns() -> None:
+    """Job: queue a re-clustering of every open campaign (nightly: a campaign clustered for the first time, and
+    whatever incremental placement missed)."""
+    ids = db.session.scalars(sa.select(Campaign.id).where(Campaign.status == CampaignStatus.OPEN)
+                             .order_by(Campaign.id)).all()
+    db.session.rollback()
+    for campaign_id in ids:
+        jobs.enqueue(recluster_campaign, campaign_id)
 
 
 def place_new(suggestion: Suggestion) -> Cluster | None:

@@ -11,16 +11,17 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from accounts.models import Body, User
 from campaigns.models import Campaign
-from core import audit
+from core import audit, jobs
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
-from core.mail import queue_mail
+from core.mail import deliver_outbox, queue_mail
 from core.models import utcnow
 from core.text import clean_text
 from core.workdays import add_working_days, working_days_between
@@ -215,3 +216,14 @@ def queue_reminders(due_soon_days: int, on: date | None = None) -> int:
         if queue_mail(body.contact_email, subject, text, dedupe_key=f"reminder:{body.id}:{on.isoformat()}"):
             queued += 1
     return queued
+
+
+@jobs.periodic(cron="30 0 * * *")  # 08:30 in Beijing
+@jobs.job(queue="batch", when_queue_down="later")
+def send_reminders() -> None:
+    """Job: queue the day's reminders (``queue_reminders``; one per body and day, so running twice sends one) and
+    have them delivered."""
+    queued = queue_reminders(current_app.config["DUE_SOON_WORKING_DAYS"])
+    db.session.commit()
+    if queued:
+        jobs.enqueue(deliver_outbox)

@@ -7,11 +7,12 @@ suggests the category, one the handling body. They are files in ``ROUTER_DIR`` (
 import os
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Body, User
 from accounts.permissions import can_act_for_body
-from core import audit
+from core import audit, jobs
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.text import clean_text
@@ -91,6 +92,16 @@ def train_routers(directory: str) -> dict[str, str]:
         router.save(router_path(directory, target))
         outcome[target] = f"trained on {sum(1 for label in labels if label)} routed proposals"
     return outcome
+
+
+@jobs.periodic(cron="0 19 * * *")  # 03:00 in Beijing
+@jobs.job(queue="batch", when_queue_down="later", once=True)
+def train_routers_job() -> None:
+    """Job: retrain the routers (nightly), as ``flask suggestions train-router``. The files go to ``ROUTER_DIR``,
+    which every app server must read: a shared folder when the worker runs on another machine."""
+    outcome = train_routers(current_app.config["ROUTER_DIR"])
+    db.session.rollback()
+    current_app.logger.info("routers: %s", outcome)
 
 
 _routers: dict[str, tuple[float, Router]] = {}

@@ -10,12 +10,15 @@ import contextvars
 import os
 import re
 import socket
+import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections import Counter
 
 import pytest
+import redis
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
@@ -242,3 +245,53 @@ def smtp_server():
     controller.start()
     yield port, inbox
     controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port (never the machine's Redis, which others use)."""
+
+    def __init__(self, directory: str):
+        import shutil
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if "redis" in REQUIRED:
+                pytest.fail("the Redis suite is required but redis-server is not installed")
+            pytest.skip("redis-server is not installed")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--dir", directory],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(str(tmp_path_factory.mktemp("redis")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of the session's own Redis, emptied for this test."""
+    redis_server.client.flushall()
+    return redis_server.url

@@ -50,7 +50,7 @@ def test_one_password_against_many_accounts_is_stopped_after_the_address_limit(a
 
 
 @pytest.mark.app_config({**LIMITED, "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute", "LOGIN_ADDRESS_RATE_LIMIT": "100/hour",
-                         "TRUSTED_PROXY_COUNT": 1})
+                         "TRUSTED_PROXIES": 1})
 def test_guesses_at_one_account_are_limited_from_every_address_and_a_reset_starts_afresh(app, client):
     user = make_user("wang_fang")
     user.email = "wang.fang@example.cn"

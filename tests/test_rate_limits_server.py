@@ -55,7 +55,7 @@ class Site:
         env = {**os.environ, "JIANYAN_DATABASE_URL": database, "JIANYAN_SECRET_KEY": "rate-limit-test",
                "JIANYAN_SEARCH_INDEX_DIR": str(tmp_path / "index"), "JIANYAN_ROUTER_DIR": str(tmp_path / "router"),
                "JIANYAN_ARGON2_TIME_COST": "1", "JIANYAN_ARGON2_MEMORY_COST": "1024",
-               "JIANYAN_TRUSTED_PROXY_COUNT": "1",  # the tests say which address each attempt comes from
+               "JIANYAN_TRUSTED_PROXIES": "1",  # the tests say which address each attempt comes from
                **{f"JIANYAN_{name}": str(value) for name, value in settings.items()}}
         self.log = open(self.log_path, "w")  # noqa: SIM115 - open while the server runs
         # The Makefile's command; gunicorn.conf.py (read from the root) sets workers and threads. The access log

@@ -41,7 +41,7 @@ def serve(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Pope
         try:
             requests.get(url + "/", timeout=10)  # the first page may wait for jieba on a busy machine
             return process, url
-        except requests.RequestException:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting on a busy machine
             time.sleep(0.1)
     os.killpg(process.pid, signal.SIGTERM)  # never leave a server behind
     raise AssertionError(f"server {name} did not start")
