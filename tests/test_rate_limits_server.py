@@ -58,10 +58,10 @@ class Site:
                "JIANYAN_TRUSTED_PROXIES": "1",  # the tests say which address each attempt comes from
                **{f"JIANYAN_{name}": str(value) for name, value in settings.items()}}
         self.log = open(self.log_path, "w")  # noqa: SIM115 - open while the server runs
-        # The Makefile's command; gunicorn.conf.py (read from the root) sets workers and threads. The access log
-        # names the worker (pid) that answered each request.
+        # The Makefile's command; gunicorn.conf.py (read from the root) sets workers and threads. An access log
+        # (off in gunicorn.conf.py: the app logs each request) names the worker (pid) that answered each request.
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--bind", self.url[len("http://"):],
+            [str(ROOT / ".venv/bin/gunicorn"), "--bind", self.url[len("http://"):], "--access-logfile", "-",
              "--access-logformat", "%(p)s %(s)s %(m)s %(U)s", "app:create_app()"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
