@@ -149,8 +149,11 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
     if suggestion.campaign.phone_to_vote:
         require_verified_phone(voter, PHONE_TO_VOTE)
     _serialise_voter(voter, suggestion)
+    # FOR UPDATE: a moderator holding this vote at the same moment either finishes first (and we see its held_at)
+    # or waits for us; a stale read would move the counters for a vote that no longer counts.
     existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
-                                                       Vote.user_id == voter.id))
+                                                       Vote.user_id == voter.id)
+                                 .with_for_update().execution_options(populate_existing=True))
     before = existing.counted if existing is not None else 0
     if existing is None:
         existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now or utcnow(),
@@ -172,13 +175,15 @@ def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = No
     until moderators decide (a new vote would not be held)."""
     _require_votable(suggestion, now or utcnow())
     _serialise_voter(voter, suggestion)
-    held = db.session.scalar(sa.select(Vote.held_at).where(Vote.suggestion_id == suggestion.id,
-                                                           Vote.user_id == voter.id))
-    if held is not None:
+    # Only an unheld vote is deleted, decided on the row as it is when the DELETE gets its lock: a moderator's hold
+    # committed meanwhile is seen, and the counters are never moved for a vote they no longer count.
+    before = db.session.scalar(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id,
+                                                     Vote.held_at.is_(None))
+                               .returning(Vote.value).execution_options(synchronize_session=False))
+    if before is None and db.session.scalar(sa.select(Vote.id).where(Vote.suggestion_id == suggestion.id,
+                                                                     Vote.user_id == voter.id)) is not None:
         raise Conflict(_l("Moderators are reviewing this vote with others cast at the same time; it cannot be "
                           "withdrawn until they have decided."))
-    before = db.session.scalar(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id)
-                               .returning(Vote.value))
     if before:
         _lock_counts(suggestion)
         _count_change(suggestion, before, 0)
@@ -222,17 +227,18 @@ def set_votes_held(actor: User | None, vote_ids: sa.Select, held: bool, now: dat
     action writes the audit row."""
     if actor is not None:
         require_moderator(actor)
-    suggestions = db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(
-        sa.select(Vote.suggestion_id).where(Vote.id.in_(vote_ids)))).order_by(Suggestion.id)).all()
-    for suggestion in suggestions:  # in id order, so that two moderators' actions never wait on each other
-        _lock_counts(suggestion)
     db.session.flush()
+    # Vote rows first (in id order, so two moderators never deadlock), counters last: the order a voter takes them
+    # in, so a voter and a moderator never wait on each other in a circle.
+    db.session.execute(sa.select(Vote.id).where(Vote.id.in_(vote_ids)).order_by(Vote.id).with_for_update())
     changed = db.session.execute(
         sa.update(Vote).where(Vote.id.in_(vote_ids), Vote.held_at.is_(None) if held else Vote.held_at.is_not(None))
         .values(held_at=(now or utcnow()) if held else None).execution_options(synchronize_session=False)).rowcount
     for loaded in [obj for obj in db.session.identity_map.values() if isinstance(obj, Vote)]:
         db.session.expire(loaded, ["held_at"])
-    for suggestion in suggestions:
+    suggestions = db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(
+        sa.select(Vote.suggestion_id).where(Vote.id.in_(vote_ids)))).order_by(Suggestion.id)).all()
+    for suggestion in suggestions:  # in id order, so that two moderators' actions never wait on each other
         _recount(suggestion)
     db.session.flush()
     return changed

@@ -86,3 +86,78 @@ def test_two_voters_written_rows_never_deadlock_on_the_counters(app):
         one.commit()
         assert two.execute(counters_for_update(suggestion.id)).one() is not None
         two.rollback()
+
+
+def _wait_until_blocked(app, pid: int) -> None:
+    """Return once PostgreSQL backend ``pid`` waits on a lock (the racing request has reached the held row)."""
+    import time
+    deadline = time.monotonic() + 20
+    with db.engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            if watcher.exec_driver_sql(f"SELECT wait_event_type FROM pg_stat_activity WHERE pid = {pid}").scalar() \
+                    == "Lock":
+                return
+            time.sleep(0.05)
+    raise AssertionError("the racing transaction never waited for the moderator's lock")
+
+
+def _race_with_a_hold(app, voter_action):
+    """A moderator holds the citizen's support (transaction open); meanwhile ``voter_action(voter, suggestion)``
+    runs in another thread and waits for that lock; the moderator commits. Returns (counters, unheld votes,
+    the thread's exception or None)."""
+    import threading
+
+    from suggestions import services
+
+    moderator, voter = make_user(role="moderator"), make_user()
+    suggestion = make_suggestion()
+    services.vote(voter, suggestion, 1)
+    db.session.commit()
+    ids = (suggestion.id, voter.id, moderator.id)
+    outcome = {}
+
+    def racing_voter():
+        with app.app_context():
+            db.session.execute(sa.text("SELECT 1"))
+            outcome["pid"] = db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            started.set()
+            try:
+                voter_action(db.session.get(type(moderator), ids[1]), db.session.get(Suggestion, ids[0]))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - handed to the test to assert on
+                db.session.rollback()
+                outcome["error"] = error
+
+    started = threading.Event()
+    services.set_votes_held(db.session.get(type(moderator), ids[2]),
+                            sa.select(Vote.id).where(Vote.suggestion_id == ids[0]), True)
+    thread = threading.Thread(target=racing_voter)
+    thread.start()
+    started.wait(20)
+    _wait_until_blocked(app, outcome["pid"])
+    db.session.commit()
+    thread.join(30)
+    db.session.expire_all()
+    stored = db.session.get(Suggestion, ids[0])
+    unheld = db.session.scalar(sa.select(sa.func.count()).select_from(Vote).where(
+        Vote.suggestion_id == ids[0], Vote.held_at.is_(None), Vote.value == 1))
+    return (stored.support_count, stored.oppose_count), unheld, outcome.get("error")
+
+
+@pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
+def test_withdrawing_a_vote_a_moderator_is_holding_leaves_the_counters_true(app):
+    from suggestions.services import withdraw_vote
+
+    counters, unheld, error = _race_with_a_hold(app, withdraw_vote)
+    assert counters == (0, 0) and unheld == 0  # red before: the held vote was deleted and support fell to -1
+    from core.errors import Conflict
+    assert isinstance(error, Conflict) and "撤回" in str(error)
+
+
+@pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
+def test_changing_a_vote_a_moderator_is_holding_leaves_the_counters_true(app):
+    from suggestions.services import vote
+
+    counters, unheld, error = _race_with_a_hold(app, lambda voter, suggestion: vote(voter, suggestion, -1))
+    assert error is None
+    assert counters == (0, 0)  # the changed vote is still held: neither counter moves (red before: (-1, 1))
