@@ -23,6 +23,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.mail import deliver_outbox, queue_mail
 from core.models import utcnow
+from core.privacy import mask_personal_data
 from core.text import clean_text
 from core.workdays import add_working_days, working_days_between
 from suggestions.handling import can_handle
@@ -208,7 +209,7 @@ def queue_reminders(due_soon_days: int, on: date | None = None) -> int:
         if not waiting:
             continue
         lines = [f"{'已超期' if s.reply_due_on < on else '即将到期'}  {s.reply_due_on.isoformat()}  "
-                 f"#{s.id} {s.title}" for s in waiting]
+                 f"#{s.id} {mask_personal_data(s.title)}" for s in waiting]  # mail is forwarded
         overdue = sum(1 for s in waiting if s.reply_due_on < on)
         subject = f"【建言】{body.name}：{overdue} 件建议答复已超期，{len(waiting) - overdue} 件即将到期"
         text = (f"{body.name}：\n\n以下建议的答复期限已到或将在 {due_soon_days} 个工作日内到期"

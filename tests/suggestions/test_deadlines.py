@@ -1,5 +1,6 @@
 """Reply deadlines in working days on China's calendar, public extensions, overdue lists, and reminder e-mails
 delivered to a real SMTP server (aiosmtpd)."""
+import email
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -124,6 +125,7 @@ def test_reminders_reach_a_real_smtp_server_once_a_day(app, smtp_server):
     body = make_body(name="临川市交通运输局")
     body.contact_email = "jiaotong@linchuan.example.cn"
     late = _accepted(body, days_ago=40)
+    late.title = "东门路口信号灯故障请回电13812345678"
     quiet = make_body()
     quiet.contact_email = "quiet@example.cn"
     db.session.commit()
@@ -138,6 +140,8 @@ def test_reminders_reach_a_real_smtp_server_once_a_day(app, smtp_server):
     recipients, content = inbox.messages[0]
     assert recipients == ["jiaotong@linchuan.example.cn"]
     assert f"#{late.id}" in content.replace("=\n", "") or str(late.id) in content
+    text = email.message_from_string(content).get_payload(decode=True).decode()
+    assert "东门路口信号灯故障" in text and "13812345678" not in text  # mail is forwarded: contact details masked
     assert db.session.scalar(sa.select(OutboxMessage.sent_at)) is not None
     assert runner.invoke(args=["mail", "send-outbox"]).output.startswith("0 messages sent")
 
