@@ -78,9 +78,10 @@ def account_key(user_id: int) -> str:
 
 
 def saved(response) -> bool:
-    """For limits that count what was recorded, not what was tried: a created (201) or redirected-after-saving
-    (303) answer."""
-    return response.status_code in (201, 303)
+    """For limits that count what was recorded, not what was tried: a POST answered created (201) or
+    redirected-after-saving (303). A GET is never a submission, even when it is redirected (a closed campaign's
+    form answers 303)."""
+    return request.method == "POST" and response.status_code in (201, 303)
 
 
 def limit_submissions(account_key_func):
