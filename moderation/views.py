@@ -209,24 +209,27 @@ def remove_word(word_id: int):
 @bp.get("/audit")
 @login_required
 def audit_log():
-    """The audit log: administrators read every row, a body's managers the rows of their bodies."""
+    """The audit log: administrators read every row, a body's managers the rows of their bodies. Only
+    administrators see login names and filter by them; others see public names."""
     if queue.audit_scope(current_user) == set():
         abort(403)
     form = AuditFilterForm(request.args)
+    if not current_user.is_admin:
+        del form.actor  # no looking up accounts by login name
     form.target_type.choices = [("", _("All"))] + [(t, t) for t in queue.audit_target_types()]
     valid = form.validate()
     filters = {name: form[name].data for name in ("action", "target_type", "target_id", "since", "until")
                if not form[name].errors and form[name].data}
     actor = None
-    if form.actor.data and not form.actor.errors:
+    if "actor" in form and form.actor.data and not form.actor.errors:
         actor = db.session.scalar(sa.select(User).where(User.username == normalise_username(form.actor.data)))
         if actor is None:
             form.actor.errors.append(_("No user with this username."))
             valid = False
     rows = queue.audit_query(current_user, actor_id=actor.id if actor else None, **filters)
-    if form.actor.data and actor is None:
+    if "actor" in form and form.actor.data and actor is None:
         rows = rows.where(sa.false())
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     kept = {name: value for name, value in request.args.items() if name != "page" and name in form._fields}
-    return render_template("moderation/audit.html", form=form, page=page, actors=queue.actors_of(page.items),
-                           filters=kept, filters_valid=valid)
+    return render_template("moderation/audit.html", form=form, page=page, filters=kept, filters_valid=valid,
+                           actors=queue.actor_names(page.items, with_usernames=current_user.is_admin))

@@ -178,3 +178,34 @@ def test_the_audit_log_filters_and_pages(app, client, two_bodies):
     assert "没有这个用户名的用户" in unknown and "没有符合条件的记录" in unknown
     odd = client.get("/moderation/audit?since=9999-12-31&until=0001-01-01&target_id=99999999999&page=x")
     assert odd.status_code == 200 and "请选择 2000 年至 2100 年之间的日期" in text_of(odd)
+
+
+def test_the_audit_log_shows_login_names_to_administrators_only(app, client, two_bodies):
+    first, second, manager, staff, admin, mine, theirs = two_bodies
+    services.reject_suggestion(staff, make_suggestion(mine.campaign, title="建议在服务区增设充电桩"), "duplicate")
+    anonymous = make_user("zhang_login_name")  # no display name: others see a pseudonym
+    named = make_user("wang_login_name", display_name="王小明")
+    published = make_suggestion(make_campaign(first), title="建议规范收费站车道指示")
+    moderation_services.report(anonymous, published, "abusive")
+    moderation_services.report(named, published, "off_topic")
+    db.session.commit()
+    login(client, manager)
+    page = client.get("/moderation/audit").get_data(as_text=True)
+    assert "moderation.report" in page and "suggestion.reject" in page
+    assert anonymous.public_name in page and "王小明" in page and staff.public_name in page
+    for user in (anonymous, named, staff, manager, admin):
+        assert user.username not in page
+    # No filter by login name for them: no field, and a name in the address neither filters nor says whether an
+    # account of that name exists.
+    assert 'name="actor"' not in page
+    answers = [text_of(client.get(f"/moderation/audit?actor={name}")) for name in ("zhang_login_name", "nobody_here")]
+    assert answers[0] == answers[1] and "没有这个用户名的用户" not in answers[1]
+    assert "moderation.report" in answers[0] and "suggestion.reject" in answers[0]
+    # Filtering by action, object and date stays.
+    by_action = text_of(client.get("/moderation/audit?action=moderation.report"))
+    assert "moderation.report" in by_action and "suggestion.reject" not in by_action
+    client.post("/accounts/logout")
+    login(client, admin)
+    page = client.get("/moderation/audit?actor=zhang_login_name").get_data(as_text=True)
+    assert 'name="actor"' in page and "zhang_login_name" in page and anonymous.public_name in page
+    assert "moderation.report" in page and "suggestion.reject" not in page
