@@ -209,3 +209,29 @@ def test_the_audit_log_shows_login_names_to_administrators_only(app, client, two
     page = client.get("/moderation/audit?actor=zhang_login_name").get_data(as_text=True)
     assert 'name="actor"' in page and "zhang_login_name" in page and anonymous.public_name in page
     assert "moderation.report" in page and "suggestion.reject" not in page
+
+
+def test_the_queue_masks_personal_data_and_shows_public_names(app, client, screened):
+    body, staff, pending, elsewhere = screened
+    author = make_user("zhao_login_name")  # no display name
+    held = make_suggestion(pending[0].campaign, author, title="学校门口拥堵，请回电13812345678",
+                           body="我叫赵小龙，电话13812345678，家住锦绣路88号3栋2单元501室，建议学校门口增设红绿灯。")
+    reported = make_suggestion(make_campaign(body, title="临川市校园安全建议征集"), make_user("qian_login_name"),
+                               title="建议增加校车班次")
+    moderation_services.report(make_user(), reported, "personal_data", "作者把别人的手机13900001111写进去了")
+    moderator = make_user(role="moderator")
+    db.session.commit()
+    for user, tab in ((staff, "screening"), (moderator, "screening"), (moderator, "reported")):
+        login(client, user)
+        page = client.get(f"/moderation/?tab={tab}").get_data(as_text=True)
+        assert "13812345678" not in page and "13900001111" not in page and "赵小龙" not in page
+        assert "zhao_login_name" not in page and "qian_login_name" not in page
+        if tab == "screening":
+            assert "138****5678" in page and "赵**" in page and "3栋2单元501室" not in page
+            assert author.public_name in page
+        else:
+            assert "139****1111" in page and reported.author.public_name in page
+        client.post("/accounts/logout")
+    # The proposal's own page still shows the text as written to the campaign body's staff.
+    login(client, staff)
+    assert "13812345678" in client.get(f"/suggestions/{held.id}").get_data(as_text=True)
