@@ -145,9 +145,12 @@ def decide():
     if not form.validate():
         return redirect_with_error(InvalidInput(_first_error(form)), back)
     action, raw = form.action.data, form.items.data or []
-    if form.single.data:
+    reason, reject_reason = form.reason.data or "", form.reject_reason.data or ""
+    if form.single.data:  # one item's button: its own reasons, never the bulk form's
         action, _sep, item = form.single.data.partition(":")
         raw = [item]
+        reason = request.form.get(f"reason-{item}", "")
+        reject_reason = request.form.get(f"reject_reason-{item}", "")
     if len(raw) > services.MAX_ITEMS:
         return redirect_with_error(InvalidInput(_("Decide on at most %(n)d items at a time.", n=services.MAX_ITEMS)),
                                    back)
@@ -155,8 +158,7 @@ def decide():
     if targets is None:
         return redirect_with_error(InvalidInput(_("One of the chosen items does not exist.")), back)
     try:
-        done = services.decide(current_user, action, targets, reason=form.reason.data or "",
-                               reject_reason=form.reject_reason.data or "")
+        done = services.decide(current_user, action, targets, reason=reason, reject_reason=reject_reason)
     except DomainError as error:
         return redirect_with_error(error, back)
     db.session.commit()

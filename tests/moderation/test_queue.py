@@ -235,3 +235,41 @@ def test_the_queue_masks_personal_data_and_shows_public_names(app, client, scree
     # The proposal's own page still shows the text as written to the campaign body's staff.
     login(client, staff)
     assert "13812345678" in client.get(f"/suggestions/{held.id}").get_data(as_text=True)
+
+
+def test_a_single_decision_takes_the_reason_given_for_its_own_item(app, client, screened):
+    body, staff, pending, elsewhere = screened
+    login(client, staff)
+    page = client.get("/moderation/?tab=screening").get_data(as_text=True)
+    assert all(f'name="reject_reason-suggestions-{s.id}"' in page for s in pending)
+    # A browser sends every field of the form: the bulk select (its first option) and each item's own reason.
+    form = {"reject_reason": "off_topic", "reason": "", **{f"reject_reason-suggestions-{s.id}": "" for s in pending},
+            f"reject_reason-suggestions-{pending[0].id}": "duplicate"}
+    response = client.post("/moderation/decide?tab=screening",
+                           data={**form, "single": f"reject:suggestions-{pending[0].id}"})
+    assert response.status_code == 303
+    assert statuses([pending[0].id]) == ["rejected"]
+    assert db.session.get(Suggestion, pending[0].id).reject_reason == "duplicate"
+    row = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.reject"))
+    assert (row.actor_id, row.target_id, row.detail["reason"]) == (staff.id, pending[0].id, "duplicate")
+    # An item whose own reason was left empty is not rejected with the bulk form's reason.
+    before = audit_count()
+    response = client.post("/moderation/decide?tab=screening",
+                           data={**form, "single": f"reject:suggestions-{pending[1].id}"})
+    assert "请选择不予发布的理由" in text_of(client.get(response.headers["Location"]))
+    assert statuses([pending[1].id]) == ["pending"] and audit_count() == before
+    client.post("/accounts/logout")
+
+    # Hiding one item records the reason typed for it, not the bulk form's.
+    shown = make_suggestion(make_campaign(body), title="建议延长图书馆开放时间")
+    moderation_services.report(make_user(), shown, "advertising")
+    moderator = make_user(role="moderator")
+    db.session.commit()
+    login(client, moderator)
+    assert f'name="reason-suggestions-{shown.id}"' in client.get("/moderation/?tab=reported").get_data(as_text=True)
+    client.post("/moderation/decide?tab=reported", data={
+        "single": f"hide:suggestions-{shown.id}", "action": "hide", "reason": "批量理由",
+        f"reason-suggestions-{shown.id}": "正文含商业广告"})
+    assert statuses([shown.id]) == ["hidden"]
+    hidden = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.hide"))
+    assert (hidden.actor_id, hidden.detail["reason"]) == (moderator.id, "正文含商业广告")
