@@ -198,3 +198,68 @@ def test_a_reported_reply_is_hidden_and_restored_by_a_moderator(app, client, wor
     db.session.expire_all()
     assert db.session.get(Reply, reply.id).hidden_at is None
     assert actions()[-1] == ("reply.unhide", moderator.id)
+
+
+# --- automatic hiding cannot be turned against a proposal (issue 12 review) -------------------------------------
+
+def status_of(suggestion) -> str:
+    db.session.expire_all()
+    return db.session.get(Suggestion, suggestion.id).status
+
+
+def test_reports_from_the_bodys_own_staff_do_not_count_toward_hiding(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    staff, manager = make_staff(body), make_staff(body, role="manager")
+    db.session.commit()
+    for user in (staff, manager, reporters[0], reporters[1]):
+        assert report(client, user, suggestion.id, "off_topic").status_code == 303
+    assert status_of(suggestion) == "published"  # four reports, two of them by the body's staff: two count
+    # The staff's reports are recorded and audited all the same; the queue lists all four.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 4
+    assert [a for a in actions() if a[0] == "moderation.report"][:2] == [("moderation.report", staff.id),
+                                                                         ("moderation.report", manager.id)]
+    login(client, moderator)
+    assert "4 个账号举报" in text_of(client.get("/moderation/?tab=reported"))
+    client.post("/accounts/logout")
+    report(client, reporters[2], suggestion.id, "off_topic")  # the third citizen
+    assert status_of(suggestion) == "hidden"
+    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.hide")).detail["reports"] == 3
+
+
+@pytest.mark.parametrize("stage", ["accepted", "replied"])
+def test_reports_never_hide_a_proposal_in_handling(app, client, world, stage):
+    body, campaign, author, suggestion, moderator, reporters = world
+    staff = make_staff(body)
+    services.accept_suggestion(staff, suggestion)
+    if stage == "replied":
+        services.reply_to_suggestion(staff, suggestion, decision="under_study", content="您好，我局正在研究办理。")
+    db.session.commit()
+    for user in reporters[:3]:
+        assert report(client, user, suggestion.id, "abusive").status_code == 303
+    assert status_of(suggestion) == stage
+    assert not [a for a in actions() if a[0] == "suggestion.hide"]
+    login(client, moderator)  # the reports put it in the queue: moderators decide
+    queue = text_of(client.get("/moderation/?tab=reported"))
+    assert suggestion.title in queue and "3 个账号举报" in queue and "举报达到规定数量后已自动屏蔽" not in queue
+
+
+@pytest.mark.parametrize("decision", ["restore", "dismiss"])
+def test_after_a_moderator_kept_a_proposal_new_reports_only_flag_it_again(app, client, world, decision):
+    body, campaign, author, suggestion, moderator, reporters = world
+    more = [make_user(f"later{i}") for i in range(3)]
+    db.session.commit()
+    first = reporters[:3] if decision == "restore" else reporters[:1]
+    for user in first:
+        report(client, user, suggestion.id, "abusive")
+    assert status_of(suggestion) == ("hidden" if decision == "restore" else "published")
+    login(client, moderator)
+    tab = "hidden" if decision == "restore" else "reported"
+    client.post(f"/moderation/decide?tab={tab}", data={"single": f"{decision}:suggestions-{suggestion.id}"})
+    client.post("/accounts/logout")
+    assert status_of(suggestion) == "published"
+    for user in more:  # as many new reports as hid it the first time
+        assert report(client, user, suggestion.id, "abusive").status_code == 303
+    assert status_of(suggestion) == "published"
+    login(client, moderator)
+    queue = text_of(client.get("/moderation/?tab=reported"))
+    assert suggestion.title in queue and "3 个账号举报" in queue
