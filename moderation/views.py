@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.services import normalise_username
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
+from core.ratelimit import account_key, limit_reports
 from core.web import redirect_with_error
 from moderation import floods as flood_services
 from moderation import queue, services, words
@@ -33,8 +34,13 @@ def _labels() -> dict:
             "moderation_tabs": queue.tabs_for(current_user) if current_user.is_authenticated else ()}
 
 
+def _account_key() -> str:
+    return account_key(current_user.id)
+
+
 @bp.post("/report/<any(suggestions, replies):kind>/<int:target_id>")
 @login_required
+@limit_reports(_account_key)
 def report(kind: str, target_id: int):
     """A citizen reports a proposal or an official reply; back to the proposal's page."""
     target = db.get_or_404(Suggestion if kind == "suggestions" else Reply, target_id)

@@ -263,3 +263,24 @@ def test_after_a_moderator_kept_a_proposal_new_reports_only_flag_it_again(app, c
     login(client, moderator)
     queue = text_of(client.get("/moderation/?tab=reported"))
     assert suggestion.title in queue and "3 个账号举报" in queue
+
+
+@pytest.mark.app_config({"RATELIMIT_ENABLED": True, "REPORT_RATE_LIMIT": "2 per hour"})
+def test_reports_are_limited_per_account(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    others = [make_suggestion(campaign, author, title=f"建议第{n}处公园增设垃圾桶") for n in range(3)]
+    db.session.commit()
+    login(client, reporters[0])
+    answers = [client.post(f"/moderation/report/suggestions/{s.id}", data={"reason": "off_topic"})
+               for s in others]
+    assert [a.status_code for a in answers] == [303, 303, 429]
+    refused = answers[2]
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "您在短时间内提交的举报过多" in text_of(refused) and "1小时" in text_of(refused)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 2
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    english = client.post(f"/moderation/report/suggestions/{suggestion.id}", data={"reason": "off_topic"})
+    assert english.status_code == 429 and "You have sent many reports in a short time" in text_of(english)
+    client.post("/accounts/logout")
+    assert report(client, reporters[1], others[2].id, "off_topic").status_code == 303  # another account's own count
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 3
