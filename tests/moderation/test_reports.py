@@ -284,3 +284,48 @@ def test_reports_are_limited_per_account(app, client, world):
     client.post("/accounts/logout")
     assert report(client, reporters[1], others[2].id, "off_topic").status_code == 303  # another account's own count
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 3
+
+
+def campaign_form(campaign, **fields) -> dict:
+    return {"title": campaign.title, "categories": [c.id for c in campaign.categories],
+            "opens_at": "2026-01-01T09:00", **fields}
+
+
+def test_only_an_administrator_lets_fewer_than_three_reports_hide_a_proposal(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    manager, admin = make_staff(body, role="manager"), make_user("site_admin", role="admin")
+    category = campaign.categories[0]
+    db.session.commit()
+    login(client, manager)
+    for value in ("1", "2"):
+        refused = client.post(f"/campaigns/{campaign.id}/edit", data=campaign_form(campaign, report_hide_threshold=value))
+        assert refused.status_code == 422 and "只有管理员才能把自动屏蔽所需的举报数设为少于 3" in text_of(refused)
+    new = client.post("/campaigns/new", data={"body_id": body.id, "title": "青溪县公园管理建议征集",
+                                              "categories": [category.id], "opens_at": "2026-01-01T09:00",
+                                              "report_hide_threshold": "1"})
+    assert new.status_code == 422 and "少于 3" in text_of(new)
+    db.session.expire_all()
+    assert db.session.get(type(campaign), campaign.id).report_hide_threshold == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(type(campaign))) == 1
+    # 3 and more, or 0 (never hide automatically), are the managers' to choose.
+    for value in ("5", "0"):
+        saved = client.post(f"/campaigns/{campaign.id}/edit", data=campaign_form(campaign, report_hide_threshold=value))
+        assert saved.status_code == 303
+    client.post("/accounts/logout")
+    login(client, admin)
+    assert client.post(f"/campaigns/{campaign.id}/edit",
+                       data=campaign_form(campaign, report_hide_threshold="1")).status_code == 303
+    client.post("/accounts/logout")
+    # What an administrator set stays when a manager edits something else, but a manager cannot move it to 2.
+    login(client, manager)
+    assert client.post(f"/campaigns/{campaign.id}/edit", data=campaign_form(
+        campaign, title="青溪县市容环境建议征集（延长）", report_hide_threshold="1")).status_code == 303
+    assert client.post(f"/campaigns/{campaign.id}/edit",
+                       data=campaign_form(campaign, report_hide_threshold="2")).status_code == 422
+    db.session.expire_all()
+    edited = db.session.get(type(campaign), campaign.id)
+    assert (edited.title, edited.report_hide_threshold) == ("青溪县市容环境建议征集（延长）", 1)
+    changes = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "campaign.update")
+                                 .order_by(AuditLog.id)).all()  # the refused edits left no row
+    assert [(row.actor_id, "report_hide_threshold" in row.detail["changed"]) for row in changes] == [
+        (manager.id, True), (manager.id, True), (admin.id, True), (manager.id, False)]
