@@ -38,8 +38,9 @@ class CampaignForm(FlaskForm):
                                               validators=[Optional()])
     report_hide_threshold = IntegerField(
         _l("Hide a proposal after this many reports"), default=3, validators=[Optional()],
-        description=_l("Reports from different accounts; the proposal stays hidden until a moderator decides. "
-                       "0: never hide automatically."))
+        description=_l("Reports from different accounts, not counting the staff of the bodies handling the proposal; "
+                       "the proposal stays hidden until a moderator decides. Only published proposals are hidden "
+                       "this way. 0: never hide automatically; fewer than 3 only by an administrator."))
     phone_to_submit = BooleanField(_l("A verified mobile number is needed to submit a proposal"), description=_l(
         "Participants verify a mobile number (后台实名); no one else sees it, the body included."))
     phone_to_vote = BooleanField(_l("A verified mobile number is needed to support or oppose proposals"))

@@ -14,6 +14,16 @@ from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
 
+MIN_REPORT_HIDE_THRESHOLD = 3  # fewer reports hide a proposal only where an administrator set it so
+
+
+def _check_report_hide_threshold(actor: User | None, value: int, current: int | None) -> None:
+    """Only an administrator lets fewer than ``MIN_REPORT_HIDE_THRESHOLD`` reports hide a proposal (0, never
+    hiding automatically, is anyone's choice); a lower value an administrator set may stay when others edit."""
+    if 0 < value < MIN_REPORT_HIDE_THRESHOLD and value != current and not (actor is not None and actor.is_admin):
+        raise InvalidInput(_l("Only an administrator may let fewer than %(n)d reports hide a proposal.",
+                              n=MIN_REPORT_HIDE_THRESHOLD))
+
 
 def _checked_fields(*, title: str, theme: str, description: str, categories: list[Category], region_scope: str,
                     opens_at: datetime, closes_at: datetime | None, allow_oppose: bool, screening: bool,
@@ -64,8 +74,10 @@ def create_campaign(actor: User, body: Body, *, open_now: bool = False, **fields
     """
     require_body_manager(actor, body)
     fields.setdefault("screening", False)
+    checked = _checked_fields(**fields)
+    _check_report_hide_threshold(actor, checked["report_hide_threshold"], None)
     campaign = Campaign(body=body, status=CampaignStatus.DRAFT, created_by_id=actor.id if actor else None,
-                        **_checked_fields(**fields))
+                        **checked)
     db.session.add(campaign)
     db.session.flush()
     audit.record(actor, "campaign.create", campaign, body_id=body.id)
@@ -78,6 +90,7 @@ def update_campaign(actor: User, campaign: Campaign, **fields) -> Campaign:
     """Change a campaign's title, texts, categories, times or options; managers of its body only."""
     require_body_manager(actor, campaign.body_id)
     checked = _checked_fields(**fields)
+    _check_report_hide_threshold(actor, checked["report_hide_threshold"], campaign.report_hide_threshold)
     changed = sorted(k for k, v in checked.items() if getattr(campaign, k) != v)
     for key in changed:
         setattr(campaign, key, checked[key])

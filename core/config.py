@@ -73,6 +73,7 @@ class DefaultConfig:
     SUBMIT_RATE_LIMIT = "10 per hour;30 per day"  # proposals saved per account (pages and API together)
     SUBMIT_ADDRESS_RATE_LIMIT = "30 per hour"  # proposals saved from one address
     VOTE_RATE_LIMIT = "30 per minute;500 per day"  # votes and withdrawals per account (pages and API together)
+    REPORT_RATE_LIMIT = "20 per hour;50 per day"  # reports of proposals and replies per account
     API_WRITE_RATE_LIMIT = "30 per minute"  # JSON API writes (submit, support), per account (all its tokens)
 
     # Accounts: a reset link works once, within this many minutes; pseudonyms (网友·3F8A2C) of people without a

@@ -43,6 +43,7 @@ MESSAGES = {
     "submit_address": _l("Many proposals have been submitted from your network in a short time. "
                          "Please try again in %(wait)s."),
     "vote": _l("You have voted many times in a short time. Please try again in %(wait)s."),
+    "report": _l("You have sent many reports in a short time. Please try again in %(wait)s."),
     "api_write": _l("Too many writes with this API token. Please try again in %(wait)s."),
 }
 GENERIC_MESSAGE = _l("Too many requests. Please try again in %(wait)s.")
@@ -78,9 +79,10 @@ def account_key(user_id: int) -> str:
 
 
 def saved(response) -> bool:
-    """For limits that count what was recorded, not what was tried: a created (201) or redirected-after-saving
-    (303) answer."""
-    return response.status_code in (201, 303)
+    """For limits that count what was recorded, not what was tried: a POST answered created (201) or
+    redirected-after-saving (303). A GET is never a submission, even when it is redirected (a closed campaign's
+    form answers 303)."""
+    return request.method == "POST" and response.status_code in (201, 303)
 
 
 def limit_submissions(account_key_func):
@@ -100,6 +102,12 @@ def limit_votes(account_key_func):
     """Votes and their withdrawal per account, every attempt counted, the form and the API together."""
     return limiter.shared_limit(configured("VOTE_RATE_LIMIT"), scope="votes", key_func=account_key_func,
                                 error_message=MESSAGES["vote"])
+
+
+def limit_reports(account_key_func):
+    """Reports of proposals and replies per account, every attempt counted."""
+    return limiter.shared_limit(configured("REPORT_RATE_LIMIT"), scope="reports", key_func=account_key_func,
+                                error_message=MESSAGES["report"])
 
 
 def seconds_to_wait(error: RateLimitExceeded) -> int:

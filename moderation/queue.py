@@ -220,9 +220,12 @@ def audit_query(user: User, *, actor_id: int | None = None, action: str = "", ta
     return query
 
 
-def actors_of(rows: list[AuditLog]) -> dict[int, User]:
+def actor_names(rows: list[AuditLog], *, with_usernames: bool) -> dict[int, str]:
+    """How the audit-log viewer names the rows' actors: their public name (display name or pseudonym), followed by
+    the login name only ``with_usernames`` (administrators: nobody else ever sees a login name)."""
     ids = {row.actor_id for row in rows if row.actor_id is not None}
-    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    users = db.session.scalars(sa.select(User).where(User.id.in_(ids))) if ids else []
+    return {u.id: f"{u.public_name} ({u.username})" if with_usernames else u.public_name for u in users}
 
 
 def audit_target_types() -> list[str]:

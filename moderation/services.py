@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from accounts.models import User
+from accounts.models import Membership, User
 from accounts.permissions import require_moderator
 from core import audit
 from core.errors import Conflict, DomainError, InvalidInput, NotAllowed
@@ -50,9 +50,47 @@ def open_reports(target: Target) -> list[Report]:
                                 Report.resolved_at.is_(None)).order_by(Report.id)))
 
 
+def _handling_body_ids(suggestion: Suggestion) -> set[int]:
+    """The campaign's body, the lead handling body and the co-handling bodies of a proposal."""
+    bodies = {suggestion.campaign.body_id, suggestion.handling_body_id, *(c.body_id for c in suggestion.co_handlers)}
+    return {body_id for body_id in bodies if body_id is not None}
+
+
+def reports_toward_hiding(suggestion: Suggestion) -> int:
+    """The proposal's open reports that count toward hiding it automatically: not those of the staff of its
+    campaign's body or of a body handling it (they have their own tools), one per account."""
+    staff = sa.select(Membership.user_id).where(Membership.body_id.in_(_handling_body_ids(suggestion)))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Report)
+        .where(Report.target_type == TargetType.SUGGESTION, Report.target_id == suggestion.id,
+               Report.resolved_at.is_(None), Report.reporter_id.not_in(staff)))
+
+
+def kept_by_moderator(suggestion: Suggestion) -> bool:
+    """True if a moderator has already found the proposal acceptable: dismissed reports of it or restored it."""
+    dismissed = sa.exists().where(Report.target_type == TargetType.SUGGESTION, Report.target_id == suggestion.id,
+                                  Report.resolution == Resolution.DISMISSED)
+    restored = sa.exists().where(audit.AuditLog.target_type == Suggestion.__tablename__,
+                                 audit.AuditLog.target_id == suggestion.id,
+                                 audit.AuditLog.action == "suggestion.unhide")
+    return bool(db.session.scalar(sa.select(sa.or_(dismissed, restored))))
+
+
+def _hide_if_reported_enough(suggestion: Suggestion) -> None:
+    """Hide a published proposal once enough accounts reported it. Never one in handling (accepted or further)
+    nor one a moderator already kept or restored: its open reports put it in the queue again, nothing more."""
+    threshold = suggestion.campaign.report_hide_threshold
+    if not threshold or suggestion.status != Status.PUBLISHED:
+        return
+    count = reports_toward_hiding(suggestion)
+    if count >= threshold and not kept_by_moderator(suggestion):
+        suggestion_services.hide_after_reports(suggestion, count)
+
+
 def report(reporter: User, target: Target, reason: str, note: str = "", now: datetime | None = None) -> Report:
-    """A citizen reports a public proposal or official reply (once per account and item); a proposal reported
-    by the campaign's number of distinct accounts is hidden until a moderator decides."""
+    """A citizen reports a public proposal or official reply (once per account and item); a published proposal
+    reported by the campaign's number of distinct accounts (its bodies' staff not counted) is hidden until a
+    moderator decides, unless a moderator already kept it."""
     if reporter is None or not getattr(reporter, "is_authenticated", False) or not reporter.is_active:
         raise NotAllowed(_l("Log in to report content."))
     if not _is_visible_publicly(target):
@@ -77,11 +115,8 @@ def report(reporter: User, target: Target, reason: str, note: str = "", now: dat
     db.session.flush()
     audit.record(reporter, "moderation.report", target, body_id=suggestion.campaign.body_id, reason=reason,
                  report=entry.id)
-    threshold = suggestion.campaign.report_hide_threshold
-    if kind == TargetType.SUGGESTION and threshold:
-        count = len(open_reports(target))
-        if count >= threshold:
-            suggestion_services.hide_after_reports(suggestion, count)
+    if kind == TargetType.SUGGESTION:
+        _hide_if_reported_enough(suggestion)
     return entry
 
 

@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.services import normalise_username
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
+from core.ratelimit import account_key, limit_reports
 from core.web import redirect_with_error
 from moderation import floods as flood_services
 from moderation import queue, services, words
@@ -33,8 +34,13 @@ def _labels() -> dict:
             "moderation_tabs": queue.tabs_for(current_user) if current_user.is_authenticated else ()}
 
 
+def _account_key() -> str:
+    return account_key(current_user.id)
+
+
 @bp.post("/report/<any(suggestions, replies):kind>/<int:target_id>")
 @login_required
+@limit_reports(_account_key)
 def report(kind: str, target_id: int):
     """A citizen reports a proposal or an official reply; back to the proposal's page."""
     target = db.get_or_404(Suggestion if kind == "suggestions" else Reply, target_id)
@@ -145,9 +151,12 @@ def decide():
     if not form.validate():
         return redirect_with_error(InvalidInput(_first_error(form)), back)
     action, raw = form.action.data, form.items.data or []
-    if form.single.data:
+    reason, reject_reason = form.reason.data or "", form.reject_reason.data or ""
+    if form.single.data:  # one item's button: its own reasons, never the bulk form's
         action, _sep, item = form.single.data.partition(":")
         raw = [item]
+        reason = request.form.get(f"reason-{item}", "")
+        reject_reason = request.form.get(f"reject_reason-{item}", "")
     if len(raw) > services.MAX_ITEMS:
         return redirect_with_error(InvalidInput(_("Decide on at most %(n)d items at a time.", n=services.MAX_ITEMS)),
                                    back)
@@ -155,8 +164,7 @@ def decide():
     if targets is None:
         return redirect_with_error(InvalidInput(_("One of the chosen items does not exist.")), back)
     try:
-        done = services.decide(current_user, action, targets, reason=form.reason.data or "",
-                               reject_reason=form.reject_reason.data or "")
+        done = services.decide(current_user, action, targets, reason=reason, reject_reason=reject_reason)
     except DomainError as error:
         return redirect_with_error(error, back)
     db.session.commit()
@@ -209,24 +217,27 @@ def remove_word(word_id: int):
 @bp.get("/audit")
 @login_required
 def audit_log():
-    """The audit log: administrators read every row, a body's managers the rows of their bodies."""
+    """The audit log: administrators read every row, a body's managers the rows of their bodies. Only
+    administrators see login names and filter by them; others see public names."""
     if queue.audit_scope(current_user) == set():
         abort(403)
     form = AuditFilterForm(request.args)
+    if not current_user.is_admin:
+        del form.actor  # no looking up accounts by login name
     form.target_type.choices = [("", _("All"))] + [(t, t) for t in queue.audit_target_types()]
     valid = form.validate()
     filters = {name: form[name].data for name in ("action", "target_type", "target_id", "since", "until")
                if not form[name].errors and form[name].data}
     actor = None
-    if form.actor.data and not form.actor.errors:
+    if "actor" in form and form.actor.data and not form.actor.errors:
         actor = db.session.scalar(sa.select(User).where(User.username == normalise_username(form.actor.data)))
         if actor is None:
             form.actor.errors.append(_("No user with this username."))
             valid = False
     rows = queue.audit_query(current_user, actor_id=actor.id if actor else None, **filters)
-    if form.actor.data and actor is None:
+    if "actor" in form and form.actor.data and actor is None:
         rows = rows.where(sa.false())
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     kept = {name: value for name, value in request.args.items() if name != "page" and name in form._fields}
-    return render_template("moderation/audit.html", form=form, page=page, actors=queue.actors_of(page.items),
-                           filters=kept, filters_valid=valid)
+    return render_template("moderation/audit.html", form=form, page=page, filters=kept, filters_valid=valid,
+                           actors=queue.actor_names(page.items, with_usernames=current_user.is_admin))

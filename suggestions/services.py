@@ -336,9 +336,10 @@ def hide_suggestion(moderator: User, suggestion: Suggestion, reason: str) -> Non
 
 
 def hide_after_reports(suggestion: Suggestion, reports: int) -> None:
-    """Moderation without a moderator: enough distinct accounts reported the public proposal, so it is hidden
-    until a moderator decides (``moderation.services``); the audit row has no actor."""
-    _transition(None, suggestion, PUBLIC_STATUSES, Status.HIDDEN, "suggestion.hide", reason="reports",
+    """Moderation without a moderator: enough distinct accounts reported the published proposal, so it is hidden
+    until a moderator decides (``moderation.services``); the audit row has no actor. A proposal in handling
+    (accepted or further) is never hidden this way."""
+    _transition(None, suggestion, (Status.PUBLISHED,), Status.HIDDEN, "suggestion.hide", reason="reports",
                 reports=reports, automatic=True)
 
 

@@ -81,7 +81,8 @@ def _setup_queue(action: str, body):
         s = db.session.get(Suggestion, suggestion.id)
         return s.status, db.session.scalar(sa.select(sa.func.count()).select_from(Report)
                                            .where(Report.resolved_at.is_(None)))
-    return "/moderation/decide", {"single": f"{verb}:suggestions-{suggestion.id}", "reject_reason": "off_topic"}, state
+    item = f"suggestions-{suggestion.id}"  # a single decision takes the reason given for its own item
+    return "/moderation/decide", {"single": f"{verb}:{item}", f"reject_reason-{item}": "off_topic"}, state
 
 
 def _user_for(role: str, body, other_body, staff_own, author):

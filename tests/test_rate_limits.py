@@ -134,6 +134,23 @@ def test_proposals_per_account_count_the_form_and_the_api_together(app, client):
     assert count(Suggestion) == 3
 
 
+@pytest.mark.app_config({**LIMITED, "SUBMIT_RATE_LIMIT": "2 per hour", "SUBMIT_ADDRESS_RATE_LIMIT": "2 per hour"})
+def test_opening_a_closed_campaigns_form_is_not_a_submission(app, client):
+    """The form of a closed campaign sends the visitor back to the campaign (303): a GET, never a submission."""
+    closed, open_ = make_campaign(status="closed"), make_campaign(title="青溪县公共交通建议征集")
+    author = make_user()
+    db.session.commit()
+    login(client, author)
+    for _ in range(3):
+        response = client.get(f"/suggestions/new/{closed.id}")
+        assert response.status_code == 303 and f"/campaigns/{closed.id}" in response.headers["Location"]
+    url = f"/suggestions/new/{open_.id}"
+    assert client.get(url).status_code == 200
+    assert [client.post(url, data={**PROPOSAL, "title": f"第{n}条：建议增设公交站台"}).status_code
+            for n in range(3)] == [303, 303, 429]  # the allowance is the proposals saved, all of it
+    assert count(Suggestion) == 2
+
+
 @pytest.mark.app_config({**LIMITED, "SUBMIT_RATE_LIMIT": "100/hour", "SUBMIT_ADDRESS_RATE_LIMIT": "2 per hour"})
 def test_proposals_per_address(app, client):
     campaign = make_campaign()

@@ -178,3 +178,98 @@ def test_the_audit_log_filters_and_pages(app, client, two_bodies):
     assert "没有这个用户名的用户" in unknown and "没有符合条件的记录" in unknown
     odd = client.get("/moderation/audit?since=9999-12-31&until=0001-01-01&target_id=99999999999&page=x")
     assert odd.status_code == 200 and "请选择 2000 年至 2100 年之间的日期" in text_of(odd)
+
+
+def test_the_audit_log_shows_login_names_to_administrators_only(app, client, two_bodies):
+    first, second, manager, staff, admin, mine, theirs = two_bodies
+    services.reject_suggestion(staff, make_suggestion(mine.campaign, title="建议在服务区增设充电桩"), "duplicate")
+    anonymous = make_user("zhang_login_name")  # no display name: others see a pseudonym
+    named = make_user("wang_login_name", display_name="王小明")
+    published = make_suggestion(make_campaign(first), title="建议规范收费站车道指示")
+    moderation_services.report(anonymous, published, "abusive")
+    moderation_services.report(named, published, "off_topic")
+    db.session.commit()
+    login(client, manager)
+    page = client.get("/moderation/audit").get_data(as_text=True)
+    assert "moderation.report" in page and "suggestion.reject" in page
+    assert anonymous.public_name in page and "王小明" in page and staff.public_name in page
+    for user in (anonymous, named, staff, manager, admin):
+        assert user.username not in page
+    # No filter by login name for them: no field, and a name in the address neither filters nor says whether an
+    # account of that name exists.
+    assert 'name="actor"' not in page
+    answers = [text_of(client.get(f"/moderation/audit?actor={name}")) for name in ("zhang_login_name", "nobody_here")]
+    assert answers[0] == answers[1] and "没有这个用户名的用户" not in answers[1]
+    assert "moderation.report" in answers[0] and "suggestion.reject" in answers[0]
+    # Filtering by action, object and date stays.
+    by_action = text_of(client.get("/moderation/audit?action=moderation.report"))
+    assert "moderation.report" in by_action and "suggestion.reject" not in by_action
+    client.post("/accounts/logout")
+    login(client, admin)
+    page = client.get("/moderation/audit?actor=zhang_login_name").get_data(as_text=True)
+    assert 'name="actor"' in page and "zhang_login_name" in page and anonymous.public_name in page
+    assert "moderation.report" in page and "suggestion.reject" not in page
+
+
+def test_the_queue_masks_personal_data_and_shows_public_names(app, client, screened):
+    body, staff, pending, elsewhere = screened
+    author = make_user("zhao_login_name")  # no display name
+    held = make_suggestion(pending[0].campaign, author, title="学校门口拥堵，请回电13812345678",
+                           body="我叫赵小龙，电话13812345678，家住锦绣路88号3栋2单元501室，建议学校门口增设红绿灯。")
+    reported = make_suggestion(make_campaign(body, title="临川市校园安全建议征集"), make_user("qian_login_name"),
+                               title="建议增加校车班次")
+    moderation_services.report(make_user(), reported, "personal_data", "作者把别人的手机13900001111写进去了")
+    moderator = make_user(role="moderator")
+    db.session.commit()
+    for user, tab in ((staff, "screening"), (moderator, "screening"), (moderator, "reported")):
+        login(client, user)
+        page = client.get(f"/moderation/?tab={tab}").get_data(as_text=True)
+        assert "13812345678" not in page and "13900001111" not in page and "赵小龙" not in page
+        assert "zhao_login_name" not in page and "qian_login_name" not in page
+        if tab == "screening":
+            assert "138****5678" in page and "赵**" in page and "3栋2单元501室" not in page
+            assert author.public_name in page
+        else:
+            assert "139****1111" in page and reported.author.public_name in page
+        client.post("/accounts/logout")
+    # The proposal's own page still shows the text as written to the campaign body's staff.
+    login(client, staff)
+    assert "13812345678" in client.get(f"/suggestions/{held.id}").get_data(as_text=True)
+
+
+def test_a_single_decision_takes_the_reason_given_for_its_own_item(app, client, screened):
+    body, staff, pending, elsewhere = screened
+    login(client, staff)
+    page = client.get("/moderation/?tab=screening").get_data(as_text=True)
+    assert all(f'name="reject_reason-suggestions-{s.id}"' in page for s in pending)
+    # A browser sends every field of the form: the bulk select (its first option) and each item's own reason.
+    form = {"reject_reason": "off_topic", "reason": "", **{f"reject_reason-suggestions-{s.id}": "" for s in pending},
+            f"reject_reason-suggestions-{pending[0].id}": "duplicate"}
+    response = client.post("/moderation/decide?tab=screening",
+                           data={**form, "single": f"reject:suggestions-{pending[0].id}"})
+    assert response.status_code == 303
+    assert statuses([pending[0].id]) == ["rejected"]
+    assert db.session.get(Suggestion, pending[0].id).reject_reason == "duplicate"
+    row = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.reject"))
+    assert (row.actor_id, row.target_id, row.detail["reason"]) == (staff.id, pending[0].id, "duplicate")
+    # An item whose own reason was left empty is not rejected with the bulk form's reason.
+    before = audit_count()
+    response = client.post("/moderation/decide?tab=screening",
+                           data={**form, "single": f"reject:suggestions-{pending[1].id}"})
+    assert "请选择不予发布的理由" in text_of(client.get(response.headers["Location"]))
+    assert statuses([pending[1].id]) == ["pending"] and audit_count() == before
+    client.post("/accounts/logout")
+
+    # Hiding one item records the reason typed for it, not the bulk form's.
+    shown = make_suggestion(make_campaign(body), title="建议延长图书馆开放时间")
+    moderation_services.report(make_user(), shown, "advertising")
+    moderator = make_user(role="moderator")
+    db.session.commit()
+    login(client, moderator)
+    assert f'name="reason-suggestions-{shown.id}"' in client.get("/moderation/?tab=reported").get_data(as_text=True)
+    client.post("/moderation/decide?tab=reported", data={
+        "single": f"hide:suggestions-{shown.id}", "action": "hide", "reason": "批量理由",
+        f"reason-suggestions-{shown.id}": "正文含商业广告"})
+    assert statuses([shown.id]) == ["hidden"]
+    hidden = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.hide"))
+    assert (hidden.actor_id, hidden.detail["reason"]) == (moderator.id, "正文含商业广告")

@@ -198,3 +198,134 @@ def test_a_reported_reply_is_hidden_and_restored_by_a_moderator(app, client, wor
     db.session.expire_all()
     assert db.session.get(Reply, reply.id).hidden_at is None
     assert actions()[-1] == ("reply.unhide", moderator.id)
+
+
+# --- automatic hiding cannot be turned against a proposal (issue 12 review) -------------------------------------
+
+def status_of(suggestion) -> str:
+    db.session.expire_all()
+    return db.session.get(Suggestion, suggestion.id).status
+
+
+def test_reports_from_the_bodys_own_staff_do_not_count_toward_hiding(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    staff, manager = make_staff(body), make_staff(body, role="manager")
+    db.session.commit()
+    for user in (staff, manager, reporters[0], reporters[1]):
+        assert report(client, user, suggestion.id, "off_topic").status_code == 303
+    assert status_of(suggestion) == "published"  # four reports, two of them by the body's staff: two count
+    # The staff's reports are recorded and audited all the same; the queue lists all four.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 4
+    assert [a for a in actions() if a[0] == "moderation.report"][:2] == [("moderation.report", staff.id),
+                                                                         ("moderation.report", manager.id)]
+    login(client, moderator)
+    assert "4 个账号举报" in text_of(client.get("/moderation/?tab=reported"))
+    client.post("/accounts/logout")
+    report(client, reporters[2], suggestion.id, "off_topic")  # the third citizen
+    assert status_of(suggestion) == "hidden"
+    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.hide")).detail["reports"] == 3
+
+
+@pytest.mark.parametrize("stage", ["accepted", "replied"])
+def test_reports_never_hide_a_proposal_in_handling(app, client, world, stage):
+    body, campaign, author, suggestion, moderator, reporters = world
+    staff = make_staff(body)
+    services.accept_suggestion(staff, suggestion)
+    if stage == "replied":
+        services.reply_to_suggestion(staff, suggestion, decision="under_study", content="您好，我局正在研究办理。")
+    db.session.commit()
+    for user in reporters[:3]:
+        assert report(client, user, suggestion.id, "abusive").status_code == 303
+    assert status_of(suggestion) == stage
+    assert not [a for a in actions() if a[0] == "suggestion.hide"]
+    login(client, moderator)  # the reports put it in the queue: moderators decide
+    queue = text_of(client.get("/moderation/?tab=reported"))
+    assert suggestion.title in queue and "3 个账号举报" in queue and "举报达到规定数量后已自动屏蔽" not in queue
+
+
+@pytest.mark.parametrize("decision", ["restore", "dismiss"])
+def test_after_a_moderator_kept_a_proposal_new_reports_only_flag_it_again(app, client, world, decision):
+    body, campaign, author, suggestion, moderator, reporters = world
+    more = [make_user(f"later{i}") for i in range(3)]
+    db.session.commit()
+    first = reporters[:3] if decision == "restore" else reporters[:1]
+    for user in first:
+        report(client, user, suggestion.id, "abusive")
+    assert status_of(suggestion) == ("hidden" if decision == "restore" else "published")
+    login(client, moderator)
+    tab = "hidden" if decision == "restore" else "reported"
+    client.post(f"/moderation/decide?tab={tab}", data={"single": f"{decision}:suggestions-{suggestion.id}"})
+    client.post("/accounts/logout")
+    assert status_of(suggestion) == "published"
+    for user in more:  # as many new reports as hid it the first time
+        assert report(client, user, suggestion.id, "abusive").status_code == 303
+    assert status_of(suggestion) == "published"
+    login(client, moderator)
+    queue = text_of(client.get("/moderation/?tab=reported"))
+    assert suggestion.title in queue and "3 个账号举报" in queue
+
+
+@pytest.mark.app_config({"RATELIMIT_ENABLED": True, "REPORT_RATE_LIMIT": "2 per hour"})
+def test_reports_are_limited_per_account(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    others = [make_suggestion(campaign, author, title=f"建议第{n}处公园增设垃圾桶") for n in range(3)]
+    db.session.commit()
+    login(client, reporters[0])
+    answers = [client.post(f"/moderation/report/suggestions/{s.id}", data={"reason": "off_topic"})
+               for s in others]
+    assert [a.status_code for a in answers] == [303, 303, 429]
+    refused = answers[2]
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "您在短时间内提交的举报过多" in text_of(refused) and "1小时" in text_of(refused)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 2
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    english = client.post(f"/moderation/report/suggestions/{suggestion.id}", data={"reason": "off_topic"})
+    assert english.status_code == 429 and "You have sent many reports in a short time" in text_of(english)
+    client.post("/accounts/logout")
+    assert report(client, reporters[1], others[2].id, "off_topic").status_code == 303  # another account's own count
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 3
+
+
+def campaign_form(campaign, **fields) -> dict:
+    return {"title": campaign.title, "categories": [c.id for c in campaign.categories],
+            "opens_at": "2026-01-01T09:00", **fields}
+
+
+def test_only_an_administrator_lets_fewer_than_three_reports_hide_a_proposal(app, client, world):
+    body, campaign, author, suggestion, moderator, reporters = world
+    manager, admin = make_staff(body, role="manager"), make_user("site_admin", role="admin")
+    category = campaign.categories[0]
+    db.session.commit()
+    login(client, manager)
+    for value in ("1", "2"):
+        refused = client.post(f"/campaigns/{campaign.id}/edit", data=campaign_form(campaign, report_hide_threshold=value))
+        assert refused.status_code == 422 and "只有管理员才能把自动屏蔽所需的举报数设为少于 3" in text_of(refused)
+    new = client.post("/campaigns/new", data={"body_id": body.id, "title": "青溪县公园管理建议征集",
+                                              "categories": [category.id], "opens_at": "2026-01-01T09:00",
+                                              "report_hide_threshold": "1"})
+    assert new.status_code == 422 and "少于 3" in text_of(new)
+    db.session.expire_all()
+    assert db.session.get(type(campaign), campaign.id).report_hide_threshold == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(type(campaign))) == 1
+    # 3 and more, or 0 (never hide automatically), are the managers' to choose.
+    for value in ("5", "0"):
+        saved = client.post(f"/campaigns/{campaign.id}/edit", data=campaign_form(campaign, report_hide_threshold=value))
+        assert saved.status_code == 303
+    client.post("/accounts/logout")
+    login(client, admin)
+    assert client.post(f"/campaigns/{campaign.id}/edit",
+                       data=campaign_form(campaign, report_hide_threshold="1")).status_code == 303
+    client.post("/accounts/logout")
+    # What an administrator set stays when a manager edits something else, but a manager cannot move it to 2.
+    login(client, manager)
+    assert client.post(f"/campaigns/{campaign.id}/edit", data=campaign_form(
+        campaign, title="青溪县市容环境建议征集（延长）", report_hide_threshold="1")).status_code == 303
+    assert client.post(f"/campaigns/{campaign.id}/edit",
+                       data=campaign_form(campaign, report_hide_threshold="2")).status_code == 422
+    db.session.expire_all()
+    edited = db.session.get(type(campaign), campaign.id)
+    assert (edited.title, edited.report_hide_threshold) == ("青溪县市容环境建议征集（延长）", 1)
+    changes = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "campaign.update")
+                                 .order_by(AuditLog.id)).all()  # the refused edits left no row
+    assert [(row.actor_id, "report_hide_threshold" in row.detail["changed"]) for row in changes] == [
+        (manager.id, True), (manager.id, True), (admin.id, True), (manager.id, False)]
