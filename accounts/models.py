@@ -171,6 +171,6 @@ class PhoneCode(db.Model):
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(default=0)  # wrong tries so far
+    attempts: Mapped[int] = mapped_column(default=0)  # tries so far, each counted before the code is compared
     # Set when the code was used, voided by too many wrong tries, or replaced by a newer code.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

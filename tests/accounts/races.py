@@ -5,8 +5,9 @@ import threading
 from core.extensions import db
 
 
-def run_together(app, calls, *, after) -> list:
-    """Run each of ``calls`` in its own thread, application context and transaction, committing what it did.
+def run_together(app, calls, *, after, commit_on: tuple = ()) -> list:
+    """Run each of ``calls`` in its own thread, application context and transaction, committing what it did
+    (also when it raised one of ``commit_on``, as a view does after a counted wrong try; otherwise rolling back).
     Every call waits for the others once the read ``after`` names (module, function name) has returned in it,
     so that all have read before any goes on. Returns what each call returned, or the exception it raised."""
     module, name = after
@@ -26,7 +27,10 @@ def run_together(app, calls, *, after) -> list:
                 results[index] = call()
                 db.session.commit()
             except Exception as error:  # noqa: BLE001 - the caller asserts on what each call raised
-                db.session.rollback()
+                if isinstance(error, commit_on):
+                    db.session.commit()
+                else:
+                    db.session.rollback()
                 results[index] = error
             finally:
                 db.session.remove()
