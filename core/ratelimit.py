@@ -45,6 +45,12 @@ MESSAGES = {
                          "Please try again in %(wait)s."),
     "vote": _l("You have voted many times in a short time. Please try again in %(wait)s."),
     "api_write": _l("Too many writes with this API token. Please try again in %(wait)s."),
+    "phone_code": _l("Too many verification codes have been asked for from your network. "
+                     "Please try again in %(wait)s."),
+    "phone_confirm_account": _l("You have typed many verification codes in a short time. "
+                                "Please try again in %(wait)s."),
+    "phone_confirm_address": _l("Many verification codes have been typed from your network in a short time. "
+                                "Please try again in %(wait)s."),
 }
 GENERIC_MESSAGE = _l("Too many requests. Please try again in %(wait)s.")
 

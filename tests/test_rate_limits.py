@@ -217,3 +217,32 @@ def test_the_address_key_of_each_kind_of_address():
     assert rate_limit_address("::ffff:203.0.113.7") == "203.0.113.7"
     assert rate_limit_address("fe80::1%eth0") == "fe80::/64"
     assert rate_limit_address(None) == rate_limit_address("") == rate_limit_address("not an address") == "unknown"
+
+
+def _confirm_code(client, address="192.0.2.10"):
+    return client.post("/accounts/phone/confirm", data={"code": "000000"}, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.app_config({**LIMITED, "PHONE_CONFIRM_RATE_LIMIT": "3 per hour",
+                         "PHONE_CONFIRM_ADDRESS_RATE_LIMIT": "100/hour"})
+def test_codes_typed_back_are_limited_per_account(app, client):
+    """Every code typed back counts, a code or none pending, from any address."""
+    login(client, make_user())
+    answers = [_confirm_code(client, f"192.0.2.{n}").status_code for n in range(1, 4)]
+    assert 429 not in answers
+    assert_refused(_confirm_code(client, "198.51.100.7"), "您在短时间内输入验证码的次数过多", "1小时", 3600)
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    assert_refused(_confirm_code(client), "You have typed many verification codes", "1 hour", 3600)
+    assert _confirm_code(login(app.test_client(), make_user())).status_code != 429  # another account
+
+
+@pytest.mark.app_config({**LIMITED, "PHONE_CONFIRM_RATE_LIMIT": "100/hour",
+                         "PHONE_CONFIRM_ADDRESS_RATE_LIMIT": "3 per hour"})
+def test_codes_typed_back_are_limited_per_address(app, client):
+    """Many accounts typing codes from one address (or one IPv6 /64) share one count."""
+    browsers = [login(app.test_client(), make_user()) for _ in range(4)]
+    answers = [_confirm_code(browser, f"2001:db8:7:7::{n}").status_code for n, browser in enumerate(browsers)]
+    assert answers[:3] == [422] * 3 and answers[3] == 429
+    assert_refused(_confirm_code(browsers[0], "2001:db8:7:7::99"), "来自您所在网络的验证码输入次数过多", "1小时",
+                   3600)
+    assert _confirm_code(browsers[0], "2001:db8:7:8::1").status_code == 422  # another network
