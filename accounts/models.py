@@ -56,6 +56,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped at logout, password change or reset and deactivation: every session cookie carrying the old value
     # stops working.
     session_version: Mapped[int] = mapped_column(default=0)
+    # Bumped at password change or reset and deactivation (not at logout): every API token made under the old
+    # value stops working (``api.tokens``), even if it was made by a request that began before the change.
+    credentials_version: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

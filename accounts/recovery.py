@@ -4,7 +4,7 @@ Asking for a reset says the same whatever the address: every active account regi
 (through the mail outbox), others nothing. A link carries a 256-bit secret of which only the SHA-256 is stored
 (the hash is the lookup key; a slow hash adds nothing at that entropy); it expires after
 ``PASSWORD_RESET_MAX_AGE_MINUTES`` and works once. Using it sets the new password (under the password policy),
-voids the account's other links and ends every session of the account.
+voids the account's other links and ends every session and API token of the account.
 """
 import hashlib
 import secrets
@@ -103,7 +103,7 @@ def find_reset_token(secret: str | None, now: datetime | None = None) -> Passwor
 
 def reset_password(secret: str, new_password: str, now: datetime | None = None) -> User:
     """Set a new password with a reset link: the link and every other link of the account stop working, and
-    every session of the account ends. Raises ``NotFound`` for a link that is unknown, used or expired.
+    every session and API token of the account ends. Raises ``NotFound`` for a link that is unknown, used or expired.
 
     The link is claimed (one ``UPDATE … WHERE used_at IS NULL``) before the password changes: of two requests
     that both read it unused, only the one whose update changed the row goes on."""
