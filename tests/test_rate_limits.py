@@ -227,6 +227,7 @@ def _confirm_code(client, address="192.0.2.10"):
                          "PHONE_CONFIRM_ADDRESS_RATE_LIMIT": "100/hour"})
 def test_codes_typed_back_are_limited_per_account(app, client):
     """Every code typed back counts, a code or none pending, from any address."""
+    assert _confirm_code(app.test_client()).status_code == 302  # anonymous: sent to log in, no account to count
     login(client, make_user())
     answers = [_confirm_code(client, f"192.0.2.{n}").status_code for n in range(1, 4)]
     assert 429 not in answers

@@ -16,8 +16,8 @@ from core.models import utcnow
 from core.sms import SmsMessage, gateway_from_config
 from suggestions import services
 from suggestions.models import Suggestion, Vote
-from tests.api.helpers import api_post, make_token
 from tests.accounts.races import run_together
+from tests.api.helpers import api_post, make_token
 from tests.conftest import POSTGRES_URL, login
 from tests.factories import make_campaign, make_staff, make_suggestion, make_user
 
