@@ -56,6 +56,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped at logout, password change or reset and deactivation: every session cookie carrying the old value
     # stops working.
     session_version: Mapped[int] = mapped_column(default=0)
+    # Bumped at password change or reset and deactivation (not at logout): every API token made under the old
+    # value stops working (``api.tokens``), even if it was made by a request that began before the change.
+    credentials_version: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -171,6 +174,6 @@ class PhoneCode(db.Model):
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(default=0)  # wrong tries so far
+    attempts: Mapped[int] = mapped_column(default=0)  # tries so far, each counted before the code is compared
     # Set when the code was used, voided by too many wrong tries, or replaced by a newer code.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

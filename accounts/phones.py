@@ -7,8 +7,14 @@ million codes would be reversed at once), works once, and is voided after ``PHON
 tries; asking for a new one closes the previous one. At most ``PHONE_CODES_PER_NUMBER_PER_HOUR`` (3) codes go to
 one number and ``PHONE_CODES_PER_ACCOUNT_PER_HOUR`` (5) to one account an hour, and none within
 ``PHONE_CODE_RESEND_SECONDS`` (60) of the last (the page itself is rate-limited per address: SMS pumping costs
-money). One account per number: a number another account verified is refused. A verified number stays with its
+money). One account per number, and nobody learns from this page whether a number is registered: asking for a
+code for a number another account verified gets the same answer as for any number (and counts against the same
+limits), but no text message is sent and no typed code matches; only someone holding a real code for it, sent
+before the other account verified it, is told that the number is taken. A verified number stays with its
 account; only an administrator releases it (so that one telephone cannot verify account after account).
+
+Tries are counted in the database, in one statement (``UPDATE … SET attempts = attempts + 1 WHERE … AND
+attempts < max RETURNING attempts``): two requests that read the code at once cannot both pass the check.
 
 Services flush; the caller commits. The number is never public; audit rows carry it masked (138****5678).
 """
@@ -58,10 +64,16 @@ class PhoneRequired(NotAllowed):
 
 
 class PhoneTaken(Conflict):
-    """Another account has verified this number."""
+    """Another account has verified this number (said only to someone who typed a real code for it)."""
 
     default_message = _l("This number is already verified by another account: one number verifies one account. "
                          "If the number is yours, please contact the site's administrators.")
+
+
+ALREADY_VERIFIED = _l("Your account already has a verified number. To change it, please contact the site's "
+                      "administrators.")
+NO_VALID_CODE = _l("There is no valid code: it has expired, been used or been voided after too many wrong tries. "
+                   "Please ask for a new one.")
 
 
 class WrongCode(InvalidInput):
@@ -113,13 +125,10 @@ def request_code(user: User, number: str, *, gateway: SmsGateway, rules: CodeRul
     if user is None or not user.is_active:
         raise NotAllowed()
     if verified_phone(user) is not None:
-        raise Conflict(_l("Your account already has a verified number. To change it, please contact the site's "
-                          "administrators."))
+        raise Conflict(ALREADY_VERIFIED)
     e164 = mainland_mobile(number)
     if e164 is None:
         raise InvalidInput(_l("Enter a mainland mobile number of 11 digits, such as 138 1234 5678."))
-    if _taken_by_another(user, e164):
-        raise PhoneTaken()
     hour_ago = now - timedelta(hours=1)
     if _count_since(PhoneCode.number == e164, since=hour_ago) >= rules.per_number_per_hour:
         raise Conflict(_l("Too many codes have been sent to this number in the last hour. Please try again later."))
@@ -130,12 +139,19 @@ def request_code(user: User, number: str, *, gateway: SmsGateway, rules: CodeRul
                           "another.", n=rules.resend_seconds))
     db.session.execute(sa.update(PhoneCode).where(PhoneCode.user_id == user.id, PhoneCode.closed_at.is_(None))
                        .values(closed_at=now))
-    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    # A number another account verified is treated like any other, except that its code is a secret nobody is
+    # told (and longer than any code typed): answering "taken" here would let anyone find out which numbers
+    # are registered.
+    taken = _taken_by_another(user, e164)
+    code = secrets.token_hex(16) if taken else f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     entry = PhoneCode(user_id=user.id, number=e164, code_hash=_hash(rules, user.id, e164, code), created_at=now,
                       expires_at=now + timedelta(minutes=rules.minutes), attempts=0)
     db.session.add(entry)
-    gateway.send_code(e164, code, rules.minutes)
-    audit.record(user, "phone.send_code", user, phone=mask_phone(e164))
+    if taken:
+        audit.record(user, "phone.code_withheld", user, phone=mask_phone(e164))
+    else:
+        gateway.send_code(e164, code, rules.minutes)
+        audit.record(user, "phone.send_code", user, phone=mask_phone(e164))
     db.session.flush()
     return entry
 
@@ -149,33 +165,60 @@ def _typed_code(code: str | None) -> str:
     return digits
 
 
+def _take_try(code: PhoneCode, rules: CodeRules, now: datetime) -> int | None:
+    """Count one try at ``code`` in one statement, if it can still be tried (open, unexpired, under the limit);
+    returns the tries counted so far, this one included, or None when it could not be tried."""
+    tries = db.session.execute(
+        sa.update(PhoneCode)
+        .where(PhoneCode.id == code.id, PhoneCode.closed_at.is_(None), PhoneCode.expires_at > now,
+               PhoneCode.attempts < rules.max_attempts)
+        .values(attempts=PhoneCode.attempts + 1)
+        .returning(PhoneCode.attempts)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    db.session.expire(code, ["attempts"])
+    return tries
+
+
+def _close(code: PhoneCode, now: datetime) -> None:
+    """Close a code this transaction has just counted a try at (its row is locked until the commit)."""
+    db.session.execute(sa.update(PhoneCode).where(PhoneCode.id == code.id).values(closed_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(code)
+
+
 def confirm_code(user: User, code: str, *, rules: CodeRules, now: datetime | None = None) -> VerifiedPhone:
-    """Verify the number of the account's open code with the code typed back. A wrong code raises ``WrongCode``
-    after counting the try (flushed: commit it); the last allowed wrong try voids the code."""
+    """Verify the number of the account's open code with the code typed back. Every try is counted first, in
+    the database; a wrong code raises ``WrongCode`` (flushed: commit it) and the last allowed wrong try voids
+    the code. A number another account verified meanwhile raises ``PhoneTaken``."""
     now = now or utcnow()
     typed = _typed_code(code)
     pending = pending_code(user, now)
-    if pending is None:
-        raise Conflict(_l("There is no valid code: it has expired, been used or been voided after too many wrong "
-                          "tries. Please ask for a new one."))
-    if not hmac.compare_digest(pending.code_hash, _hash(rules, user.id, pending.number, typed)):
-        pending.attempts += 1
-        left = rules.max_attempts - pending.attempts
+    tries = _take_try(pending, rules, now) if pending is not None else None
+    if tries is None:  # none open, or voided or used by another request since it was read
+        raise Conflict(NO_VALID_CODE)
+    number = pending.number
+    if not hmac.compare_digest(pending.code_hash, _hash(rules, user.id, number, typed)):
+        left = rules.max_attempts - tries
         if left <= 0:
-            pending.closed_at = now
-        audit.record(user, "phone.wrong_code", user, phone=mask_phone(pending.number), attempts=pending.attempts,
-                     voided=left <= 0)
+            _close(pending, now)
+        audit.record(user, "phone.wrong_code", user, phone=mask_phone(number), attempts=tries, voided=left <= 0)
         db.session.flush()
         if left <= 0:
             raise WrongCode(_l("Wrong code. It has been voided after %(n)d wrong tries: please ask for a new one.",
                                n=rules.max_attempts))
         raise WrongCode(_l("Wrong code. %(n)d tries left.", n=left))
-    if _taken_by_another(user, pending.number):
+    _close(pending, now)
+    if _taken_by_another(user, number):
         raise PhoneTaken()
-    pending.closed_at = now
-    phone = VerifiedPhone(user_id=user.id, number=pending.number, verified_at=now)
-    db.session.add(phone)
-    audit.record(user, "phone.verify", user, phone=mask_phone(pending.number))
+    phone = VerifiedPhone(user_id=user.id, number=number, verified_at=now)
+    try:
+        with db.session.begin_nested():  # another account may verify the number between the check and here
+            db.session.add(phone)
+    except sa.exc.IntegrityError:
+        if verified_phone(user) is not None:  # this account, in another request at the same moment
+            raise Conflict(ALREADY_VERIFIED) from None
+        raise PhoneTaken() from None
+    audit.record(user, "phone.verify", user, phone=mask_phone(number))
     db.session.flush()
     return phone
 

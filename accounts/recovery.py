@@ -4,7 +4,7 @@ Asking for a reset says the same whatever the address: every active account regi
 (through the mail outbox), others nothing. A link carries a 256-bit secret of which only the SHA-256 is stored
 (the hash is the lookup key; a slow hash adds nothing at that entropy); it expires after
 ``PASSWORD_RESET_MAX_AGE_MINUTES`` and works once. Using it sets the new password (under the password policy),
-voids the account's other links and ends every session of the account.
+voids the account's other links and ends every session and API token of the account.
 """
 import hashlib
 import secrets
@@ -78,6 +78,19 @@ def _new_link(user: User, site_url: str, max_age_minutes: int, now: datetime) ->
     return f"{site_url.rstrip('/')}/accounts/reset/{secret}"
 
 
+_INVALID_LINK = _l("This link is not valid: it may have expired or been used already. Please ask for a new one.")
+
+
+def _claim(token: PasswordResetToken, now: datetime) -> bool:
+    """Mark the link used if nobody has yet, in one statement; False if another request was first."""
+    result = db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None),
+               PasswordResetToken.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
 def find_reset_token(secret: str | None, now: datetime | None = None) -> PasswordResetToken | None:
     """The unused, unexpired token of an active account whose secret this is, else None."""
     if not secret or len(secret) > _SECRET_MAX_LENGTH:
@@ -90,12 +103,14 @@ def find_reset_token(secret: str | None, now: datetime | None = None) -> Passwor
 
 def reset_password(secret: str, new_password: str, now: datetime | None = None) -> User:
     """Set a new password with a reset link: the link and every other link of the account stop working, and
-    every session of the account ends. Raises ``NotFound`` for a link that is unknown, used or expired."""
+    every session and API token of the account ends. Raises ``NotFound`` for a link that is unknown, used or expired.
+
+    The link is claimed (one ``UPDATE … WHERE used_at IS NULL``) before the password changes: of two requests
+    that both read it unused, only the one whose update changed the row goes on."""
     now = now or utcnow()
     token = find_reset_token(secret, now)
-    if token is None:
-        raise NotFound(_l("This link is not valid: it may have expired or been used already. "
-                          "Please ask for a new one."))
+    if token is None or not _claim(token, now):
+        raise NotFound(_INVALID_LINK)
     user = token.user
     set_password(user, new_password)
     db.session.execute(sa.update(PasswordResetToken).where(PasswordResetToken.user_id == user.id,

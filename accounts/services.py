@@ -5,7 +5,8 @@ Site role and body membership stay coherent: the membership is what lets someone
 to a body makes them staff, removing a staff member's last membership makes them a citizen again, and
 demoting anyone to citizen removes every membership they hold, in the same action. A deactivated account keeps
 its memberships (for reactivation) but counts as anonymous everywhere: its sessions end, it cannot log in and
-its API tokens stop working.
+its API tokens stop working, for good (reactivation brings back neither). A password change or reset ends
+every session and API token too.
 """
 import re
 import unicodedata
@@ -122,17 +123,24 @@ def end_sessions(user: User) -> None:
     user.session_version += 1
 
 
+def end_credentials(user: User) -> None:
+    """End every session and every API token of ``user`` (the password changed, or the account is deactivated):
+    tokens made under an older credentials version stop working (``api.tokens``)."""
+    end_sessions(user)
+    user.credentials_version += 1
+
+
 def set_password(user: User, new_password: str) -> None:
-    """Store a new password that passes the policy, ending every session of the user (no audit row: the
-    calling action writes it)."""
+    """Store a new password that passes the policy, ending every session and API token of the user (no audit
+    row: the calling action writes it)."""
     check_password_policy(new_password, username=user.username, email=user.email)
     user.password_hash = hash_password(new_password)
-    end_sessions(user)
+    end_credentials(user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change the password after checking the current one; every session of the user ends (the view logs the
-    one in use back in)."""
+    """Change the password after checking the current one; every session and API token of the user ends (the
+    view logs the session in use back in)."""
     try:
         check_password(user, current_password)
     except NotAllowed:
@@ -197,14 +205,15 @@ def set_role(actor: User | None, user: User, role: str) -> None:
 
 
 def deactivate_user(actor: User | None, user: User, reason: str) -> None:
-    """Deactivate an account, saying why: its sessions end at once, it cannot log in and counts as anonymous."""
+    """Deactivate an account, saying why: its sessions and API tokens end at once, it cannot log in and counts
+    as anonymous."""
     _require_admin(actor)
     _not_oneself(actor, user)
     reason = clean_text(reason, field=_l("Reason"), max_length=REASON_MAX_LENGTH)
     if not user.active:
         raise Conflict(_l("This account is already deactivated."))
     user.active = False
-    end_sessions(user)
+    end_credentials(user)  # a reactivated account starts with no session and no token
     audit.record(actor, "user.deactivate", user, reason=reason)
 
 

@@ -1,6 +1,5 @@
 """Registration, login, logout, account settings, password change and reset, the mobile number, and the
 language switch."""
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -29,7 +28,7 @@ from accounts.password_policy import WeakPassword
 from core.errors import DomainError
 from core.extensions import db, limiter
 from core.privacy import format_phone, mask_phone
-from core.ratelimit import MESSAGES, address_key, configured
+from core.ratelimit import MESSAGES, account_key, address_key, configured
 from core.sms import gateway_from_config
 from core.web import safe_next_url
 
@@ -218,8 +217,9 @@ def set_language():
     return redirect(safe_next_url(form.next.data, url_for("home")), code=303)
 
 
-def _phone_rate_limit() -> str:
-    return current_app.config["PHONE_RATE_LIMIT"]
+def _own_account_key() -> str:
+    """The logged-in user's limits (the same key as their proposals' and votes' limits)."""
+    return account_key(current_user.id)
 
 
 def _phone_page(number_form: PhoneForm, code_form: PhoneCodeForm, status: int = 200):
@@ -243,7 +243,7 @@ def phone():
 
 @bp.post("/phone")
 @login_required
-@limiter.limit(_phone_rate_limit)
+@limiter.limit(configured("PHONE_RATE_LIMIT"), key_func=address_key, error_message=MESSAGES["phone_code"])
 def send_phone_code():
     """Step 1: send a code to the number typed."""
     form = PhoneForm()
@@ -264,6 +264,10 @@ def send_phone_code():
 
 @bp.post("/phone/confirm")
 @login_required
+@limiter.limit(configured("PHONE_CONFIRM_RATE_LIMIT"), key_func=_own_account_key,
+               error_message=MESSAGES["phone_confirm_account"])
+@limiter.limit(configured("PHONE_CONFIRM_ADDRESS_RATE_LIMIT"), key_func=address_key,
+               error_message=MESSAGES["phone_confirm_address"])
 def confirm_phone_code():
     """Step 2: the code typed back verifies the number. A wrong try is counted (committed) before the refusal."""
     form = PhoneCodeForm()
@@ -278,9 +282,6 @@ def confirm_phone_code():
         except DomainError as error:  # shown above the forms: the code form is gone once nothing can be typed
             db.session.rollback()
             form.form_errors.append(str(error.message))
-        except sa.exc.IntegrityError:  # another account verified the number at the same moment
-            db.session.rollback()
-            form.form_errors.append(str(phones.PhoneTaken().message))
         else:
             flash(_("Your mobile number has been verified."), "success")
             return redirect(safe_next_url(form.next.data, url_for("accounts.settings")), code=303)

@@ -23,9 +23,17 @@ class ApiToken(TimestampMixin, db.Model):
     prefix: Mapped[str] = mapped_column(sa.String(12))  # the secret's first characters, to recognise it in lists
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's credentials version when the token was made: a password change or reset, or a deactivation,
+    # moves the user's on and ends every token made before (``ended_by_credentials``).
+    credentials_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
 
     @property
+    def ended_by_credentials(self) -> bool:
+        """Made before the user's password last changed or was reset, or before a deactivation."""
+        return self.credentials_version != self.user.credentials_version
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.ended_by_credentials

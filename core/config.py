@@ -83,7 +83,8 @@ class DefaultConfig:
 
     # Verified mobile numbers (accounts/phones.py), which a campaign may ask for. Codes go through SMS_BACKEND:
     # "outbox" writes them into the sms_outbox table (development; `flask mail show-sms`), a provider is one class
-    # in core/sms.py. Code requests are also limited per address (PHONE_RATE_LIMIT): SMS costs money.
+    # in core/sms.py. Code requests are also limited per address (PHONE_RATE_LIMIT): SMS costs money. Codes typed
+    # back are limited per account and per address (every try counts), besides the wrong tries that void a code.
     SMS_BACKEND = "outbox"
     PHONE_CODE_MINUTES = 10
     PHONE_CODE_MAX_ATTEMPTS = 5  # wrong tries that void a code
@@ -91,6 +92,8 @@ class DefaultConfig:
     PHONE_CODES_PER_ACCOUNT_PER_HOUR = 5
     PHONE_CODE_RESEND_SECONDS = 60
     PHONE_RATE_LIMIT = "10 per hour"
+    PHONE_CONFIRM_RATE_LIMIT = "20 per hour"  # codes typed back, per account
+    PHONE_CONFIRM_ADDRESS_RATE_LIMIT = "60 per hour"  # codes typed back from one address, any account
 
     # Where requests come from. Votes and submissions keep a keyed hash of their /24 (IPv4) or /48 (IPv6) network
     # (core/network.py; NETWORK_KEY, by default the secret key), never the address. Behind a reverse proxy set

@@ -1,7 +1,6 @@
 """Flask extensions, created unbound here and bound in ``create_app``."""
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,5 +23,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def _address_key() -> str:
+    """Limits that name no key of their own count per client address, as every per-address limit does."""
+    from core.ratelimit import address_key  # core.ratelimit imports this module
+    return address_key()
+
+
 # Bound by core.ratelimit.configure: counters in a store every worker shares (a SQLite file, or Redis).
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=_address_key)

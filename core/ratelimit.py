@@ -28,6 +28,7 @@ from flask_limiter import RateLimitExceeded
 
 import core.ratelimit_sqlite  # noqa: F401 - registers the sqlite:// storage scheme with `limits`
 from core.extensions import db, limiter
+from core.network import rate_limit_address
 
 # Redis must answer quickly or be treated as down: no request waits seconds for a counter.
 REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
@@ -45,6 +46,12 @@ MESSAGES = {
     "vote": _l("You have voted many times in a short time. Please try again in %(wait)s."),
     "report": _l("You have sent many reports in a short time. Please try again in %(wait)s."),
     "api_write": _l("Too many writes with this API token. Please try again in %(wait)s."),
+    "phone_code": _l("Too many verification codes have been asked for from your network. "
+                     "Please try again in %(wait)s."),
+    "phone_confirm_account": _l("You have typed many verification codes in a short time. "
+                                "Please try again in %(wait)s."),
+    "phone_confirm_address": _l("Many verification codes have been typed from your network in a short time. "
+                                "Please try again in %(wait)s."),
 }
 GENERIC_MESSAGE = _l("Too many requests. Please try again in %(wait)s.")
 
@@ -69,8 +76,10 @@ def configured(name: str):
 
 
 def address_key() -> str:
-    """The client's address (the first untrusted one when ``TRUSTED_PROXIES`` proxies are in front)."""
-    return f"address:{request.remote_addr or 'unknown'}"
+    """The client's address (the first untrusted one when ``TRUSTED_PROXIES`` proxies are in front); for IPv6
+    its /64, which one host usually owns whole (``core.network.rate_limit_address``). Every per-address limit,
+    and every limit that names no key, counts with this key."""
+    return f"address:{rate_limit_address(request.remote_addr)}"
 
 
 def account_key(user_id: int) -> str:

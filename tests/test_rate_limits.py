@@ -209,3 +209,58 @@ def test_the_wait_is_rounded_up_to_whole_seconds_minutes_or_hours(app):
     with app.test_request_context("/"):
         assert [wait_text(s) for s in (1, 59, 60, 61, 599, 3600, 3601, 86400)] == [
             "1秒钟", "59秒钟", "1分钟", "2分钟", "10分钟", "1小时", "2小时", "1天"]
+
+
+@pytest.mark.app_config({**LIMITED, "PASSWORD_RATE_LIMIT": "2 per hour"})
+def test_an_ipv6_host_is_limited_by_its_slash_64(client):
+    """One home or phone usually owns a whole IPv6 /64 and may pick any address in it: per-address limits count
+    the /64, so changing the last 64 bits buys no fresh allowance; another /64 has its own count, and IPv4
+    addresses (also written IPv4-mapped) are counted one by one."""
+    def ask(address):
+        return client.post("/accounts/reset", data={"email": "someone@example.cn"},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+    assert [ask("2001:db8:1:2::1"), ask("2001:db8:1:2:ffff:ffff:ffff:fffe")] == [303, 303]
+    assert ask("2001:db8:1:2:abcd:1234:5678:9abc") == 429  # the same /64, whatever the interface id
+    assert ask("2001:DB8:1:2:0:0:0:7") == 429  # however it is spelt
+    assert ask("2001:db8:1:3::1") == 303  # the next /64 is another network
+    assert [ask("192.0.2.1"), ask("192.0.2.1"), ask("::ffff:192.0.2.1")] == [303, 303, 429]
+    assert ask("192.0.2.2") == 303  # IPv4 stays per address
+
+
+def test_the_address_key_of_each_kind_of_address():
+    from core.network import rate_limit_address
+    assert rate_limit_address("2001:db8:1:2:abcd::9") == rate_limit_address("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert rate_limit_address("203.0.113.7") == "203.0.113.7"
+    assert rate_limit_address("::ffff:203.0.113.7") == "203.0.113.7"
+    assert rate_limit_address("fe80::1%eth0") == "fe80::/64"
+    assert rate_limit_address(None) == rate_limit_address("") == rate_limit_address("not an address") == "unknown"
+
+
+def _confirm_code(client, address="192.0.2.10"):
+    return client.post("/accounts/phone/confirm", data={"code": "000000"}, environ_base={"REMOTE_ADDR": address})
+
+
+@pytest.mark.app_config({**LIMITED, "PHONE_CONFIRM_RATE_LIMIT": "3 per hour",
+                         "PHONE_CONFIRM_ADDRESS_RATE_LIMIT": "100/hour"})
+def test_codes_typed_back_are_limited_per_account(app, client):
+    """Every code typed back counts, a code or none pending, from any address."""
+    assert _confirm_code(app.test_client()).status_code == 302  # anonymous: sent to log in, no account to count
+    login(client, make_user())
+    answers = [_confirm_code(client, f"192.0.2.{n}").status_code for n in range(1, 4)]
+    assert 429 not in answers
+    assert_refused(_confirm_code(client, "198.51.100.7"), "您在短时间内输入验证码的次数过多", "1小时", 3600)
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    assert_refused(_confirm_code(client), "You have typed many verification codes", "1 hour", 3600)
+    assert _confirm_code(login(app.test_client(), make_user())).status_code != 429  # another account
+
+
+@pytest.mark.app_config({**LIMITED, "PHONE_CONFIRM_RATE_LIMIT": "100/hour",
+                         "PHONE_CONFIRM_ADDRESS_RATE_LIMIT": "3 per hour"})
+def test_codes_typed_back_are_limited_per_address(app, client):
+    """Many accounts typing codes from one address (or one IPv6 /64) share one count."""
+    browsers = [login(app.test_client(), make_user()) for _ in range(4)]
+    answers = [_confirm_code(browser, f"2001:db8:7:7::{n}").status_code for n, browser in enumerate(browsers)]
+    assert answers[:3] == [422] * 3 and answers[3] == 429
+    assert_refused(_confirm_code(browsers[0], "2001:db8:7:7::99"), "来自您所在网络的验证码输入次数过多", "1小时",
+                   3600)
+    assert _confirm_code(browsers[0], "2001:db8:7:8::1").status_code == 422  # another network

@@ -13,10 +13,12 @@ from accounts import recovery, services
 from accounts.models import PasswordResetToken, User
 from accounts.password_policy import WeakPassword, check_password_policy
 from core.audit import AuditLog
+from core.errors import NotFound
 from core.extensions import db
 from core.mail import OutboxMessage
 from core.models import utcnow
-from tests.conftest import login
+from tests.accounts.races import run_together
+from tests.conftest import POSTGRES_URL, login
 from tests.factories import PASSWORD, make_user
 
 NEW_PASSWORD = "quiet-harbour-lantern"
@@ -180,3 +182,37 @@ def test_an_account_deactivated_after_the_link_was_sent_cannot_use_it(app, clien
     assert client.post(f"/accounts/reset/{secret}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
                        ).status_code == 404
     assert not db.session.get(User, user.id).active
+
+
+def test_a_reset_link_read_by_two_requests_before_either_wrote_sets_one_password(app, monkeypatch):
+    """Two requests with one link both find it unused, then each sets a password (replayed here with the second
+    request's stale read): the link is claimed by one UPDATE … WHERE used_at IS NULL before the password
+    changes, so the second request is refused and the first password stays."""
+    user = make_user("qian_lei")
+    secret = recovery.issue_reset_link(user, site_url="http://x", max_age_minutes=60).rsplit("/", 1)[1]
+    db.session.commit()
+    stale = recovery.find_reset_token(secret)  # the second request's read, before the first one wrote
+    recovery.reset_password(secret, NEW_PASSWORD)
+    db.session.commit()
+    monkeypatch.setattr(recovery, "find_reset_token", lambda *_args, **_kwargs: stale)
+    with pytest.raises(NotFound):
+        recovery.reset_password(secret, "another-long-phrase")
+    db.session.rollback()
+    user = db.session.get(User, user.id)
+    services.check_password(user, NEW_PASSWORD)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "user.reset_password")) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
+def test_two_concurrent_resets_with_one_link_set_one_password(app):
+    """The same race with two real transactions (PostgreSQL): both have read the link before either claims it."""
+    user = make_user("jiang_tao")
+    secret = recovery.issue_reset_link(user, site_url="http://x", max_age_minutes=60).rsplit("/", 1)[1]
+    db.session.commit()
+    results = run_together(app, [lambda: recovery.reset_password(secret, NEW_PASSWORD),
+                                 lambda: recovery.reset_password(secret, "another-long-phrase")],
+                           after=(recovery, "find_reset_token"))
+    assert sorted(type(r).__name__ for r in results) == ["NotFound", "User"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "user.reset_password")) == 1

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from accounts import phones
-from accounts.models import PhoneCode, VerifiedPhone
+from accounts.models import PhoneCode, User, VerifiedPhone
 from core.audit import AuditLog
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
@@ -16,8 +16,9 @@ from core.models import utcnow
 from core.sms import SmsMessage, gateway_from_config
 from suggestions import services
 from suggestions.models import Suggestion, Vote
+from tests.accounts.races import run_together
 from tests.api.helpers import api_post, make_token
-from tests.conftest import login
+from tests.conftest import POSTGRES_URL, login
 from tests.factories import make_campaign, make_staff, make_suggestion, make_user
 
 NUMBER, SHOWN, MASKED = "13812345678", "138 1234 5678", "138****5678"
@@ -115,15 +116,18 @@ def test_one_account_per_number(app, client):
     response = client.post("/accounts/phone/confirm", data={"code": pending})
     assert response.status_code == 422 and "该号码已被其他账号验证" in text_of(response)
     before = db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage))
-    response = client.post("/accounts/phone", data={"phone": "+86 138 1234 5678"})
-    assert response.status_code == 422 and "一个手机号码只能验证一个账号" in text_of(response)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == before  # nothing sent
+    later = utcnow() + timedelta(minutes=2)  # past the minute between two codes
+    phones.request_code(second, "+86 138 1234 5678", gateway=gateway_from_config(app.config), rules=rules(app),
+                        now=later)  # answered as for any number (test_asking_a_code_for_a_taken_number_…) …
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == before  # … but nothing sent
+    with pytest.raises(phones.WrongCode):
+        phones.confirm_code(second, pending, rules=rules(app), now=later)
     assert phones.verified_phone(second) is None
     with pytest.raises(Conflict):  # and an account keeps its number: an administrator releases it
         phones.request_code(first, "13912345678", gateway=gateway_from_config(app.config), rules=rules(app))
     result = app.test_cli_runner().invoke(args=["accounts", "release-phone", first.username])
     assert MASKED in result.output and phones.verified_phone(first) is None
-    later = utcnow() + timedelta(minutes=2)  # the second account asked for a code a moment ago
+    later = utcnow() + timedelta(minutes=62)  # three codes went to the number within the hour
     phones.request_code(second, NUMBER, gateway=gateway_from_config(app.config), rules=rules(app), now=later)
     phones.confirm_code(second, last_code(), rules=rules(app), now=later)
     assert phones.verified_phone(second).number == "+8613812345678"
@@ -226,3 +230,131 @@ def test_administrators_release_a_number_without_seeing_it(app, client):
     assert (entry.actor_id, entry.target_id, entry.detail["phone"]) == (admin.id, citizen.id, MASKED)
     response = client.post(f"/accounts/admin/users/{citizen.id}/release-phone")  # nothing left to release
     assert response.status_code == 303 and "该账号没有已验证的手机号码" in text_of(client.get(response.headers["Location"]))
+
+
+def wrong_code_for(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_a_wrong_try_is_counted_in_the_database_not_on_a_stale_read(app):
+    """A confirm that read the code before four other wrong tries were counted (the update below is one the
+    loaded copy does not see) makes the fifth wrong try, which voids the code: the count is one UPDATE …
+    SET attempts = attempts + 1 WHERE … AND attempts < 5, never a value computed from what was read."""
+    citizen = make_user()
+    phones.request_code(citizen, NUMBER, gateway=gateway_from_config(app.config), rules=rules(app))
+    stale = phones.pending_code(citizen)
+    db.session.execute(sa.update(PhoneCode.__table__).where(PhoneCode.__table__.c.id == stale.id)
+                       .values(attempts=4))  # Core: the session's copy still says 0
+    with pytest.raises(phones.WrongCode):
+        phones.confirm_code(citizen, wrong_code_for(last_code()), rules=rules(app))
+    db.session.commit()
+    db.session.expire_all()
+    entry = db.session.get(PhoneCode, stale.id)
+    assert entry.attempts == 5 and entry.closed_at is not None
+
+
+def test_a_code_voided_meanwhile_cannot_verify_on_a_stale_read(app, monkeypatch):
+    """The right code, typed in a request that read the code open just before other requests' wrong tries
+    voided it, verifies nothing."""
+    citizen = make_user()
+    phones.request_code(citizen, NUMBER, gateway=gateway_from_config(app.config), rules=rules(app))
+    stale = phones.pending_code(citizen)
+    db.session.execute(sa.update(PhoneCode.__table__).where(PhoneCode.__table__.c.id == stale.id)
+                       .values(attempts=5, closed_at=utcnow()))
+    monkeypatch.setattr(phones, "pending_code", lambda *_args: stale)  # what the request read before
+    with pytest.raises(Conflict):
+        phones.confirm_code(citizen, last_code(), rules=rules(app))
+    db.session.rollback()
+    assert phones.verified_phone(citizen) is None
+
+
+@pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
+def test_concurrent_wrong_tries_never_exceed_the_limit(app):
+    """Eight wrong tries at once, all having read the code untried (PostgreSQL): five are counted, the fifth
+    voids the code, and the other three find no code to try."""
+    citizen = make_user()
+    phones.request_code(citizen, NUMBER, gateway=gateway_from_config(app.config), rules=rules(app))
+    wrong, user_id, limits = wrong_code_for(last_code()), citizen.id, rules(app)
+    db.session.commit()
+    results = run_together(app, [lambda: phones.confirm_code(db.session.get(User, user_id), wrong, rules=limits)
+                                 for _ in range(8)], after=(phones, "pending_code"), commit_on=(phones.WrongCode,))
+    assert sorted(type(r).__name__ for r in results) == ["Conflict"] * 3 + ["WrongCode"] * 5
+    entry = db.session.scalars(sa.select(PhoneCode)).one()
+    assert entry.attempts == 5 and entry.closed_at is not None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "phone.wrong_code")) == 5
+
+
+def test_a_number_verified_meanwhile_by_another_account_is_refused_with_the_message(app, client, monkeypatch):
+    """Two accounts hold codes for one number and type them at the same moment: both checks found the number
+    free, and the second insert meets the unique constraint. The service answers ``PhoneTaken`` (the page its
+    message), never an IntegrityError."""
+    first, second = make_user(), make_user()
+    gateway, limits = gateway_from_config(app.config), rules(app)
+    phones.request_code(first, NUMBER, gateway=gateway, rules=limits)
+    first_code = last_code()
+    phones.request_code(second, NUMBER, gateway=gateway, rules=limits)
+    second_code = last_code()
+    phones.confirm_code(first, first_code, rules=limits)
+    db.session.commit()
+    monkeypatch.setattr(phones, "_taken_by_another", lambda *_args: False)  # the check ran before that commit
+    with pytest.raises(phones.PhoneTaken):
+        phones.confirm_code(second, second_code, rules=limits)
+    db.session.rollback()
+    assert phones.verified_phone(second) is None
+    login(client, second)
+    response = client.post("/accounts/phone/confirm", data={"code": second_code})
+    assert response.status_code == 422 and "该号码已被其他账号验证" in text_of(response)
+
+
+@pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
+def test_two_accounts_verifying_one_number_at_once(app):
+    """The same race with two real transactions (PostgreSQL): one account gets the number, the other the
+    message."""
+    first, second = make_user(), make_user()
+    gateway, limits = gateway_from_config(app.config), rules(app)
+    phones.request_code(first, NUMBER, gateway=gateway, rules=limits)
+    codes = {first.id: last_code()}
+    phones.request_code(second, NUMBER, gateway=gateway, rules=limits)
+    codes[second.id] = last_code()
+    db.session.commit()
+    results = run_together(app, [lambda uid=uid: phones.confirm_code(db.session.get(User, uid), codes[uid],
+                                                                     rules=limits) for uid in codes],
+                           after=(phones, "_taken_by_another"))
+    assert sorted(type(r).__name__ for r in results) == ["PhoneTaken", "VerifiedPhone"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VerifiedPhone)) == 1
+
+
+def test_asking_a_code_for_a_taken_number_answers_as_for_any_other(app, client):
+    """Nobody learns from the sending step whether a number is registered: a number another account verified
+    gets the same answer and page as a free one (and counts against the same limits), but no text message and
+    no code that could ever match; the attempt is audited. Only someone holding the right code (the phone's
+    owner) is told that the number is taken."""
+    owner, asker, other = make_user(), make_user(display_name="李华"), make_user(display_name="李华")
+    verify(app, owner)
+    db.session.commit()
+    sent_before = db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage))
+
+    def ask(user, number):
+        browser = login(app.test_client(), user)
+        response = browser.post("/accounts/phone", data={"phone": number})
+        return browser, response, text_of(browser.get(response.headers["Location"]))
+
+    browser, taken, taken_page = ask(asker, NUMBER)
+    _, free, free_page = ask(other, "13987654321")
+    assert taken.status_code == free.status_code == 303 and taken.headers["Location"] == free.headers["Location"]
+    assert taken_page.replace(MASKED, "NUMBER") == free_page.replace("139****4321", "NUMBER")
+    assert f"验证码已发送至 {MASKED}" in taken_page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SmsMessage)) == sent_before + 1  # the free one
+    assert db.session.scalar(sa.select(SmsMessage.to_number).order_by(SmsMessage.id.desc()).limit(1)) \
+        == "+8613987654321"
+    entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "phone.code_withheld"))
+    assert (entry.actor_id, entry.detail["phone"]) == (asker.id, MASKED)
+    # Whatever is typed is a wrong code, as for anyone guessing at a number they do not hold.
+    for code in ("000000", "123456"):
+        response = browser.post("/accounts/phone/confirm", data={"code": code})
+        assert response.status_code == 303 and "验证码错误" in text_of(browser.get(response.headers["Location"]))
+    assert phones.verified_phone(asker) is None
+    # The limits count such a request like any other: a second code within the minute is refused.
+    again = browser.post("/accounts/phone", data={"phone": NUMBER})
+    assert again.status_code == 422 and "距上次发送验证码不足" in text_of(again)

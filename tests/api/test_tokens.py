@@ -1,16 +1,21 @@
 """Personal API tokens: created and revoked on CSRF-protected pages, audit-logged, stored only as a hash."""
 import re
 
+import pytest
 import sqlalchemy as sa
 
+from accounts import recovery
+from accounts import services as account_services
+from accounts.models import User
+from api import tokens
 from api.models import ApiToken
 from api.tokens import MAX_ACTIVE_TOKENS, hash_secret
 from core.audit import AuditLog
 from core.extensions import db
-from suggestions.models import Suggestion
+from suggestions.models import Suggestion, Vote
 from tests.api.helpers import api_post, make_token
 from tests.conftest import login
-from tests.factories import make_campaign, make_user
+from tests.factories import PASSWORD, make_campaign, make_suggestion, make_user
 
 NEW_PROPOSAL = {"title": "建议在青溪大道增设非机动车道", "body": "青溪大道车流量大，非机动车与机动车混行，存在安全隐患，建议增设隔离的非机动车道。",
                 "category": "transport"}
@@ -143,3 +148,72 @@ def test_an_inactive_users_token_stops_working(client):
     db.session.commit()
     response = api_post(client, "/api/v1/proposals", secret, json={"campaign_id": campaign.id, **NEW_PROPOSAL})
     assert response.status_code == 401
+
+
+def _support(client, proposal, secret):
+    return api_post(client, f"/api/v1/proposals/{proposal.id}/support", secret, language="en")
+
+
+def test_a_password_change_ends_the_accounts_api_tokens_and_other_sessions(app, client):
+    """Someone who took a session or a token keeps neither once the owner changes the password: every token made
+    before the change answers 401 and is listed as ended; one made afterwards works."""
+    user = make_user("he_ping")
+    proposals = [make_suggestion(make_campaign()) for _ in range(2)]
+    old_secret = make_token(user, "旧脚本")
+    db.session.commit()
+    other_browser = login(app.test_client(), user)
+    login(client, user)
+    assert _support(client, proposals[0], old_secret).status_code == 200
+    changed = client.post("/accounts/password", data={"current_password": PASSWORD, "password": "quiet-harbour-lantern",
+                                                      "confirm": "quiet-harbour-lantern"})
+    assert changed.status_code == 303
+    assert other_browser.get("/suggestions/mine").status_code == 302
+    refused = _support(client, proposals[1], old_secret)
+    assert refused.status_code == 401 and refused.get_json()["error"] == "This API token is not valid or has been revoked."
+    page = client.get("/api/tokens/").get_data(as_text=True)
+    assert "已因密码更改或重置而失效" in page
+    new_secret = _secret_on(client.post("/api/tokens/", data={"name": "新脚本"}).get_data(as_text=True))
+    assert _support(client, proposals[1], new_secret).status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 2
+
+
+def test_a_password_reset_ends_the_accounts_api_tokens(app, client):
+    user = make_user()
+    proposal = make_suggestion(make_campaign())
+    secret = make_token(user)
+    link = recovery.issue_reset_link(user, site_url="http://x", max_age_minutes=60)
+    db.session.commit()
+    assert client.post(link.removeprefix("http://x"), data={"password": "quiet-harbour-lantern",
+                                                            "confirm": "quiet-harbour-lantern"}).status_code == 303
+    assert _support(client, proposal, secret).status_code == 401
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
+
+
+def test_tokens_and_sessions_ended_by_a_deactivation_stay_ended_after_reactivation(app, client):
+    user, admin = make_user(), make_user(role="admin")
+    proposal = make_suggestion(make_campaign())
+    secret = make_token(user)
+    db.session.commit()
+    browser = login(app.test_client(), user)
+    account_services.deactivate_user(admin, user, "账号被盗用")
+    account_services.reactivate_user(admin, user)
+    db.session.commit()
+    assert _support(client, proposal, secret).status_code == 401
+    assert browser.get("/suggestions/mine").status_code == 302
+    actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.target_type == "users")
+                                 .order_by(AuditLog.id)).all()
+    assert actions == ["user.deactivate", "user.reactivate"]
+
+
+def test_a_token_created_by_a_request_that_began_before_the_change_is_ended_too(app):
+    """A token is tied to the credentials its request's session was checked against, not to a clock: a request
+    that loaded the account before another request changed the password makes a token that never works."""
+    user = make_user()
+    db.session.commit()
+    assert user.credentials_version == 0  # loaded, as the login manager loads it at the start of a request
+    db.session.execute(sa.update(User.__table__).where(User.__table__.c.id == user.id)
+                       .values(credentials_version=1))  # the change, committed meanwhile by another request
+    _token, secret = tokens.create_token(user, "竞态")
+    db.session.commit()
+    with pytest.raises(tokens.Unauthenticated):
+        tokens.authenticate(secret)
