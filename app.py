@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, request, session
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from core.config import DefaultConfig, load_or_create_secret_key, resolve_database_url
 from core.extensions import babel, csrf, db, login_manager, migrate
@@ -77,6 +78,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = _l("Please log in first; you will come back to this page afterwards.")
     configure_password_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -46,3 +46,10 @@ def test_english_pages_are_in_english(client):
     client.post("/accounts/language", data={"language": "en", "next": "/"})
     page = client.get("/suggestions/1").get_data(as_text=True)
     assert "Official reply" in page and "No reply yet." in page and "官方答复" not in page
+
+
+def test_a_visitor_sent_to_log_in_is_told_why_in_chinese(client):
+    suggestion = make_suggestion()
+    db.session.commit()
+    page = client.get(f"/suggestions/new/{suggestion.campaign_id}", follow_redirects=True).get_data(as_text=True)
+    assert "请先登录，登录后将回到此页面。" in page and "Please log in" not in page
