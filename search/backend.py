@@ -15,9 +15,9 @@ FACETS = ("category", "message_type", "status", "campaign_id")
 MAX_QUERY_WORDS = 32
 SNIPPET_CHARS = 120
 MATCH_SAMPLE = 10_000
-"""A backend may rank and count at most this many matches of a query, in the order of the requested sort (the
-newest, the most supported); beyond it the total is an estimate and facet counts are scaled from the sample, and
-the result says so (``approximate``). A word in every proposal then costs what one in 10,000 does."""
+"""A backend may count and rank about this many matches of a query exactly; beyond it the total and the facet
+counts may be scaled up from a sample of about this size (PostgreSQL: see ``postgres_backend.bucket_of``), and the
+result says so (``approximate``). A word in every proposal then costs what one in 10,000 does."""
 # What an index was built with: jieba words (core.chinese) over text masked by core.privacy. An index of another
 # version is rebuilt by `flask search catch-up` (an index from before masking holds personal data).
 INDEX_VERSION = f"{TOKENS_VERSION}.{MASKING_VERSION}"
@@ -63,7 +63,7 @@ class SearchResult:
     page: int
     per_page: int
     facets: dict[str, dict[str, int]]
-    approximate: bool = False  # total and facets estimated from the first MATCH_SAMPLE matches
+    approximate: bool = False  # total and facets scaled up from a sample of about MATCH_SAMPLE matches
 
     @property
     def pages(self) -> int:

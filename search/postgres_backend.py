@@ -17,6 +17,7 @@ database by ``flask search reindex``, not part of the application's migrated sch
 on SQLite and PostgreSQL).
 """
 import json
+import math
 import zlib
 from collections.abc import Iterable
 
@@ -76,10 +77,17 @@ _UPSERT_WORDS = sa.text(
 _UPSERT_TEXTS = sa.text(
     f"INSERT INTO {SCHEMA}.proposal_texts (id, title, body, region) VALUES (:id, :title, :body, :region) "
     "ON CONFLICT (id) DO UPDATE SET title = excluded.title, body = excluded.body, region = excluded.region")
+# Sampling: every row also holds one bucket word, a hash of its id into BUCKETS buckets (see bucket_of; ids spread
+# evenly over time, campaigns and statuses, and the hash keeps any pattern in the ids out of the buckets). A query
+# with very many matches is counted, faceted and ranked over the matches in its first few buckets only, found
+# through the same GIN index, so it costs what ~MATCH_SAMPLE matches cost, and its sample is unbiased (the first
+# rows a scan finds would be the oldest); counts are scaled up and shown as estimates.
+BUCKETS = 64
+LAYOUT = f"{INDEX_VERSION}+buckets{BUCKETS}"  # what is_current() compares: tokeniser, masking and the bucket words
 # Relevance: proposals whose title holds every word first, then the most supported, then the newest.
 _ORDER = {"relevance": "in_title DESC, support_count DESC, id DESC", "newest": "created_at DESC, id DESC",
           "supported": "support_count DESC, id DESC"}
-DENSE_FACTOR = 5  # more than DENSE_FACTOR * MATCH_SAMPLE matches (the planner's estimate): facets from a sample
+
 
 def word_id(word: str) -> int:
     """A word as a signed 32-bit integer (CRC-32 of its UTF-8 bytes), the form stored and queried."""
@@ -91,12 +99,24 @@ def word_ids(text: str) -> list[int]:
     return sorted({word_id(word) for word, _, _ in word_spans(fold(text))})
 
 
+def bucket_word(bucket: int) -> int:
+    """The id of the word that marks bucket ``bucket`` (no text can hold it: it starts with a NUL)."""
+    return word_id(f"\x00bucket:{bucket}")
+
+
+def bucket_of(doc_id: int) -> int:
+    """The bucket of a proposal: runs of 64 consecutive ids share one (rows written in id order share table pages,
+    so a sample reads a few pages whole rather than one row of every page), and the runs are spread over the
+    buckets by Knuth's multiplicative hash."""
+    return (((doc_id >> 6) * 2654435761) & 0xFFFFFFFF) * BUCKETS >> 32
+
+
 def _rows(doc: SearchDocument) -> tuple[dict, dict]:
     title_words = word_ids(doc.title)
     words = {"id": doc.id, "campaign_id": str(doc.campaign_id), "body_id": str(doc.body_id),
              "category": doc.category, "message_type": doc.message_type, "status": doc.status,
              "created_at": doc.created_at, "support_count": doc.support_count, "title_words": title_words,
-             "words": sorted(set(title_words) | set(word_ids(doc.body)))}
+             "words": sorted(set(title_words) | set(word_ids(doc.body)) | {bucket_word(bucket_of(doc.id))})}
     return words, {"id": doc.id, "title": doc.title, "body": doc.body, "region": doc.region or ""}
 
 
@@ -132,12 +152,12 @@ class PostgresBackend:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(f"TRUNCATE {SCHEMA}.proposal_words, {SCHEMA}.proposal_texts")
             conn.execute(sa.text(f"INSERT INTO {SCHEMA}.settings (name, value) VALUES ('tokens_version', :v) "
-                                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value"), {"v": INDEX_VERSION})
+                                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value"), {"v": LAYOUT})
 
     def is_current(self) -> bool:
         with self.engine.connect() as conn:
             version = conn.scalar(sa.text(f"SELECT value FROM {SCHEMA}.settings WHERE name = 'tokens_version'"))
-        return version == INDEX_VERSION
+        return version == LAYOUT
 
     def doc_count(self) -> int:
         with self.engine.connect() as conn:
@@ -149,7 +169,7 @@ class PostgresBackend:
         if not words:
             return SearchResult(hits=[], total=0, page=page, per_page=query.per_page, facets={})
         params: dict = {"q": sorted({word_id(w) for w in words}), "limit": query.per_page,
-                        "offset": (page - 1) * query.per_page, "sample": MATCH_SAMPLE + 1}
+                        "offset": (page - 1) * query.per_page}
         conditions = ["words @> CAST(:q AS integer[])"]
         for name, value in query.filters.items():
             if name in FILTERS and value not in (None, ""):
@@ -157,23 +177,30 @@ class PostgresBackend:
                 params[name] = str(value)
         where = " AND ".join(conditions)
         with self.engine.connect() as conn:
-            # Planner statistics say how common the words are: counting is exact up to 50,000 matches; beyond, the
-            # facets come from a sample of MATCH_SAMPLE rows and the total is the estimate (PostgreSQL's MCE
-            # statistics of the word arrays), and the page is read in the sort's index order (dense matches
-            # are found within a few rows each).
-            estimate = self._estimate(conn, where, params)
-            approximate = estimate > DENSE_FACTOR * MATCH_SAMPLE
-            facets, counted = self._facets(conn, where, params, sample=approximate)
-            page_rows = list(conn.execute(sa.text(self._page_sql(where, query.sort, approximate)), params))
-            ids = [row.id for row in page_rows]
+            # The planner's statistics (the word arrays' most common elements) say how common the words are; up
+            # to MATCH_SAMPLE matches everything is counted, beyond that the matches of the first few buckets.
+            buckets = self._buckets_for(self._estimate(conn, where, params))
+            sampled = f"{where} AND words && CAST(:buckets AS integer[])" if buckets < BUCKETS else where
+            params["buckets"] = [bucket_word(b) for b in range(buckets)]
+            facets, counted = self._facets(conn, sampled, params)
+            if buckets < BUCKETS and counted * BUCKETS / buckets <= MATCH_SAMPLE:  # the estimate was far too high
+                buckets, sampled = BUCKETS, where
+                facets, counted = self._facets(conn, where, params)
+            # Relevance puts title matches first, which no index serves: it ranks the sample. The other orders
+            # have their index and read the matches in that order, however many there are.
+            ranked = sampled if query.sort not in ("newest", "supported") else where
+            order = _ORDER.get(query.sort, _ORDER["relevance"])
+            ids = [row.id for row in conn.execute(sa.text(
+                f"SELECT id, support_count, created_at, title_words @> CAST(:q AS integer[]) AS in_title "
+                f"FROM {SCHEMA}.proposal_words WHERE {ranked} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+                params)]
             texts = {row.id: row for row in conn.execute(
                 sa.text(f"SELECT id, title, body FROM {SCHEMA}.proposal_texts WHERE id = ANY(:ids)"), {"ids": ids})}
-        total = counted
-        if approximate and counted > MATCH_SAMPLE:
-            total = max(estimate, counted)
-            facets = {name: {value: round(count * total / counted) for value, count in values.items()}
+        approximate = buckets < BUCKETS
+        total = round(counted * BUCKETS / buckets)
+        if approximate:
+            facets = {name: {value: round(count * BUCKETS / buckets) for value, count in values.items()}
                       for name, values in facets.items()}
-        approximate = approximate and counted > MATCH_SAMPLE
         marked = highlight_words(words)
         hits = [SearchHit(id=doc_id, title_html=mark(texts[doc_id].title, marked),
                           snippet_html=mark(texts[doc_id].body, marked, window=SNIPPET_CHARS), score=0.0)
@@ -182,11 +209,16 @@ class PostgresBackend:
                             approximate=approximate)
 
     @staticmethod
-    def _facets(conn, where: str, params: dict, *, sample: bool) -> tuple[dict[str, dict[str, int]], int]:
-        """Facet counts of the matches (of the first MATCH_SAMPLE + 1 when ``sample``) and how many were counted."""
-        source = f"SELECT {', '.join(FACETS)} FROM {SCHEMA}.proposal_words WHERE {where}"
-        sql = (f"WITH matches AS MATERIALIZED ({source}{' LIMIT :sample' if sample else ''}) "
-               f"SELECT {', '.join(FACETS)}, count(*) AS n FROM matches "
+    def _buckets_for(estimate: int) -> int:
+        """How many buckets to read for about MATCH_SAMPLE of ``estimate`` matches (all of them for fewer)."""
+        if estimate <= MATCH_SAMPLE:
+            return BUCKETS
+        return min(BUCKETS, math.ceil(BUCKETS * MATCH_SAMPLE / estimate))
+
+    @staticmethod
+    def _facets(conn, where: str, params: dict) -> tuple[dict[str, dict[str, int]], int]:
+        """Facet counts of the rows ``where`` selects, and how many rows that is."""
+        sql = (f"SELECT {', '.join(FACETS)}, count(*) AS n FROM {SCHEMA}.proposal_words WHERE {where} "
                f"GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in FACETS)})")
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         for row in conn.execute(sa.text(sql), params):
@@ -194,18 +226,6 @@ class PostgresBackend:
                 if value is not None:
                     facets[name][value] = row.n
         return facets, sum(facets["status"].values())
-
-    @staticmethod
-    def _page_sql(where: str, sort: str, dense: bool) -> str:
-        """The page of hits in the order asked for. Relevance puts title matches first, which no index serves: over
-        very many matches it ranks the sample the facets were counted on (the first MATCH_SAMPLE + 1 found)."""
-        columns = "id, support_count, created_at, title_words @> CAST(:q AS integer[]) AS in_title"
-        order = _ORDER.get(sort, _ORDER["relevance"])
-        if dense and sort not in ("newest", "supported"):
-            return (f"SELECT * FROM (SELECT {columns} FROM {SCHEMA}.proposal_words WHERE {where} LIMIT :sample) "
-                    f"AS sampled ORDER BY {order} LIMIT :limit OFFSET :offset")
-        return (f"SELECT {columns} FROM {SCHEMA}.proposal_words WHERE {where} "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
 
     @staticmethod
     def _estimate(conn, where: str, params: dict) -> int:

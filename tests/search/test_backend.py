@@ -136,24 +136,40 @@ def test_every_query_path_after_updates_and_deletes(backend):
 def test_a_word_in_very_many_proposals_is_sampled_in_the_order_asked_and_said_to_be_approximate(backend, monkeypatch):
     import search.postgres_backend
 
-    monkeypatch.setattr(search.postgres_backend, "MATCH_SAMPLE", 2)  # "very many" is more than 5 x 2 here
-    backend.index([SearchDocument(id=i, title=f"关于第{i}号路口停车难的建议", body="路口停车难，车辆乱停。", campaign_id=1,
-                                  body_id=1, category="urban", message_type="suggestion", status="published",
-                                  region="", created_at=NOW - timedelta(hours=i), support_count=i % 7)
-                   for i in range(100, 130)])
+    monkeypatch.setattr(search.postgres_backend, "MATCH_SAMPLE", 20)  # "very many" is more than 20 here
+    ids_used = [64 * i for i in range(1, 201)]  # 200 proposals, each in a run of ids of its own (see bucket_of)
+    backend.index([SearchDocument(id=i, title=f"关于第{i}号路口停车难的建议", body="路口停车难，车辆乱停。",
+                                  campaign_id=1 + n % 2, body_id=1, category="urban", message_type="suggestion",
+                                  status="published" if n % 4 else "accepted", region="",
+                                  created_at=NOW - timedelta(hours=n), support_count=n % 7)
+                   for n, i in enumerate(ids_used)])
     if isinstance(backend, search.postgres_backend.PostgresBackend):
         with backend.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE search.proposal_words")  # the planner's estimate decides
     newest = backend.search(SearchQuery(text="路口", sort="newest", per_page=5))
-    assert [h.id for h in newest.hits] == [100, 101, 102, 103, 104]  # the newest really are first
+    assert [h.id for h in newest.hits] == ids_used[:5]  # the newest really are first
     supported = backend.search(SearchQuery(text="路口", sort="supported", per_page=3))
-    assert [h.id for h in supported.hits] == [125, 118, 111]  # support 6, then the highest id
-    best = [h.id for h in backend.search(SearchQuery(text="路口 停车", per_page=50)).hits]
+    assert [h.id for h in supported.hits] == [ids_used[n] for n in (195, 188, 181)]  # support 6, highest id first
+    best = [h.id for h in backend.search(SearchQuery(text="路口 停车", per_page=500)).hits]
+    assert best and set(best) <= set(ids_used)
     if isinstance(backend, search.postgres_backend.PostgresBackend):
-        assert len(best) == 3  # relevance over very many matches ranks a sample (MATCH_SAMPLE + 1)
-        assert newest.approximate and 20 <= newest.total <= 40  # PostgreSQL's estimate of 30
-        assert 20 <= sum(newest.facets["status"].values()) <= 40
-        rare = backend.search(SearchQuery(text="停车难", filters={"campaign_id": 2}))
+        assert len(best) < 200  # relevance over very many matches ranks the sample, a few buckets of the 64
+        assert newest.approximate and 100 <= newest.total <= 320  # scaled from the sample: about 200
+        assert abs(sum(newest.facets["status"].values()) - newest.total) <= 2
+        # the sample is spread over the matches, not the first rows found: both campaigns, both statuses
+        assert len(newest.facets["campaign_id"]) == 2 and newest.facets["status"]["published"] > \
+            newest.facets["status"]["accepted"] > 0
+        rare = backend.search(SearchQuery(text="停车难", filters={"campaign_id": 3}))
         assert not rare.approximate and rare.total == 0
     else:  # Whoosh answers every match exactly with numpy: the count is cheap there
-        assert not newest.approximate and newest.total == 30 and len(best) == 30
+        assert not newest.approximate and newest.total == 200 and len(best) == 200
+
+
+def test_buckets_hold_an_even_share_of_ids_in_runs_that_share_table_pages():
+    from collections import Counter
+
+    from search.postgres_backend import BUCKETS, bucket_of
+
+    counts = Counter(bucket_of(i) for i in range(1, 640_001))
+    assert len(counts) == BUCKETS and max(counts.values()) < 1.25 * 10_000 and min(counts.values()) > 0.75 * 10_000
+    assert len({bucket_of(i) for i in range(64 * 7, 64 * 8)}) == 1  # a run of 64 consecutive ids: one bucket
