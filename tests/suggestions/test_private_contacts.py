@@ -182,6 +182,27 @@ def test_the_form_warns_first_and_keeps_everything_typed(client, app):
     assert re.search(r'<input[^>]*checked[^>]*name="move_details"|<input[^>]*name="move_details"[^>]*checked', page)
 
 
+def test_the_warning_is_the_first_thing_on_the_page_with_the_choice_next_to_it(client, app):
+    """On a phone the warning and its checkbox came back about 2,000 px below the top, under the private section:
+    the form looked unchanged and the citizen thought the submit had failed."""
+    campaign = make_campaign()
+    login(client, make_user())
+    page = client.post(f"/suggestions/new/{campaign.id}", data=FORM).get_data(as_text=True)
+    start = page.index('id="privacy-review"')
+    assert page.index("<h1") < page.index('id="suggestion-form"') < start < page.index('name="title"')
+    assert page.index("</h1>") < start and "private-section" not in page[page.index("</h1>"):start]
+    block = page[page.rindex("<div", 0, start):page.index('name="title"')]
+    assert 'role="alert"' in block and 'tabindex="-1"' in block  # announced, and focused (static/js/privacy.js)
+    assert "尚未提交" in block and "138****5678" in block and "330102************" in block
+    assert re.search(r'<input[^>]*name="move_details"[^>]*>', block) and "将这些信息移至保密栏" in block
+    assert re.search(r'<button type="submit"[^>]*>提交</button>', block) and 'href="#body"' in block
+    assert page.count('name="move_details"') == 1
+    # Submitting from there (the box ticked, as it comes) saves what it saved before: the details moved.
+    response = client.post(f"/suggestions/new/{campaign.id}", data={**FORM, "privacy_reviewed": "1",
+                                                                     "move_details": "y"})
+    assert response.status_code == 303 and PHONE not in db.session.scalars(sa.select(Suggestion)).one().body
+
+
 def test_moving_the_details_fills_the_private_section(client, app):
     campaign = make_campaign()
     login(client, make_user())
