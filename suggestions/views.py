@@ -271,13 +271,24 @@ def _phone_needed(error: PhoneRequired, suggestion: Suggestion):
 @bp.post("/<int:suggestion_id>/extend")
 @login_required
 def extend(suggestion_id: int):
-    """Staff move the reply deadline later, with a reason shown publicly."""
+    """Staff move the reply deadline later, with a reason shown publicly. A refused date comes back with what was
+    typed: the refusal at the top of the page and on the date field."""
     suggestion = _visible_or_404(suggestion_id)
     form = ExtensionForm()
     if not form.validate():
         return detail(suggestion_id, extension_form=form), 422
-    return _then_back(suggestion, lambda: deadlines.extend_deadline(
-        current_user, suggestion, form.new_due_on.data, form.reason.data), _("The reply deadline has been extended."))
+    try:
+        deadlines.extend_deadline(current_user, suggestion, form.new_due_on.data, form.reason.data)
+    except DomainError as error:
+        if error.status_code == 403 or wants_json():
+            return redirect_with_error(error, _detail_url(suggestion))
+        db.session.rollback()
+        flash(str(error.message), "error")
+        form.new_due_on.errors.append(str(error.message))
+        return detail(suggestion_id, extension_form=form), 422
+    db.session.commit()
+    flash(_("The reply deadline has been extended."), "success")
+    return redirect(_detail_url(suggestion), code=303)
 
 
 @bp.post("/<int:suggestion_id>/rate")
