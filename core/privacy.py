@@ -242,6 +242,8 @@ _ADDRESS_HINTS = ("栋", "幢", "号楼", "座", "单元", "室", "-")
 
 
 _ADDRESS_LEAD = re.compile(r"(?:家住|现住|住在|住址|地址|位于|住)[:：]?\s*")
+# Within the street part (我家就住在学府路…): only words that cannot be part of a street's own name (居住小区).
+_ADDRESS_LEAD_WITHIN = re.compile(r"(?:家住|现住|住在|住址|地址|位于|家在)[:：]?\s*")
 
 
 def _addresses(text: str, official: bool):
@@ -252,8 +254,9 @@ def _addresses(text: str, official: bool):
             continue
         street = _STREET.search(text, max(0, match.start() - 24), match.start())
         value_start = match.start()
-        if street:
-            lead = _ADDRESS_LEAD.match(text, street.start())
+        if street:  # the street starts after the words that lead to it (我家就住在学府路… → 学府路…)
+            lead = (_ADDRESS_LEAD.match(text, street.start())
+                    or _ADDRESS_LEAD_WITHIN.search(text, street.start(), match.start()))
             value_start = lead.end() if lead else street.start()
         yield Finding("address", match.start(), match.end(), _stars(match.group()), value_start)
 

@@ -8,6 +8,7 @@ public would see it) and fills the matching field, or the note.
 from dataclasses import dataclass, replace
 
 import phonenumbers
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.errors import InvalidInput
@@ -91,8 +92,10 @@ def move_into_contact(title: str, text: str, contact: ContactDetails) -> tuple[s
             value = _as_phone(value) or value
         if field and not fields[field] and (field != "phone" or _as_phone(value)):
             fields[field] = value
-        elif value not in fields.values() and f"{KIND_LABELS[finding.kind]}: {value}" not in notes:
-            notes.append(f"{KIND_LABELS[finding.kind]}: {value}")
+        elif value not in fields.values():
+            line = _("%(kind)s: %(value)s", kind=KIND_LABELS[finding.kind], value=value)  # the colon is ：in Chinese
+            if line not in notes:
+                notes.append(line)
     moved = replace(contact, **fields, note="\n".join(notes))
     return (_cut(title, [f for where, f in found if where == "title"]),
             _cut(text, [f for where, f in found if where == "body"]), moved)

@@ -98,6 +98,11 @@ def note_support_threshold(suggestion: Suggestion, now: datetime) -> bool:
     return True
 
 
+def _shown(day: date) -> str:
+    """A deadline in a message, written as the page writes it (``localdate``: 2027-01-11)."""
+    return format_date(day, "yyyy-MM-dd")
+
+
 def extensions_this_round(suggestion: Suggestion) -> list[DeadlineExtension]:
     """The extensions of the current reply round (a reopened proposal starts a new one)."""
     return [e for e in suggestion.extensions
@@ -124,17 +129,17 @@ def extend_deadline(actor: User, suggestion: Suggestion, new_due_on: date, reaso
                           n=campaign.max_extensions))
     if suggestion.reply_due_on < on:
         raise Conflict(_l("The deadline passed on %(date)s: an overdue proposal's deadline can no longer be "
-                          "extended. Please reply.", date=format_date(suggestion.reply_due_on)))
+                          "extended. Please reply.", date=_shown(suggestion.reply_due_on)))
     reason = clean_text(reason, field=_l("Reason"), max_length=500)
     if new_due_on <= on:
         raise InvalidInput(_l("The new deadline must be a date in the future."))
     if new_due_on <= suggestion.reply_due_on:
         raise InvalidInput(_l("The new deadline must be later than the current one (%(date)s).",
-                              date=format_date(suggestion.reply_due_on)))
+                              date=_shown(suggestion.reply_due_on)))
     latest = latest_extension_date(suggestion)
     if new_due_on > latest:
         raise InvalidInput(_l("An extension may add at most %(n)d working days: the latest new deadline is "
-                              "%(date)s.", n=campaign.max_extension_working_days, date=format_date(latest)))
+                              "%(date)s.", n=campaign.max_extension_working_days, date=_shown(latest)))
     extension = DeadlineExtension(actor_id=actor.id, previous_due_on=suggestion.reply_due_on,
                                   new_due_on=new_due_on, reason=reason, created_at=utcnow())
     suggestion.extensions.append(extension)  # so that the next count in this transaction sees it

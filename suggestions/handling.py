@@ -54,6 +54,8 @@ def transfer(actor: User, suggestion: Suggestion, to_body_id: int | None, reason
         raise NotAllowed(_l("Only staff of the responsible body may do this."))
     if suggestion.status != Status.ACCEPTED:
         raise Conflict(_l("Only a proposal accepted and not yet replied to can be transferred."))
+    if not to_body_id:
+        raise InvalidInput(_l("Choose the body to transfer the proposal to."))
     to_body = _body(to_body_id)
     if to_body.id == suggestion.handling_body_id:
         raise InvalidInput(_l("The proposal is already with this body."))

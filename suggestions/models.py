@@ -11,6 +11,7 @@ from accounts.permissions import can_act_for_body
 from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import TimestampMixin, UTCDateTime
+from core.privacy import mask_personal_data
 
 
 class MessageType(enum.StrEnum):
@@ -141,6 +142,11 @@ class Suggestion(TimestampMixin, db.Model):
         return bool(user is not None and user.is_authenticated
                     and (user.id == self.author_id or user.is_moderator
                          or can_act_for_body(user, self.campaign.body_id)))
+
+    def masked_for_others(self) -> bool:
+        """True if the title or text as written holds personal data that the public sees masked (once moved to the
+        private section, what stays in the text is already masked)."""
+        return any(mask_personal_data(text) != (text or "") for text in (self.title, self.body))
 
     def private_details_visible_to(self, user) -> bool:
         """The private contact details and the text as written (personal data unmasked): for the author and the

@@ -42,3 +42,11 @@ def vote_is_held(user: User, suggestion_id: int) -> bool:
         return False
     return db.session.scalar(sa.select(Vote.held_at).where(Vote.suggestion_id == suggestion_id,
                                                            Vote.user_id == user.id)) is not None
+
+
+def votes_of(user: User, suggestion_ids: list[int]) -> dict[int, int]:
+    """The user's current votes on some proposals (one query): {proposal id: 1 or -1}, without the unvoted."""
+    if not getattr(user, "is_authenticated", False) or not suggestion_ids:
+        return {}
+    return dict(db.session.execute(sa.select(Vote.suggestion_id, Vote.value).where(
+        Vote.user_id == user.id, Vote.suggestion_id.in_(suggestion_ids))).all())

@@ -189,6 +189,26 @@ def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = No
         _count_change(suggestion, before, 0)
 
 
+def switch_support(voter: User, withdrawn_from: Suggestion, supported: Suggestion, now: datetime | None = None, *,
+                   network: str | None = None) -> Vote:
+    """Move the voter's support from one proposal to another (a related one): ``withdraw_vote`` there and ``vote``
+    here, in the caller's one transaction, so that a refusal of either leaves both votes as they were once it
+    rolls back. The two proposals are taken in id order, so that two citizens switching between the same two
+    proposals in opposite directions queue on the counters' row locks instead of deadlocking."""
+    if withdrawn_from.id == supported.id:
+        raise InvalidInput(_l("Choose another proposal to support."))
+    if db.session.scalar(sa.select(Vote.value).where(Vote.suggestion_id == withdrawn_from.id,
+                                                     Vote.user_id == voter.id)) != 1:
+        raise Conflict(_l("You do not support this proposal, so there is no support to move."))
+    new_vote = None
+    for suggestion in sorted((withdrawn_from, supported), key=lambda s: s.id):
+        if suggestion is supported:
+            new_vote = vote(voter, supported, 1, now, network=network)
+        else:
+            withdraw_vote(voter, withdrawn_from, now)
+    return new_vote
+
+
 def recount_votes() -> int:
     """Rebuild every proposal's counters from the vote rows that are not held; returns how many proposals changed.
 

@@ -10,7 +10,7 @@ from accounts.permissions import can_act_for_body
 from accounts.phones import PhoneRequired, has_verified_phone
 from analytics import metrics, rollup
 from campaigns.models import Campaign, Category
-from core.errors import DomainError, NotAllowed
+from core.errors import DomainError, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.network import request_network_key
@@ -155,6 +155,10 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         similar_found = similar.related_of(suggestion)
         member = db.session.get(ClusterMember, suggestion.id)
         cluster = member.cluster if member is not None and member.cluster.size > 1 else None
+    my_vote, vote_held = queries.vote_of(current_user, suggestion.id), queries.vote_is_held(current_user, suggestion.id)
+    # Supporting this proposal, a viewer may move that support to a related one (one request: switch_support).
+    switch_from = (suggestion if my_vote == 1 and not vote_held and suggestion.status in services.VOTABLE_STATUSES
+                   else None)
     # Authors of variants in a cluster staff confirmed are invited to support its representative.
     invite = (cluster is not None and cluster.confirmed_at is not None and current_user.is_authenticated
               and current_user.id == suggestion.author_id and cluster.representative_id != suggestion.id
@@ -165,10 +169,10 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
     return render_template(
         "suggestions/detail.html", suggestion=suggestion, campaign=suggestion.campaign, is_staff=is_staff,
         reveal=suggestion.private_details_visible_to(current_user),
-        similar_found=similar_found, cluster=cluster, invite_to_representative=invite,
+        similar_found=similar_found, cluster=cluster, invite_to_representative=invite, switch_from=switch_from,
+        related_votes=queries.votes_of(current_user, [s.id for s, _match in similar_found]),
         cluster_supporters=clustering.distinct_supporters(cluster) if cluster else 0,
-        my_vote=queries.vote_of(current_user, suggestion.id), now=utcnow(),
-        vote_held=queries.vote_is_held(current_user, suggestion.id),
+        my_vote=my_vote, now=utcnow(), vote_held=vote_held,
         phone_missing=suggestion.campaign.phone_to_vote and current_user.is_authenticated
         and not has_verified_phone(current_user),
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
@@ -217,12 +221,8 @@ def cast_vote(suggestion_id: int):
         else:
             services.vote(current_user, suggestion, VOTE_VALUES[choice],
                           network=request_network_key(request, current_app.config))
-    except PhoneRequired as error:  # say why, and offer to verify a number, rather than a bare 403 page
-        db.session.rollback()
-        if wants_json():
-            return error_response(str(error.message), 403)
-        flash(str(error.message), "error")
-        return redirect(url_for("accounts.phone", next=_detail_url(suggestion)), code=303)
+    except PhoneRequired as error:
+        return _phone_needed(error, suggestion)
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
     db.session.commit()
@@ -234,16 +234,61 @@ def cast_vote(suggestion_id: int):
     return redirect(_detail_url(suggestion), code=303)
 
 
+@bp.post("/<int:suggestion_id>/switch-support")
+@login_required
+@limit_votes(_account_key)
+def switch_support(suggestion_id: int):
+    """Move the user's support from this proposal to a related one (``to``): both change, or neither."""
+    suggestion = _visible_or_404(suggestion_id)
+    target_id = request.form.get("to", type=record_id)
+    if not target_id:
+        return redirect_with_error(InvalidInput(_("Choose another proposal to support.")), _detail_url(suggestion))
+    target = _visible_or_404(target_id)
+    try:
+        services.switch_support(current_user, suggestion, target,
+                                network=request_network_key(request, current_app.config))
+    except PhoneRequired as error:
+        return _phone_needed(error, target)
+    except DomainError as error:
+        return redirect_with_error(error, _detail_url(suggestion))
+    db.session.commit()
+    if wants_json():
+        return jsonify(moved_from={"id": suggestion.id, "support_count": suggestion.support_count},
+                       moved_to={"id": target.id, "support_count": target.support_count})
+    flash(_("Your support has moved to this proposal."), "success")
+    return redirect(_detail_url(target), code=303)
+
+
+def _phone_needed(error: PhoneRequired, suggestion: Suggestion):
+    """A vote refused for lack of a verified number: say why and offer to verify one, rather than a bare 403."""
+    db.session.rollback()
+    if wants_json():
+        return error_response(str(error.message), 403)
+    flash(str(error.message), "error")
+    return redirect(url_for("accounts.phone", next=_detail_url(suggestion)), code=303)
+
+
 @bp.post("/<int:suggestion_id>/extend")
 @login_required
 def extend(suggestion_id: int):
-    """Staff move the reply deadline later, with a reason shown publicly."""
+    """Staff move the reply deadline later, with a reason shown publicly. A refused date comes back with what was
+    typed: the refusal at the top of the page and on the date field."""
     suggestion = _visible_or_404(suggestion_id)
     form = ExtensionForm()
     if not form.validate():
         return detail(suggestion_id, extension_form=form), 422
-    return _then_back(suggestion, lambda: deadlines.extend_deadline(
-        current_user, suggestion, form.new_due_on.data, form.reason.data), _("The reply deadline has been extended."))
+    try:
+        deadlines.extend_deadline(current_user, suggestion, form.new_due_on.data, form.reason.data)
+    except DomainError as error:
+        if error.status_code == 403 or wants_json():
+            return redirect_with_error(error, _detail_url(suggestion))
+        db.session.rollback()
+        flash(str(error.message), "error")
+        form.new_due_on.errors.append(str(error.message))
+        return detail(suggestion_id, extension_form=form), 422
+    db.session.commit()
+    flash(_("The reply deadline has been extended."), "success")
+    return redirect(_detail_url(suggestion), code=303)
 
 
 @bp.post("/<int:suggestion_id>/rate")

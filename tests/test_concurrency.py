@@ -17,6 +17,7 @@ from tests.conftest import POSTGRES_URL
 from tests.factories import PASSWORD, make_campaign, make_suggestion, make_user
 
 N = 50
+SWITCHERS = 20
 
 
 def logged_in_session(base_url: str, username: str) -> tuple[requests.Session, str]:
@@ -66,6 +67,34 @@ def test_fifty_citizens_at_once_leave_fifty_votes(app, live_server):
     assert statuses == [303] * N
     assert votes_for(suggestion_id) == N
     assert db.session.get(Suggestion, suggestion_id).support_count == N
+
+
+def test_citizens_switching_support_both_ways_at_once_lose_and_add_nothing(app, live_server):
+    """Half the citizens move their support from A to B while the other half move theirs from B to A, all at once:
+    each switch takes the two proposals in id order, so none deadlocks (PostgreSQL) and every support lands."""
+    from suggestions import services
+
+    campaign = make_campaign()
+    first, second = make_suggestion(campaign), make_suggestion(campaign, title="建议在城南小学门口设置护学岗")
+    citizens = [make_user() for _ in range(SWITCHERS)]
+    for i, citizen in enumerate(citizens):
+        services.vote(citizen, first if i % 2 else second, 1)
+    names, ids = [c.username for c in citizens], (first.id, second.id)
+    db.session.commit()
+    db.session.close()  # outside a request every SQLite transaction takes the write lock: hold none
+    sessions = [logged_in_session(live_server.url, name) for name in names]
+
+    def switch(i: int) -> int:
+        session, token = sessions[i]
+        here, there = (ids[0], ids[1]) if i % 2 else (ids[1], ids[0])
+        return session.post(f"{live_server.url}/suggestions/{here}/switch-support", allow_redirects=False,
+                            data={"csrf_token": token, "to": there}, timeout=120).status_code
+    with ThreadPoolExecutor(max_workers=SWITCHERS) as pool:
+        statuses = list(pool.map(switch, range(SWITCHERS)))
+    assert statuses == [303] * SWITCHERS
+    assert (votes_for(ids[0]), votes_for(ids[1])) == (SWITCHERS // 2, SWITCHERS // 2)
+    assert [db.session.get(Suggestion, i).support_count for i in ids] == [SWITCHERS // 2] * 2
+    assert services.recount_votes() == 0
 
 
 @pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])

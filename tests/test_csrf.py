@@ -15,7 +15,8 @@ from tests.factories import make_body, make_campaign, make_staff, make_suggestio
 
 FORM_POSTS = ["/accounts/register", "/accounts/login", "/accounts/logout", "/accounts/language",
               "/campaigns/new", "/campaigns/{campaign}/close", "/suggestions/new/{campaign}",
-              "/suggestions/{suggestion}/vote", "/suggestions/{suggestion}/reply",
+              "/suggestions/{suggestion}/vote", "/suggestions/{suggestion}/switch-support",
+              "/suggestions/{suggestion}/reply",
               "/suggestions/{suggestion}/accept", "/suggestions/{suggestion}/withdraw",
               "/suggestions/{suggestion}/extend", "/suggestions/{suggestion}/rate",
               "/suggestions/clusters/{cluster}/confirm", "/suggestions/clusters/{cluster}/move_out",

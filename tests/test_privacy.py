@@ -106,6 +106,12 @@ def test_findings_carry_the_detail_to_move():
     text = "我是张伟，住锦绣路88号3栋2单元501室，电话13812345678"
     found = {f.kind: f.value(text) for f in find_personal_data(text)}
     assert found == {"name": "张伟", "address": "锦绣路88号3栋2单元501室", "mobile": "13812345678"}
+    # The address moves without the words that lead to it, never with a street's own name cut.
+    for text, address in (("我家就住在学府路18号3单元502室", "学府路18号3单元502室"),
+                          ("我家在学府路18号3单元502室", "学府路18号3单元502室"),
+                          ("家住幸福住宅小区3栋2单元501室", "幸福住宅小区3栋2单元501室"),
+                          ("幸福居住小区3栋2单元501室", "幸福居住小区3栋2单元501室")):
+        assert [f.value(text) for f in find_personal_data(text)] == [address], text
 
 
 def test_empty_text():

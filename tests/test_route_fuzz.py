@@ -59,7 +59,7 @@ FORM_KEYS = ["title", "body", "category", "message_type", "username", "password"
              "support_window_days", "contact_email", "items", "action", "single", "reject_reason", "words",
              "max_extensions", "max_extension_working_days", "report_hide_threshold", "contact_name",
              "contact_phone", "contact_address", "contact_note", "privacy_reviewed", "move_details", "phone", "code",
-             "phone_to_submit", "phone_to_vote"]
+             "phone_to_submit", "phone_to_vote", "to"]
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False) | TEXTS,
     lambda children: st.lists(children, max_size=4)

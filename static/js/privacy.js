@@ -4,6 +4,10 @@
 // same notice comes back after submitting, with the offer to move the details.
 (function () {
   "use strict";
+  // After a submit that found personal details, the form comes back with its review block first: focus it, so
+  // that a screen reader reads it and a phone shows it (autofocus does the same where it applies to a div).
+  var review = document.getElementById("privacy-review");
+  if (review) { review.focus(); }
   var form = document.getElementById("suggestion-form");
   var box = document.getElementById("privacy-while-typing");
   if (!form || !box || !window.fetch || !window.URLSearchParams) { return; }

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from core.audit import AuditLog
 from core.extensions import db
 from suggestions import services, similar
-from suggestions.models import Cluster, ClusterMember, Suggestion
+from suggestions.models import Cluster, ClusterMember, Suggestion, Vote
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
@@ -196,6 +196,81 @@ def test_similar_proposals_while_typing_and_on_the_proposal_page(app, client):
     page = client.get(variant_url).get_data(as_text=True)
     assert PARKING[0] not in page      # hidden proposals are never suggested
     assert all(s.id != parking.id for s, _ in similar.similar_proposals(campaign.id, "\n".join(PARKING)))
+
+
+def _related_pair(campaign):
+    """Two related public proposals, each in the other's list (as placing them after submission stores it)."""
+    parking, variant = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
+    db.session.commit()
+    similar.store_related(variant)
+    db.session.commit()
+    return parking, variant
+
+
+def related_section(client, suggestion) -> str:
+    page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+    return page[page.index('id="similar-heading"'):page.index('id="reply-heading"')]
+
+
+def my_votes(user) -> dict[int, int]:
+    return dict(db.session.execute(sa.select(Vote.suggestion_id, Vote.value).where(Vote.user_id == user.id)).all())
+
+
+def test_switching_support_to_a_related_proposal_moves_it_in_one_request(app, client):
+    """「改为支持这条」 was offered to a viewer who supported nothing, and clicking it added a second support."""
+    campaign = make_campaign()
+    parking, variant = _related_pair(campaign)
+    citizen = make_user()
+    login(client, citizen)
+    related = related_section(client, variant)  # supporting nothing: a plain support, not a switch
+    assert PARKING[0] in related and ">支持这条</button>" in related and "改为支持这条" not in related
+    assert f'action="/suggestions/{parking.id}/vote"' in related and "switch-support" not in related
+    assert client.post(f"/suggestions/{variant.id}/vote", data={"value": "support"}).status_code == 303
+    related = related_section(client, variant)  # supporting this one: the switch
+    assert ">改为支持这条</button>" in related and f'action="/suggestions/{variant.id}/switch-support"' in related
+    assert f'name="to" value="{parking.id}"' in related and 'name="csrf_token"' in related
+    assert client.post(f"/suggestions/{variant.id}/switch-support", data={"to": parking.id},
+                       csrf=False).status_code == 400
+    response = client.post(f"/suggestions/{variant.id}/switch-support", data={"to": parking.id})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/suggestions/{parking.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "您的支持已转到这条建议。" in page and "您已支持这条建议。" in page
+    assert '<strong id="support-count">1</strong>' in page
+    assert '<strong id="support-count">0</strong>' in client.get(f"/suggestions/{variant.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert (parking.support_count, variant.support_count) == (1, 0) and my_votes(citizen) == {parking.id: 1}
+    assert services.recount_votes() == 0  # the counters are what the vote rows say
+    assert "您已支持这条。" in related_section(client, variant)  # the list knows where the support went now
+
+
+def test_a_refused_switch_loses_no_support_and_adds_none(app, client):
+    campaign = make_campaign()
+    parking, variant = _related_pair(campaign)
+    citizen, moderator = make_user(), make_user(role="moderator")
+    own = propose(campaign, ("锦绣华庭小区停车位不够用", "锦绣华庭小区车位不足，很多车停在消防通道上，建议建设立体停车场。"),
+                  author=citizen)
+    login(client, citizen)
+    # Supporting nothing here: nothing to move, and no second support is added.
+    response = client.post(f"/suggestions/{variant.id}/switch-support", data={"to": parking.id})
+    assert "您没有支持这条建议" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert my_votes(citizen) == {}
+    # The support is taken back here first (lower id), then the vote there is refused (one's own proposal).
+    services.vote(citizen, parking, 1)
+    db.session.commit()
+    response = client.post(f"/suggestions/{parking.id}/switch-support", data={"to": own.id})
+    assert "不能对自己提出的建议表态" in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert my_votes(citizen) == {parking.id: 1} and (parking.support_count, own.support_count) == (1, 0)
+    # The vote there is cast first (lower id), then the support here cannot be taken back (moderators hold it).
+    services.withdraw_vote(citizen, parking)
+    services.vote(citizen, variant, 1)
+    services.set_votes_held(moderator, sa.select(Vote.id).where(Vote.user_id == citizen.id), True)
+    db.session.commit()
+    response = client.post(f"/suggestions/{variant.id}/switch-support", data={"to": parking.id})
+    assert "审核" in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert my_votes(citizen) == {variant.id: 1} and (parking.support_count, variant.support_count) == (0, 0)
+    assert services.recount_votes() == 0
 
 
 def test_hidden_proposals_never_show_through_a_cluster(app, client):

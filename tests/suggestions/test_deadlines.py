@@ -83,9 +83,9 @@ def test_bad_extensions_are_refused_and_change_nothing(app, client, case):
     data = {"new_due_on": (due + timedelta(days=7)).isoformat(), "reason": "需要进一步调查"}
     user, expected, message = make_staff(body), 303, ""
     if case == "past":
-        data["new_due_on"], message = (today() - timedelta(days=1)).isoformat(), "必须是将来的日期"
+        data["new_due_on"], expected, message = (today() - timedelta(days=1)).isoformat(), 422, "必须是将来的日期"
     elif case == "earlier":
-        data["new_due_on"], message = due.isoformat(), "必须晚于当前期限"
+        data["new_due_on"], expected, message = due.isoformat(), 422, "必须晚于当前期限"
     elif case == "no_reason":
         data["reason"], expected, message = "", 422, "不能为空"
     elif case == "not_a_date":
@@ -210,8 +210,9 @@ def test_the_testers_case_extending_overdue_work_to_2099_is_refused(app, client)
     for suggestion in late[:5]:
         response = client.post(f"/suggestions/{suggestion.id}/extend",
                                data={"new_due_on": "2099-12-31", "reason": "情况复杂，需要延期"})
-        assert response.status_code == 303
-        assert "已超期的建议不能再延期" in text_of(client.get(response.headers["Location"]))
+        assert response.status_code == 422
+        assert "已超期的建议不能再延期" in text_of(response)
+        assert 'name="new_due_on"' not in response.get_data(as_text=True)  # no form that can only be refused
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineExtension)) == 0
     assert timeliness_row(app, "青溪县自然资源局") == ("11", "11", "11", "0")
 
@@ -226,8 +227,8 @@ def test_an_extension_is_bounded_in_number_and_working_days(app, client):
     assert f"最晚为 {latest.isoformat()}" in text_of(client.get(f"/suggestions/{suggestion.id}"))
     for far in ("2099-12-31", (latest + timedelta(days=1)).isoformat()):
         response = client.post(f"/suggestions/{suggestion.id}/extend", data={"new_due_on": far, "reason": "需要调查"})
-        page = text_of(client.get(response.headers["Location"]))
-        assert f"每次延期最多延长 15 个工作日：新的答复期限最晚为 {latest.year}年{latest.month}月{latest.day}日" in page
+        assert response.status_code == 422
+        assert f"每次延期最多延长 15 个工作日：新的答复期限最晚为 {latest.isoformat()}" in text_of(response)
     db.session.expire_all()
     assert suggestion.reply_due_on == due
     response = client.post(f"/suggestions/{suggestion.id}/extend",
@@ -240,10 +241,45 @@ def test_an_extension_is_bounded_in_number_and_working_days(app, client):
     # One extension per proposal by default: a second is refused.
     response = client.post(f"/suggestions/{suggestion.id}/extend",
                            data={"new_due_on": (latest + timedelta(days=1)).isoformat(), "reason": "还需要时间"})
-    assert "最多可延期 1 次，已无剩余次数" in text_of(client.get(response.headers["Location"]))
+    assert response.status_code == 422 and "最多可延期 1 次，已无剩余次数" in text_of(response)
     db.session.expire_all()
     assert suggestion.reply_due_on == latest
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineExtension)) == 1
+
+
+def test_after_the_last_extension_the_form_is_gone(app, client):
+    """The page said that no extension was left, yet still offered a date, a reason and the button."""
+    body = make_body(name="青溪县水利局")
+    suggestion = _accepted(body)
+    staff = make_staff(body)
+    login(client, staff)
+    page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+    assert 'name="new_due_on"' in page and f'action="/suggestions/{suggestion.id}/extend"' in page
+    extend_deadline(staff, suggestion, suggestion.reply_due_on + timedelta(days=1), "需会同水务公司现场勘查")
+    page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+    assert "这条建议已没有可用的延期次数。" in page
+    assert 'name="new_due_on"' not in page and f'action="/suggestions/{suggestion.id}/extend"' not in page
+
+
+def test_a_refused_date_keeps_what_was_typed_and_is_written_as_the_help_writes_it(app, client):
+    body = make_body(name="青溪县水利局")
+    suggestion = _accepted(body)
+    latest = add_working_days(suggestion.reply_due_on, 15)
+    too_late = (latest + timedelta(days=1)).isoformat()
+    login(client, make_staff(body))
+    response = client.post(f"/suggestions/{suggestion.id}/extend",
+                           data={"new_due_on": too_late, "reason": "需会同水务公司现场勘查"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    date_input = re.search(r'<input[^>]*name="new_due_on"[^>]*>', html).group()
+    assert f'value="{too_late}"' in date_input and 'aria-invalid="true"' in date_input
+    assert re.search(r'<input[^>]*name="reason"[^>]*value="需会同水务公司现场勘查"', html)
+    text = text_of(response)
+    assert f"新的答复期限最晚为 {latest.isoformat()}" in text            # the refusal …
+    assert f"最晚为 {latest.isoformat()}。延期理由将公开显示" in text     # … and the help, alike
+    assert f"{latest.year}年{latest.month}月" not in text
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeadlineExtension)) == 0
 
 
 def test_timeliness_counts_overdue_against_the_first_and_the_final_deadline(app):

@@ -63,12 +63,27 @@ def test_a_transfer_moves_the_proposal_and_is_shown_publicly(app, client):
     assert "转交青溪县水务局" in page and "供水管网属水务局职责" in page
 
 
-@pytest.mark.parametrize("case", ["no_such_body", "no_reason", "same_body", "citizen", "not_accepted"])
+def test_the_transfer_form_makes_staff_choose_the_body(app, client):
+    """The list of bodies preselected the first of them: a transfer sent without a look went there."""
+    suggestion, staff = _accepted()
+    make_body(name="青溪县水务局")
+    login(client, staff)
+    page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+    select = re.search(r'<select name="to_body"[^>]*>(.*?)</select>', page, re.S)
+    assert "required" in select.group()
+    options = re.findall(r"<option([^>]*)>([^<]*)</option>", select.group(1))
+    assert options[0] == (' value="" selected', "请选择…") and len(options) > 1
+    assert not any("selected" in attributes for attributes, _name in options[1:])
+
+
+@pytest.mark.parametrize("case", ["no_choice", "no_such_body", "no_reason", "same_body", "citizen", "not_accepted"])
 def test_bad_transfers_are_refused_and_write_nothing(app, client, case):
     suggestion, staff = _accepted()
     other = make_body(name="青溪县水务局")
     data, user, expected, message = {"to_body": other.id, "reason": "职责调整"}, staff, 303, ""
-    if case == "no_such_body":
+    if case == "no_choice":
+        data["to_body"], message = "", "请选择接收转交的机构。"
+    elif case == "no_such_body":
         data["to_body"], message = 99999, "请从列表中选择机构"
     elif case == "no_reason":
         data["reason"], message = "", "不能为空"
@@ -88,6 +103,7 @@ def test_bad_transfers_are_refused_and_write_nothing(app, client, case):
     db.session.expire_all()
     assert suggestion.handling_body_id == handling_before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Transfer)) == 0
+    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "suggestion.transfer")) is None
 
 
 TRAINING = {

@@ -182,6 +182,27 @@ def test_the_form_warns_first_and_keeps_everything_typed(client, app):
     assert re.search(r'<input[^>]*checked[^>]*name="move_details"|<input[^>]*name="move_details"[^>]*checked', page)
 
 
+def test_the_warning_is_the_first_thing_on_the_page_with_the_choice_next_to_it(client, app):
+    """On a phone the warning and its checkbox came back about 2,000 px below the top, under the private section:
+    the form looked unchanged and the citizen thought the submit had failed."""
+    campaign = make_campaign()
+    login(client, make_user())
+    page = client.post(f"/suggestions/new/{campaign.id}", data=FORM).get_data(as_text=True)
+    start = page.index('id="privacy-review"')
+    assert page.index("<h1") < page.index('id="suggestion-form"') < start < page.index('name="title"')
+    assert page.index("</h1>") < start and "private-section" not in page[page.index("</h1>"):start]
+    block = page[page.rindex("<div", 0, start):page.index('name="title"')]
+    assert 'role="alert"' in block and 'tabindex="-1"' in block  # announced, and focused (static/js/privacy.js)
+    assert "尚未提交" in block and "138****5678" in block and "330102************" in block
+    assert re.search(r'<input[^>]*name="move_details"[^>]*>', block) and "将这些信息移至保密栏" in block
+    assert re.search(r'<button type="submit"[^>]*>提交</button>', block) and 'href="#body"' in block
+    assert page.count('name="move_details"') == 1
+    # Submitting from there (the box ticked, as it comes) saves what it saved before: the details moved.
+    response = client.post(f"/suggestions/new/{campaign.id}", data={**FORM, "privacy_reviewed": "1",
+                                                                     "move_details": "y"})
+    assert response.status_code == 303 and PHONE not in db.session.scalars(sa.select(Suggestion)).one().body
+
+
 def test_moving_the_details_fills_the_private_section(client, app):
     campaign = make_campaign()
     login(client, make_user())
@@ -207,6 +228,30 @@ def test_keeping_the_details_in_the_text_publishes_them_masked(client, app):
     anonymous = app.test_client()
     page = anonymous.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
     assert "138****5678" in page and PHONE not in page and "8888 8888" not in page
+
+
+def test_after_the_move_the_author_sees_no_note_about_masking_and_a_tidy_private_section(client, app):
+    """The note "you see the text as written; others see it masked" stood above a text itself masked; the moved
+    address kept the start of its sentence; the ID line had an English colon."""
+    campaign = make_campaign()
+    author = make_user()
+    login(client, author)
+    text = f"学府路的路灯坏了三个月，晚上很黑。我家就住在学府路18号3单元502室，电话{PHONE}，身份证{ID_NUMBER}。"
+    response = client.post(f"/suggestions/new/{campaign.id}", data={
+        **FORM, "body": text, "privacy_reviewed": "1", "move_details": "y"})
+    moved = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "138****5678" in moved and PHONE not in moved.split('id="private-contact"')[0]
+    assert 'id="shown-as-written"' not in moved
+    contact = db.session.scalars(sa.select(Suggestion)).one().private_contact
+    assert contact.address == "学府路18号3单元502室"
+    assert contact.note == f"身份证号码：{ID_NUMBER}"
+    assert f"身份证号码：{ID_NUMBER}" in moved
+    # Kept in the text, the details are unmasked for the author only, and the note says so.
+    response = client.post(f"/suggestions/new/{campaign.id}", data={
+        **FORM, "title": "学府路路灯坏了请修复", "body": text, "privacy_reviewed": "1"})
+    kept = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert PHONE in kept and 'id="shown-as-written"' in kept
+    assert 'id="shown-as-written"' not in app.test_client().get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_bad_phone_number_is_explained_and_nothing_is_saved(client, app):
