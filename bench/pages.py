@@ -213,6 +213,7 @@ def main() -> None:
     os.environ.update(env)
     from app import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-pages", "RATELIMIT_ENABLED": False,
+                      "LOG_LEVEL": "WARNING",  # the views counted in this process need not print their requests
                       "SEARCH_BACKEND": env.get("JIANYAN_SEARCH_BACKEND", "whoosh"),
                       "SEARCH_INDEX_DIR": env.get("JIANYAN_SEARCH_INDEX_DIR", str(workdir / "search-index"))})
     if not args.keep:
