@@ -1,4 +1,6 @@
 """Moderation pages: reporting, the moderation queue, the sensitive-word list and the audit-log viewer."""
+import re
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,9 +12,9 @@ from core.errors import DomainError, InvalidInput
 from core.extensions import db
 from core.ratelimit import account_key, limit_reports
 from core.web import redirect_with_error
+from moderation import audit_display, queue, services, words
 from moderation import floods as flood_services
-from moderation import queue, services, words
-from moderation.forms import ACTION_LABELS, AuditFilterForm, DecisionForm, ReportForm, WordsForm
+from moderation.forms import ACTION_LABELS, CODE, AuditFilterForm, DecisionForm, ReportForm, WordsForm
 from moderation.models import (
     FLOOD_RULE_LABELS,
     FLOOD_STATUS_LABELS,
@@ -224,7 +226,9 @@ def audit_log():
     form = AuditFilterForm(request.args)
     if not current_user.is_admin:
         del form.actor  # no looking up accounts by login name
-    form.target_type.choices = [("", _("All"))] + [(t, t) for t in queue.audit_target_types()]
+    present = queue.audit_target_types(current_user)
+    form.target_type.choices = audit_display.type_choices(present, _requested(form.target_type))
+    form.action.choices = audit_display.action_choices(present, _requested(form.action))
     valid = form.validate()
     filters = {name: form[name].data for name in ("action", "target_type", "target_id", "since", "until")
                if not form[name].errors and form[name].data}
@@ -240,4 +244,12 @@ def audit_log():
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     kept = {name: value for name, value in request.args.items() if name != "page" and name in form._fields}
     return render_template("moderation/audit.html", form=form, page=page, filters=kept, filters_valid=valid,
-                           actors=queue.actor_names(page.items, with_usernames=current_user.is_admin))
+                           actors=queue.actor_names(page.items, with_usernames=current_user.is_admin),
+                           rows=audit_display.rows_for(current_user, page.items,
+                                                       with_usernames=current_user.is_admin))
+
+
+def _requested(field) -> str:
+    """A filter's value from the address, if it looks like a code (to show it selected even when not offered)."""
+    value = field.data if isinstance(field.data, str) else ""
+    return value if re.fullmatch(CODE, value) else ""
