@@ -67,23 +67,29 @@ def _first_error(form) -> str:
     return next(str(error) for errors in form.errors.values() for error in errors)
 
 
-def _tab_or_403() -> tuple[tuple[str, ...], str]:
+def _tab_or_403(counts: dict[str, int] | None = None) -> tuple[tuple[str, ...], str]:
+    """The user's tabs and the one asked for; without a valid choice, the first tab holding items (given the
+    counts), else the first tab."""
     tabs = queue.tabs_for(current_user)
     if not tabs:
         abort(403)
     tab = request.args.get("tab", "")
-    return tabs, tab if tab in tabs else tabs[0]
+    if tab in tabs:
+        return tabs, tab
+    return tabs, next((t for t in tabs if (counts or {}).get(t)), tabs[0])
 
 
 @bp.get("/")
 @login_required
 def index():
-    """The moderation queue: one tab at a time, each item with why it is there."""
-    tabs, tab = _tab_or_403()
+    """The moderation queue: one tab at a time, each item with why it is there. Without a tab in the address it
+    opens on the first tab that holds items."""
+    counts = _counts()
+    tabs, tab = _tab_or_403(counts)
     page = db.paginate(queue.tab_query(current_user, tab), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
     return render_template("moderation/queue.html", tabs=tabs, tab=tab, page=page, why=queue.why(page.items),
-                           counts=_counts(), actions=queue.actions_for(current_user, tab),
+                           counts=counts, actions=queue.actions_for(current_user, tab),
                            action_labels=ACTION_LABELS, form=DecisionForm(formdata=None))
 
 

@@ -71,6 +71,40 @@ def test_staff_publish_several_pending_proposals_at_once(app, client, screened):
     assert db.session.get(Suggestion, pending[1].id).reject_reason == "off_topic"
 
 
+def current_tab(response) -> str:
+    """The queue tab marked as open, with its count."""
+    found = re.search(r'<a href="[^"]*" aria-current="page">(.*?)</a>', response.get_data(as_text=True), re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def test_the_queue_opens_on_the_first_tab_with_items(app, client):
+    body = make_body("临川市市场监督管理局")
+    make_campaign(body, title="临川市食品安全建议征集", screening=True)  # screened, nothing waiting
+    reported = make_suggestion(make_campaign(body, title="临川市消费环境建议征集"), title="建议整治商场虚假促销")
+    moderation_services.report(make_user(), reported, "off_topic")
+    moderator, staff = make_user(role="moderator"), make_staff(body)
+    db.session.commit()
+    login(client, moderator)
+    response = client.get("/moderation/")
+    assert current_tab(response) == "被举报 (1)" and reported.title in text_of(response)
+    assert "先审后发 (0)" in text_of(response)  # every tab says how many items it holds
+    # An explicit choice stays, even for an empty tab.
+    response = client.get("/moderation/?tab=screening")
+    assert current_tab(response) == "先审后发 (0)" and "暂无待办事项" in text_of(response)
+    assert current_tab(client.get("/moderation/?page=1")) == "被举报 (1)"
+    client.post("/accounts/logout")
+    # Staff (screening and held tabs only): a held submission opens the held tab; nothing at all, the first tab.
+    login(client, staff)
+    assert current_tab(client.get("/moderation/")) == "先审后发 (0)"
+    admin = make_user(role="admin")
+    words.add_words(admin, "advertising", "代开发票")
+    held = make_suggestion(make_campaign(body, title="临川市营商环境建议征集"), title="有人在门口喊代开发票")
+    db.session.commit()
+    assert held.status == "pending"
+    response = client.get("/moderation/")
+    assert current_tab(response) == "敏感词待审 (1)" and held.title in text_of(response)
+
+
 def test_a_bulk_decision_is_all_or_nothing(app, client, screened):
     body, staff, pending, elsewhere = screened
     moderator = make_user(role="moderator")
