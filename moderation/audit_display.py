@@ -77,9 +77,11 @@ PERCENT_KEYS = {"progress", "previous_progress"}
 
 @dataclass
 class Ref:
-    """One piece of a shown value: text, and a link when the reader may open what it names."""
+    """One piece of a shown value: text, and a link when the reader may open what it names. A ``tail`` closes a
+    shortened list ("… 14 in all") and takes no separator before it."""
     text: str
     url: str | None = None
+    tail: bool = False
 
 
 @dataclass
@@ -204,7 +206,7 @@ def _value(viewer: User, entry: AuditLog, key: str, value, objects: _Objects, wi
     if isinstance(value, list):
         items = [_one(viewer, entry, group, key, item, objects, with_usernames) for item in value[:MAX_LISTED]]
         if len(value) > MAX_LISTED:
-            items.append(Ref(_("and %(n)d more", n=len(value) - MAX_LISTED)))
+            items.append(Ref(_("… %(n)d in all", n=len(value)), tail=True))
         return items or [Ref("—")]
     return [_one(viewer, entry, group, key, value, objects, with_usernames)]
 
@@ -221,7 +223,7 @@ def _one(viewer: User, entry: AuditLog, group: str, key: str, value, objects: _O
     if key == "user_id":
         user = objects.get("users", value)
         return Ref(_user_name(user, with_usernames) if user is not None else f"#{value}")
-    if key in PROPOSAL_KEYS or (group == "cluster" and key == "previous"):
+    if isinstance(value, int) and (key in PROPOSAL_KEYS or (group == "cluster" and key == "previous")):
         return _proposal(viewer, value, objects)
     if key in CLUSTER_KEYS:
         cluster = objects.get("clusters", value)

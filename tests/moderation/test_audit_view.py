@@ -80,10 +80,14 @@ def test_a_code_or_type_nobody_labelled_shows_as_itself(app, client, history):
     body, manager, admin, *_ = history
     db.session.add(AuditLog(actor_id=None, action="archive.sweep", target_type="attachments", target_id=7,
                             body_id=body.id, detail={"files": 3, "dry_run": True}))
+    db.session.add(AuditLog(actor_id=None, action="cluster.confirm", target_type="clusters", target_id=99,
+                            body_id=body.id, detail={"reason": "同一问题", "members": list(range(101, 115))}))
     db.session.commit()
     login(client, manager)
     response = client.get("/moderation/audit")
     rows = rows_of(response)
+    assert "确认相似建议组" in rows and "相似建议组 #99" in rows  # a group since removed: named, not linked
+    assert "组内建议：#101、#102" in rows and "#110 等 14 项" in rows and "#111" not in rows  # a long list, cut
     assert "archive.sweep" in rows and "attachments #7" in rows and "files：3" in rows and "dry_run：是" in rows
     assert ("attachments", "attachments") in options_of(response, "target_type")
     narrowed = client.get("/moderation/audit?action=archive.sweep")
