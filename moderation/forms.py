@@ -4,7 +4,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import AnyOf, Optional, ValidationError
+from wtforms.validators import AnyOf, Optional, Regexp, ValidationError
 
 from core.forms import CleanText, IdField
 from moderation.models import REPORT_REASON_LABELS, WORD_CATEGORY_LABELS
@@ -15,6 +15,7 @@ from suggestions.forms import REJECT_REASON_LABELS
 ACTION_LABELS = {"publish": _l("Publish"), "reject": _l("Reject"), "hide": _l("Hide"),
                  "restore": _l("Restore"), "dismiss": _l("Dismiss the reports")}
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+CODE = r"^[a-z0-9_]{1,32}(\.[a-z0-9_]{0,31})?$"  # an action code, a group's prefix ("suggestion.") or a type
 
 
 class ReportForm(FlaskForm):
@@ -58,10 +59,12 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     actor = StringField(_l("Actor (user name)"), validators=[Optional(), CleanText(_l("Actor"), max_length=32)])
-    action = StringField(_l("Action"), validators=[Optional(), CleanText(_l("Action"), max_length=64)],
-                         description=_l("Exact, or a prefix ending in a full stop: “suggestion.” finds every "
-                                        "proposal action."))
-    target_type = SelectField(_l("Object type"), validators=[Optional()], validate_choice=False)
+    # Choices are set by the view (the actions and object types the reader can find). A code in an older link that
+    # is not among them still filters, shown as itself.
+    action = SelectField(_l("Action"), validators=[Optional(), Regexp(CODE, message=_l("Choose an action."))],
+                         validate_choice=False)
+    target_type = SelectField(_l("Object type"), validators=[Optional(), Regexp(CODE, message=_l("Choose a type."))],
+                              validate_choice=False)
     target_id = IdField(_l("Object number"))
     since = DateField(_l("From (date)"), validators=[Optional(), _plausible_date])
     until = DateField(_l("To (date)"), validators=[Optional(), _plausible_date])

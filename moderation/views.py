@@ -1,4 +1,6 @@
 """Moderation pages: reporting, the moderation queue, the sensitive-word list and the audit-log viewer."""
+import re
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,9 +12,9 @@ from core.errors import DomainError, InvalidInput
 from core.extensions import db
 from core.ratelimit import account_key, limit_reports
 from core.web import redirect_with_error
+from moderation import audit_display, queue, services, words
 from moderation import floods as flood_services
-from moderation import queue, services, words
-from moderation.forms import ACTION_LABELS, AuditFilterForm, DecisionForm, ReportForm, WordsForm
+from moderation.forms import ACTION_LABELS, CODE, AuditFilterForm, DecisionForm, ReportForm, WordsForm
 from moderation.models import (
     FLOOD_RULE_LABELS,
     FLOOD_STATUS_LABELS,
@@ -65,23 +67,29 @@ def _first_error(form) -> str:
     return next(str(error) for errors in form.errors.values() for error in errors)
 
 
-def _tab_or_403() -> tuple[tuple[str, ...], str]:
+def _tab_or_403(counts: dict[str, int] | None = None) -> tuple[tuple[str, ...], str]:
+    """The user's tabs and the one asked for; without a valid choice, the first tab holding items (given the
+    counts), else the first tab."""
     tabs = queue.tabs_for(current_user)
     if not tabs:
         abort(403)
     tab = request.args.get("tab", "")
-    return tabs, tab if tab in tabs else tabs[0]
+    if tab in tabs:
+        return tabs, tab
+    return tabs, next((t for t in tabs if (counts or {}).get(t)), tabs[0])
 
 
 @bp.get("/")
 @login_required
 def index():
-    """The moderation queue: one tab at a time, each item with why it is there."""
-    tabs, tab = _tab_or_403()
+    """The moderation queue: one tab at a time, each item with why it is there. Without a tab in the address it
+    opens on the first tab that holds items."""
+    counts = _counts()
+    tabs, tab = _tab_or_403(counts)
     page = db.paginate(queue.tab_query(current_user, tab), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
     return render_template("moderation/queue.html", tabs=tabs, tab=tab, page=page, why=queue.why(page.items),
-                           counts=_counts(), actions=queue.actions_for(current_user, tab),
+                           counts=counts, actions=queue.actions_for(current_user, tab),
                            action_labels=ACTION_LABELS, form=DecisionForm(formdata=None))
 
 
@@ -224,7 +232,9 @@ def audit_log():
     form = AuditFilterForm(request.args)
     if not current_user.is_admin:
         del form.actor  # no looking up accounts by login name
-    form.target_type.choices = [("", _("All"))] + [(t, t) for t in queue.audit_target_types()]
+    present = queue.audit_target_types(current_user)
+    form.target_type.choices = audit_display.type_choices(present, _requested(form.target_type))
+    form.action.choices = audit_display.action_choices(present, _requested(form.action))
     valid = form.validate()
     filters = {name: form[name].data for name in ("action", "target_type", "target_id", "since", "until")
                if not form[name].errors and form[name].data}
@@ -240,4 +250,12 @@ def audit_log():
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     kept = {name: value for name, value in request.args.items() if name != "page" and name in form._fields}
     return render_template("moderation/audit.html", form=form, page=page, filters=kept, filters_valid=valid,
-                           actors=queue.actor_names(page.items, with_usernames=current_user.is_admin))
+                           actors=queue.actor_names(page.items, with_usernames=current_user.is_admin),
+                           rows=audit_display.rows_for(current_user, page.items,
+                                                       with_usernames=current_user.is_admin))
+
+
+def _requested(field) -> str:
+    """A filter's value from the address, if it looks like a code (to show it selected even when not offered)."""
+    value = field.data if isinstance(field.data, str) else ""
+    return value if re.fullmatch(CODE, value) else ""

@@ -4,9 +4,11 @@ in the queue's "reported" tab with the reason and note, hides it with the row's 
 import pytest
 
 from core.extensions import db
+from moderation import services as moderation_services
+from suggestions import services
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.conftest import BROWSER
-from tests.factories import PASSWORD, make_body, make_campaign, make_suggestion, make_user
+from tests.factories import PASSWORD, make_body, make_campaign, make_staff, make_suggestion, make_user
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
@@ -70,5 +72,47 @@ def test_a_citizen_reports_and_a_moderator_decides_on_a_phone(app, live_server, 
     expect(page.get_by_text("已完成：对 1 项执行“恢复显示”")).to_be_visible()
     page.goto(f"{base}/suggestions/{proposal_id}")
     expect(page.locator("#status")).to_have_text("已公开")
+    no_sideways_scroll(page)
+    phone.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_audit_log_reads_on_a_phone(app, live_server, browser, tmp_path):  # noqa: F811
+    """At 375 px each row of the audit log is a card that fits the screen: labels, not codes, and nothing cut off
+    or scrolled sideways; the filters are choices."""
+    from playwright.sync_api import expect
+
+    body = make_body("青溪县住房和城乡建设局")
+    staff = make_staff(body, "audit_staff_wang")
+    campaign = make_campaign(body, title="青溪县老旧小区改造意见征集")
+    long_title = "关于青溪县城关镇东风路老旧小区加装电梯、改造雨污管网和增设非机动车充电设施的综合性建议"
+    proposal = make_suggestion(campaign, make_user(), title=long_title)
+    services.accept_suggestion(staff, proposal)
+    moderation_services.report(make_user(), proposal, "off_topic", "与本次征集的主题关系不大，建议转给有关部门")
+    admin = make_user("audit_admin_li", role="admin").username
+    db.session.commit()
+    db.session.close()
+    base = live_server.url
+
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = phone.new_page()
+    log_in(page, base, admin)
+    page.get_by_role("link", name="操作日志").click()
+    rows = page.locator("#audit tbody tr")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("#audit")).to_contain_text("受理建议")
+    expect(page.locator("#audit")).to_contain_text("理由：与主题无关")
+    expect(page.locator("#audit")).not_to_contain_text("suggestion.accept")
+    no_sideways_scroll(page)
+    assert page.evaluate("document.querySelector('#audit').scrollWidth <= document.querySelector('#audit').clientWidth")
+    # Every cell lies within the screen (no column cut off beyond the right edge).
+    assert page.evaluate("Math.max(...[...document.querySelectorAll('#audit td')]"
+                         ".map(td => td.getBoundingClientRect().right))") <= 375
+    page.screenshot(path=str(tmp_path / "audit-375.png"), full_page=True)
+    # The filters are choices with labels: narrow to one action.
+    page.get_by_label("操作", exact=True).select_option(label="受理建议")
+    page.get_by_role("button", name="筛选").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(long_title)
     no_sideways_scroll(page)
     phone.close()

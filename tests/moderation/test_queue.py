@@ -25,6 +25,13 @@ def statuses(ids) -> list[str]:
     return [db.session.get(Suggestion, i).status for i in ids]
 
 
+def audit_rows(page) -> str:
+    """The text of the audit log's rows only (the filters' choices name every action too)."""
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    found = re.search(r'<table[^>]*id="audit".*?</table>', html, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))) if found else ""
+
+
 def audit_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
 
@@ -62,6 +69,40 @@ def test_staff_publish_several_pending_proposals_at_once(app, client, screened):
                                                           "action": "reject", "reject_reason": "off_topic"})
     assert statuses([pending[1].id]) == ["rejected"]
     assert db.session.get(Suggestion, pending[1].id).reject_reason == "off_topic"
+
+
+def current_tab(response) -> str:
+    """The queue tab marked as open, with its count."""
+    found = re.search(r'<a href="[^"]*" aria-current="page">(.*?)</a>', response.get_data(as_text=True), re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def test_the_queue_opens_on_the_first_tab_with_items(app, client):
+    body = make_body("临川市市场监督管理局")
+    make_campaign(body, title="临川市食品安全建议征集", screening=True)  # screened, nothing waiting
+    reported = make_suggestion(make_campaign(body, title="临川市消费环境建议征集"), title="建议整治商场虚假促销")
+    moderation_services.report(make_user(), reported, "off_topic")
+    moderator, staff = make_user(role="moderator"), make_staff(body)
+    db.session.commit()
+    login(client, moderator)
+    response = client.get("/moderation/")
+    assert current_tab(response) == "被举报 (1)" and reported.title in text_of(response)
+    assert "先审后发 (0)" in text_of(response)  # every tab says how many items it holds
+    # An explicit choice stays, even for an empty tab.
+    response = client.get("/moderation/?tab=screening")
+    assert current_tab(response) == "先审后发 (0)" and "暂无待办事项" in text_of(response)
+    assert current_tab(client.get("/moderation/?page=1")) == "被举报 (1)"
+    client.post("/accounts/logout")
+    # Staff (screening and held tabs only): a held submission opens the held tab; nothing at all, the first tab.
+    login(client, staff)
+    assert current_tab(client.get("/moderation/")) == "先审后发 (0)"
+    admin = make_user(role="admin")
+    words.add_words(admin, "advertising", "代开发票")
+    held = make_suggestion(make_campaign(body, title="临川市营商环境建议征集"), title="有人在门口喊代开发票")
+    db.session.commit()
+    assert held.status == "pending"
+    response = client.get("/moderation/")
+    assert current_tab(response) == "敏感词待审 (1)" and held.title in text_of(response)
 
 
 def test_a_bulk_decision_is_all_or_nothing(app, client, screened):
@@ -140,9 +181,9 @@ def two_bodies(app):
 def test_a_body_manager_reads_only_the_rows_of_their_bodies(app, client, two_bodies):
     first, second, manager, staff, admin, mine, theirs = two_bodies
     login(client, manager)
-    page = client.get("/moderation/audit").get_data(as_text=True)
-    assert f"suggestions #{mine.id}" in page and "suggestion.accept" in page
-    assert f"suggestions #{theirs.id}" not in page and "suggestion.hide" not in page
+    page = audit_rows(client.get("/moderation/audit"))
+    assert f"建议 #{mine.id}" in page and "受理建议" in page
+    assert f"建议 #{theirs.id}" not in page and "屏蔽建议" not in page
     # Asking for the other body's proposal by number finds nothing.
     assert "没有符合条件的记录" in text_of(client.get(f"/moderation/audit?target_type=suggestions&target_id={theirs.id}"))
     client.post("/accounts/logout")
@@ -150,8 +191,8 @@ def test_a_body_manager_reads_only_the_rows_of_their_bodies(app, client, two_bod
     assert client.get("/moderation/audit").status_code == 403
     client.post("/accounts/logout")
     login(client, admin)
-    page = client.get("/moderation/audit").get_data(as_text=True)
-    assert f"suggestions #{mine.id}" in page and f"suggestions #{theirs.id}" in page and "audit_mod" in page
+    page = audit_rows(client.get("/moderation/audit"))
+    assert f"建议 #{mine.id}" in page and f"建议 #{theirs.id}" in page and "audit_mod" in page
 
 
 def test_the_audit_log_filters_and_pages(app, client, two_bodies):
@@ -163,16 +204,17 @@ def test_the_audit_log_filters_and_pages(app, client, two_bodies):
     old.created_at = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
     db.session.commit()
     login(client, admin)
-    page = text_of(client.get("/moderation/audit?action=suggestion.submit"))
-    assert "suggestion.submit" in page and "suggestion.accept" not in page and "第 1 页，共 2 页" in page
+    response = client.get("/moderation/audit?action=suggestion.submit")
+    page = audit_rows(response)
+    assert "提交建议" in page and "受理建议" not in page and "第 1 页，共 2 页" in text_of(response)
     second_page = text_of(client.get("/moderation/audit?action=suggestion.submit&page=2"))
     assert "第 2 页，共 2 页" in second_page
-    prefixed = text_of(client.get(f"/moderation/audit?action=suggestion.&target_type=suggestions&target_id={mine.id}"))
-    assert "suggestion.accept" in prefixed and "suggestion.submit" in prefixed  # a prefix, one proposal
-    by_actor = text_of(client.get("/moderation/audit?actor=FIRST_STAFF"))  # user names fold case
-    assert "suggestion.accept" in by_actor and "suggestion.submit" not in by_actor
-    dated = text_of(client.get("/moderation/audit?since=2025-03-01&until=2025-03-01"))
-    assert "suggestion.accept" in dated and "suggestion.submit" not in dated
+    prefixed = audit_rows(client.get(f"/moderation/audit?action=suggestion.&target_type=suggestions&target_id={mine.id}"))
+    assert "受理建议" in prefixed and "提交建议" in prefixed  # a prefix, one proposal
+    by_actor = audit_rows(client.get("/moderation/audit?actor=FIRST_STAFF"))  # user names fold case
+    assert "受理建议" in by_actor and "提交建议" not in by_actor
+    dated = audit_rows(client.get("/moderation/audit?since=2025-03-01&until=2025-03-01"))
+    assert "受理建议" in dated and "提交建议" not in dated
     assert "没有符合条件的记录" in text_of(client.get("/moderation/audit?since=2025-03-02&until=2025-03-02"))
     unknown = text_of(client.get("/moderation/audit?actor=nobody_here"))
     assert "没有这个用户名的用户" in unknown and "没有符合条件的记录" in unknown
@@ -191,7 +233,7 @@ def test_the_audit_log_shows_login_names_to_administrators_only(app, client, two
     db.session.commit()
     login(client, manager)
     page = client.get("/moderation/audit").get_data(as_text=True)
-    assert "moderation.report" in page and "suggestion.reject" in page
+    assert "举报内容" in audit_rows(page) and "不予发布" in audit_rows(page)
     assert anonymous.public_name in page and "王小明" in page and staff.public_name in page
     for user in (anonymous, named, staff, manager, admin):
         assert user.username not in page
@@ -200,15 +242,16 @@ def test_the_audit_log_shows_login_names_to_administrators_only(app, client, two
     assert 'name="actor"' not in page
     answers = [text_of(client.get(f"/moderation/audit?actor={name}")) for name in ("zhang_login_name", "nobody_here")]
     assert answers[0] == answers[1] and "没有这个用户名的用户" not in answers[1]
-    assert "moderation.report" in answers[0] and "suggestion.reject" in answers[0]
+    rows = audit_rows(client.get("/moderation/audit?actor=zhang_login_name"))
+    assert "举报内容" in rows and "不予发布" in rows
     # Filtering by action, object and date stays.
-    by_action = text_of(client.get("/moderation/audit?action=moderation.report"))
-    assert "moderation.report" in by_action and "suggestion.reject" not in by_action
+    by_action = audit_rows(client.get("/moderation/audit?action=moderation.report"))
+    assert "举报内容" in by_action and "不予发布" not in by_action
     client.post("/accounts/logout")
     login(client, admin)
     page = client.get("/moderation/audit?actor=zhang_login_name").get_data(as_text=True)
     assert 'name="actor"' in page and "zhang_login_name" in page and anonymous.public_name in page
-    assert "moderation.report" in page and "suggestion.reject" not in page
+    assert "举报内容" in audit_rows(page) and "不予发布" not in audit_rows(page)
 
 
 def test_the_queue_masks_personal_data_and_shows_public_names(app, client, screened):
