@@ -85,15 +85,26 @@ def derive(*, postgres_search: bool) -> None:
         reindex(get_backend(), progress=False)
     print(f"search index built in {time.perf_counter() - started:.0f} s")
     rollup.refresh()
-    db.session.execute(sa.text("ANALYZE"))
     db.session.commit()
+    _vacuum()
+
+
+def _vacuum() -> None:
+    """What autovacuum keeps a live site at (visibility maps for index-only scans, fresh statistics): this
+    machine's PostgreSQL runs with autovacuum off, and without it the lists read the heap for every row."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
 
 
 def _postgres_search_index() -> None:
     """The PostgreSQL search tables, as `flask search reindex` would write them, jieba run once per distinct text
     (the fill has about 16,000)."""
     from search.indexing import get_backend
-    from search.postgres_backend import SCHEMA, word_ids
+    from search.postgres_backend import BUCKETS, SCHEMA, bucket_of, bucket_sql, bucket_word, word_ids
 
     backend = get_backend()
     backend.clear()
@@ -110,16 +121,20 @@ def _postgres_search_index() -> None:
         INSERT INTO {SCHEMA}.proposal_words (id, campaign_id, body_id, category, message_type, status, created_at,
                                              support_count, title_words, words)
         SELECT s.id, s.campaign_id::text, c.body_id::text, k.code, s.message_type, s.status,
-               s.created_at AT TIME ZONE 'UTC', s.support_count, w.title_words, w.words
+               s.created_at AT TIME ZONE 'UTC', s.support_count, w.title_words,
+               w.words || (CAST(:buckets AS integer[]))[{bucket_sql("s.id::bigint")}::int + 1]
         FROM suggestions s JOIN campaigns c ON c.id = s.campaign_id JOIN categories k ON k.id = s.category_id
-        JOIN bench_words w ON w.title = s.title AND w.body = s.body WHERE s.public"""))
+        JOIN bench_words w ON w.title = s.title AND w.body = s.body WHERE s.public"""),
+        {"buckets": [bucket_word(b) for b in range(BUCKETS)]})
     db.session.execute(sa.text(f"""
         INSERT INTO {SCHEMA}.proposal_texts (id, title, body, region)
         SELECT s.id, s.title, s.body, c.region_scope FROM suggestions s JOIN campaigns c ON c.id = s.campaign_id
         WHERE s.public"""))
     db.session.commit()
     with backend.engine.begin() as conn:
-        conn.exec_driver_sql(f"ANALYZE {SCHEMA}.proposal_words")
+        for doc_id in conn.execute(sa.text(f"SELECT id FROM {SCHEMA}.proposal_words ORDER BY id LIMIT 200")).scalars():
+            assert conn.execute(sa.text(f"SELECT words @> ARRAY[:w] FROM {SCHEMA}.proposal_words WHERE id = :id"),
+                                {"w": bucket_word(bucket_of(doc_id)), "id": doc_id}).scalar(), "bucket_sql != bucket_of"
 
 
 def prepare_hot_voters(app) -> tuple[int, list[tuple[str, str]]]:

@@ -111,6 +111,11 @@ def bucket_of(doc_id: int) -> int:
     return (((doc_id >> 6) * 2654435761) & 0xFFFFFFFF) * BUCKETS >> 32
 
 
+def bucket_sql(id_column: str) -> str:
+    """``bucket_of`` as an SQL expression over a bigint column, for writers that fill the table in bulk."""
+    return f"(((({id_column} >> 6) * 2654435761) & 4294967295) * {BUCKETS} >> 32)"
+
+
 def _rows(doc: SearchDocument) -> tuple[dict, dict]:
     title_words = word_ids(doc.title)
     words = {"id": doc.id, "campaign_id": str(doc.campaign_id), "body_id": str(doc.body_id),
