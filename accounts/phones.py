@@ -34,7 +34,7 @@ from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from core.privacy import mainland_mobile, mask_phone
+from core.phones import mainland_mobile, mask_phone
 from core.sms import SmsGateway
 
 CODE_DIGITS = 6

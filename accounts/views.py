@@ -27,7 +27,7 @@ from accounts.names import DisplayNameRefused
 from accounts.password_policy import WeakPassword
 from core.errors import DomainError
 from core.extensions import db, limiter
-from core.privacy import format_phone, mask_phone
+from core.phones import format_phone, mask_phone
 from core.ratelimit import MESSAGES, account_key, address_key, configured
 from core.sms import gateway_from_config
 from core.web import safe_next_url
