@@ -198,11 +198,12 @@ def _start_redis(stack: Stack, port: int) -> None:
 @contextmanager
 def running_stack(*, app_servers: int = 2, proposals: int = 2400, database_url: str | None = None,
                   admin_url: str = ADMIN_URL, simulated_addresses: bool = False, keep_workdir: bool = False,
-                  extra_env: dict | None = None) -> Iterator[Stack]:
+                  keep_database: bool = False, extra_env: dict | None = None) -> Iterator[Stack]:
     """Start the stack (see the module's docstring) and stop all of it on leaving.
 
     ``database_url``: use this database (already upgraded and filled: nothing is loaded) instead of a new one.
     ``simulated_addresses``: nginx believes the X-Forwarded-For the client sends (for bench.load's users).
+    ``keep_workdir``, ``keep_database``: leave the logs, or the new database, for a look afterwards.
     """
     if not os.path.exists(NGINX):
         raise StackError("nginx is not installed (apt-get install nginx)")
@@ -213,7 +214,8 @@ def running_stack(*, app_servers: int = 2, proposals: int = 2400, database_url: 
         fresh = database_url is None
         if fresh:
             database_url = create_database(admin_url)
-            cleanup.callback(drop_database, database_url, admin_url)
+            if not keep_database:
+                cleanup.callback(drop_database, database_url, admin_url)
         redis_port, nginx_port = free_port(), free_port()
         redis_url = f"redis://127.0.0.1:{redis_port}"
         env = {**os.environ, "FLASK_APP": "app",
