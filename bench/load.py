@@ -31,6 +31,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import sys
 import time
 from collections import Counter
@@ -84,6 +85,7 @@ class Record:
     uncertain_votes: set = field(default_factory=set)  # sent, but the answer never said (5xx, connection, stopped)
     pending: set = field(default_factory=set)
     outcomes: Counter = field(default_factory=Counter)  # (kind, accepted | refused: why | uncertain)
+    failures: Counter = field(default_factory=Counter)  # (name, 5xx status or 0, connection error)
 
 
 PLAN: Plan | None = None
@@ -104,6 +106,8 @@ def answer_class(status: int) -> str:
 
 def on_request(request_type, name, response_time, response_length, response=None, exception=None, **_kwargs):
     status = getattr(response, "status_code", 0) or 0
+    if status >= 500 or not status:
+        RECORD.failures[name, status, str(exception)[:80] if not status else ""] += 1
     if name in KINDS and RECORD.measuring:
         RECORD.samples[name].append(response_time)
         RECORD.answers[name, answer_class(status)] += 1
@@ -255,18 +259,21 @@ def run_load(url: str, users: int, duration: int, spawn_rate: float) -> dict:
     while RECORD.logged_in + RECORD.login_failures < users and time.monotonic() < deadline:
         gevent.sleep(0.2)
     busy0, total0 = cpu_times()
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
     started = time.monotonic()
     RECORD.measuring = True
     gevent.sleep(duration)
     RECORD.measuring = False
     seconds = time.monotonic() - started
     busy1, total1 = cpu_times()
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
     load = os.getloadavg()
     runner.stop()  # each user finishes its task (stop_timeout), so every write's answer is seen
     runner.quit()
     RECORD.uncertain_votes |= RECORD.pending
     return {"seconds": seconds, "cpu_busy": (busy1 - busy0) / max(1, total1 - total0), "loadavg": load,
-            "cores": os.cpu_count()}
+            "cores": os.cpu_count(),
+            "generator_cpu": (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) / seconds}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -293,10 +300,25 @@ def print_figures(machine: dict, users: int) -> None:
     if RECORD.outside_window:
         print("outside the clock (logins, tasks finishing): "
               + ", ".join(f"{name} {cls} {n}" for (name, cls), n in sorted(RECORD.outside_window.items())))
+    if RECORD.failures:
+        print("5xx and connection errors, in and out of the clock: " + ", ".join(
+            f"{name} {status or error} {n}" for (name, status, error), n in sorted(RECORD.failures.items())))
     print("writes: " + ", ".join(f"{kind} {what} {n}" for (kind, what), n in sorted(RECORD.outcomes.items())))
     load1, load5, _ = machine["loadavg"]
     print(f"machine: {machine['cores']} cores, CPU busy {machine['cpu_busy']:.0%} over the run, "
-          f"load average {load1:.2f} (1 min), {load5:.2f} (5 min)")
+          f"load average {load1:.2f} (1 min), {load5:.2f} (5 min); the load generator (this process) used "
+          f"{machine['generator_cpu']:.0%} of a core")
+
+
+def diagnosis(stack) -> str:
+    """Where the 5xx answers came from: nginx's access and error logs, the app servers' errors."""
+    lines = [line for line in stack.log("nginx-access").splitlines() if re.search(r'" 5\d\d ', line)]
+    errors = [line for name in ("app-1", "app-2", "worker") for line in stack.log(name).splitlines()
+              if " ERROR " in line or "Error" in line or "[CRITICAL]" in line]
+    return "\n".join([f"5xx in nginx's access log (first 10 of {len(lines)}):", *lines[:10],
+                      "nginx's error log (last 10 lines):", *stack.log("nginx-error").splitlines()[-10:],
+                      f"errors in the app servers' and the worker's logs (first 20 of {len(errors)}):",
+                      *errors[:20]])
 
 
 # --- after the run: the audit -------------------------------------------------------------------------------------
@@ -416,6 +438,8 @@ def main() -> None:
         PLAN_ACCOUNTS = list(PLAN.accounts)
         machine = run_load(stack.url, args.users, args.duration, args.spawn_rate)
         print_figures(machine, args.users)
+        if RECORD.failures:
+            print(diagnosis(stack))
         waited = settle(app, args.settle)
         print(f"\naudit (after {waited:.0f} s for the worker and the search queue to empty):")
         checks = audit(app)
