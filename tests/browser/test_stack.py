@@ -9,9 +9,9 @@ import urllib.request
 
 import pytest
 
-from bench.stack import NGINX, running_stack
+from bench.stack import ADMIN_URL, NGINX, running_stack
 from tests.browser.test_loop import CHROMIUM_ARGS
-from tests.conftest import BROWSER, CHROMIUM, REQUIRED
+from tests.conftest import BROWSER, CHROMIUM, POSTGRES_URL, REQUIRED
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
@@ -25,7 +25,8 @@ def stack():
         if "browser" in REQUIRED:
             pytest.fail(message)
         pytest.skip(message)
-    with running_stack(proposals=300) as running:
+    # The stack's database is created next to the PostgreSQL suite's (or on the local server's postgres database).
+    with running_stack(proposals=300, admin_url=POSTGRES_URL or ADMIN_URL) as running:
         yield running
 
 
