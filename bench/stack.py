@@ -149,17 +149,24 @@ def _start(stack: Stack, name: str, command: list[str]) -> subprocess.Popen:
     return process
 
 
-def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Stop a process we started and everything in its process group."""
-    if process.poll() is None:
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    """Stop the processes we started, each with everything in its process group: SIGTERM to all at once (each
+    finishes what it is doing), then SIGKILL to any still running after 30 s."""
+    for process in processes:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 30
+    for process in processes:
         try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(30)
+            process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             process.wait(10)
 
 
@@ -228,7 +235,7 @@ def running_stack(*, app_servers: int = 2, proposals: int = 2400, database_url: 
                **(extra_env or {})}
         stack = Stack(url=f"http://127.0.0.1:{nginx_port}", app_urls=[], database_url=database_url,
                       redis_url=redis_url, env=env, workdir=workdir)
-        cleanup.callback(lambda: [_stop(p) for p in reversed(list(stack.processes.values()))])
+        cleanup.callback(lambda: _stop_all(list(stack.processes.values())))
 
         _start_redis(stack, redis_port)
         if fresh:
