@@ -63,12 +63,14 @@ SUGGESTION_URL = re.compile(r"/suggestions/(\d+)$")
 @dataclass
 class Plan:
     """What the users act on, prepared in the database before the run."""
-    accounts: list  # (user id, username), one per simulated user
+    accounts: list  # (user id, username), one per simulated user; each takes one when it starts
+    user_ids: list  # all of them, for the audit
     read_paths: list
     vote_targets: list  # (proposal id, oppose allowed)
     hot_targets: list
     submit_campaigns: list  # (campaign id, category codes)
     load_session: object = None  # decodes a session cookie (the flashes) with the stack's key
+    clusters_behind_before: int = 0  # clusters whose supporter count a recount would change, before the run
 
 
 @dataclass
@@ -232,15 +234,13 @@ def prepare(app, users: int) -> Plan:
         read_paths = (["/"] * 10 + ["/campaigns/"] * 5 + [f"/campaigns/{c.id}" for c in campaigns]
                       + [f"/campaigns/{c.id}?page=2" for c in campaigns]
                       + [f"/suggestions/{s.id}" for s in random.sample(public, min(400, len(public)))])
-        plan = Plan(accounts=[(u.id, u.username) for u in accounts], read_paths=read_paths,
-                    vote_targets=targets, hot_targets=random.sample(targets, 5), submit_campaigns=submit_campaigns)
-        global CLUSTERS_BEHIND_BEFORE
-        CLUSTERS_BEHIND_BEFORE = clusters_behind()
-        serializer = app.session_interface.get_signing_serializer(app)
-        plan.load_session = serializer.loads
         if not targets or not submit_campaigns:
             raise SystemExit("the demo data has no open campaign to vote in or submit to")
-        return plan
+        return Plan(accounts=[(u.id, u.username) for u in accounts], user_ids=[u.id for u in accounts],
+                    read_paths=read_paths, vote_targets=targets,
+                    hot_targets=random.sample(targets, min(5, len(targets))), submit_campaigns=submit_campaigns,
+                    load_session=app.session_interface.get_signing_serializer(app).loads,
+                    clusters_behind_before=clusters_behind())
 
 
 # --- the run ------------------------------------------------------------------------------------------------------
@@ -361,7 +361,6 @@ def audit(app) -> list[tuple[str, bool, str]]:
     from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, Suggestion, Vote
 
     checks = []
-    user_ids = [user_id for user_id, _ in PLAN_ACCOUNTS]
     with app.app_context():
         accepted = RECORD.submissions
         rows = {s.id: s for s in db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(list(accepted))))}
@@ -371,7 +370,7 @@ def audit(app) -> list[tuple[str, bool, str]]:
                        f"{len(accepted)} accepted, {len(missing)} missing or different {missing[:10]}"))
 
         votes = {(v.user_id, v.suggestion_id): v.value for v in db.session.scalars(
-            sa.select(Vote).where(Vote.user_id.in_(user_ids)))}
+            sa.select(Vote).where(Vote.user_id.in_(PLAN.user_ids)))}
         wrong = [pair for pair, value in RECORD.votes.items()
                  if pair not in RECORD.uncertain_votes and votes.get(pair) != value]
         unexplained = [pair for pair in votes if pair not in RECORD.votes and pair not in RECORD.uncertain_votes]
@@ -416,7 +415,7 @@ def audit(app) -> list[tuple[str, bool, str]]:
 
         behind = clusters_behind()
         print(f"  (not a check: clusters whose count of distinct supporters a recount would change, {behind} "
-              f"after the run, {CLUSTERS_BEHIND_BEFORE} before it; votes never touch the cluster row, batches and "
+              f"after the run, {PLAN.clusters_behind_before} before it; votes never touch the cluster row, batches and "
               f"`flask suggestions recount` refresh it)")
 
         status = jobs.queue_status(app, failed_limit=5)
@@ -428,12 +427,10 @@ def audit(app) -> list[tuple[str, bool, str]]:
     return checks
 
 
-PLAN_ACCOUNTS: list = []
-CLUSTERS_BEHIND_BEFORE = 0
 
 
 def main() -> None:
-    global PLAN, PLAN_ACCOUNTS
+    global PLAN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--duration", type=int, default=60, help="seconds of load once every user has logged in")
@@ -452,7 +449,6 @@ def main() -> None:
         os.environ.update({k: v for k, v in stack.env.items() if k.startswith("JIANYAN_")})
         app = create_app()
         PLAN = prepare(app, args.users)
-        PLAN_ACCOUNTS = list(PLAN.accounts)
         machine = run_load(stack.url, args.users, args.duration, args.spawn_rate)
         print_figures(machine, args.users)
         if RECORD.failures:
