@@ -184,13 +184,16 @@ def place_proposal(suggestion_id: int) -> None:
 
 @jobs.job(queue="batch", when_queue_down="later", once=True)
 def recluster_campaign(campaign_id: int) -> None:
-    """Job: cluster a campaign's public proposals anew (staff decisions kept), as ``flask suggestions cluster``."""
+    """Job: cluster a campaign's public proposals anew (staff decisions kept), as ``flask suggestions cluster``,
+    and save a fresh similarity index of it (idf refitted on every proposal)."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return
     clusters = cluster_campaign(campaign)
     db.session.commit()
     current_app.logger.info("campaign %s: %d clusters of two or more proposals", campaign_id, clusters)
+    similar.save_campaign_index(campaign_id)
+    db.session.rollback()  # it only read
 
 
 @jobs.periodic(cron="0 18 * * *")  # 02:00 in Beijing
@@ -227,7 +230,7 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
                  ClusterPin.kind == PinKind.APART,
                  sa.or_(ClusterPin.suggestion_id == suggestion.id, ClusterPin.other_id == suggestion.id)))]
     member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
-                          apart=apart)
+                          apart=apart, text=text)
     if member.cluster is None:
         cluster = Cluster(campaign_id=campaign_id, representative_id=suggestion.id, size=1)
         db.session.add(cluster)

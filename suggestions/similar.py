@@ -1,24 +1,34 @@
 """Similar proposals: the hints shown while a citizen types, and the related proposals each proposal page lists.
 
-Typing hints query this process's similarity index of the campaign (``suggestions.dedup.Index``), built on first
-use from the campaign's public proposals and topped up on every use with those that became public since
-(``Suggestion.public_since``, whatever their id: a proposal published after screening or unhidden is found too);
-proposals that stopped being public are dropped when a query meets them. An index holds only its own corpus'
-features, so its memory grows with the proposals it holds, not with the number of campaigns; a process keeps the
-most recently used campaigns' indexes up to ``SIMILARITY_INDEX_BUDGET`` proposals (200,000) in all.
+Typing hints query the campaign's similarity index (``suggestions.dedup.Index``). The index is built outside the
+request path and saved as a folder of arrays under ``SIMILARITY_INDEX_DIR`` (``save_campaign_index``: the job
+``build_similarity_index``, ``flask suggestions similarity-index``, and every re-clustering); each serving process
+maps the newest folder into memory read-only, so the machine's processes share one copy and a first hint after a
+restart costs milliseconds. On use, each process tops its copy up in its own memory with the proposals that became
+public since the folder was saved (``Suggestion.public_since``, whatever their id: a proposal published after
+screening or unhidden is found too); once a process holds more than ``SIMILARITY_INDEX_REBUILD_AFTER`` of them, it
+asks for a fresh folder. Proposals that stopped being public are dropped when a query meets them. A campaign with
+no folder yet is indexed in the process's memory on first use (and a folder is asked for). A process keeps the
+most recently used campaigns' indexes while the proposals it holds in its own memory stay within
+``SIMILARITY_INDEX_BUDGET`` (200,000); mapped folders count only for the pages queries touch.
 
 A proposal page never computes similarity: it reads ``RelatedProposal`` rows, written when a proposal becomes
 public (its own list, and its place in the lists of the proposals it resembles) and, for a whole campaign, by
 ``flask suggestions cluster``.
 """
+import hashlib
+import os
 import re
+import shutil
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
+from core import jobs
 from core.extensions import db
 from core.privacy import mask_personal_data
 from suggestions import dedup
@@ -33,10 +43,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _CampaignIndex:
-    """One campaign's index in this process, and the latest ``public_since`` it has seen."""
+    """One campaign's index in this process: the folder it was loaded from (None: built here), and the latest
+    ``public_since`` it has seen."""
 
-    def __init__(self, index: dedup.Index, seen_until: datetime):
-        self.index, self.seen_until = index, seen_until
+    def __init__(self, index: dedup.Index, seen_until: datetime, folder: str | None):
+        self.index, self.seen_until, self.folder = index, seen_until, folder
+
+    @property
+    def in_memory(self) -> int:
+        """Proposals this process holds in its own memory (a mapped folder's are shared)."""
+        return self.index.added if self.folder else len(self.index)
 
 
 _indexes: OrderedDict[int, _CampaignIndex] = OrderedDict()  # least recently used first
@@ -76,17 +92,16 @@ def _latest(rows, default: datetime) -> datetime:
 
 
 def campaign_index(campaign_id: int) -> dedup.Index:
-    """This process's similarity index of the campaign's public proposals, brought up to date."""
+    """The campaign's similarity index in this process, brought up to date."""
     with _indexes_lock:
         held = _indexes.get(campaign_id)
-        if held is None:
-            rows = public_rows(campaign_id)
-            if not rows:
+        newest = _current_folder(campaign_id)
+        if held is None or (newest is not None and held.folder != newest):
+            held = _load_or_build(campaign_id, newest)
+            if held is None:
                 return dedup.Index(())  # not kept: idf fitted on no text would stay with the campaign's index
-            index = dedup.Index((row.id, text_of(row.title, row.body), row.author_id) for row in rows)
-            held = _indexes[campaign_id] = _CampaignIndex(index, _latest(rows, _EPOCH))
+            _indexes[campaign_id] = held
             _keep_within_budget()
-            return index
         _indexes.move_to_end(campaign_id)
         recent = db.session.execute(
             sa.select(Suggestion.id, Suggestion.public_since)
@@ -96,16 +111,108 @@ def campaign_index(campaign_id: int) -> dedup.Index:
         for row in public_rows(campaign_id, ids=missing) if missing else ():
             held.index.add(row.id, text_of(row.title, row.body), row.author_id)
         held.seen_until = _latest(recent, held.seen_until)
+        if held.folder and held.index.added > current_app.config["SIMILARITY_INDEX_REBUILD_AFTER"]:
+            _ask_for_folder(campaign_id)
         return held.index
 
 
+def _load_or_build(campaign_id: int, folder: str | None) -> _CampaignIndex | None:
+    """The campaign's newest saved index, mapped; else one built here from the database (None: no public
+    proposal), which is saved at once on the embedded default (and mapped instead) or asked of a job worker."""
+    if folder is not None:
+        try:
+            index, meta = dedup.Index.load(_campaign_dir(campaign_id) / folder)
+            return _CampaignIndex(index, datetime.fromisoformat(meta["seen_until"]), folder)
+        except (OSError, ValueError, KeyError) as error:  # pruned meanwhile, or an older format
+            current_app.logger.warning("similarity index %s of campaign %s not loaded: %s", folder, campaign_id,
+                                       error)
+    rows = public_rows(campaign_id)
+    if not rows:
+        return None
+    index = dedup.Index((row.id, text_of(row.title, row.body), row.author_id) for row in rows)
+    seen_until = _latest(rows, _EPOCH)
+    if jobs.queue_configured():
+        jobs.enqueue(build_similarity_index, campaign_id)
+        return _CampaignIndex(index, seen_until, None)
+    try:
+        folder = _save(campaign_id, index, seen_until)
+    except OSError as error:  # a full disk, say: hints still work, from this process's memory
+        current_app.logger.warning("similarity index of campaign %s not saved: %s", campaign_id, error)
+        return _CampaignIndex(index, seen_until, None)
+    return _CampaignIndex(dedup.Index.load(_campaign_dir(campaign_id) / folder)[0], seen_until, folder)
+
+
 def _keep_within_budget() -> None:
-    """Drop the least recently used campaigns' indexes while this process holds more proposals than
-    ``SIMILARITY_INDEX_BUDGET``: memory grows with the proposals held, never with the number of campaigns (the
-    most recent index stays whatever its size; a dropped one is rebuilt on its next use)."""
-    budget = current_app.config.get("SIMILARITY_INDEX_BUDGET", 200_000)
-    while len(_indexes) > 1 and sum(len(held.index) for held in _indexes.values()) > budget:
+    """Drop the least recently used campaigns' indexes while this process holds more proposals in its own memory
+    than ``SIMILARITY_INDEX_BUDGET``: memory grows with the proposals held, never with the number of campaigns (the
+    most recent index stays whatever its size; a dropped one is loaded or rebuilt on its next use)."""
+    budget = current_app.config["SIMILARITY_INDEX_BUDGET"]
+    while len(_indexes) > 1 and sum(held.in_memory for held in _indexes.values()) > budget:
         _indexes.popitem(last=False)
+
+
+# --- saved indexes, shared by the processes of a machine -----------------------------------------------------
+
+def _campaign_dir(campaign_id: int) -> Path:
+    """Where the campaign's saved indexes live: under a digest of the database's address, so that a folder never
+    serves another database's campaign of the same number (tests, a developer's second database)."""
+    url = str(db.engine.url.render_as_string(hide_password=True))
+    database = hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+    return Path(current_app.config["SIMILARITY_INDEX_DIR"]) / database / f"campaign-{campaign_id}"
+
+
+def _current_folder(campaign_id: int) -> str | None:
+    """The name of the campaign's newest saved index (its ``current`` file), or None."""
+    try:
+        return (_campaign_dir(campaign_id) / "current").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def save_campaign_index(campaign_id: int) -> int:
+    """Build the campaign's index from its public proposals and save it as the newest folder, which every
+    process maps on its next use. Returns how many proposals it holds (0: nothing saved)."""
+    rows = public_rows(campaign_id)
+    if not rows:
+        return 0
+    index = dedup.Index((row.id, text_of(row.title, row.body), row.author_id) for row in rows)
+    _save(campaign_id, index, _latest(rows, _EPOCH))
+    return len(rows)
+
+
+def _save(campaign_id: int, index: dedup.Index, seen_until: datetime) -> str:
+    """Save ``index`` as the campaign's newest folder and return its name; folders older than the one before are
+    removed (a process that mapped one keeps reading it)."""
+    folder = _campaign_dir(campaign_id)
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{threading.get_ident()}"
+    index.save(folder / name, seen_until=seen_until.isoformat(), campaign_id=campaign_id)
+    previous = _current_folder(campaign_id)
+    pointer = folder / f"current.{name}.tmp"
+    pointer.write_text(name)
+    os.replace(pointer, folder / "current")  # atomic: a reader sees the old name or the new one
+    for old in folder.iterdir():
+        if old.is_dir() and old.name not in (name, previous):
+            shutil.rmtree(old, ignore_errors=True)
+    return name
+
+
+@jobs.job(queue="batch", when_queue_down="later", once=True)
+def build_similarity_index(campaign_id: int) -> None:
+    """Job: save a fresh similarity index of the campaign (see ``save_campaign_index``)."""
+    save_campaign_index(campaign_id)
+    db.session.rollback()  # it only read
+
+
+def _ask_for_folder(campaign_id: int) -> None:
+    """Have a fresh index of the campaign saved: by a job worker when there is one; on the embedded default,
+    at once in this process (which maps it on its next use)."""
+    if jobs.queue_configured():
+        jobs.enqueue(build_similarity_index, campaign_id)
+        return
+    try:
+        save_campaign_index(campaign_id)
+    except OSError as error:  # the process keeps its own copy up to date meanwhile
+        current_app.logger.warning("similarity index of campaign %s not saved: %s", campaign_id, error)
 
 
 def index_proposal(index: dedup.Index, suggestion: Suggestion) -> None:
@@ -116,7 +223,7 @@ def index_proposal(index: dedup.Index, suggestion: Suggestion) -> None:
 
 
 def forget_indexes() -> None:
-    """Drop every cached index (tests; after a bulk change)."""
+    """Drop every index this process holds (tests; after a bulk change). Saved folders stay."""
     with _indexes_lock:
         _indexes.clear()
 
