@@ -18,7 +18,7 @@ of the previous run.
 
 For each page it prints req/s, p50, p95, p99, errors, the SQL statements one view runs, and the first view after
 a restart; the first typing hint in every campaign and each serving process's memory (RSS and PSS) after them;
-then the memory again after the load. Prints figures; asserts nothing.
+then the memory again after the load (RSS, PSS and the process's own anonymous memory). Prints figures; asserts nothing.
 """
 import argparse
 import json
@@ -116,14 +116,23 @@ class Server:
         return [int(pid) for pid in out.split()]
 
 
-def memory(pid: int) -> tuple[float, float]:
-    """(RSS, PSS) of a process in MiB."""
+def memory(pid: int) -> tuple[float, float, float]:
+    """(RSS, PSS, anonymous) of a process in MiB. RSS and PSS include the pages of the mapped similarity index
+    folders a process has read (file-backed: shared with the other processes and given back under pressure);
+    anonymous memory is the process's own."""
     values = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
         parts = line.split()
-        if parts and parts[0] in ("Rss:", "Pss:"):
+        if parts and parts[0] in ("Rss:", "Pss:", "Anonymous:"):
             values[parts[0]] = int(parts[1]) / 1024
-    return values.get("Rss:", 0.0), values.get("Pss:", 0.0)
+    return values.get("Rss:", 0.0), values.get("Pss:", 0.0), values.get("Anonymous:", 0.0)
+
+
+def print_memory(server, when: str) -> None:
+    for pid in server.workers():
+        rss, pss, anonymous = memory(pid)
+        print(f"serving process {pid} {when}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB, own (anonymous) "
+              f"{anonymous:.0f} MiB")
 
 
 def first_view(url: str) -> float:
@@ -252,9 +261,7 @@ def main() -> None:
                          for c in range(1, args.campaigns + 1))
     print(f"\nfirst typing hint in each of the {args.campaigns} campaigns after the restart: median "
           f"{hint_firsts[len(hint_firsts) // 2]:.1f} ms, max {hint_firsts[-1]:.1f} ms")
-    for pid in server.workers():
-        rss, pss = memory(pid)
-        print(f"serving process {pid} after a hint in every campaign: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+    print_memory(server, "after a hint in every campaign")
     print(f"\n{args.n:,} proposals on {args.backend}; wrk -t2 -c{args.connections} -d{args.duration}s; "
           f"page cache {'off' if args.no_page_cache else 'on (10 s)'}; load before: {load:.2f}")
     print(f"{'page':38s} {'req/s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
@@ -264,9 +271,7 @@ def main() -> None:
         queries = count_queries(app, paths)
         print(f"{label:38s} {result['rps']:7.1f} {result['p50']:8.1f} {result['p95']:8.1f} {result['p99']:8.1f} "
               f"{result['errors'] + result['non2xx']:7d} {queries:4d} {firsts[label]:14.1f}")
-    for pid in server.workers():
-        rss, pss = memory(pid)
-        print(f"serving process {pid}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+    print_memory(server, "after the load")
     server.stop()
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
