@@ -1,5 +1,5 @@
-"""JSON API v1: public reads (bodies, campaigns, proposals, clusters, outcomes, metrics) and, with a personal
-API token, submitting and supporting proposals through the same services as the pages.
+"""JSON API v1: public reads (bodies, campaigns, proposals, clusters, outcomes, metrics); with a personal API
+token, submitting and supporting proposals through the same services as the pages (``api.write_views``).
 
 Only an ``Authorization: Bearer <token>`` header authenticates: the session cookie is never read here, which is
 why the blueprint can be exempt from CSRF protection. Every answer, errors included, is JSON.

@@ -82,7 +82,6 @@ def derive(*, postgres_search: bool) -> None:
     started = time.perf_counter()
     for campaign in campaigns:
         similar.save_campaign_index(campaign.id)
-        db.session.rollback()
     print(f"similarity index of every campaign saved in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     if postgres_search:

@@ -22,6 +22,7 @@ class DefaultConfig:
     # and keeps indexes it built itself up to SIMILARITY_INDEX_BUDGET proposals in all (about 1.6 KB each).
     SIMILARITY_INDEX_REBUILD_AFTER = 2_000
     SIMILARITY_INDEX_BUDGET = 200_000
+    SIMILARITY_INDEX_MAPPED_MAX = 256  # mapped folders a process keeps (each holds one file open)
 
     # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
     # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.

@@ -47,7 +47,6 @@ def similarity_index(campaign_ids: tuple[int, ...]) -> None:
                                                 .order_by(Campaign.id)))
     for campaign_id in campaign_ids:
         held = similar.save_campaign_index(campaign_id)
-        db.session.rollback()
         click.echo(f"campaign {campaign_id}: {held} proposals" if held else f"campaign {campaign_id}: none public")
 
 

@@ -2,6 +2,7 @@
 proposals (``suggestions.clustering`` and ``suggestions.similar`` write them)."""
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaigns.models import Campaign
 from core.extensions import db
 from core.models import TimestampMixin, UTCDateTime
-from suggestions.models import Suggestion
+
+if TYPE_CHECKING:  # suggestions.models imports this module at its end; the mapper resolves the name
+    from suggestions.models import Suggestion
 
 
 class Cluster(TimestampMixin, db.Model):
@@ -38,7 +41,7 @@ class Cluster(TimestampMixin, db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     campaign: Mapped[Campaign] = relationship()
-    representative: Mapped[Suggestion] = relationship(foreign_keys=[representative_id])
+    representative: Mapped["Suggestion"] = relationship(foreign_keys=[representative_id])
     members: Mapped[list["ClusterMember"]] = relationship(back_populates="cluster",
                                                           order_by="ClusterMember.score.desc()")
 
@@ -68,7 +71,7 @@ class ClusterMember(db.Model):
     score: Mapped[float] = mapped_column(sa.Float, default=1.0)
 
     cluster: Mapped[Cluster] = relationship(back_populates="members")
-    suggestion: Mapped[Suggestion] = relationship()
+    suggestion: Mapped["Suggestion"] = relationship()
 
 
 class PinKind(enum.StrEnum):

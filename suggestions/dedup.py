@@ -1,4 +1,4 @@
-"""Near-duplicate proposals: normalisation, similarity, a top-k index and clustering. Pure: texts in, results out.
+"""Near-duplicate proposals: normalisation, similarity, the top-k index and clustering. Pure: texts in, results out.
 
 No Flask and no database here; the caller passes (id, text, author_id) triples of one campaign.
 
@@ -12,8 +12,10 @@ cluster only if it is similar enough to that cluster's *representative* (its fir
 new cluster. Comparing with the representative, never with any member, is the guard against chaining A~B~C.
 ``assign`` applies the same rule to one new item, so incremental and batch clustering agree.
 
+The top-k index (saved to and mapped from a folder) lives in ``suggestions.dedup_index`` (re-exported here).
 Clustering a whole campaign at scale (compact rows, candidate pairs, worker processes) lives in
-``suggestions.dedup_scale``; ``cluster`` here is its entry point. Layers: dedup_features ← dedup_scale ← dedup.
+``suggestions.dedup_scale``; ``cluster`` here is its entry point. Layers: dedup_features ← dedup_scale ←
+dedup_index ← dedup.
 Copies of one template (flood detection) are grouped by ``near_identical`` (``suggestions.dedup_copies``).
 """
 from __future__ import annotations

@@ -14,6 +14,7 @@ Per row the index keeps the item's id, its author, and the digest and length of 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Collection, Iterable, Sequence
@@ -25,7 +26,10 @@ import scipy.sparse as sp
 
 from suggestions.dedup_features import (
     _CANDIDATE_START,
+    IDF_POWER,
+    IDF_RARITY,
     N_FEATURES,
+    STOCK_PHRASES,
     THRESHOLD,
     CompactFeaturiser,
     Featuriser,
@@ -38,10 +42,11 @@ from suggestions.dedup_features import (
 )
 from suggestions.dedup_scale import key_hash
 
-FORMAT = 1  # of a saved folder; a folder of another format is not loaded
+FORMAT = 2  # of a saved folder; a folder of another format is not loaded
+# What a saved folder's weights depend on besides the texts: a folder saved under other constants is not loaded.
+FEATURES = hashlib.blake2b(repr((N_FEATURES, IDF_POWER, IDF_RARITY, STOCK_PHRASES)).encode(),
+                           digest_size=8).hexdigest()
 NO_AUTHOR = -1  # an item without an author, in a saved folder's authors array
-_ARRAYS = ("ids", "authors", "digests", "lengths", "rows_data", "rows_indices", "rows_indptr",
-           "columns_data", "columns_indices", "columns_indptr", "vocab", "vocab_df")
 
 
 @dataclass(frozen=True)
@@ -105,37 +110,57 @@ class Index:
     # --- saving and loading --------------------------------------------------------------------------------
 
     def save(self, folder: str | os.PathLike, **meta) -> None:
-        """Write the live items into ``folder`` (made; must not exist), with ``meta`` (JSON values) beside them.
-        Ids and authors must be integers."""
+        """Write the live items, ids ascending, into ``folder`` (made; must not exist): one file of arrays
+        (``index.bin``, so a process that maps it holds one file open) and ``meta.json`` (``meta``, JSON values,
+        beside the arrays' places). Ids and authors must be integers."""
         self.merge()
-        folder = Path(folder)
-        folder.mkdir(parents=True)
+        order = np.argsort(self.ids, kind="stable")
+        if np.any(order != np.arange(len(order))):  # a merged index: sorted, so readers search ids as they are
+            self._set_stores(self.ids[order], self.authors[order], self.digests[order], self.lengths[order],
+                             self.rows[order], self.featuriser, columns=None)
+            self._texts = None if self._texts is None else [self._texts[r] for r in order.tolist()]
         authors = np.asarray([NO_AUTHOR if a is None else a for a in self.authors.tolist()], dtype=np.int64)
         arrays = {"ids": self.ids.astype(np.int64), "authors": authors, "digests": self.digests,
                   "lengths": self.lengths, "rows_data": self.rows.data, "rows_indices": self.rows.indices,
                   "rows_indptr": self.rows.indptr, "columns_data": self._columns.data,
                   "columns_indices": self._columns.indices, "columns_indptr": self._columns.indptr,
-                  "vocab": self.featuriser.vocab, "vocab_df": self.featuriser.vocab_df}
-        for name, array in arrays.items():
-            np.save(folder / f"{name}.npy", np.ascontiguousarray(array))
+                  "vocab": self.featuriser.vocab, "vocab_df": self.featuriser.vocab_df,
+                  "vocab_idf": self.featuriser.vocab_idf}
+        folder = Path(folder)
+        folder.mkdir(parents=True)
+        places, offset = {}, 0
+        with open(folder / "index.bin", "wb") as out:
+            for name, array in arrays.items():
+                array = np.ascontiguousarray(array)
+                out.write(b"\0" * (-offset % 64))  # each array starts on a 64-byte boundary
+                offset += -offset % 64
+                places[name] = [offset, array.dtype.str, list(array.shape)]
+                out.write(array.tobytes())
+                offset += array.nbytes
+            out.flush()
+            os.fsync(out.fileno())
         (folder / "meta.json").write_text(json.dumps({
-            "format": FORMAT, "n_docs": int(self.featuriser.n_docs), "n_features": N_FEATURES,
-            "shape": [int(self.rows.shape[0]), int(self.rows.shape[1])], "max_df": self.max_df, **meta}))
+            "format": FORMAT, "features": FEATURES, "n_docs": int(self.featuriser.n_docs),
+            "shape": [int(self.rows.shape[0]), int(self.rows.shape[1])], "max_df": self.max_df, "arrays": places,
+            **meta}))
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, candidates: int = 200) -> tuple[Index, dict]:
         """(the index saved in ``folder``, memory-mapped read-only; its meta). Items added later stay in a buffer
-        of this process (``buffer_size`` None). Raises ValueError for a folder of another format."""
+        of this process (``buffer_size`` None). Raises ValueError for a folder of another format or of other
+        feature constants."""
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text())
-        if meta.get("format") != FORMAT or meta.get("n_features") != N_FEATURES:
-            raise ValueError(f"{folder}: an index of another format")
-        a = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        if meta.get("format") != FORMAT or meta.get("features") != FEATURES:
+            raise ValueError(f"{folder}: an index of another format or other features")
+        mapped = np.memmap(folder / "index.bin", dtype=np.uint8, mode="r")
+        a = {name: mapped[offset:offset + np.dtype(dtype).itemsize * int(np.prod(shape))].view(dtype).reshape(shape)
+             for name, (offset, dtype, shape) in meta["arrays"].items()}
         shape = tuple(meta["shape"])
         rows = _csr_over(a["rows_data"], a["rows_indices"], a["rows_indptr"], shape)
         columns = sp.csc_matrix((a["columns_data"], a["columns_indices"], a["columns_indptr"]),
                                 shape=(shape[0], len(a["vocab"])), copy=False)
-        featuriser = CompactFeaturiser(a["vocab"], a["vocab_df"], meta["n_docs"])
+        featuriser = CompactFeaturiser(a["vocab"], a["vocab_df"], meta["n_docs"], idf=a["vocab_idf"])
         index = cls.__new__(cls)
         index.max_df, index.n_candidates, index.buffer_size = meta["max_df"], candidates, None
         index._texts = None
@@ -218,10 +243,9 @@ class Index:
         self._alive = np.append(self._alive, True)
         self._live += 1
         self._buffer.append(self.featuriser.transform([normalised]))
+        self._extra = sp.vstack(self._buffer, format="csr")
         if self.buffer_size is not None and len(self._buffer) >= self.buffer_size:
             self.merge()
-        else:
-            self._extra = sp.vstack(self._buffer, format="csr")
 
     def remove(self, item_id: Id) -> None:
         """Forget one item; it is never returned again."""
@@ -258,10 +282,6 @@ class Index:
                     [self.author_at(r) for r in live], n_jobs)
 
     # --- queries -------------------------------------------------------------------------------------------
-
-    def vector(self, text: str) -> sp.csr_matrix:
-        """The row of any text under the fitted idf."""
-        return self.featuriser.transform([normalise(text)])
 
     def query(self, text: str, k: int = 5, *, author: Id | None = None, exclude: Collection[Id] = (),
               threshold: float = THRESHOLD) -> list[Match]:

@@ -105,12 +105,20 @@ def _serialise_voter(voter: User, suggestion: Suggestion) -> None:
 
 def _lock_counts(suggestion: Suggestion) -> None:
     """Lock the proposal's row (PostgreSQL; SQLite already holds its write lock) and load its counters as they are
-    now. Taken after the vote row is written, so the lock is held only by the counter update and the commit."""
+    now, before a recount by a moderator's hold or release (``_recount``); a vote moves them by ``_count_change``."""
     # FOR NO KEY UPDATE: the vote row written before holds a KEY SHARE lock on this row (its foreign key), which a
     # plain FOR UPDATE would wait on in every other voter's transaction: a deadlock between any two voters.
     support, oppose = db.session.execute(counters_for_update(suggestion.id)).one()
     set_committed_value(suggestion, "support_count", support)
     set_committed_value(suggestion, "oppose_count", oppose)
+
+
+def counters_moved(suggestion_id: int, support_delta: int, oppose_delta: int) -> sa.Update:
+    """The UPDATE that moves a proposal's counters by a vote, returning (id, support_count, oppose_count)."""
+    return (sa.update(Suggestion).where(Suggestion.id == suggestion_id)
+            .values(support_count=Suggestion.support_count + support_delta,
+                    oppose_count=Suggestion.oppose_count + oppose_delta)
+            .returning(Suggestion.id, Suggestion.support_count, Suggestion.oppose_count))
 
 
 def counters_for_update(suggestion_id: int) -> sa.Select:
@@ -128,11 +136,8 @@ def _count_change(suggestion: Suggestion, before: int, after: int) -> None:
     KEY SHARE lock other voters' new vote rows hold on the proposal, and is held only until the commit."""
     if before == after:
         return
-    support, oppose = move_counters(
-        sa.update(Suggestion).where(Suggestion.id == suggestion.id)
-        .values(support_count=Suggestion.support_count + ((after == 1) - (before == 1)),
-                oppose_count=Suggestion.oppose_count + ((after == -1) - (before == -1)))
-        .returning(Suggestion.id, Suggestion.support_count, Suggestion.oppose_count))
+    support, oppose = move_counters(counters_moved(suggestion.id, (after == 1) - (before == 1),
+                                                   (after == -1) - (before == -1)))
     set_committed_value(suggestion, "support_count", support)
     set_committed_value(suggestion, "oppose_count", oppose)
 

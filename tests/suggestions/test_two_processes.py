@@ -1,6 +1,7 @@
-"""Two serving processes on one database, as gunicorn runs them: what one publishes, the other's typing hints and
-proposal pages show at once, whatever the order the proposals became public in (each process keeps its own
-similarity index; a proposal published after screening, or unhidden, has an id below ones already indexed)."""
+"""Two serving processes on one database and one folder of saved similarity indexes, as gunicorn runs them: what
+one publishes, the other's typing hints and proposal pages show at once, whatever the order the proposals became
+public in (each process maps the campaign's saved index and tops it up in its own memory; a proposal published
+after screening, or unhidden, has an id below ones already indexed)."""
 import os
 import re
 import signal
