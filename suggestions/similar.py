@@ -235,8 +235,14 @@ def _save(campaign_id: int, index: dedup.Index, seen_until: datetime) -> str:
         os.replace(pointer, folder / "current")  # atomic: a reader sees the old name or the new one
         stale = time.time() - 3600
         for old in folder.iterdir():
-            if old.name not in (name, previous, "current", ".lock") and old.stat().st_mtime < stale:
-                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+            if old.name in (name, previous, "current", ".lock"):
+                continue
+            try:
+                if old.stat().st_mtime >= stale:
+                    continue
+            except FileNotFoundError:  # another saver's folder, renamed into place meanwhile
+                continue
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
     return name
 
 
