@@ -3,6 +3,7 @@ loaded by wrk, on PostgreSQL (the million) or the embedded default (SQLite and W
 
     python -m bench.pages --n 1000000 [--keep] [--duration 20] [--connections 16]
     python -m bench.pages --backend sqlite --n 100000 [--keep]
+    python -m bench.pages --campaigns 1000 [--keep]   # the million over 1,000 open campaigns (its own database)
     python -m bench.pages --hot [--keep]        # 200 citizens voting on one proposal with 200,000 supports
 
 The load generator is wrk (Debian's `apt-get install wrk`): written in C, it costs little of the two cores the
@@ -12,10 +13,12 @@ in Python; oha has no per-request scripting.
 
 Data: bench.analytics's fill (30 campaigns, 200,000 citizens, replies, ratings, 2 supports a proposal) with
 texts drawn from a phrase bank, then the cluster batch of every campaign (clusters and each proposal's related
-proposals), the search index and the figures. `--keep` reuses the data of the previous run.
+proposals), each campaign's saved similarity index, the search index and the figures. `--keep` reuses the data
+of the previous run.
 
 For each page it prints req/s, p50, p95, p99, errors, the SQL statements one view runs, and the first view after
-a restart; then each serving process's memory (RSS and PSS). Prints figures; asserts nothing.
+a restart; the first typing hint in every campaign and each serving process's memory (RSS and PSS) after them;
+then the memory again after the load (RSS, PSS and the process's own anonymous memory). Prints figures; asserts nothing.
 """
 import argparse
 import json
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import bench.analytics
 from bench.analytics import create_database
 from bench.pages_data import derive, prepare_hot_voters, prepare_postgres, prepare_sqlite
 
@@ -112,14 +116,23 @@ class Server:
         return [int(pid) for pid in out.split()]
 
 
-def memory(pid: int) -> tuple[float, float]:
-    """(RSS, PSS) of a process in MiB."""
+def memory(pid: int) -> tuple[float, float, float]:
+    """(RSS, PSS, anonymous) of a process in MiB. RSS and PSS include the pages of the mapped similarity index
+    folders a process has read (file-backed: shared with the other processes and given back under pressure);
+    anonymous memory is the process's own."""
     values = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
         parts = line.split()
-        if parts and parts[0] in ("Rss:", "Pss:"):
+        if parts and parts[0] in ("Rss:", "Pss:", "Anonymous:"):
             values[parts[0]] = int(parts[1]) / 1024
-    return values.get("Rss:", 0.0), values.get("Pss:", 0.0)
+    return values.get("Rss:", 0.0), values.get("Pss:", 0.0), values.get("Anonymous:", 0.0)
+
+
+def print_memory(server, when: str) -> None:
+    for pid in server.workers():
+        rss, pss, anonymous = memory(pid)
+        print(f"serving process {pid} {when}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB, own (anonymous) "
+              f"{anonymous:.0f} MiB")
 
 
 def first_view(url: str) -> float:
@@ -190,6 +203,8 @@ def main() -> None:
     parser.add_argument("--no-page-cache", action="store_true",
                         help="serve every request afresh (PAGE_CACHE_SECONDS=0): what a page itself costs")
     parser.add_argument("--hot", action="store_true", help="200 citizens voting on one proposal (200,000 supports)")
+    parser.add_argument("--campaigns", type=int, default=30,
+                        help="open campaigns the proposals are spread over (PostgreSQL; its own database)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -197,9 +212,11 @@ def main() -> None:
     workdir = Path(tempfile.gettempdir()) / "jianyan-bench-pages"
     workdir.mkdir(exist_ok=True)
     if args.backend == "postgres":
-        url = create_database(args.admin_url, "jianyan_bench_pages") if not args.keep else \
+        database = "jianyan_bench_pages" if args.campaigns == 30 else f"jianyan_bench_pages_c{args.campaigns}"
+        bench.analytics.CAMPAIGNS = args.campaigns
+        url = create_database(args.admin_url, database) if not args.keep else \
             sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
-                database="jianyan_bench_pages").render_as_string(hide_password=False)
+                database=database).render_as_string(hide_password=False)
         env = {"JIANYAN_DATABASE_URL": url, "JIANYAN_SEARCH_BACKEND": "postgres"}
     else:
         url = f"sqlite:///{workdir / 'jianyan.db'}"
@@ -207,7 +224,8 @@ def main() -> None:
         if not args.keep:
             for stale in (workdir / "jianyan.db", workdir / "search-index"):
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-    env.update({"JIANYAN_SECRET_KEY": "bench-pages", "JIANYAN_ROUTER_DIR": str(workdir / "router")})
+    env.update({"JIANYAN_SECRET_KEY": "bench-pages", "JIANYAN_ROUTER_DIR": str(workdir / "router"),
+                "JIANYAN_SIMILARITY_INDEX_DIR": str(workdir / "similarity")})
     if args.no_page_cache:
         env["JIANYAN_PAGE_CACHE_SECONDS"] = "0"
     os.environ.update(env)
@@ -238,6 +256,12 @@ def main() -> None:
     server.start()
     table = pages(ids, campaign_id)
     firsts = {label: first_view(server.url + paths[0]) for label, paths in table.items()}
+    hint_firsts = sorted(first_view(f"{server.url}/suggestions/similar?campaign={c}&title="
+                                    + urllib.request.quote("小区停车位不够，晚上车停满消防通道"))
+                         for c in range(1, args.campaigns + 1))
+    print(f"\nfirst typing hint in each of the {args.campaigns} campaigns after the restart: median "
+          f"{hint_firsts[len(hint_firsts) // 2]:.1f} ms, max {hint_firsts[-1]:.1f} ms")
+    print_memory(server, "after a hint in every campaign")
     print(f"\n{args.n:,} proposals on {args.backend}; wrk -t2 -c{args.connections} -d{args.duration}s; "
           f"page cache {'off' if args.no_page_cache else 'on (10 s)'}; load before: {load:.2f}")
     print(f"{'page':38s} {'req/s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
@@ -247,9 +271,7 @@ def main() -> None:
         queries = count_queries(app, paths)
         print(f"{label:38s} {result['rps']:7.1f} {result['p50']:8.1f} {result['p95']:8.1f} {result['p99']:8.1f} "
               f"{result['errors'] + result['non2xx']:7d} {queries:4d} {firsts[label]:14.1f}")
-    for pid in server.workers():
-        rss, pss = memory(pid)
-        print(f"serving process {pid}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+    print_memory(server, "after the load")
     server.stop()
     print(f"load after: {os.getloadavg()[0]:.2f}")
 

@@ -68,16 +68,21 @@ def derive(*, postgres_search: bool) -> None:
     from analytics import rollup
     from campaigns.models import Campaign
     from search.indexing import get_backend, reindex
-    from suggestions import clustering
+    from suggestions import clustering, similar
 
     for table in ("related_proposals", "cluster_members", "clusters"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))
     db.session.commit()
     started = time.perf_counter()
-    for campaign in db.session.scalars(sa.select(Campaign).order_by(Campaign.id)).all():
+    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.id)).all()
+    for campaign in campaigns:
         clustering.cluster_campaign(campaign)
         db.session.commit()
     print(f"clustered every campaign in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    for campaign in campaigns:
+        similar.save_campaign_index(campaign.id)
+    print(f"similarity index of every campaign saved in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     if postgres_search:
         _postgres_search_index()

@@ -16,9 +16,13 @@ class DefaultConfig:
     SEARCH_COUNTERS_DELAY = 60  # seconds a vote's new counters may wait before the index is refreshed
     SEARCH_DATABASE_URL = None  # the "postgres" backend's database; by default the application's own
 
-    # Typing hints: each process keeps the similarity indexes of its most recently used campaigns, up to this many
-    # proposals in all (about 1.6 KB each for short proposals; suggestions/similar.py).
+    # Typing hints (suggestions/similar.py): each campaign's similarity index is saved under SIMILARITY_INDEX_DIR
+    # (default instance/similarity; on several machines, a folder each app server sees) and mapped by every process;
+    # a process asks for a fresh one once it holds more than SIMILARITY_INDEX_REBUILD_AFTER proposals published since,
+    # and keeps indexes it built itself up to SIMILARITY_INDEX_BUDGET proposals in all (about 1.6 KB each).
+    SIMILARITY_INDEX_REBUILD_AFTER = 2_000
     SIMILARITY_INDEX_BUDGET = 200_000
+    SIMILARITY_INDEX_MAPPED_MAX = 256  # mapped folders a process keeps (each holds one file open)
 
     # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
     # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.

@@ -1,11 +1,12 @@
 """``flask suggestions ...`` commands."""
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
-from suggestions import clustering, deadlines, handling, services
+from suggestions import clustering, deadlines, handling, services, similar
 
 cli = AppGroup("suggestions", help="Maintain proposals.")
 
@@ -34,6 +35,19 @@ def cluster(campaign_id: int) -> None:
         clusters = clustering.cluster_campaign(campaign, progress=progress)
     db.session.commit()
     click.echo(f"{clusters} clusters of two or more proposals in campaign {campaign_id}.")
+
+
+@cli.command("similarity-index")
+@click.argument("campaign_ids", type=int, nargs=-1)
+def similarity_index(campaign_ids: tuple[int, ...]) -> None:
+    """Save a fresh similarity index (typing hints) of the given campaigns, or of every open one; each serving
+    process maps the new one on its next hint."""
+    if not campaign_ids:
+        campaign_ids = tuple(db.session.scalars(sa.select(Campaign.id).where(Campaign.status == CampaignStatus.OPEN)
+                                                .order_by(Campaign.id)))
+    for campaign_id in campaign_ids:
+        held = similar.save_campaign_index(campaign_id)
+        click.echo(f"campaign {campaign_id}: {held} proposals" if held else f"campaign {campaign_id}: none public")
 
 
 @cli.command("remind")

@@ -184,13 +184,18 @@ def place_proposal(suggestion_id: int) -> None:
 
 @jobs.job(queue="batch", when_queue_down="later", once=True)
 def recluster_campaign(campaign_id: int) -> None:
-    """Job: cluster a campaign's public proposals anew (staff decisions kept), as ``flask suggestions cluster``."""
+    """Job: cluster a campaign's public proposals anew (staff decisions kept), as ``flask suggestions cluster``,
+    and save a fresh similarity index of it (idf refitted on every proposal)."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return
     clusters = cluster_campaign(campaign)
     db.session.commit()
     current_app.logger.info("campaign %s: %d clusters of two or more proposals", campaign_id, clusters)
+    try:
+        similar.save_campaign_index(campaign_id)
+    except OSError as error:  # the clustering is committed; hints keep the index they have
+        current_app.logger.warning("similarity index of campaign %s not saved: %s", campaign_id, error)
 
 
 @jobs.periodic(cron="0 18 * * *")  # 02:00 in Beijing
@@ -214,20 +219,20 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
         return None
     if db.session.scalar(sa.select(Cluster.id).where(Cluster.campaign_id == campaign_id).limit(1)) is None:
         return None
-    index = similar.campaign_index(campaign_id)
-    similar.index_proposal(index, suggestion)
     text = similar.text_of(suggestion.title, suggestion.body)
-    candidates = [m.id for m in index.query(text, 20, exclude={suggestion.id})]
-    membership = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
-                                         .where(ClusterMember.suggestion_id.in_(candidates))).all())
-    representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)
-                                              .where(Cluster.id.in_(set(membership.values())))).all())
     apart = [pin.other_id if pin.suggestion_id == suggestion.id else pin.suggestion_id
              for pin in db.session.scalars(sa.select(ClusterPin).where(
                  ClusterPin.kind == PinKind.APART,
                  sa.or_(ClusterPin.suggestion_id == suggestion.id, ClusterPin.other_id == suggestion.id)))]
-    member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
-                          apart=apart)
+    with similar.campaign_index(campaign_id) as index:
+        similar.index_proposal(index, suggestion)
+        candidates = [m.id for m in index.query(text, 20, exclude={suggestion.id})]
+        membership = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
+                                             .where(ClusterMember.suggestion_id.in_(candidates))).all())
+        representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)
+                                                  .where(Cluster.id.in_(set(membership.values())))).all())
+        member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
+                              apart=apart, text=text)
     if member.cluster is None:
         cluster = Cluster(campaign_id=campaign_id, representative_id=suggestion.id, size=1)
         db.session.add(cluster)

@@ -1,4 +1,4 @@
-"""Near-duplicate proposals: normalisation, similarity, a top-k index and clustering. Pure: texts in, results out.
+"""Near-duplicate proposals: normalisation, similarity, the top-k index and clustering. Pure: texts in, results out.
 
 No Flask and no database here; the caller passes (id, text, author_id) triples of one campaign.
 
@@ -12,17 +12,18 @@ cluster only if it is similar enough to that cluster's *representative* (its fir
 new cluster. Comparing with the representative, never with any member, is the guard against chaining A~B~C.
 ``assign`` applies the same rule to one new item, so incremental and batch clustering agree.
 
+The top-k index (saved to and mapped from a folder) lives in ``suggestions.dedup_index`` (re-exported here).
 Clustering a whole campaign at scale (compact rows, candidate pairs, worker processes) lives in
-``suggestions.dedup_scale``; ``cluster`` here is its entry point. Layers: dedup_features ← dedup_scale ← dedup.
+``suggestions.dedup_scale``; ``cluster`` here is its entry point. Layers: dedup_features ← dedup_scale ←
+dedup_index ← dedup.
 Copies of one template (flood detection) are grouped by ``near_identical`` (``suggestions.dedup_copies``).
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from suggestions.dedup_copies import near_identical  # noqa: F401  (re-exported)
 from suggestions.dedup_features import (  # noqa: F401  (re-exported: this module is the public face)
@@ -50,7 +51,8 @@ from suggestions.dedup_features import (  # noqa: F401  (re-exported: this modul
     normalise,
     similarity,
 )
-from suggestions.dedup_scale import CompactRows, CsrRows, candidate_pairs, key_hash, pair_dots
+from suggestions.dedup_index import Index, Match  # noqa: F401  (re-exported)
+from suggestions.dedup_scale import CompactRows, CsrRows, candidate_pairs, pair_dots
 
 
 def pair_similarities(a: Sequence[str], b: Sequence[str], n_jobs: int = 1) -> np.ndarray:
@@ -69,165 +71,6 @@ def pair_features(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.nd
     lengths = np.asarray([len(exact_key(t)) for t in normalised])
     dots = CsrRows(rows, featuriser, lengths).dots(np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
     return dots, lengths[:len(a)], lengths[len(a):]
-
-
-# --- index ---------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Match:
-    """One hit: ``kind`` is "exact", "same_author_repost", "similar" (score ≥ threshold) or "related"."""
-    id: Id
-    score: float
-    kind: str
-
-
-class Index:
-    """Top-k similar items of one campaign, with add and remove.
-
-    Rows are kept column-wise (CSC), so a query only reads the postings of its own bi- and trigrams whose
-    document frequency is at most ``max_df`` (common features would touch every row and say little); the best
-    ``candidates`` rows are then scored exactly. Items added after the fit are transformed with the fitted idf
-    into a small buffer that is scanned directly and merged into the column store when it grows; ``refit()``
-    refits idf on the live items.
-    """
-
-    def __init__(self, items: Iterable[tuple[Id, str, Id | None]] = (), *, n_jobs: int = 1,
-                 max_df: float = 0.05, candidates: int = 200, buffer_size: int = 2_000):
-        items = list(items)
-        self.max_df, self.n_candidates, self.buffer_size = max_df, candidates, buffer_size
-        self._build([i for i, _, _ in items], _normalise_all([t for _, t, _ in items], n_jobs),
-                    [a for _, _, a in items], n_jobs)
-
-    def _build(self, ids: list[Id], normalised: list[str], authors: list[Id | None], n_jobs: int = 1) -> None:
-        if len(set(ids)) != len(ids):
-            raise ValueError("duplicate item ids")
-        self.ids, self.texts, self.authors = ids, normalised, authors
-        self.keys = [exact_key(t) for t in normalised]
-        self._row_of = {item_id: r for r, item_id in enumerate(ids)}
-        self._alive = np.ones(len(ids), dtype=bool)
-        featuriser, self.rows = Featuriser.fit(normalised, n_jobs)
-        self.featuriser = featuriser.compact()
-        self._merge()
-
-    def _merge(self) -> None:
-        """Move buffered rows into the row (CSR) and column (CSC) stores. The column store is numbered by the
-        fitted vocabulary (features of added items outside it are never candidates: they were unknown to idf)."""
-        if getattr(self, "_buffer", None):
-            self.rows = sp.vstack([self.rows, *self._buffer], format="csr")
-        self._buffer: list[sp.csr_matrix] = []
-        self._extra = sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
-        at, known = self.featuriser.positions(self.rows.indices)
-        rows = np.repeat(np.arange(self.rows.shape[0], dtype=np.int32), np.diff(self.rows.indptr))
-        self._columns = sp.csc_matrix((self.rows.data[known], (rows[known], at[known])),
-                                      shape=(self.rows.shape[0], len(self.featuriser.vocab)))
-        self._postings_limit = max(20, int(self.max_df * self.featuriser.n_docs))
-
-    def __len__(self) -> int:
-        return len(self._row_of)
-
-    def __contains__(self, item_id: Id) -> bool:
-        return item_id in self._row_of
-
-    def add(self, item_id: Id, text: str, author: Id | None = None) -> None:
-        """Add one item (transformed with the fitted idf)."""
-        if item_id in self._row_of:
-            raise ValueError(f"item {item_id!r} is already indexed")
-        normalised = normalise(text)
-        self._row_of[item_id] = len(self.ids)
-        self.ids.append(item_id)
-        self.texts.append(normalised)
-        self.authors.append(author)
-        self.keys.append(exact_key(normalised))
-        self._alive = np.append(self._alive, True)
-        self._buffer.append(self.featuriser.transform([normalised]))
-        if len(self._buffer) >= self.buffer_size:
-            self._merge()
-        else:
-            self._extra = sp.vstack(self._buffer, format="csr")
-
-    def remove(self, item_id: Id) -> None:
-        """Forget one item; it is never returned again."""
-        self._alive[self._row_of.pop(item_id)] = False
-
-    def refit(self, n_jobs: int = 1) -> None:
-        """Refit idf on the live items (e.g. after many additions); ids, authors and order are kept."""
-        live = np.flatnonzero(self._alive)
-        self._buffer = []
-        self._build([self.ids[r] for r in live], [self.texts[r] for r in live], [self.authors[r] for r in live],
-                    n_jobs)
-
-    def row_of(self, item_id: Id) -> int:
-        """Internal row number of an indexed item (rows follow insertion order)."""
-        return self._row_of[item_id]
-
-    def vector(self, text: str) -> sp.csr_matrix:
-        """The row of any text under the fitted idf."""
-        return self.featuriser.transform([normalise(text)])
-
-    def query(self, text: str, k: int = 5, *, author: Id | None = None, exclude: Collection[Id] = (),
-              threshold: float = THRESHOLD) -> list[Match]:
-        """The k live items most similar to ``text``, best first (only items sharing some feature)."""
-        normalised = normalise(text)
-        q = self.featuriser.transform([normalised])
-        key = exact_key(normalised)
-        rows = self._candidates(q)
-        dots = self._dots(rows, q)
-        scores = similarity(dots, self._lengths(rows), len(key))
-        keep = self._alive[rows] & (dots > 0)
-        for item_id in exclude:
-            if item_id in self._row_of:
-                keep &= rows != self._row_of[item_id]
-        rows, scores = rows[keep], scores[keep]
-        out = []
-        for i in np.argsort(-scores, kind="stable")[:k]:
-            r, s = rows[i], float(scores[i])
-            same_author = author is not None and self.authors[r] == author
-            out.append(Match(self.ids[r], s, _kind(self.keys[r] == key, same_author, s, threshold)))
-        return out
-
-    def scores(self, text: str, ids: Sequence[Id]) -> np.ndarray:
-        """Exact similarity of ``text`` to each of the given indexed items."""
-        rows = np.asarray([self._row_of[i] for i in ids], dtype=np.int64)
-        normalised = normalise(text)
-        dots = self._dots(rows, self.featuriser.transform([normalised]))
-        return similarity(dots, self._lengths(rows), len(exact_key(normalised)))
-
-    def _candidates(self, q: sp.csr_matrix) -> np.ndarray:
-        at, known = self.featuriser.positions(q.indices)
-        use = (q.indices >= _CANDIDATE_START) & known
-        cols, weights = at[use], q.data[use]
-        use = np.diff(self._columns.indptr)[cols] <= self._postings_limit
-        partial = self._columns[:, cols[use]] @ weights[use]
-        stored = np.flatnonzero(partial)
-        if len(stored) > self.n_candidates:
-            stored = stored[np.argpartition(-partial[stored], self.n_candidates)[:self.n_candidates]]
-        return np.concatenate([stored, np.arange(self.rows.shape[0], len(self.ids))]).astype(np.int64)
-
-    def _dots(self, rows: np.ndarray, q: sp.csr_matrix) -> np.ndarray:
-        n = self.rows.shape[0]
-        stored = rows < n
-        out = np.empty(len(rows), dtype=np.float32)
-        out[stored] = _row_dots(self.rows[rows[stored]], q)
-        out[~stored] = _row_dots(self._extra[rows[~stored] - n], q)
-        return out
-
-    def _lengths(self, rows: np.ndarray) -> np.ndarray:
-        return np.fromiter((len(self.keys[r]) for r in rows), dtype=np.int64, count=len(rows))
-
-
-def _row_dots(rows: sp.csr_matrix, q: sp.csr_matrix) -> np.ndarray:
-    """The dot product of each row with the one-row ``q``, by looking up the rows' columns in q's (sorted). A
-    sparse product would first turn q's 9.4 million columns into a row pointer (7 ms a call)."""
-    if rows.shape[0] == 0:
-        return np.zeros(0, dtype=np.float32)
-    order = np.argsort(q.indices)
-    columns, weights = q.indices[order], q.data[order]
-    at = np.minimum(np.searchsorted(columns, rows.indices), max(len(columns) - 1, 0))
-    hit = (columns[at] == rows.indices) if len(columns) else np.zeros(len(rows.indices), dtype=bool)
-    products = np.where(hit, rows.data * (weights[at] if len(columns) else 0), 0).astype(np.float64)
-    sums = np.zeros(rows.shape[0] + 1)
-    np.add.at(sums, np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)), products)
-    return sums[:-1].astype(np.float32)
 
 
 # --- clustering ----------------------------------------------------------------------------------------------
@@ -292,9 +135,8 @@ def cluster(items: Sequence[tuple[Id, str, Id | None]], *, pins: Pins | None = N
         keys = rows.digests
     else:
         at = np.asarray([index.row_of(i) for i in ids], dtype=np.int64)
-        keys = np.fromiter((key_hash(index.keys[r]) for r in at), dtype=np.int64, count=len(at))
-        rows = CsrRows(sp.vstack([index.rows, index._extra], format="csr")[at], index.featuriser,
-                       [len(index.keys[r]) for r in at])
+        keys = np.fromiter((index.digest_at(r) for r in at.tolist()), dtype=np.int64, count=len(at))
+        rows = CsrRows(index.all_rows()[at], index.featuriser, index.lengths_of(at))
     i, j = candidate_pairs(rows, rows.featuriser.df, keys, n_jobs=n_jobs)
     scores = pair_dots(rows, i, j, n_jobs)
     pairs = scores >= threshold
@@ -323,15 +165,17 @@ def _nearest(ids: list[Id], keys: np.ndarray, authors: list[Id | None], i: np.nd
 
 
 def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representatives: Mapping[Id, Id],
-           apart: Collection[Id] = (), threshold: float = THRESHOLD, candidates: int = 20) -> Member:
+           apart: Collection[Id] = (), threshold: float = THRESHOLD, candidates: int = 20,
+           text: str | None = None) -> Member:
     """Place one new, already indexed item among existing clusters, by the same rule as ``cluster``.
 
     membership maps item id → cluster key, representatives maps cluster key → representative item id, and
-    ``apart`` lists items this one must not share a cluster with. Returns a ``Member`` whose ``cluster`` is the
+    ``apart`` lists items this one must not share a cluster with; ``text`` is the item's (a loaded index keeps
+    none). Returns a ``Member`` whose ``cluster`` is the
     key to join, or None (and kind "representative") when the item starts a new cluster.
     """
     row = index.row_of(item_id)
-    text = index.texts[row]
+    text = index.text_at(row) if text is None else text
     clusters = {membership[m.id] for m in index.query(text, candidates, exclude={item_id}) if m.id in membership}
     blocked = {membership[a] for a in apart if a in membership}
     options = [(c, representatives[c]) for c in clusters - blocked if representatives[c] in index]
@@ -342,9 +186,9 @@ def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representa
         if score >= threshold:
             c, rep = options[best]
             rep_row = index.row_of(rep)
-            same_author = index.authors[row] is not None and index.authors[row] == index.authors[rep_row]
-            return Member(item_id, c, _kind(index.keys[row] == index.keys[rep_row], same_author, score, threshold),
-                          score)
+            same_author = index.author_at(row) is not None and index.author_at(row) == index.author_at(rep_row)
+            return Member(item_id, c, _kind(index.digest_at(row) == index.digest_at(rep_row), same_author, score,
+                                            threshold), score)
     return Member(item_id, None, "representative", 1.0)
 
 

@@ -214,10 +214,12 @@ class CompactFeaturiser(Featuriser):
     a campaign of 150 proposals keeps a few thousand numbers instead of three arrays of 9.4 million (108 MiB),
     so a process can hold the index of every open campaign. Unknown features get the highest idf, as before."""
 
-    def __init__(self, vocab: np.ndarray, df: np.ndarray, n_docs: int):
+    def __init__(self, vocab: np.ndarray, df: np.ndarray, n_docs: int, idf: np.ndarray | None = None):
         self.vocab, self.vocab_df, self.n_docs = vocab, df, n_docs
-        rarest = np.maximum(df, n_docs / IDF_RARITY)
-        self.vocab_idf = ((np.log((1 + n_docs) / (1 + rarest)) + 1) ** IDF_POWER).astype(np.float32)
+        if idf is None:  # else given as saved (``dedup_index``): a mapped index computes nothing on load
+            rarest = np.maximum(df, n_docs / IDF_RARITY)
+            idf = ((np.log((1 + n_docs) / (1 + rarest)) + 1) ** IDF_POWER).astype(np.float32)
+        self.vocab_idf = idf
         self.unknown_idf = np.float32((np.log((1 + n_docs) / (1 + n_docs / IDF_RARITY)) + 1) ** IDF_POWER)
 
     def positions(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.text import clean_text
 from moderation import words
+from search.indexing import move_counters
 from suggestions.clustering import leave_cluster
 from suggestions.contacts import ContactDetails, clean_contact, move_into_contact
 from suggestions.deadlines import note_support_threshold, record_first_reply, start_deadline
@@ -104,12 +105,20 @@ def _serialise_voter(voter: User, suggestion: Suggestion) -> None:
 
 def _lock_counts(suggestion: Suggestion) -> None:
     """Lock the proposal's row (PostgreSQL; SQLite already holds its write lock) and load its counters as they are
-    now. Taken after the vote row is written, so the lock is held only by the counter update and the commit."""
+    now, before a recount by a moderator's hold or release (``_recount``); a vote moves them by ``_count_change``."""
     # FOR NO KEY UPDATE: the vote row written before holds a KEY SHARE lock on this row (its foreign key), which a
     # plain FOR UPDATE would wait on in every other voter's transaction: a deadlock between any two voters.
     support, oppose = db.session.execute(counters_for_update(suggestion.id)).one()
     set_committed_value(suggestion, "support_count", support)
     set_committed_value(suggestion, "oppose_count", oppose)
+
+
+def counters_moved(suggestion_id: int, support_delta: int, oppose_delta: int) -> sa.Update:
+    """The UPDATE that moves a proposal's counters by a vote, returning (id, support_count, oppose_count)."""
+    return (sa.update(Suggestion).where(Suggestion.id == suggestion_id)
+            .values(support_count=Suggestion.support_count + support_delta,
+                    oppose_count=Suggestion.oppose_count + oppose_delta)
+            .returning(Suggestion.id, Suggestion.support_count, Suggestion.oppose_count))
 
 
 def counters_for_update(suggestion_id: int) -> sa.Select:
@@ -121,12 +130,16 @@ def counters_for_update(suggestion_id: int) -> sa.Select:
 def _count_change(suggestion: Suggestion, before: int, after: int) -> None:
     """Move the counters from one vote value to another (1, -1 or 0 for none), inside the vote's transaction.
 
-    The vote rows are the truth; an increment under the row lock keeps a popular proposal's vote O(1) where a
-    recount read all its votes (20 ms at 200,000 supports). `flask suggestions recount` repairs any drift."""
+    The vote rows are the truth; an increment keeps a popular proposal's vote O(1) where a recount read all its
+    votes (20 ms at 200,000 supports), and ``flask suggestions recount`` repairs any drift. One UPDATE … RETURNING
+    (with the search queue's row, ``move_counters``): its row lock is FOR NO KEY UPDATE, which never waits on the
+    KEY SHARE lock other voters' new vote rows hold on the proposal, and is held only until the commit."""
     if before == after:
         return
-    suggestion.support_count += (after == 1) - (before == 1)
-    suggestion.oppose_count += (after == -1) - (before == -1)
+    support, oppose = move_counters(counters_moved(suggestion.id, (after == 1) - (before == 1),
+                                                   (after == -1) - (before == -1)))
+    set_committed_value(suggestion, "support_count", support)
+    set_committed_value(suggestion, "oppose_count", oppose)
 
 
 def _require_votable(suggestion: Suggestion, now: datetime) -> None:
@@ -162,10 +175,7 @@ def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None =
     elif existing.value != value:
         existing.value, existing.updated_at, existing.network_key = value, now or utcnow(), network
     db.session.flush()
-    if before != existing.counted:
-        _lock_counts(suggestion)
-        _count_change(suggestion, before, existing.counted)
-        db.session.flush()
+    _count_change(suggestion, before, existing.counted)
     note_support_threshold(suggestion, now or utcnow())
     return existing
 
@@ -185,7 +195,6 @@ def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = No
         raise Conflict(_l("Moderators are reviewing this vote with others cast at the same time; it cannot be "
                           "withdrawn until they have decided."))
     if before:
-        _lock_counts(suggestion)
         _count_change(suggestion, before, 0)
 
 

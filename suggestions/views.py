@@ -4,20 +4,21 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
-from accounts.phones import PhoneRequired, has_verified_phone
+from accounts.phones import has_verified_phone
 from analytics import metrics, rollup
 from campaigns.models import Campaign, Category
-from core.errors import DomainError, InvalidInput, NotAllowed
+from core.errors import DomainError, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from core.network import request_network_key
 from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import KIND_LABELS
-from core.ratelimit import account_key, limit_submissions, limit_votes
+from core.ratelimit import account_key, limit_submissions
 from core.web import error_response, redirect_with_error, wants_json
 from core.workdays import add_working_days
 from moderation import queue as moderation_queue
@@ -48,8 +49,6 @@ from suggestions.models import (
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 bp = Blueprint("suggestions", __name__, url_prefix="/suggestions")
-VOTE_VALUES = {"support": 1, "oppose": -1}
-
 
 
 def _account_key() -> str:
@@ -139,7 +138,7 @@ def _category_names(hold) -> str:
 
 
 def _visible_or_404(suggestion_id: int) -> Suggestion:
-    suggestion = db.get_or_404(Suggestion, suggestion_id)
+    suggestion = db.get_or_404(Suggestion, suggestion_id, options=[joinedload(Suggestion.campaign)])
     if not suggestion.visible_to(current_user):
         abort(404)
     return suggestion
@@ -207,67 +206,6 @@ def transfer(suggestion_id: int):
         _("The proposal has been transferred."))
 
 
-@bp.post("/<int:suggestion_id>/vote")
-@login_required
-@limit_votes(_account_key)
-def cast_vote(suggestion_id: int):
-    suggestion = _visible_or_404(suggestion_id)
-    choice = request.form.get("value", "")
-    if choice not in VOTE_VALUES and choice != "withdraw":
-        return redirect_with_error(DomainError(_("Choose support or oppose.")), _detail_url(suggestion))
-    try:
-        if choice == "withdraw":
-            services.withdraw_vote(current_user, suggestion)
-        else:
-            services.vote(current_user, suggestion, VOTE_VALUES[choice],
-                          network=request_network_key(request, current_app.config))
-    except PhoneRequired as error:
-        return _phone_needed(error, suggestion)
-    except DomainError as error:
-        return redirect_with_error(error, _detail_url(suggestion))
-    db.session.commit()
-    if wants_json():
-        return jsonify(support_count=suggestion.support_count, oppose_count=suggestion.oppose_count,
-                       my_vote=VOTE_VALUES.get(choice, 0))
-    flash(_("Your vote has been withdrawn.") if choice == "withdraw" else _("Thank you, your vote is recorded."),
-          "success")
-    return redirect(_detail_url(suggestion), code=303)
-
-
-@bp.post("/<int:suggestion_id>/switch-support")
-@login_required
-@limit_votes(_account_key)
-def switch_support(suggestion_id: int):
-    """Move the user's support from this proposal to a related one (``to``): both change, or neither."""
-    suggestion = _visible_or_404(suggestion_id)
-    target_id = request.form.get("to", type=record_id)
-    if not target_id:
-        return redirect_with_error(InvalidInput(_("Choose another proposal to support.")), _detail_url(suggestion))
-    target = _visible_or_404(target_id)
-    try:
-        services.switch_support(current_user, suggestion, target,
-                                network=request_network_key(request, current_app.config))
-    except PhoneRequired as error:
-        return _phone_needed(error, target)
-    except DomainError as error:
-        return redirect_with_error(error, _detail_url(suggestion))
-    db.session.commit()
-    if wants_json():
-        return jsonify(moved_from={"id": suggestion.id, "support_count": suggestion.support_count},
-                       moved_to={"id": target.id, "support_count": target.support_count})
-    flash(_("Your support has moved to this proposal."), "success")
-    return redirect(_detail_url(target), code=303)
-
-
-def _phone_needed(error: PhoneRequired, suggestion: Suggestion):
-    """A vote refused for lack of a verified number: say why and offer to verify one, rather than a bare 403."""
-    db.session.rollback()
-    if wants_json():
-        return error_response(str(error.message), 403)
-    flash(str(error.message), "error")
-    return redirect(url_for("accounts.phone", next=_detail_url(suggestion)), code=303)
-
-
 @bp.post("/<int:suggestion_id>/extend")
 @login_required
 def extend(suggestion_id: int):
@@ -310,17 +248,6 @@ def rate(suggestion_id: int):
         flash(_("Thank you. The proposal has been reopened: the body will reply again."), "success")
     else:
         flash(_("Thank you for rating the reply."), "success")
-    return redirect(_detail_url(suggestion), code=303)
-
-
-@bp.post("/<int:suggestion_id>/follow")
-@login_required
-def follow(suggestion_id: int):
-    """Follow a proposal (or stop following it): be told of its replies and status changes."""
-    suggestion = _visible_or_404(suggestion_id)
-    following = notifications.follow(current_user, suggestion)
-    db.session.commit()
-    flash(_("You now follow this proposal.") if following else _("You no longer follow this proposal."), "success")
     return redirect(_detail_url(suggestion), code=303)
 
 
@@ -449,3 +376,7 @@ def _then_back(suggestion: Suggestion, work, success: str):
 
 def _detail_url(suggestion: Suggestion) -> str:
     return url_for("suggestions.detail", suggestion_id=suggestion.id)
+
+
+# The vote, switch-support and follow views live in their own module, on this blueprint.
+from suggestions import vote_views  # noqa: E402, F401

@@ -99,9 +99,9 @@ def test_citizens_switching_support_both_ways_at_once_lose_and_add_nothing(app, 
 
 @pytest.mark.parametrize("backend", ["postgres"] if POSTGRES_URL else [])
 def test_two_voters_written_rows_never_deadlock_on_the_counters(app):
-    """Each vote row holds a KEY SHARE lock on its proposal (the foreign key) until commit; the counters' lock
-    taken afterwards must not wait for another voter's, or two voters deadlock (PostgreSQL)."""
-    from suggestions.services import counters_for_update
+    """Each vote row holds a KEY SHARE lock on its proposal (the foreign key) until commit; the counters' UPDATE
+    run afterwards (FOR NO KEY UPDATE) must not wait for another voter's, or two voters deadlock (PostgreSQL)."""
+    from suggestions.services import counters_moved
 
     suggestion = make_suggestion()
     first, second = make_user(), make_user()
@@ -111,9 +111,9 @@ def test_two_voters_written_rows_never_deadlock_on_the_counters(app):
             conn.exec_driver_sql("SET lock_timeout = '2s'")
             conn.execute(sa.insert(Vote).values(suggestion_id=suggestion.id, user_id=user.id, value=1,
                                                 created_at=utcnow()))
-        assert one.execute(counters_for_update(suggestion.id)).one() is not None  # not blocked by the other's row
+        assert one.execute(counters_moved(suggestion.id, 1, 0)).one().support_count == 1  # not blocked by two's row
         one.commit()
-        assert two.execute(counters_for_update(suggestion.id)).one() is not None
+        assert two.execute(counters_moved(suggestion.id, 1, 0)).one().support_count == 2
         two.rollback()
 
 

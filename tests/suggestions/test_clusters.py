@@ -2,6 +2,7 @@
 decisions survive a re-cluster, support counts distinct citizens, similar proposals while typing."""
 import re
 
+import numpy as np
 import sqlalchemy as sa
 
 from core.audit import AuditLog
@@ -330,8 +331,9 @@ def test_typing_hints_on_a_campaign_with_no_public_proposal_are_empty(app, clien
     assert [hit["id"] for hit in response.get_json()["similar"]] == [first.id]
 
 
-def test_a_process_keeps_its_hint_indexes_within_a_budget_of_proposals(app, client):
-    app.config["SIMILARITY_INDEX_BUDGET"] = 3
+def test_a_process_keeps_the_indexes_it_built_itself_within_a_budget_of_proposals(app, client, tmp_path):
+    (tmp_path / "full").write_text("")  # no folder can be made under a file: as on a full disk, nothing is saved
+    app.config.update(SIMILARITY_INDEX_BUDGET=3, SIMILARITY_INDEX_DIR=str(tmp_path / "full"))
     campaigns = [make_campaign(title=f"第{i}次征集") for i in range(3)]
     for campaign in campaigns:
         propose(campaign, PARKING), propose(campaign, SCHOOL)
@@ -341,3 +343,41 @@ def test_a_process_keeps_its_hint_indexes_within_a_budget_of_proposals(app, clie
     assert list(similar._indexes) == [campaigns[2].id]  # ...and only the latest stays (2 + 2 > 3)
     assert similar.similar_proposals(campaigns[0].id, "\n".join(PARKING_REWORDED))  # rebuilt when used again
     assert list(similar._indexes) == [campaigns[0].id]
+
+
+def test_saved_indexes_are_shared_and_count_only_what_was_published_since(app, client):
+    app.config["SIMILARITY_INDEX_BUDGET"] = 3
+    campaigns = [make_campaign(title=f"第{i}次征集") for i in range(3)]
+    for campaign in campaigns:
+        propose(campaign, PARKING), propose(campaign, SCHOOL)
+    db.session.commit()
+    for campaign in campaigns:
+        assert similar.similar_proposals(campaign.id, "\n".join(PARKING_REWORDED))
+    assert list(similar._indexes) == [c.id for c in campaigns]  # mapped folders: none of it in this process alone
+    held = similar._indexes[campaigns[0].id]
+    assert held.folder is not None and held.in_memory == 0
+    assert isinstance(held.index.rows.data, np.memmap)  # read from the saved folder, not copied
+    later = propose(campaigns[0], PARKING_REWORDED)  # published after the folder was saved
+    db.session.commit()
+    hits = similar.similar_proposals(campaigns[0].id, "\n".join(PARKING))
+    assert later.id in [s.id for s, _ in hits] and held.in_memory == 1
+    similar.forget_indexes()  # a process started afterwards maps the same folder and finds it too
+    assert later.id in [s.id for s, _ in similar.similar_proposals(campaigns[0].id, "\n".join(PARKING))]
+    assert similar._indexes[campaigns[0].id].folder == held.folder
+
+
+def test_a_fresh_saved_index_replaces_the_old_one_in_every_process(app, client):
+    app.config["SIMILARITY_INDEX_REBUILD_AFTER"] = 1
+    campaign = make_campaign()
+    propose(campaign, PARKING)
+    db.session.commit()
+    assert similar.similar_proposals(campaign.id, "\n".join(PARKING_REWORDED))
+    first = similar._indexes[campaign.id].folder
+    school, noise = propose(campaign, SCHOOL), propose(campaign, NOISE)
+    db.session.commit()
+    similar.similar_proposals(campaign.id, "\n".join(SCHOOL))  # 2 published since > 1: a fresh folder is saved
+    second = similar._current_folder(campaign.id)
+    assert second != first
+    assert [s.id for s, _ in similar.similar_proposals(campaign.id, "\n".join(SCHOOL))][:1] == [school.id]
+    held = similar._indexes[campaign.id]
+    assert held.folder == second and held.in_memory == 0 and noise.id in held.index

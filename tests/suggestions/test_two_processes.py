@@ -1,6 +1,7 @@
-"""Two serving processes on one database, as gunicorn runs them: what one publishes, the other's typing hints and
-proposal pages show at once, whatever the order the proposals became public in (each process keeps its own
-similarity index; a proposal published after screening, or unhidden, has an id below ones already indexed)."""
+"""Two serving processes on one database and one folder of saved similarity indexes, as gunicorn runs them: what
+one publishes, the other's typing hints and proposal pages show at once, whatever the order the proposals became
+public in (each process maps the campaign's saved index and tops it up in its own memory; a proposal published
+after screening, or unhidden, has an id below ones already indexed)."""
 import os
 import re
 import signal
@@ -31,7 +32,8 @@ def serve(database_url: str, tmp_path: Path, name: str) -> tuple[subprocess.Pope
         port = probe.getsockname()[1]
     env = {**os.environ, "JIANYAN_DATABASE_URL": database_url, "JIANYAN_SECRET_KEY": "two-processes",
            "JIANYAN_SEARCH_INDEX_DIR": str(tmp_path / f"index-{name}"), "JIANYAN_RATELIMIT_ENABLED": "false",
-           "JIANYAN_ROUTER_DIR": str(tmp_path / "router")}
+           "JIANYAN_ROUTER_DIR": str(tmp_path / "router"),
+           "JIANYAN_SIMILARITY_INDEX_DIR": str(tmp_path / "similarity")}
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
                                 "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
