@@ -232,6 +232,7 @@ def running_stack(*, app_servers: int = 2, proposals: int = 2400, database_url: 
                "JIANYAN_JOBS_REDIS_URL": f"{redis_url}/2", "JIANYAN_TRUSTED_PROXIES": "1",
                "JIANYAN_SITE_URL": f"http://127.0.0.1:{nginx_port}",
                "JIANYAN_ROUTER_DIR": str(workdir / "router"), "JIANYAN_SEARCH_INDEX_DIR": str(workdir / "index"),
+               "JIANYAN_SIMILARITY_INDEX_DIR": str(workdir / "similarity"),  # the servers' shared folder
                **(extra_env or {})}
         stack = Stack(url=f"http://127.0.0.1:{nginx_port}", app_urls=[], database_url=database_url,
                       redis_url=redis_url, env=env, workdir=workdir)
