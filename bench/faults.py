@@ -400,6 +400,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load: tuple = ()
+    good_after_fault: bool = False  # a good answer to a request sent once the fault was over
     client_errors: list[str] = field(default_factory=list)
 
     def print(self) -> None:
@@ -413,8 +414,12 @@ class Report:
 
         def when(x):
             return "-" if x is None else f"{x:+.2f} s"
-        print(f"   failures (5xx, 429, no connection) from the fault: first {when(self.first_failure)}, "
-              f"last {when(self.last_failure)}; first good answer after the last failure {when(self.recovered_after)}")
+        if self.first_failure is None:
+            print("   failures (5xx, 429, no connection) from the fault: none")
+        else:
+            print(f"   failures (5xx, 429, no connection) from the fault: first {when(self.first_failure)}, "
+                  f"last {when(self.last_failure)}; first good answer after the last failure "
+                  f"{when(self.recovered_after)}")
         print("   writes confirmed to their authors: " + ", ".join(f"{k} {v}" for k, v in
                                                                     sorted(self.writes_confirmed.items()))
               + f"; unresolved after {WRITE_DEADLINE_SECONDS} s of retries: {self.writes_unresolved}")
@@ -449,9 +454,7 @@ def tally(report: Report, clients: list[Client], fault_at: float, fault_until: f
         report.last_failure = last - fault_at
         after = [a.ended for a in answers if a.good and a.started >= last]
         report.recovered_after = (min(after) - fault_at) if after else None
-    else:
-        after = [a.ended for a in answers if a.good and a.started >= fault_until]
-        report.recovered_after = (min(after) - fault_at) if after else None
+    report.good_after_fault = any(a.good and a.started >= fault_until for a in answers)
     for client in clients:
         report.writes_confirmed.update(w.kind for w in client.writes if w.saved_id is not None)
         report.writes_unresolved += sum(1 for w in client.writes if w.saved_id is None)
@@ -587,7 +590,7 @@ def under_load(url: str, seed: Seed, options: Options, report: Report, database_
         report.problems.append(f"{report.retry_after_missing} answer(s) 503 without Retry-After")
     if report.writes_unresolved:
         report.problems.append(f"{report.writes_unresolved} write(s) still failing after {WRITE_DEADLINE_SECONDS} s")
-    if report.recovered_after is None:
+    if not report.good_after_fault or (report.first_failure is not None and report.recovered_after is None):
         report.problems.append("no good answer after the fault")
     report.client_errors and report.problems.append("a client stopped with an error")
     return clients
@@ -617,7 +620,8 @@ def drill_kill_worker(options: Options) -> Report:
         under_load(server.url, seed, options, report, database_url, kill_each)
         workers = server.workers()
         replaced = len(workers) == 2 and not set(victims) & set(workers)
-        report.notes.append(f"workers after the drill: {len(workers)} ({'both replaced' if replaced else 'NOT replaced'})")
+        report.notes.append(f"workers after the drill: {len(workers)} "
+                            f"({'both replaced' if replaced else 'NOT replaced'})")
         if not replaced:
             report.problems.append("gunicorn did not replace the killed workers")
     finally:
@@ -670,6 +674,7 @@ def drill_redis_stop(options: Options) -> Report:
                                   env={**os.environ, **env}, stdout=worker_log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
         try:
+            wait_for_worker(redis_server, worker, folder / "worker.log")
             under_load(server.url, seed, options, report, database_url, redis_server.stop, redis_server.start,
                        hold=options.outage, search=True)
             report.notes.append(f"job worker {'still running' if worker.poll() is None else 'EXITED'} after the drill")
@@ -692,6 +697,17 @@ def drill_redis_stop(options: Options) -> Report:
         worker_log.close()
         redis_server.stop()
     return report
+
+
+def wait_for_worker(redis_server: TempRedis, worker: subprocess.Popen, log_path: Path) -> None:
+    """Wait until the job worker has registered with Redis (it loads jieba first: seconds on a busy machine)."""
+    import redis
+    client = redis.Redis.from_url(redis_server.url(2))
+    deadline = time.monotonic() + 90
+    while not client.smembers("rq:workers"):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the job worker did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.2)
 
 
 def fill(path: Path) -> int:
