@@ -558,6 +558,7 @@ class Options:
     clients: int = 8
     outage: float = 10.0  # how long Redis stays stopped, the disk full, the lock held in total
     proposals: int = 300
+    limits_return: bool = True  # redis_stop: also wait (up to 60 s) for the rate limits to count in Redis again
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="jianyan-faults-")))
 
 
@@ -688,6 +689,12 @@ def drill_redis_stop(options: Options) -> Report:
                                 if took is not None else f"search index NOT caught up after 60 s ({detail})")
             if took is None:
                 report.problems.append(f"the search index did not catch up: {detail}")
+            if options.limits_return:
+                took = limits_back_in_redis(probe, redis_server)
+                report.notes.append(f"rate limits counted in Redis again {took:.0f} s after the drill's load ended"
+                                    if took is not None else "rate limits NOT back in Redis after 60 s")
+                if took is None:
+                    report.problems.append("the rate limits did not return to Redis")
         finally:
             server.stop()
     finally:
@@ -697,6 +704,19 @@ def drill_redis_stop(options: Options) -> Report:
         worker_log.close()
         redis_server.stop()
     return report
+
+
+def limits_back_in_redis(probe: Client, redis_server: TempRedis) -> float | None:
+    """Seconds until a vote's rate-limit counter lands in Redis again (Flask-Limiter tries the store again after
+    1, 2, 4 … 32 s); the restarted Redis is empty, so any key in its database 0 was written since."""
+    import redis
+    client = redis.Redis.from_url(redis_server.url(0))
+
+    def counted():
+        probe.vote()
+        return bool(client.keys("*")), ""
+    took, _detail = wait_for(counted, 60)
+    return took
 
 
 def wait_for_worker(redis_server: TempRedis, worker: subprocess.Popen, log_path: Path) -> None:
