@@ -565,7 +565,7 @@ class Options:
 def under_load(url: str, seed: Seed, options: Options, report: Report, database_url: str, inject, undo=None,
                hold: float = 0.0, search: bool = False) -> list[Client]:
     """Clients write for half of ``options.seconds``; ``inject()``; after ``hold`` seconds ``undo()``; the other
-    half; then tally and audit."""
+    half; then one more client logs in, votes and submits; then tally and audit."""
     stop = threading.Event()
     clients = [Client(url, name, seed, stop, n, search=search) for n, name in enumerate(seed.usernames)]
     started = time.monotonic()
@@ -582,6 +582,12 @@ def under_load(url: str, seed: Seed, options: Options, report: Report, database_
     stop.set()
     for client in clients:
         client.join(WRITE_DEADLINE_SECONDS + 40)
+    # Once the load has stopped, a newcomer logs in, votes and submits: the site must serve it by itself.
+    newcomer = Client(url, seed.usernames[0], seed, threading.Event(), len(clients) + 100)
+    newcomer.login()
+    newcomer.vote()
+    newcomer.submit(0)
+    clients.append(newcomer)
     report.load = os.getloadavg()
     tally(report, clients, fault_at, fault_until, started)
     audit(database_url, clients, report)
