@@ -338,7 +338,9 @@ class Client(threading.Thread):
                 return
             write.failures += 1
             retry = self.answers[-1].retry_after
-            time.sleep(min(float(retry), 3.0) if retry and retry.isdigit() else 0.2)
+            # As asked (Retry-After), and a little more: gunicorn closes a connection idle for its keep-alive
+            # (2 s), and a request sent on it at that very moment would fail before reaching the site.
+            time.sleep(min(float(retry), 3.0) + 0.25 if retry and retry.isdigit() else 0.2)
 
     def vote(self) -> None:
         proposal_id = self.seed.proposal_ids[self.next_proposal]
