@@ -32,7 +32,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -209,7 +209,6 @@ def prepare_database(database_url: str, folder: Path, clients: int, proposals: i
                                     region="江南省临川市青溪县")
         category = Category(code="transport", name="交通运输", name_en="Transport")
         now = utcnow()
-        from datetime import timedelta
         campaign = Campaign(body=body, title="青溪县道路交通安全建议征集", theme="道路交通安全",
                             description="欢迎提出意见建议。", region_scope=body.region,
                             opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),

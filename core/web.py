@@ -110,12 +110,12 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(error):
-        db.session.rollback()
+        _rollback_quietly()
         return error_response(str(error.message), error.status_code)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        db.session.rollback()
+        _rollback_quietly()
         return error_response(_("The form has expired or did not come from this site. "
                                 "Please reload the page and try again."), 400)
 
@@ -137,7 +137,7 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error):
-        db.session.rollback()
+        _rollback_quietly()
         messages = {
             400: _("The request was not understood."),
             403: _("You are not allowed to do this."),
