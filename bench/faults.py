@@ -401,6 +401,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load: tuple = ()
+    failed_requests: Counter = field(default_factory=Counter)  # "vote 503", "page no connection"…
     good_after_fault: bool = False  # a good answer to a request sent once the fault was over
     client_errors: list[str] = field(default_factory=list)
 
@@ -421,6 +422,7 @@ class Report:
             print(f"   failures (5xx, 429, no connection) from the fault: first {when(self.first_failure)}, "
                   f"last {when(self.last_failure)}; first good answer after the last failure "
                   f"{when(self.recovered_after)}")
+            print("   failed requests: " + ", ".join(f"{k} {v}" for k, v in sorted(self.failed_requests.items())))
         print("   writes confirmed to their authors: " + ", ".join(f"{k} {v}" for k, v in
                                                                     sorted(self.writes_confirmed.items()))
               + f"; unresolved after {WRITE_DEADLINE_SECONDS} s of retries: {self.writes_unresolved}")
@@ -449,6 +451,7 @@ def tally(report: Report, clients: list[Client], fault_at: float, fault_until: f
         else:
             report.answers[f"{answer.status // 100}xx"] += 1
     failures = [a for a in answers if not a.good and a.ended >= fault_at]
+    report.failed_requests.update(f"{a.kind} {a.status or 'no connection'}" for a in failures)
     if failures:
         report.first_failure = min(a.ended for a in failures) - fault_at
         last = max(a.ended for a in failures)
