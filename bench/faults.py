@@ -160,10 +160,20 @@ class Server:
         return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(30)
+        stop_group(self.process)
         self.log.close()
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to a process started in its own session and its children; SIGKILL if they are not gone in 30 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
 
 
 def site_env(database_url: str, folder: Path, **settings) -> dict:
@@ -708,11 +718,12 @@ def drill_redis_stop(options: Options) -> Report:
         finally:
             server.stop()
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(30)
-        worker_log.close()
-        redis_server.stop()
+        try:
+            if worker is not None:
+                stop_group(worker)
+        finally:
+            worker_log.close()
+            redis_server.stop()
     return report
 
 
