@@ -386,9 +386,11 @@ def _then_back(suggestion: Suggestion, work, success: str):
         work()
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
+    back = _detail_url(suggestion)
+    saved_then(back)  # an official reply or a transfer, once committed, is never answered as failed
     db.session.commit()
     flash(success, "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return redirect(back, code=303)
 
 
 def _detail_url(suggestion: Suggestion) -> str:
