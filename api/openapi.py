@@ -255,8 +255,15 @@ PATHS = {
                    "Newest first (default) or most supported first.")], "proposals"),
         "post": {"summary": "Submit a proposal to an open campaign as the token's user", "tags": ["proposals"],
                  "operationId": "submitProposal", "security": TOKEN,
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": STRING,
+                                 "description": "A key of 8 to 64 letters, digits, - or _ made for this submission "
+                                                "(other values are ignored). Sent again with the same key, the call "
+                                                "answers 200 with the proposal the first call saved, never a copy."}],
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("NewProposal")}}},
                  "responses": {"201": {**_ok("SubmittedProposal", "Submitted (published, or pending screening)"),
+                                       "headers": {"Location": {"schema": STRING}}},
+                               "200": {**_ok("SubmittedProposal", "Already submitted with this Idempotency-Key: "
+                                                                  "the proposal saved then"),
                                        "headers": {"Location": {"schema": STRING}}},
                                **{k: v for k, v in WRITE_ERRORS.items() if k != "404"},
                                "413": _error("The body is too large.")}},

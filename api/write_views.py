@@ -3,6 +3,7 @@ same services as the pages; views on the ``api`` blueprint (``api.views`` import
 Only the ``Authorization: Bearer`` header authenticates (see ``api.views``)."""
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from api import serialize, tokens
@@ -13,6 +14,7 @@ from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db, limiter
 from core.network import request_network_key
 from core.ratelimit import MESSAGES, account_key, address_key, configured, limit_submissions, limit_votes
+from core.web import saved_then
 from suggestions import clustering, services
 from suggestions.contacts import ContactDetails
 from suggestions.models import MessageType, Suggestion
@@ -109,13 +111,34 @@ def submit():
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         raise Unprocessable(_("No campaign has the number %(id)d.", id=campaign_id))
     category = next((c for c in campaign.categories if c.code == code), None)
-    suggestion = services.submit_suggestion(user, campaign, title=title, body=text, category=category,
-                                            message_type=message_type, contact=contact, move_personal_data=move,
-                                            network=request_network_key(request, current_app.config))
+    key = request.headers.get("Idempotency-Key")
+    already = services.submission_by_key(user, key)
+    if already is not None:
+        return _already_received(already)
+    try:
+        suggestion = services.submit_suggestion(user, campaign, title=title, body=text, category=category,
+                                                message_type=message_type, contact=contact, move_personal_data=move,
+                                                network=request_network_key(request, current_app.config),
+                                                submission_key=key)
+    except IntegrityError:
+        db.session.rollback()  # sent twice at once: the other sending saved it
+        already = services.submission_by_key(user, key)
+        if already is None:
+            raise
+        return _already_received(already)
+    saved_then(url_for("api.proposal", suggestion_id=suggestion.id))
     db.session.commit()
     clustering.place_after_submit(suggestion)
     response = jsonify(serialize.proposal(suggestion))
     response.status_code = 201
+    response.headers["Location"] = url_for("api.proposal", suggestion_id=suggestion.id)
+    return response
+
+
+def _already_received(suggestion: Suggestion):
+    """The answer to a submission sent again with the Idempotency-Key of one already saved: that proposal (200,
+    where the first sending answered 201), not a copy."""
+    response = jsonify(serialize.proposal(suggestion))
     response.headers["Location"] = url_for("api.proposal", suggestion_id=suggestion.id)
     return response
 
@@ -129,6 +152,7 @@ def _vote(suggestion_id: int, value: int):
     user = _token_user()
     suggestion = _public_proposal(suggestion_id)
     services.vote(user, suggestion, value, network=request_network_key(request, current_app.config))
+    saved_then(url_for("api.proposal", suggestion_id=suggestion.id))
     db.session.commit()
     return _vote_answer(suggestion, value)
 

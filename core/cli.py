@@ -60,13 +60,13 @@ def _require_queue() -> None:
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
 def worker_command(queue_names, burst) -> None:
     """Run a worker: take jobs from the queues and run them, one at a time, until stopped (SIGTERM lets the
-    running job finish)."""
+    running job finish). When Redis goes away RQ's worker quits; this command then waits for Redis to answer
+    again and starts a new one, so the queue recovers with Redis, without a restart by hand or by systemd."""
     from core.chinese import load_jieba
-    from core.worker import make_worker
+    from core.worker import run_until_stopped
     _require_queue()
     load_jieba()  # once, before the first job (about 1.5 s)
-    worker = make_worker(current_app, queue_names or jobs.QUEUES)
-    worker.work(burst=burst, with_scheduler=True, logging_level=current_app.config.get("LOG_LEVEL", "INFO"))
+    run_until_stopped(current_app, queue_names or jobs.QUEUES, burst=burst)
 
 
 @jobs_cli.command("status")

@@ -36,3 +36,17 @@ def is_lock_timeout(error: Exception) -> bool:
     """True for the errors that mean the database lock could not be had in time (answer 503, not 500)."""
     text = str(getattr(error, "orig", error)).lower()
     return "database is locked" in text or "lock timeout" in text or "could not obtain lock" in text
+
+
+UNREACHABLE = ("connection refused", "server closed the connection", "terminating connection",
+               "the database system is starting up", "the database system is shutting down",
+               "could not connect", "connection failed", "connection is closed", "consuming input failed")
+
+
+def is_unreachable(error: Exception) -> bool:
+    """True for the errors that mean the database server went away or is restarting (answer 503: the pool
+    reconnects by itself once it is back), not for a mistake in a query."""
+    if getattr(error, "connection_invalidated", False):
+        return True
+    text = str(getattr(error, "orig", error)).lower()
+    return any(words in text for words in UNREACHABLE)

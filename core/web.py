@@ -1,7 +1,8 @@
 """Request-side helpers: error pages, JSON-or-HTML answers, safe redirects, input guards and security headers."""
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import current_app, flash, g, jsonify, make_response, redirect, render_template, request
+import sqlalchemy as sa
+from flask import current_app, flash, g, has_request_context, jsonify, make_response, redirect, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
@@ -9,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from core.database import is_lock_timeout
+from core.database import is_lock_timeout, is_unreachable
 from core.errors import DomainError
 from core.extensions import db
 
@@ -65,26 +66,70 @@ def redirect_with_error(error: DomainError, target: str):
     return redirect(target, code=303)
 
 
+def saved_then(location: str) -> None:
+    """Say, just before committing a citizen's write, where its result is shown. Should the request fail after
+    that commit (the database or Redis going away while the page is made), the answer then says it was saved and
+    leads there, instead of "Nothing was saved", which would have the author send it again."""
+    g.saved_location = location
+
+
+def _note_saved(_session) -> None:
+    if has_request_context() and "saved_location" in g:
+        g.saved_committed = True
+
+
+def _saved_answer():
+    """The answer to a request that failed after its write was committed: saved, and where to see it."""
+    message = _("Your change was saved. The page could not be shown in full: here is the result.")
+    if wants_json():
+        return jsonify(saved=True, message=message, location=g.saved_location), 200
+    flash(message, "success")
+    return redirect(g.saved_location, code=303)
+
+
 def register_error_handlers(app) -> None:
-    """Every error ends as a clear message with a 4xx/5xx status, never a stack trace."""
+    """Every error ends as a clear message with a 4xx/5xx status, never a stack trace; a write that was committed
+    is never answered as failed (``saved_then``); a locked or unreachable database is a 503 with Retry-After."""
+    if not sa.event.contains(db.session, "after_commit", _note_saved):  # once, however many apps are built
+        sa.event.listen(db.session, "after_commit", _note_saved)
+
+    @app.teardown_appcontext
+    def _end_session(_error=None):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier, so called later). Closing rolls back on
+        # the connection; if the server went away after the request's commit that raises, and an error here would
+        # reach gunicorn as a bare 500 although the answer (perhaps "saved") was made: discard the connection.
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001 - see above; the pool opens a new connection next time
+            app.logger.warning("database session could not be closed; its connection is discarded", exc_info=True)
+            try:
+                db.session.invalidate()
+            except Exception:  # noqa: BLE001, S110 - nothing more can be done with a dead connection
+                pass
+            db.session.registry.clear()
 
     @app.errorhandler(DomainError)
     def _domain(error):
-        db.session.rollback()
+        _rollback_quietly()
         return error_response(str(error.message), error.status_code)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        db.session.rollback()
+        _rollback_quietly()
         return error_response(_("The form has expired or did not come from this site. "
                                 "Please reload the page and try again."), 400)
 
     @app.errorhandler(OperationalError)
     def _operational(error):
-        db.session.rollback()
+        _rollback_quietly()
+        if g.get("saved_committed"):
+            app.logger.warning("database error after the commit: answered as saved (%s)", error.orig)
+            return _saved_answer()
         # The page must not touch the database again (the user loader may be what timed out).
         g._login_user = AnonymousUserMixin()
-        if is_lock_timeout(error):
+        if is_lock_timeout(error) or is_unreachable(error):
+            if not is_lock_timeout(error):
+                app.logger.warning("database unreachable: %s", error.orig)
             return error_response(_("The site is busy. Please try again in a moment."), 503,
                                   {"Retry-After": "2"})
         app.logger.exception("database error")
@@ -92,7 +137,7 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error):
-        db.session.rollback()
+        _rollback_quietly()
         messages = {
             400: _("The request was not understood."),
             403: _("You are not allowed to do this."),
@@ -106,9 +151,20 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error):
-        db.session.rollback()
+        _rollback_quietly()
+        if g.get("saved_committed"):
+            app.logger.exception("error after the commit: answered as saved")
+            return _saved_answer()
         app.logger.exception("unhandled error")
         return error_response(_server_error_message(), 500)
+
+
+def _rollback_quietly() -> None:
+    """Roll back before the error page; on a connection that is gone, rolling back fails too: discard it."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the pool replaces the connection
+        db.session.invalidate()
 
 
 def _server_error_message() -> str:

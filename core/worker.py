@@ -1,6 +1,10 @@
 """``flask jobs worker``: RQ's worker, running each job in an application context of its own (see core/jobs.py)."""
+import time
+
+import redis
 from flask import Flask
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 
 from core import jobs, logs
@@ -39,3 +43,44 @@ def make_worker(app: Flask, queue_names=jobs.QUEUES) -> Worker:
     # abandoned jobs at that pace.
     return Worker(app, [jobs.queue(name, app) for name in queue_names], connection=jobs.connection(app),
                   maintenance_interval=maintenance, worker_ttl=maintenance + 15)
+
+
+REDIS_WAIT_SECONDS = 2  # how often a worker that lost Redis tries it again
+
+
+def run_until_stopped(app: Flask, queue_names, burst: bool = False) -> None:
+    """Run workers one after another until one is asked to stop (SIGTERM, SIGINT) or, with ``burst``, the queues
+    are empty. RQ's worker quits when Redis goes away in the middle of a job's bookkeeping; the next one starts
+    once Redis answers again (the interrupted job is retried as an abandoned one: every job is safe to run twice)."""
+    level = app.config.get("LOG_LEVEL", "INFO")
+    while True:
+        worker = None
+        try:
+            worker = make_worker(app, queue_names)
+            worker.work(burst=burst, with_scheduler=True, logging_level=level)
+        except redis.RedisError as error:  # the worker's own bookkeeping at its start or end
+            app.logger.warning("job worker stopped: Redis does not answer (%s)", error)
+        if worker is not None and (burst or stop_was_asked(worker)):
+            return
+        try:
+            wait_for_redis(app)
+        except StopRequested:  # SIGTERM while waiting (RQ's handler is still installed)
+            return
+
+
+def stop_was_asked(worker: Worker) -> bool:
+    """True once the worker got SIGTERM or SIGINT (RQ notes when; busy or idle, it stops after that)."""
+    return worker._shutdown_requested_date is not None  # noqa: SLF001 - RQ keeps it on the worker only
+
+
+def wait_for_redis(app: Flask) -> None:
+    """Return once the jobs' Redis answers, trying every ``REDIS_WAIT_SECONDS``."""
+    from core import jobs
+    app.logger.warning("job worker waiting for Redis to answer")
+    while True:
+        try:
+            jobs.connection(app).ping()
+            app.logger.info("Redis answers again: starting a new job worker")
+            return
+        except redis.RedisError:
+            time.sleep(REDIS_WAIT_SECONDS)

@@ -14,7 +14,13 @@ from suggestions.models import (
     SATISFACTION_LABELS,
     STAFF_DECISIONS,
 )
-from suggestions.services import BODY_MAX_LENGTH, REJECT_REASONS, REPLY_MAX_LENGTH, TITLE_MAX_LENGTH
+from suggestions.services import (
+    BODY_MAX_LENGTH,
+    REJECT_REASONS,
+    REPLY_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    new_submission_key,
+)
 
 REJECT_REASON_LABELS = {"off_topic": _l("Off topic"), "duplicate": _l("Duplicate"), "abusive": _l("Abusive"),
                         "personal_data": _l("Contains personal data"), "not_a_proposal": _l("Not a proposal")}
@@ -48,6 +54,9 @@ class SuggestionForm(FlaskForm):
         description=_l("Only if the body needs them to handle your proposal, such as an ID number."))
     # Set when the form comes back with the warning about personal data in the text: the author has seen it.
     privacy_reviewed = HiddenField()
+    # Made when the form is first shown and kept when it comes back for correction: the proposal it saves keeps
+    # it, so the same form sent again finds that proposal instead of saving a second (services.submission_by_key).
+    submission_key = HiddenField(default=new_submission_key)
     move_details = BooleanField(_l("Move these details to the private section"), default=True)
 
     def validate_category(self, field):

@@ -80,6 +80,8 @@ class Suggestion(TimestampMixin, db.Model):
         sa.Index("ix_suggestions_status_due", "status", "reply_due_on"),
         sa.Index("ix_suggestions_created", "created_at"),  # flood detection reads the latest submissions
         sa.UniqueConstraint("source", "source_ref"),
+        # A form sent twice (a resend after a lost answer) finds the proposal its first sending saved.
+        sa.Index("uq_suggestions_author_submission_key", "author_id", "submission_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +122,8 @@ class Suggestion(TimestampMixin, db.Model):
     source_ref: Mapped[str | None] = mapped_column(sa.String(64))
     # The keyed hash of the network it was submitted from (core.network; never the address), for flood detection.
     network_key: Mapped[str | None] = mapped_column(sa.String(16))
+    # The key of the form (or the API's Idempotency-Key) that submitted it: see services.submission_by_key.
+    submission_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     campaign: Mapped[Campaign] = relationship()
     author: Mapped[User] = relationship()

@@ -2,6 +2,8 @@
 
 Each status change is one function and one audit row. Services flush; the caller commits.
 """
+import re
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -38,6 +40,7 @@ from suggestions.notifications import notify
 TITLE_MAX_LENGTH = 80
 BODY_MAX_LENGTH = 5000
 REPLY_MAX_LENGTH = 10000
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 REJECT_REASONS = ("off_topic", "duplicate", "abusive", "personal_data", "not_a_proposal")
 
 VOTABLE_STATUSES = (Status.PUBLISHED, Status.ACCEPTED, Status.REPLIED)
@@ -55,13 +58,37 @@ def _clean_body(body: str) -> str:
     return clean_text(body, field=_l("Content"), max_length=BODY_MAX_LENGTH, min_length=10, multiline=True)
 
 
+def new_submission_key() -> str:
+    """A fresh key for one proposal form: sent back with the form, stored with the proposal it saves."""
+    return secrets.token_urlsafe(18)
+
+
+def usable_submission_key(key: str | None) -> str | None:
+    """The key if it looks like one (8 to 64 letters, digits, ``-`` or ``_``), else None: a made-up value is
+    ignored rather than refused, and never reaches the database."""
+    return key if key and SUBMISSION_KEY.fullmatch(key) else None
+
+
+def submission_by_key(author: User, key: str | None) -> Suggestion | None:
+    """The proposal ``author`` already saved with this submission key, if any: a form or API call sent again
+    (after a lost answer, a timeout, a restart) gets the proposal its first sending saved, not a second one."""
+    key = usable_submission_key(key)
+    if key is None:
+        return None
+    return db.session.scalar(sa.select(Suggestion).where(Suggestion.author_id == author.id,
+                                                         Suggestion.submission_key == key))
+
+
 def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str, category: Category | None,
                       message_type: str, contact: ContactDetails | None = None, move_personal_data: bool = False,
-                      network: str | None = None, now: datetime | None = None) -> Suggestion:
+                      network: str | None = None, submission_key: str | None = None,
+                      now: datetime | None = None) -> Suggestion:
     """Submit a proposal to an open campaign; published at once unless the campaign screens first or the text
     contains a word of the sensitive-word list (then it is held for review). ``contact`` is kept private;
     ``move_personal_data`` first moves the personal data written in the title and text into it. ``network`` is
-    the request's network key (``core.network``), kept for flood detection."""
+    the request's network key (``core.network``), kept for flood detection. ``submission_key`` is stored unique
+    per author (callers look for it first with ``submission_by_key``; two sendings at once: the second one's
+    flush fails with IntegrityError)."""
     now = now or utcnow()
     if not campaign.accepts_submissions(now):
         raise Conflict(_l("This campaign is not taking proposals now."))
@@ -81,6 +108,7 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
         campaign=campaign, author=author, category=category, message_type=message_type, title=title, body=body,
         status=Status.PENDING if waits else Status.PUBLISHED, published_at=None if waits else now,
         public_since=None if waits else now, created_at=now, network_key=network,
+        submission_key=usable_submission_key(submission_key),
     )
     db.session.add(suggestion)
     db.session.flush()

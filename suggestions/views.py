@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from accounts.models import Body
@@ -19,7 +20,7 @@ from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import KIND_LABELS
 from core.ratelimit import account_key, limit_submissions
-from core.web import error_response, redirect_with_error, wants_json
+from core.web import error_response, redirect_with_error, saved_then, wants_json
 from core.workdays import add_working_days
 from moderation import queue as moderation_queue
 from moderation import services as moderation_services
@@ -82,6 +83,9 @@ def submit(campaign_id: int):
     findings = []
     phone_missing = campaign.phone_to_submit and not has_verified_phone(current_user)
     if form.validate_on_submit():
+        already = services.submission_by_key(current_user, form.submission_key.data)
+        if already is not None:
+            return _already_received(already)
         findings = _personal_data(form.title.data, form.body.data)
         if findings and not form.privacy_reviewed.data:
             # Personal data in the public text: show the form again, with everything typed, and offer to move it.
@@ -94,11 +98,18 @@ def submit(campaign_id: int):
                 current_user, campaign, title=form.title.data, body=form.body.data, category=category,
                 message_type=form.message_type.data, contact=form.contact(),
                 move_personal_data=bool(findings) and form.move_details.data,
-                network=request_network_key(request, current_app.config))
+                network=request_network_key(request, current_app.config), submission_key=form.submission_key.data)
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(str(error.message))
+        except IntegrityError:
+            db.session.rollback()  # the same form sent twice at once: the other sending saved it
+            already = services.submission_by_key(current_user, form.submission_key.data)
+            if already is None:
+                raise
+            return _already_received(already)
         else:
+            saved_then(url_for("suggestions.detail", suggestion_id=suggestion.id))
             db.session.commit()
             clustering.place_after_submit(suggestion)
             hold = moderation_queue.hold_of(suggestion)
@@ -116,6 +127,12 @@ def submit(campaign_id: int):
         return jsonify(error=_("The proposal was not saved."), fields=form.errors, status=status), status
     return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
                            phone_missing=phone_missing), status
+
+
+def _already_received(suggestion: Suggestion):
+    """The answer to a proposal form sent again after its first sending was saved: that proposal, not a copy."""
+    flash(_("This proposal had already been received: here it is. It was saved once."), "info")
+    return redirect(url_for("suggestions.detail", suggestion_id=suggestion.id), code=303)
 
 
 def _personal_data(title: str, text: str) -> list[tuple[str, str]]:
@@ -369,9 +386,11 @@ def _then_back(suggestion: Suggestion, work, success: str):
         work()
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
+    back = _detail_url(suggestion)
+    saved_then(back)  # an official reply or a transfer, once committed, is never answered as failed
     db.session.commit()
     flash(success, "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return redirect(back, code=303)
 
 
 def _detail_url(suggestion: Suggestion) -> str:

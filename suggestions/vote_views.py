@@ -10,7 +10,7 @@ from core.extensions import db
 from core.network import request_network_key
 from core.params import record_id
 from core.ratelimit import limit_votes
-from core.web import error_response, redirect_with_error, wants_json
+from core.web import error_response, redirect_with_error, saved_then, wants_json
 from suggestions import notifications, services
 from suggestions.models import Suggestion
 from suggestions.views import _account_key, _detail_url, _visible_or_404, bp
@@ -39,6 +39,7 @@ def cast_vote(suggestion_id: int):
     # Read before the commit expires them (a popular proposal's votes need not reload its row afterwards).
     counts, back = {"support_count": suggestion.support_count, "oppose_count": suggestion.oppose_count}, \
         _detail_url(suggestion)
+    saved_then(back)
     db.session.commit()
     if wants_json():
         return jsonify(**counts, my_vote=VOTE_VALUES.get(choice, 0))

@@ -3,8 +3,9 @@
 Environment:
   JIANYAN_TEST_POSTGRES_URL  e.g. postgresql://postgres@127.0.0.1:5432/test; enables the PostgreSQL suite.
   JIANYAN_TEST_BROWSER=1     enables the Chromium browser test (needs /usr/bin/chromium).
-  JIANYAN_TEST_REQUIRE       comma list of suites that must run ("postgres,browser,redis"): CI sets it so that
-                             a suite that cannot run fails the build instead of being skipped.
+  JIANYAN_TEST_FAULTS=1      enables the fault drills (tests/test_fault_drills.py: bench.faults, root for tmpfs).
+  JIANYAN_TEST_REQUIRE       comma list of suites that must run ("postgres,browser,redis,faults"): CI sets it so
+                             that a suite that cannot run fails the build instead of being skipped.
 """
 import contextvars
 import os
@@ -30,6 +31,7 @@ from suggestions import similar
 POSTGRES_URL = os.environ.get("JIANYAN_TEST_POSTGRES_URL", "")
 BROWSER = os.environ.get("JIANYAN_TEST_BROWSER", "") == "1"
 REQUIRED = {s.strip() for s in os.environ.get("JIANYAN_TEST_REQUIRE", "").split(",") if s.strip()}
+FAULTS = os.environ.get("JIANYAN_TEST_FAULTS", "") == "1" or "faults" in REQUIRED
 CHROMIUM = os.environ.get("JIANYAN_CHROMIUM", "/usr/bin/chromium")
 _suite_counts: Counter = Counter()
 
@@ -72,6 +74,7 @@ def drop_postgres_database(url: str) -> None:
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
     config.addinivalue_line("markers", "redis: talks to the real Redis on 127.0.0.1:6379")
+    config.addinivalue_line("markers", "faults: a fault drill of bench.faults (servers of its own, killed or stopped)")
     config.addinivalue_line("markers", "app_config(dict): settings the `app` fixture adds to the test configuration")
     problems = []
     if "postgres" in REQUIRED:
@@ -97,6 +100,8 @@ def pytest_collection_modifyitems(config, items):
         backend = callspec.params.get("backend") if callspec else None
         if item.get_closest_marker("browser"):
             item.user_properties.append(("suite", "browser"))
+        elif item.get_closest_marker("faults"):
+            item.user_properties.append(("suite", "faults"))
         elif item.get_closest_marker("redis"):
             item.user_properties.append(("suite", "redis"))
         elif backend == "postgres":
@@ -113,7 +118,7 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         "suites passed: " + ", ".join(f"{suite} {_suite_counts.get(suite, 0)}"
-                                      for suite in ("sqlite", "postgres", "browser", "redis")))
+                                      for suite in ("sqlite", "postgres", "browser", "redis", "faults")))
     for suite in sorted(REQUIRED):
         if _suite_counts.get(suite, 0) == 0:
             terminalreporter.write_line(f"required suite '{suite}' ran no test", red=True)
