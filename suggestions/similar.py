@@ -32,6 +32,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core import jobs
 from core.extensions import db
@@ -331,11 +333,19 @@ def store_related(suggestion: Suggestion) -> int:
                                 exclude=suggestion.id)
     db.session.execute(sa.delete(RelatedProposal).where(RelatedProposal.suggestion_id == suggestion.id))
     for other, match in matches:
-        db.session.add(RelatedProposal(suggestion_id=suggestion.id, related_id=other.id, score=match.score,
-                                       kind=match.kind))
+        _add_related(suggestion.id, other.id, match.score, match.kind)
         _offer(other.id, suggestion.id, match.score, match.kind)
     db.session.flush()
     return len(matches)
+
+
+def _add_related(owner_id: int, related_id: int, score: float, kind: str) -> None:
+    """Insert one related proposal, or update it when another transaction (the placement of the other proposal,
+    at the same moment) has just inserted the same pair."""
+    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
+        RelatedProposal).values(suggestion_id=owner_id, related_id=related_id, score=score, kind=kind)
+    db.session.execute(insert.on_conflict_do_update(index_elements=["suggestion_id", "related_id"],
+                                                    set_={"score": score, "kind": kind}))
 
 
 def _offer(owner_id: int, candidate_id: int, score: float, kind: str) -> None:
@@ -348,7 +358,8 @@ def _offer(owner_id: int, candidate_id: int, score: float, kind: str) -> None:
         if current[0].score >= score:
             return
         db.session.delete(current[0])
-    db.session.add(RelatedProposal(suggestion_id=owner_id, related_id=candidate_id, score=score, kind=kind))
+        db.session.flush()
+    _add_related(owner_id, candidate_id, score, kind)
 
 
 def replace_related(campaign_id: int, neighbours: list[tuple[int, int, float, str]]) -> None:
