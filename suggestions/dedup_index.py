@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -153,7 +154,10 @@ class Index:
         meta = json.loads((folder / "meta.json").read_text())
         if meta.get("format") != FORMAT or meta.get("features") != FEATURES:
             raise ValueError(f"{folder}: an index of another format or other features")
-        mapped = np.memmap(folder / "index.bin", dtype=np.uint8, mode="r")
+        mapped = np.memmap(folder / "index.bin", dtype=np.uint8, mode="r")  # one open file per index
+        # A query reads a few postings and rows here and there: no read-ahead, so a process's resident pages are
+        # the ones its queries used, not their neighbours.
+        mapped._mmap.madvise(mmap.MADV_RANDOM)
         a = {name: mapped[offset:offset + np.dtype(dtype).itemsize * int(np.prod(shape))].view(dtype).reshape(shape)
              for name, (offset, dtype, shape) in meta["arrays"].items()}
         shape = tuple(meta["shape"])
@@ -325,11 +329,15 @@ class Index:
         use = (q.indices >= _CANDIDATE_START) & known
         cols, weights = at[use], q.data[use]
         indptr = self._columns.indptr
-        use = (indptr[cols + 1] - indptr[cols]) <= self._postings_limit
-        partial = self._columns[:, cols[use]] @ weights[use]
-        stored = np.flatnonzero(partial)
+        starts, lengths = indptr[cols], indptr[cols + 1] - indptr[cols]
+        use = lengths <= self._postings_limit
+        # The postings of those columns, read directly: scipy's column indexing would scan the whole store.
+        at = _ranges(starts[use], lengths[use])
+        stored, inverse = np.unique(self._columns.indices[at], return_inverse=True)
+        partial = np.bincount(inverse, weights=self._columns.data[at] * np.repeat(weights[use], lengths[use]),
+                              minlength=len(stored))
         if len(stored) > self.n_candidates:
-            stored = stored[np.argpartition(-partial[stored], self.n_candidates)[:self.n_candidates]]
+            stored = stored[np.argpartition(-partial, self.n_candidates)[:self.n_candidates]]
         added = np.arange(len(self.ids), len(self.ids) + len(self._added_ids))
         return np.concatenate([stored, added]).astype(np.int64)
 
@@ -337,7 +345,7 @@ class Index:
         n = self.rows.shape[0]
         stored = rows < n
         out = np.empty(len(rows), dtype=np.float32)
-        out[stored] = _row_dots(self.rows[rows[stored]], q)
+        out[stored] = _row_dots(_take_rows(self.rows, rows[stored]), q)
         out[~stored] = _row_dots(self._extra[rows[~stored] - n], q)
         return out
 
@@ -346,6 +354,21 @@ class Index:
         added = np.asarray(self._added_lengths, dtype=np.int64)
         return np.where(rows < n, self.lengths[np.minimum(rows, max(n - 1, 0))] if n else 0,
                         added[np.maximum(rows - n, 0)] if len(added) else 0).astype(np.int64)
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start..start+length-1 of every (start, length), concatenated."""
+    ends = np.cumsum(lengths)
+    return np.repeat(np.asarray(starts) - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
+
+
+def _take_rows(rows: sp.csr_matrix, wanted: np.ndarray) -> sp.csr_matrix:
+    """The given rows of a CSR matrix, read directly: scipy's row indexing checks the whole matrix first, which
+    on a mapped index reads every page of it."""
+    starts, lengths = rows.indptr[wanted], rows.indptr[wanted + 1] - rows.indptr[wanted]
+    at = _ranges(starts, lengths)
+    return _csr_over(rows.data[at], rows.indices[at], np.concatenate([[0], np.cumsum(lengths)]),
+                     (len(wanted), rows.shape[1]))
 
 
 def _array_of(values: Sequence) -> np.ndarray:
