@@ -53,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from core import logs
     from core.web import BoundedJSONProvider, reject_unusable_input
     logs.configure(app)  # first, so that every request has its id, even one refused below
+    from ops import metrics
+    metrics.install(app)  # and is counted and timed
     app.json = BoundedJSONProvider(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -143,6 +145,7 @@ def _register_cli(app: Flask) -> None:
     from core.cli import jobs_cli, mail_cli
     from demo.cli import cli as demo_cli
     from moderation.cli import cli as moderation_cli
+    from ops.backup import cli as backup_cli
     from search.cli import cli as search_cli
     from suggestions.cli import cli as suggestions_cli
 
@@ -154,6 +157,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(analytics_cli)
     app.cli.add_command(moderation_cli)
+    app.cli.add_command(backup_cli)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -1,4 +1,7 @@
 """gunicorn settings for `make run` (gunicorn reads this file from the directory it starts in)."""
+import os
+import shutil
+
 workers = 2
 threads = 4
 # A search of 200 Chinese characters is 1,800 bytes once encoded; a longer one typed into the address bar should get
@@ -7,6 +10,28 @@ limit_request_line = 8190
 # No gunicorn access log: the application logs every request itself (core/logs.py), with its X-Request-Id, method,
 # path, status and duration, as text or JSON (JIANYAN_LOG_FORMAT).
 accesslog = None
+
+
+def on_starting(server):
+    """Prometheus metrics (ops/metrics.py): every worker writes its samples to PROMETHEUS_MULTIPROC_DIR and a scrape
+    sums them. Unless set, a folder of this server's own (instance/prometheus/<pid>: two servers started from one
+    checkout must not share one); emptied now, since an earlier run's samples would be summed with this one's. Set
+    here, in the master, so the workers inherit it before they import the application."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+        os.getcwd(), "instance", "prometheus", str(os.getpid()))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.path.basename(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")) == str(os.getpid()):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def post_worker_init(worker):

@@ -60,6 +60,8 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a long proposal must not lose its token
 
     # Pages anonymous visitors read are kept this many seconds (0: off), in memory or Redis (core/page_cache.py).
+    # /metrics (Prometheus) answers these networks only; 404 elsewhere (ops/metrics.py).
+    METRICS_ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
     PAGE_CACHE_SECONDS = 10
     PAGE_CACHE_URL = None  # e.g. redis://127.0.0.1:6379/1: one cache for every worker and server
 

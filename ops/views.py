@@ -65,3 +65,11 @@ def _jobs() -> dict:
             "waiting": sum(q["waiting"] for q in queues), "oldest_waiting_seconds": max(ages, default=None),
             "running": sum(q["running"] for q in queues), "failed": sum(q["failed"] for q in queues),
             "queues": status["queues"]}
+
+
+def queue_depths() -> dict:
+    """Waiting items per queue for the metrics: the search queue, and the jobs' queues when Redis holds them
+    (None where it could not be read)."""
+    _database_state, search_queue = _database()
+    jobs_state = _jobs()
+    return {"search": search_queue["depth"], "jobs": jobs_state.get("waiting")}

@@ -98,3 +98,13 @@ def test_production_settings_trusted_proxy_and_hsts(tmp_path):
     behind_proxy = site(TRUSTED_PROXIES=1, HSTS_SECONDS=31536000)
     assert behind_proxy.get_json() == {"address": "203.0.113.9", "scheme": "https"}
     assert behind_proxy.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_metrics_for_prometheus_count_requests_and_queues_for_the_machine_only(app, client):
+    assert client.get("/").status_code == 200
+    page = client.get("/metrics")
+    assert page.status_code == 200 and page.mimetype == "text/plain"
+    text = page.get_data(as_text=True)
+    assert 'jianyan_requests_total{endpoint="home",method="GET",status="200"}' in text
+    assert "jianyan_request_duration_seconds_bucket" in text and 'jianyan_queue_depth{queue="search"}' in text
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 404

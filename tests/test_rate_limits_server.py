@@ -239,3 +239,21 @@ def test_with_redis_stopped_the_site_keeps_answering_and_each_worker_keeps_count
     finally:
         own_redis.terminate()
         own_redis.wait(10)
+
+
+def test_metrics_sum_the_requests_of_every_worker(site):
+    """/metrics as Prometheus scrapes it from `make run`'s server: the requests of both workers, summed (each
+    worker writes its samples to the server's own folder), and nothing for a visitor from outside."""
+    served = site({})
+    for _ in range(30):
+        assert requests.get(served.url + "/accounts/login", headers={"Connection": "close"}, timeout=30).ok
+    logged = served.workers(expected=32)
+    assert len(set(logged)) == 2  # both workers answered some of them
+    text = requests.get(served.url + "/metrics", headers={"Connection": "close"}, timeout=30).text
+    counted = re.search(r'jianyan_requests_total\{endpoint="accounts.login",method="GET",status="200"\} ([0-9.]+)',
+                        text)
+    assert counted and float(counted.group(1)) == len(logged)
+    assert re.search(r'jianyan_queue_depth\{queue="search"\} [0-9.]+', text)
+    outside = requests.get(served.url + "/metrics", headers={"X-Forwarded-For": "203.0.113.9", "Connection": "close"},
+                           timeout=30)
+    assert outside.status_code == 404
