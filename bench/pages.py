@@ -14,7 +14,8 @@ in Python; oha has no per-request scripting.
 Data: bench.analytics's fill (30 campaigns, 200,000 citizens, replies, ratings, 2 supports a proposal) with
 texts drawn from a phrase bank, then the cluster batch of every campaign (clusters and each proposal's related
 proposals), each campaign's saved similarity index, the search index and the figures. `--keep` reuses the data
-of the previous run.
+of the previous run (tables made by `create_all`, not migrations: after a schema change, fill again or alter the
+tables as the migration does).
 
 For each page it prints req/s, p50, p95, p99, errors, the SQL statements one view runs, and the first view after
 a restart; the first typing hint in every campaign and each serving process's memory (RSS and PSS) after them;
