@@ -37,18 +37,22 @@ def _program(name: str) -> str:
     return found
 
 
+def _sqlite_copy(source_file: Path, target_file: Path) -> None:
+    """Copy one SQLite database into another with SQLite's online backup API (consistent while others write)."""
+    source, target = sqlite3.connect(source_file), sqlite3.connect(target_file)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def create_backup(path: Path) -> None:
     """Write a consistent backup of the whole database to ``path``."""
     db.session.remove()
     if db.engine.dialect.name == "sqlite":
-        source = sqlite3.connect(_sqlite_file())
-        target = sqlite3.connect(path)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(_sqlite_file(), path)
     else:
         subprocess.run([_program("pg_dump"), "--format=custom", "--no-owner", f"--file={path}", _libpq_url()],
                        check=True)
@@ -61,14 +65,7 @@ def restore_backup(path: Path) -> None:
     db.session.remove()
     db.engine.dispose()
     if db.engine.dialect.name == "sqlite":
-        source = sqlite3.connect(path)
-        target = sqlite3.connect(_sqlite_file())
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(path, _sqlite_file())
     else:
         subprocess.run([_program("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
                         f"--dbname={_libpq_url()}", str(path)], check=True)
