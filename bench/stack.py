@@ -85,6 +85,9 @@ http {{
     upstream jianyan {{
 {servers}
         keepalive 64;
+        # Idle connections to gunicorn are closed here before gunicorn closes them (its keepalive: 2 s): a request
+        # sent on a connection gunicorn is closing is reset, and nginx then takes that server out for 10 s.
+        keepalive_timeout 1s;
     }}
     server {{
         listen 127.0.0.1:{port};
