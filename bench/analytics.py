@@ -91,8 +91,9 @@ def create_database(admin_url: str, name: str) -> str:
         database=name).render_as_string(hide_password=False)
 
 
-def fill(n: int) -> None:
-    """Generate the data in SQL; every value is a function of the row number, so runs are repeatable."""
+def fill(n: int, campaigns: int = CAMPAIGNS) -> None:
+    """Generate the data in SQL (``n`` proposals over ``campaigns`` campaigns); every value is a function of the row
+    number, so runs are repeatable."""
     run = lambda sql, **params: db.session.execute(sa.text(sql), params)  # noqa: E731
     run("""INSERT INTO users (id, username, display_name, password_hash, role, session_version, active, created_at,
            email) SELECT i, 'u' || i, '市民' || i, '!', CASE WHEN i <= 100 THEN 'staff' ELSE 'citizen' END, 0, true,
@@ -106,7 +107,7 @@ def fill(n: int) -> None:
     run("""INSERT INTO campaigns (id, body_id, title, theme, description, region_scope, opens_at, allow_oppose,
            screening, status, created_at, reply_working_days, investigation_working_days)
            SELECT i, 1 + i % :bodies, '征集活动' || i, '', '', '', timestamp '2016-01-01', true, false, 'open',
-           timestamp '2016-01-01', 10, 20 FROM generate_series(1, :n) AS i""", n=CAMPAIGNS, bodies=BODIES)
+           timestamp '2016-01-01', 10, 20 FROM generate_series(1, :n) AS i""", n=campaigns, bodies=BODIES)
     # Proposals: spread over 2016-2026; 80% accepted a day after writing; 70% replied 1-60 days later.
     run("""INSERT INTO suggestions (id, campaign_id, author_id, category_id, message_type, title, body, status,
            support_count, oppose_count, handling_body_id, published_at, accepted_at, replied_at, created_at,
@@ -127,7 +128,7 @@ def fill(n: int) -> None:
                         (CAST(:topic_bodies AS text[]))[1 + (i / 40) % 40] AS tb,
                         (CAST(:closings AS text[]))[1 + (i / 1600) % 10] AS closing
                  FROM generate_series(1, :n) AS i) AS g""",
-        n=n, users=USERS, categories=CATEGORIES, bodies=BODIES, campaigns=CAMPAIGNS, places=PLACES,
+        n=n, users=USERS, categories=CATEGORIES, bodies=BODIES, campaigns=campaigns, places=PLACES,
         topics=[title for title, _ in TOPICS], topic_bodies=[body for _, body in TOPICS], closings=CLOSINGS)
     run("""INSERT INTO replies (id, suggestion_id, body_id, author_id, decision, content, created_at)
            SELECT id, id, handling_body_id, 1 + id % 100,
@@ -141,7 +142,7 @@ def fill(n: int) -> None:
     run("""INSERT INTO votes (suggestion_id, user_id, value, created_at)
            SELECT s, 101 + (s * 13 + r * 100003) % (:users - 100), 1, timestamp '2016-01-02'
            FROM generate_series(1, :n) AS s, generate_series(0, 1) AS r""", n=n, users=USERS)
-    # Clusters of five consecutive proposals of one campaign: every (CAMPAIGNS * 5)-block forms CAMPAIGNS clusters.
+    # Clusters of five consecutive proposals of one campaign: every (campaigns * 5)-block forms ``campaigns`` clusters.
     run("""INSERT INTO clusters (id, campaign_id, representative_id, size, supporter_count, keywords, created_at)
            SELECT id, campaign_id, id, 5, 10, '关键词' || id, created_at FROM suggestions
            WHERE id <= :n / 5""", n=n)

@@ -37,7 +37,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-import bench.analytics
 from bench.analytics import create_database
 from bench.pages_data import derive, prepare_hot_voters, prepare_postgres, prepare_sqlite
 
@@ -214,7 +213,6 @@ def main() -> None:
     workdir.mkdir(exist_ok=True)
     if args.backend == "postgres":
         database = "jianyan_bench_pages" if args.campaigns == 30 else f"jianyan_bench_pages_c{args.campaigns}"
-        bench.analytics.CAMPAIGNS = args.campaigns
         url = create_database(args.admin_url, database) if not args.keep else \
             sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
                 database=database).render_as_string(hide_password=False)
@@ -237,7 +235,10 @@ def main() -> None:
                       "SEARCH_INDEX_DIR": env.get("JIANYAN_SEARCH_INDEX_DIR", str(workdir / "search-index"))})
     if not args.keep:
         started = time.perf_counter()
-        (prepare_postgres if args.backend == "postgres" else prepare_sqlite)(app, args.n)
+        if args.backend == "postgres":
+            prepare_postgres(app, args.n, args.campaigns)
+        else:
+            prepare_sqlite(app, args.n)
         print(f"prepared {args.n:,} proposals in {time.perf_counter() - started:.0f} s")
     elif args.derive:
         with app.app_context():

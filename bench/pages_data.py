@@ -14,11 +14,11 @@ HOT_VOTERS = 200
 VOTER_PASSWORD = "bench-voter-password"
 
 
-def prepare_postgres(app, n: int) -> None:
+def prepare_postgres(app, n: int, campaigns: int) -> None:
     with app.app_context():
         db.create_all()
         started = time.perf_counter()
-        fill(n)
+        fill(n, campaigns)
         print(f"filled in {time.perf_counter() - started:.0f} s")
         derive(postgres_search=True)
 
