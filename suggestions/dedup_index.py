@@ -80,8 +80,10 @@ class Index:
                          rows, featuriser.compact(), columns=None)
 
     def _set_stores(self, ids: np.ndarray, authors: np.ndarray, digests: np.ndarray, lengths: np.ndarray,
-                    rows: sp.csr_matrix, featuriser: CompactFeaturiser, columns: sp.csc_matrix | None) -> None:
-        """The stored rows (and an empty buffer); ``columns`` is derived from ``rows`` when not given."""
+                    rows: sp.csr_matrix, featuriser: CompactFeaturiser, columns: sp.csc_matrix | None,
+                    ids_ascend: bool | None = None) -> None:
+        """The stored rows (and an empty buffer); ``columns`` is derived from ``rows`` when not given, and whether
+        the ids ascend is checked when not said."""
         self.ids, self.authors, self.digests, self.lengths = ids, authors, digests, lengths
         self.rows, self.featuriser = rows, featuriser
         if columns is None:
@@ -93,7 +95,8 @@ class Index:
         self._postings_limit = max(20, int(self.max_df * featuriser.n_docs))
         # Finding an id's row: a saved index's ids ascend (searched as they are); others are searched through
         # their sort order, or a dict for ids that are not integers.
-        ascending = ids.dtype != object and bool(np.all(ids[1:] > ids[:-1]))
+        ascending = ids_ascend if ids_ascend is not None else (
+            ids.dtype != object and bool(np.all(ids[1:] > ids[:-1])))
         self._order = None if ids.dtype == object or ascending else np.argsort(ids, kind="stable")
         self._stored_row_of = ({item_id: r for r, item_id in enumerate(ids.tolist())} if ids.dtype == object
                                else None)
@@ -168,7 +171,8 @@ class Index:
         index = cls.__new__(cls)
         index.max_df, index.n_candidates, index.buffer_size = meta["max_df"], candidates, None
         index._texts = None
-        index._set_stores(a["ids"], a["authors"], a["digests"], a["lengths"], rows, featuriser, columns)
+        index._set_stores(a["ids"], a["authors"], a["digests"], a["lengths"], rows, featuriser, columns,
+                          ids_ascend=True)  # saved so: a loaded index never scans its ids
         return index, meta
 
     # --- items ---------------------------------------------------------------------------------------------
