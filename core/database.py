@@ -7,6 +7,8 @@ requests keep plain deferred transactions so reads never queue behind writers.
 """
 import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -30,6 +32,12 @@ def configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_for(session, model):
+    """An INSERT for ``model`` in the session's dialect, which offers ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (PostgreSQL and SQLite spell them alike)."""
+    return (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
 def is_lock_timeout(error: Exception) -> bool:

@@ -15,6 +15,7 @@ from accounts.permissions import require_body_staff, require_moderator, require_
 from accounts.phones import require_verified_phone
 from campaigns.models import Campaign, Category
 from core import audit
+from core.database import insert_for
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
@@ -124,13 +125,6 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
     return suggestion
 
 
-def _serialise_voter(voter: User, suggestion: Suggestion) -> None:
-    """One citizen's requests on one proposal run one after the other (a double click), while different citizens'
-    votes on it only meet at the counters' row lock, taken last. SQLite's write lock already serialises all."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(suggestion.id * 2**31 + voter.id)))
-
-
 def _lock_counts(suggestion: Suggestion) -> None:
     """Lock the proposal's row (PostgreSQL; SQLite already holds its write lock) and load its counters as they are
     now, before a recount by a moderator's hold or release (``_recount``); a vote moves them by ``_count_change``."""
@@ -177,42 +171,54 @@ def _require_votable(suggestion: Suggestion, now: datetime) -> None:
 
 
 def vote(voter: User, suggestion: Suggestion, value: int, now: datetime | None = None, *,
-         network: str | None = None) -> Vote:
+         network: str | None = None) -> None:
     """Support (+1) or oppose (-1) a proposal; voting again changes the vote, never adds a second one. A held
     vote (``set_votes_held``) stays held and uncounted whatever its value. ``network``: as in ``submit_suggestion``."""
     if value not in (1, -1):
         raise InvalidInput(_l("A vote is either support or oppose."))
-    _require_votable(suggestion, now or utcnow())
+    when = now or utcnow()
+    _require_votable(suggestion, when)
     if value == -1 and not suggestion.campaign.allow_oppose:
         raise Conflict(_l("This campaign does not take opposing votes."))
     if suggestion.author_id == voter.id:
         raise Conflict(_l("You cannot support or oppose your own proposal."))
     if suggestion.campaign.phone_to_vote:
         require_verified_phone(voter, PHONE_TO_VOTE)
-    _serialise_voter(voter, suggestion)
-    # FOR UPDATE: a moderator holding this vote at the same moment either finishes first (and we see its held_at)
-    # or waits for us; a stale read would move the counters for a vote that no longer counts.
-    existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
-                                                       Vote.user_id == voter.id)
-                                 .with_for_update().execution_options(populate_existing=True))
-    before = existing.counted if existing is not None else 0
-    if existing is None:
-        existing = Vote(suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=now or utcnow(),
-                        network_key=network)
-        db.session.add(existing)
-    elif existing.value != value:
-        existing.value, existing.updated_at, existing.network_key = value, now or utcnow(), network
-    db.session.flush()
-    _count_change(suggestion, before, existing.counted)
-    note_support_threshold(suggestion, now or utcnow())
-    return existing
+    before, after = _write_vote(voter, suggestion, value, when, network)
+    _count_change(suggestion, before, after)
+    note_support_threshold(suggestion, when)
+
+
+def _write_vote(voter: User, suggestion: Suggestion, value: int, when: datetime, network: str | None
+                ) -> tuple[int, int]:
+    """Insert or change the voter's vote row; returns what it counted before and after (``Vote.counted``).
+
+    A first vote is one statement: the row, unique per proposal and voter, is inserted unless it exists, and a
+    second request of the same voter (a double click) waits on that row until the first commits or rolls back."""
+    while True:
+        inserted = db.session.scalar(insert_for(db.session, Vote).values(
+            suggestion_id=suggestion.id, user_id=voter.id, value=value, created_at=when, network_key=network)
+            .on_conflict_do_nothing(index_elements=["suggestion_id", "user_id"]).returning(Vote.id))
+        if inserted is not None:
+            return 0, value
+        # FOR UPDATE: a moderator holding this vote at the same moment either finishes first (and we see its
+        # held_at) or waits for us; a stale read would move the counters for a vote that no longer counts.
+        existing = db.session.scalar(sa.select(Vote).where(Vote.suggestion_id == suggestion.id,
+                                                           Vote.user_id == voter.id)
+                                     .with_for_update().execution_options(populate_existing=True))
+        if existing is None:  # withdrawn by the voter's other request between the two statements: insert it again
+            continue
+        before = existing.counted
+        if existing.value != value:
+            existing.value, existing.updated_at, existing.network_key = value, when, network
+            db.session.flush()
+        return before, existing.counted
 
 
 def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = None) -> None:
     """Take back the voter's support or opposition, if any, while voting is open. A held vote cannot be taken back
     until moderators decide (a new vote would not be held)."""
     _require_votable(suggestion, now or utcnow())
-    _serialise_voter(voter, suggestion)
     # Only an unheld vote is deleted, decided on the row as it is when the DELETE gets its lock: a moderator's hold
     # committed meanwhile is seen, and the counters are never moved for a vote they no longer count.
     before = db.session.scalar(sa.delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == voter.id,
@@ -227,7 +233,7 @@ def withdraw_vote(voter: User, suggestion: Suggestion, now: datetime | None = No
 
 
 def switch_support(voter: User, withdrawn_from: Suggestion, supported: Suggestion, now: datetime | None = None, *,
-                   network: str | None = None) -> Vote:
+                   network: str | None = None) -> None:
     """Move the voter's support from one proposal to another (a related one): ``withdraw_vote`` there and ``vote``
     here, in the caller's one transaction, so that a refusal of either leaves both votes as they were once it
     rolls back. The two proposals are taken in id order, so that two citizens switching between the same two
@@ -237,13 +243,11 @@ def switch_support(voter: User, withdrawn_from: Suggestion, supported: Suggestio
     if db.session.scalar(sa.select(Vote.value).where(Vote.suggestion_id == withdrawn_from.id,
                                                      Vote.user_id == voter.id)) != 1:
         raise Conflict(_l("You do not support this proposal, so there is no support to move."))
-    new_vote = None
     for suggestion in sorted((withdrawn_from, supported), key=lambda s: s.id):
         if suggestion is supported:
-            new_vote = vote(voter, supported, 1, now, network=network)
+            vote(voter, supported, 1, now, network=network)
         else:
             withdraw_vote(voter, withdrawn_from, now)
-    return new_vote
 
 
 def recount_votes() -> int:

@@ -32,10 +32,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core import jobs
+from core.database import insert_for
 from core.extensions import db
 from core.privacy import mask_personal_data
 from suggestions import dedup
@@ -342,8 +341,8 @@ def store_related(suggestion: Suggestion) -> int:
 def _add_related(owner_id: int, related_id: int, score: float, kind: str) -> None:
     """Insert one related proposal, or update it when another transaction (the placement of the other proposal,
     at the same moment) has just inserted the same pair."""
-    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        RelatedProposal).values(suggestion_id=owner_id, related_id=related_id, score=score, kind=kind)
+    insert = insert_for(db.session, RelatedProposal).values(suggestion_id=owner_id, related_id=related_id,
+                                                            score=score, kind=kind)
     db.session.execute(insert.on_conflict_do_update(index_elements=["suggestion_id", "related_id"],
                                                     set_={"score": score, "kind": kind}))
 

@@ -55,6 +55,36 @@ def test_same_citizen_fifty_times_leaves_one_vote(app, live_server):
     assert db.session.get(Suggestion, suggestion_id).support_count == 1
 
 
+def test_one_citizens_racing_support_oppose_and_withdraw_leave_counters_equal_to_rows(app, live_server):
+    """Rapid clicks of one citizen in every direction (support, oppose, withdraw) race each other and four other
+    citizens' votes: whatever order they commit in, at most one vote row per citizen remains and the counters
+    equal the rows (a vote inserted, changed or deleted under another request of the same citizen)."""
+    from suggestions import services
+
+    suggestion = make_suggestion(make_campaign())
+    usernames, suggestion_id = [make_user().username for _ in range(5)], suggestion.id
+    db.session.commit()
+    db.session.close()  # outside a request every SQLite transaction takes the write lock: hold none
+    sessions = [logged_in_session(live_server.url, name) for name in usernames]
+    url = f"{live_server.url}/suggestions/{suggestion_id}/vote"
+    choices = ["support", "oppose", "withdraw", "support", "withdraw", "oppose"] * 5
+
+    def click(i: int) -> int:
+        session, token = sessions[0] if i % 3 else sessions[1 + i % 4]
+        return session.post(url, data={"csrf_token": token, "value": choices[i]}, allow_redirects=False,
+                            timeout=120).status_code
+    with ThreadPoolExecutor(max_workers=len(choices)) as pool:
+        statuses = list(pool.map(click, range(len(choices))))
+    assert statuses == [303] * len(choices)
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(Vote.user_id, Vote.value).where(Vote.suggestion_id == suggestion_id)).all()
+    assert len(rows) == len({user_id for user_id, _ in rows}) <= 5
+    proposal = db.session.get(Suggestion, suggestion_id)
+    assert (proposal.support_count, proposal.oppose_count) == (sum(v == 1 for _, v in rows),
+                                                                sum(v == -1 for _, v in rows))
+    assert services.recount_votes() == 0
+
+
 def test_fifty_citizens_at_once_leave_fifty_votes(app, live_server):
     suggestion = make_suggestion(make_campaign())
     usernames, suggestion_id = [make_user().username for _ in range(N)], suggestion.id
