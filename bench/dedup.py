@@ -1,6 +1,7 @@
 """Near-duplicate engine benchmark (suggestions.dedup): pair quality, cluster quality, speed at scale.
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
+    python -m bench.dedup issues FILE.csv [--cv 5]            # columns title1, body1, title2, body2, label
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
     python -m bench.dedup speed --n 1000000 --skip-index     # clustering of the whole corpus only
@@ -357,6 +358,11 @@ def main() -> None:
     p = sub.add_parser("pairs")
     p.add_argument("file")
     p.add_argument("--cv", type=int, default=0, help="k-fold estimate with the penalty's constants refitted per fold")
+    i = sub.add_parser("issues", help="same-issue pairs (bench/dedup_issues.py)")
+    i.add_argument("file")
+    i.add_argument("--cv", type=int, default=5, help="folds of the grouped cross-validation (0: none)")
+    i.add_argument("--shuffles", type=int, default=5, help="repeats of the CV with other folds")
+    i.add_argument("--train-first", type=int, default=564, help="train on the first N pairs, test the rest (0: no)")
     c = sub.add_parser("clusters")
     c.add_argument("file")
     c.add_argument("--text-col", required=True)
@@ -370,6 +376,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "pairs":
         run_pairs(args.file, args.cv)
+    elif args.command == "issues":
+        from bench.dedup_issues import run_issues
+        run_issues(args.file, args.cv, args.shuffles, args.train_first)
     elif args.command == "clusters":
         run_clusters(args.file, args.text_col, args.label_col)
     else:

@@ -1,0 +1,70 @@
+"""The same-issue score's pieces on Chinese text the project wrote: place names, their conflicts, the features
+and a model trained on a few labelled pairs; and the benchmark's grouping of connected pairs."""
+import numpy as np
+
+from bench.dedup_issues import message_groups
+from suggestions.same_issue import FEATURES, PairFeaturiser, SameIssueModel, Text, mine_place_names, place_names
+
+ESTATE_TEXTS = [
+    "翠湖花园小区门口的下水道堵了，一下雨就积水。",
+    "翠湖花园小区东门外路面积水严重，老人出门要蹚水。",
+    "请尽快疏通翠湖花园小区门口的排水管。",
+    "金桂苑小区楼下烧烤摊油烟太大，晚上吵到凌晨。",
+    "金桂苑小区临街店铺油烟直排，窗户都不敢开。",
+    "建议在金桂苑小区附近增设公交站。",
+]
+
+
+def test_place_names_are_the_names_the_corpus_repeats_before_a_place_suffix():
+    counts = mine_place_names(ESTATE_TEXTS)
+    assert "翠湖花园" in place_names("翠湖花园小区门口又积水了", counts)
+    assert "金桂苑" in place_names("投诉金桂苑小区油烟扰民", counts)
+    assert place_names("小区门口又积水了", counts) == set()  # no name, only the suffix
+
+
+def test_the_same_complaint_about_another_estate_is_a_conflict_and_the_same_estate_agrees():
+    featuriser = PairFeaturiser(ESTATE_TEXTS)
+    same_estate = (Text("翠湖花园小区门口积水", "翠湖花园小区门口一下雨就积水，请疏通下水道。"),
+                   Text("翠湖花园东门外路面淹水", "翠湖花园小区东门外排水不畅，路面常年积水。"))
+    other_estate = (Text("翠湖花园小区门口积水", "翠湖花园小区门口一下雨就积水，请疏通下水道。"),
+                    Text("金桂苑小区门口积水", "金桂苑小区门口一下雨就积水，请疏通下水道。"))
+    rows = featuriser.features([same_estate, other_estate])
+    assert rows.shape == (2, len(FEATURES))
+    conflict, least = FEATURES.index("names_conflict"), FEATURES.index("names_least")
+    assert rows[0, conflict] == 0 and rows[0, least] == 1
+    assert rows[1, conflict] == 1 and rows[1, least] == 0
+    copies = FEATURES.index("copies_score")
+    assert rows[1, copies] > rows[0, copies]  # the template reads closer: why one cosine is not enough
+
+
+def test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_about_another_place():
+    estates = ["翠湖花园", "金桂苑", "银杏家园", "枫林新村", "桃源小区", "松鹤公寓"]
+    problems = [("门口积水", "门口一下雨就积水，请尽快疏通下水道。", "门前路面淹水", "门外排水不畅，路面常年积水没人管。"),
+                ("油烟扰民", "楼下烧烤摊油烟太大，晚上吵到凌晨。", "烧烤摊油烟直排", "临街烧烤店油烟直排，窗户都不敢开。"),
+                ("电梯故障", "电梯一个月坏了三次，老人被困过。", "电梯经常停运", "电梯隔三差五停运，维修也不及时。")]
+    corpus = [f"{e}{t}。{e}{b}" for e in estates for t, b, _, _ in problems]
+    corpus += [f"{e}{t}。{e}{b}" for e in estates for _, _, t, b in problems]
+    featuriser = PairFeaturiser(corpus)
+    pairs, labels = [], []
+    for i, estate in enumerate(estates[:-1]):
+        for title, body, other_title, other_body in problems:
+            pairs.append((Text(estate + title, estate + body), Text(estate + other_title, estate + other_body)))
+            labels.append(1)
+            other = estates[i + 1]
+            pairs.append((Text(estate + title, estate + body), Text(other + title, other + body)))
+            labels.append(0)
+    model = SameIssueModel().fit(featuriser.features(pairs), np.array(labels))
+    held_out = estates[-1]
+    same, template = featuriser.features([
+        (Text(held_out + "门口积水", held_out + "门口一下雨就积水，请尽快疏通下水道。"),
+         Text(held_out + "门前路面淹水", held_out + "门外排水不畅，路面常年积水没人管。")),
+        (Text(held_out + "门口积水", held_out + "门口一下雨就积水，请尽快疏通下水道。"),
+         Text("翠湖花园门口积水", "翠湖花园门口一下雨就积水，请尽快疏通下水道。"))])
+    assert model.probability(same[None])[0] > SameIssueModel.THRESHOLD > model.probability(template[None])[0]
+    assert model.weights()["names_conflict"] < 0
+
+
+def test_pairs_sharing_a_message_directly_or_through_others_form_one_group():
+    a, b, c, d = (Text(f"标题{i}", f"正文{i}") for i in range(4))
+    groups = message_groups([(a, b), (c, d), (b, c), (Text("别的", "别的"), Text("另一条", "另一条"))])
+    assert groups[0] == groups[1] == groups[2] != groups[3]
