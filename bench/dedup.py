@@ -1,7 +1,7 @@
 """Near-duplicate engine benchmark (suggestions.dedup): pair quality, cluster quality, speed at scale.
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
-    python -m bench.dedup issues FILE.csv [--cv 5]            # columns title1, body1, title2, body2, label
+    python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
     python -m bench.dedup speed --n 1000000 --skip-index     # clustering of the whole corpus only
@@ -50,32 +50,18 @@ def show(name: str, m: dict[str, float]) -> None:
     print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in m.items()))
 
 
-PENALTY_GRID = [(p, length) for p in np.arange(0.5, 5.01, 0.5).round(1).tolist() for length in range(8, 21)]
-"""Where the constants of dedup's short-text penalty (PENALTY, PENALTY_LENGTH) are searched."""
-
-
-def fit_penalty(dots: np.ndarray, la: np.ndarray, lb: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
-    """The (PENALTY, PENALTY_LENGTH) of the grid with the best F1 at the configured threshold on these pairs."""
-    return max(PENALTY_GRID, key=lambda c: pair_metrics(dedup.similarity(dots, la, lb, *c), labels,
-                                                         dedup.THRESHOLD)["f1"])
-
-
-def cross_validate(dots: np.ndarray, la: np.ndarray, lb: np.ndarray, labels: np.ndarray, k: int) -> None:
-    """k-fold estimate of the configured similarity's F1: the penalty's two constants are refitted on k − 1 folds
-    (``fit_penalty``) and scored on the held-out one; the threshold and everything else stay as configured."""
+def cross_validate(scores: np.ndarray, labels: np.ndarray, k: int) -> None:
+    """k-fold estimate of F1 with the threshold picked on k − 1 folds and applied to the held-out one (the
+    similarity itself has no fitted constants since the short-text penalty went; idf needs no labels)."""
     folds = np.random.default_rng(0).permutation(len(labels)) % k
-    f1s, plain = [], []
+    f1s = []
     for fold in range(k):
         test = folds == fold
-        fitted = fit_penalty(dots[~test], la[~test], lb[~test], labels[~test])
-        m = pair_metrics(dedup.similarity(dots[test], la[test], lb[test], *fitted), labels[test], dedup.THRESHOLD)
-        f1s.append(m["f1"])
-        plain.append(pair_metrics(dedup.similarity(dots[test], la[test], lb[test], 0.0), labels[test],
-                                  dedup.THRESHOLD)["f1"])
-        print(f"  fold {fold + 1}/{k}: constants refitted on the other folds {fitted}, held-out F1 {m['f1']:.4f} "
-              f"(without the penalty {plain[-1]:.4f})")
-    print(f"{k}-fold cross-validation at threshold {dedup.THRESHOLD}: held-out F1 mean {statistics.mean(f1s):.4f} "
-          f"(sd {statistics.stdev(f1s):.4f}); without the penalty {statistics.mean(plain):.4f}")
+        threshold = best_threshold(scores[~test], labels[~test])
+        f1s.append(pair_metrics(scores[test], labels[test], threshold)["f1"])
+        print(f"  fold {fold + 1}/{k}: threshold picked on the other folds {threshold}, held-out F1 {f1s[-1]:.4f}")
+    print(f"{k}-fold cross-validation, threshold refitted per fold: held-out F1 mean {statistics.mean(f1s):.4f} "
+          f"(sd {statistics.stdev(f1s):.4f})")
 
 
 def run_pairs(path: str, cv: int = 0) -> None:
@@ -85,21 +71,12 @@ def run_pairs(path: str, cv: int = 0) -> None:
     t = time.perf_counter()
     scores = dedup.pair_similarities([r["sentence1"] for r in rows], [r["sentence2"] for r in rows])
     print(f"{len(rows)} pairs scored in {time.perf_counter() - t:.1f} s (idf fitted on the file's own sentences)")
-    show(f"configured threshold {dedup.THRESHOLD} (constants {dedup.PENALTY}, {dedup.PENALTY_LENGTH})",
-         pair_metrics(scores, labels, dedup.THRESHOLD))
-    dots, la, lb = dedup.pair_features([r["sentence1"] for r in rows], [r["sentence2"] for r in rows])
-    show(f"without the short-text penalty, threshold {dedup.THRESHOLD}",
-         pair_metrics(dedup.similarity(dots, la, lb, 0.0), labels, dedup.THRESHOLD))
-    if cv:
-        print(f"penalty constants the grid picks on the whole file: {fit_penalty(dots, la, lb, labels)}")
-        cross_validate(dots, la, lb, labels, cv)
+    show(f"configured threshold {dedup.THRESHOLD}", pair_metrics(scores, labels, dedup.THRESHOLD))
+    show("calling every pair a paraphrase", pair_metrics(np.ones(len(labels)), labels, 0.5))
     best = best_threshold(scores, labels)
-    show(f"best threshold on this file {best}", pair_metrics(scores, labels, best))
-    halves = np.random.default_rng(0).permutation(len(rows)) % 2 == 0
-    for name, fit, test in (("A→B", halves, ~halves), ("B→A", ~halves, halves)):
-        t_fit = best_threshold(scores[fit], labels[fit])
-        show(f"2-fold {name} (threshold {t_fit} picked on one half, scored on the other)",
-             pair_metrics(scores[test], labels[test], t_fit))
+    show(f"best threshold on this file {best} (in-sample)", pair_metrics(scores, labels, best))
+    if cv:
+        cross_validate(scores, labels, cv)
 
 
 # --- clusters --------------------------------------------------------------------------------------------------
@@ -357,12 +334,13 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pairs")
     p.add_argument("file")
-    p.add_argument("--cv", type=int, default=0, help="k-fold estimate with the penalty's constants refitted per fold")
+    p.add_argument("--cv", type=int, default=0, help="k-fold estimate with the threshold refitted per fold")
     i = sub.add_parser("issues", help="same-issue pairs (bench/dedup_issues.py)")
     i.add_argument("file")
     i.add_argument("--cv", type=int, default=5, help="folds of the grouped cross-validation (0: none)")
     i.add_argument("--shuffles", type=int, default=5, help="repeats of the CV with other folds")
     i.add_argument("--train-first", type=int, default=564, help="train on the first N pairs, test the rest (0: no)")
+    i.add_argument("--train-labels", help="train only on these labelled pairs (bench/labels/), test on the whole FILE")
     c = sub.add_parser("clusters")
     c.add_argument("file")
     c.add_argument("--text-col", required=True)
@@ -378,7 +356,7 @@ def main() -> None:
         run_pairs(args.file, args.cv)
     elif args.command == "issues":
         from bench.dedup_issues import run_issues
-        run_issues(args.file, args.cv, args.shuffles, args.train_first)
+        run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels)
     elif args.command == "clusters":
         run_clusters(args.file, args.text_col, args.label_col)
     else:

@@ -34,8 +34,6 @@ from suggestions.dedup_features import (  # noqa: F401  (re-exported: this modul
     LONG,
     LONG_WEIGHTS,
     N_FEATURES,
-    PENALTY,
-    PENALTY_LENGTH,
     SHORT,
     SHORT_WEIGHTS,
     STOCK_PHRASES,
@@ -47,7 +45,6 @@ from suggestions.dedup_features import (  # noqa: F401  (re-exported: this modul
     block_weights,
     exact_key,
     keywords,
-    length_penalty,
     normalise,
     similarity,
 )
@@ -61,16 +58,6 @@ def pair_similarities(a: Sequence[str], b: Sequence[str], n_jobs: int = 1) -> np
     featuriser, rows = Featuriser.fit(normalised, n_jobs)
     rows = CsrRows(rows, featuriser, [len(exact_key(t)) for t in normalised])
     return pair_dots(rows, np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
-
-
-def pair_features(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dot products, lengths of a, lengths of b) of a[i] and b[i], idf fitted on both lists: what
-    ``similarity`` combines, for refitting its constants (``bench.dedup pairs --cv``)."""
-    normalised = _normalise_all(list(a) + list(b), 1)
-    featuriser, rows = Featuriser.fit(normalised, 1)
-    lengths = np.asarray([len(exact_key(t)) for t in normalised])
-    dots = CsrRows(rows, featuriser, lengths).dots(np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
-    return dots, lengths[:len(a)], lengths[len(a):]
 
 
 # --- clustering ----------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ def near_identical(items: Sequence[tuple[Id, str, Id | None]], threshold: float 
         raise ValueError("duplicate item ids")
     texts = [normalise(text) for _, text, _ in items]
     keys = [exact_key(text) for text in texts]
-    lengths = np.asarray([len(key) for key in keys], dtype=np.int64)
     empty = np.empty(0, dtype=np.int32)
     rows = CompactFeaturiser(empty, empty, 0).transform(texts)  # no corpus: every feature weighs the same
     vocab, rows.indices = np.unique(rows.indices, return_inverse=True)  # columns numbered 0…k: cheap products
@@ -47,7 +46,7 @@ def near_identical(items: Sequence[tuple[Id, str, Id | None]], threshold: float 
         candidates = sorted({x for c in clauses for x in leaders_of_clause.get(c, ())})
         if candidates:
             at = np.asarray(candidates, dtype=np.int64)
-            scores = similarity((rows[at] @ rows[r].T).toarray().ravel(), lengths[at], lengths[r])
+            scores = similarity((rows[at] @ rows[r].T).toarray().ravel())
             best = int(np.argmax(scores))
             if scores[best] >= threshold:
                 leader[r], score[r] = candidates[best], float(scores[best])

@@ -299,7 +299,7 @@ class Index:
         key = exact_key(normalised)
         rows = self._candidates(q)
         dots = self._dots(rows, q)
-        scores = similarity(dots, self._lengths(rows), len(key))
+        scores = similarity(dots)
         keep = self._alive[rows] & (dots > 0)
         for item_id in exclude:
             row = self._row(item_id)
@@ -319,7 +319,7 @@ class Index:
         rows = np.asarray([self.row_of(i) for i in ids], dtype=np.int64)
         normalised = normalise(text)
         dots = self._dots(rows, self.featuriser.transform([normalised]))
-        return similarity(dots, self._lengths(rows), len(exact_key(normalised)))
+        return similarity(dots)
 
     def all_rows(self) -> sp.csr_matrix:
         """Every row, stored then added, in row order (for clustering with this index's idf)."""

@@ -166,11 +166,11 @@ def _block_of(cols: np.ndarray) -> np.ndarray:
 
 def _score_chunk(pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     rows, (i, j) = _SHARED["rows"], pairs
-    return similarity(rows.dots(i, j), rows.lengths[i], rows.lengths[j])
+    return similarity(rows.dots(i, j))
 
 
 def pair_dots(rows, i: np.ndarray, j: np.ndarray, n_jobs: int = 1, chunk: int = 20_000) -> np.ndarray:
-    """Similarity (``dedup.similarity``: dot product and length penalty) of rows i[k] and j[k], in chunks (in
+    """Similarity (``dedup.similarity``: the dot product) of rows i[k] and j[k], in chunks (in
     ``n_jobs`` forked processes when worth it)."""
     chunks = [(i[s:s + chunk], j[s:s + chunk]) for s in range(0, len(i), chunk)]
     out = _map(_score_chunk, chunks, n_jobs if len(chunks) > 2 else 1, rows=rows)

@@ -151,24 +151,21 @@ def test_cluster_reusing_an_index_matches_clustering_from_text(index):
     assert partition(dedup.cluster(PROPOSALS, index=index)) == partition(dedup.cluster(PROPOSALS))
 
 
-def test_very_short_texts_need_a_higher_score_but_copies_still_match():
+def test_short_texts_are_scored_by_the_dot_product_like_long_ones():
+    """No short-text penalty (issue 13: fitted on LCQMC dev, it lowered F1 on held-out pairs): a short copy in
+    Traditional still scores 1 and reworded sentences reach the threshold."""
     a = ["北京今天下雨吗", "小区停车难", "人民路的路灯坏了好几天了", "幼儿园什么时候开始报名"]
-    b = ["南京今天下雨吗", "小區停車難", "人民路路灯坏了好几天没人修", "幼儿园报名什么时候开始"]
-    dots, la, lb = dedup.pair_features(a, b)
+    b = ["北京明天下雪吗", "小區停車難", "人民路路灯坏了好几天没人修", "幼儿园报名什么时候开始"]
     scores = dedup.pair_similarities(a, b)
-    assert dots[0] >= dedup.THRESHOLD > scores[0]  # one city apart: the plain dot product would call it a match
-    assert scores[1] > 0.99  # a short exact copy (Traditional) still scores 1
-    # texts of PENALTY_LENGTH characters or more are scored by the plain dot product
-    assert min(la[2:] * lb[2:]) >= dedup.PENALTY_LENGTH ** 2
-    assert np.allclose(scores[2:], dots[2:]) and min(scores[2:]) >= dedup.THRESHOLD
-    assert np.allclose(dedup.similarity(dots, la, lb), scores)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert scores[1] > 0.99
+    assert min(scores[2:]) >= dedup.THRESHOLD > scores[0]
 
 
-def test_the_index_scores_short_texts_by_the_same_definition():
+def test_the_index_finds_a_short_copy_first_and_calls_it_exact():
     index = dedup.Index([(1, "南京今天下雨吗", None), (2, "北京明天下雪吗", None), (3, TEXT[10], None)])
     hits = {h.id: h for h in index.query("北京今天下雨吗", k=3)}
-    assert {hits[1].kind, hits[2].kind} == {"related"}  # still listed (they share characters), not as similar
-    assert max(hits[1].score, hits[2].score) < dedup.THRESHOLD
+    assert {1, 2} <= set(hits) and 3 not in hits  # listed when they share characters, not otherwise
     assert [h.id for h in index.query("南京今天下雨吗。", k=1)] == [1]
     assert index.query("南京今天下雨吗。", k=1)[0].kind == "exact"
 
