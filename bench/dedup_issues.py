@@ -7,10 +7,14 @@ messages about one issue from the rest. ``python -m bench.dedup issues FILE.csv 
   training and the test part; repeated with several shuffles of the groups into folds, and the spread given.
 - ``--train-first N``: trained on the file's first N pairs, measured on the rest (the pairs after N were sampled
   for hard cases).
+- ``--train-labels LABELS.csv``: trained only on other labelled pairs (columns file, id1, id2, label, unsure:
+  message numbers of ``<file>.csv`` in FILE's folder; bench/labels/ holds the project's own), the judgement calls
+  left out, and measured on the whole of FILE, none of whose labels it saw.
 idf and the place gazetteer are learned from the file's distinct messages (no labels), as a campaign's own
 proposals would be. Prints figures; asserts nothing.
 """
 import csv
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
@@ -26,6 +30,23 @@ def read_pairs(path: str) -> tuple[list[tuple[Text, Text]], np.ndarray]:
     pairs = [(Text(r["title1"].strip(), r["body1"].strip()), Text(r["title2"].strip(), r["body2"].strip()))
              for r in rows]
     return pairs, np.array([int(r["label"]) for r in rows])
+
+
+def read_labelled_ids(labels_path: str, data_folder: Path) -> tuple[list[tuple[list[str], list]], np.ndarray]:
+    """Pairs named by message number in LABELS (judgement calls left out), per source file: (every message of the
+    file, which is its corpus as a campaign's proposals would be; its labelled pairs), and the labels in order."""
+    with open(labels_path, encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["unsure"] == "0"]
+    by_file, labels = [], []
+    for name in sorted({r["file"] for r in rows}):
+        with open(data_folder / f"{name}.csv", encoding="utf-8") as handle:
+            messages = {m["留言编号"]: Text(m["留言主题"].strip(), m["留言详情"].strip())
+                        for m in csv.DictReader(handle)}
+        chosen = [r for r in rows if r["file"] == name]
+        by_file.append((sorted({m.whole for m in messages.values()}),
+                        [(messages[r["id1"]], messages[r["id2"]]) for r in chosen]))
+        labels += [int(r["label"]) for r in chosen]
+    return by_file, np.array(labels)
 
 
 def message_groups(pairs: list[tuple[Text, Text]]) -> np.ndarray:
@@ -64,7 +85,7 @@ def show(name: str, runs: list[dict[str, float]]) -> None:
     print(f"{name}: " + ", ".join(parts) + f"; F1 margin over calling every pair the same {margin:+.3f}")
 
 
-def run_issues(path: str, folds: int, shuffles: int, train_first: int) -> None:
+def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None) -> None:
     pairs, labels = read_pairs(path)
     groups = message_groups(pairs)
     corpus = sorted({message.whole for pair in pairs for message in pair})
@@ -88,6 +109,14 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int) -> None:
         show(f"same-issue score trained on the first {train_first} pairs, on the other {len(pairs) - train_first}",
              [figures(labels[held], model.probability(features[held]), SameIssueModel.THRESHOLD)])
         show("copies score on those", [figures(labels[held], copies[held], THRESHOLD)])
+    if train_labels:
+        by_file, other_labels = read_labelled_ids(train_labels, Path(path).parent)
+        other = np.vstack([PairFeaturiser(corpus).features(pairs_of_file) for corpus, pairs_of_file in by_file])
+        model = SameIssueModel().fit(other, other_labels)
+        show(f"same-issue score trained only on {len(other_labels)} pairs of {train_labels} "
+             f"({other_labels.sum()} the same issue), on the whole file",
+             [figures(labels, model.probability(features), SameIssueModel.THRESHOLD)])
+        print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
     model = SameIssueModel().fit(features, labels)
     print("weights on the whole file (standardised features): " + ", ".join(
         f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
