@@ -18,7 +18,7 @@ from core import audit, jobs
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from suggestions import dedup, similar
+from suggestions import dedup, places, similar
 from suggestions.models import Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
 
 # --- clusters --------------------------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
         representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)
                                                   .where(Cluster.id.in_(set(membership.values())))).all())
         member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
-                              apart=apart, text=text)
+                              apart=apart, text=text, member_texts=_member_heads(set(membership.values())))
     if member.cluster is None:
         cluster = Cluster(campaign_id=campaign_id, representative_id=suggestion.id, size=1)
         db.session.add(cluster)
@@ -245,6 +245,27 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
     db.session.flush()
     refresh_cluster(cluster)
     return cluster
+
+
+MEMBER_HEADS = 1000
+"""Members per candidate cluster whose start a proposal placed on its own is checked against (the places they
+name); the nightly re-clustering checks every member."""
+
+
+def _member_heads(cluster_ids: set[int]) -> dict[int, list[str]]:
+    """The first characters (``places.CONFLICT_HEAD``, with a margin) of up to MEMBER_HEADS members' texts of each
+    cluster, most supported first."""
+    head = places.CONFLICT_HEAD + 20
+    ranked = (sa.select(ClusterMember.cluster_id, sa.func.substr(Suggestion.title, 1, head).label("title"),
+                        sa.func.substr(Suggestion.body, 1, head).label("body"),
+                        sa.func.row_number().over(partition_by=ClusterMember.cluster_id,
+                                                  order_by=Suggestion.support_count.desc()).label("rank"))
+              .join(Suggestion, Suggestion.id == ClusterMember.suggestion_id)
+              .where(ClusterMember.cluster_id.in_(cluster_ids)).subquery())
+    heads: dict[int, list[str]] = {}
+    for row in db.session.execute(sa.select(ranked).where(ranked.c.rank <= MEMBER_HEADS)):
+        heads.setdefault(row.cluster_id, []).append(similar.text_of(row.title, row.body))
+    return heads
 
 
 # --- staff decisions -------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from suggestions.dedup_features import (  # noqa: F401  (re-exported: this modul
 )
 from suggestions.dedup_index import Index, Match  # noqa: F401  (re-exported)
 from suggestions.dedup_scale import CompactRows, CsrRows, candidate_pairs, pair_dots
+from suggestions.places import Places
 
 
 def pair_similarities(a: Sequence[str], b: Sequence[str], n_jobs: int = 1) -> np.ndarray:
@@ -128,7 +129,8 @@ def cluster(items: Sequence[tuple[Id, str, Id | None]], *, pins: Pins | None = N
     scores = pair_dots(rows, i, j, n_jobs)
     pairs = scores >= threshold
     authors = [a for _, _, a in items]
-    result = _leader(ids, keys.tolist(), authors, rows, i[pairs], j[pairs], scores[pairs], pins or Pins())
+    result = _leader(ids, keys.tolist(), authors, rows, i[pairs], j[pairs], scores[pairs], pins or Pins(),
+                     [t for _, t, _ in items])
     if neighbours:
         result.neighbours = _nearest(ids, keys, authors, i, j, scores, neighbours, neighbour_floor, threshold)
     return result
@@ -153,13 +155,14 @@ def _nearest(ids: list[Id], keys: np.ndarray, authors: list[Id | None], i: np.nd
 
 def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representatives: Mapping[Id, Id],
            apart: Collection[Id] = (), threshold: float = THRESHOLD, candidates: int = 20,
-           text: str | None = None) -> Member:
+           text: str | None = None, member_texts: Mapping[Id, Sequence[str]] | None = None) -> Member:
     """Place one new, already indexed item among existing clusters, by the same rule as ``cluster``.
 
     membership maps item id → cluster key, representatives maps cluster key → representative item id, and
     ``apart`` lists items this one must not share a cluster with; ``text`` is the item's (a loaded index keeps
-    none). Returns a ``Member`` whose ``cluster`` is the
-    key to join, or None (and kind "representative") when the item starts a new cluster.
+    none) and ``member_texts`` the members' texts of each candidate cluster (the start of each is enough): the
+    item joins no cluster holding the same kind of place under another name (``places``). Returns a ``Member``
+    whose ``cluster`` is the key to join, or None (and kind "representative") when the item starts a new cluster.
     """
     row = index.row_of(item_id)
     text = index.text_at(row) if text is None else text
@@ -168,10 +171,15 @@ def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representa
     options = [(c, representatives[c]) for c in clusters - blocked if representatives[c] in index]
     if options:
         scores = index.scores(text, [rep for _, rep in options])
-        best = int(np.argmax(scores))
-        score = float(scores[best])
-        if score >= threshold:
+        places = Places.of(text)
+        for best in np.argsort(-scores, kind="stable").tolist():
+            score = float(scores[best])
+            if score < threshold:
+                break
             c, rep = options[best]
+            texts = (member_texts or {}).get(c, ())
+            if places.names and any(places.conflicts(Places.of(other)) for other in texts):
+                continue
             rep_row = index.row_of(rep)
             same_author = index.author_at(row) is not None and index.author_at(row) == index.author_at(rep_row)
             return Member(item_id, c, _kind(index.digest_at(row) == index.digest_at(rep_row), same_author, score,
@@ -180,8 +188,9 @@ def assign(index: Index, item_id: Id, *, membership: Mapping[Id, Id], representa
 
 
 def _leader(ids: list[Id], keys: list[int], authors: list[Id | None], rows, i: np.ndarray,
-            j: np.ndarray, scores: np.ndarray, pins: Pins) -> Clustering:
-    """Leader clustering over the scored edges, with pinned groups, representatives and separations seeded."""
+            j: np.ndarray, scores: np.ndarray, pins: Pins, texts: Sequence[str]) -> Clustering:
+    """Leader clustering over the scored edges, with pinned groups, representatives and separations seeded. An
+    item joins no cluster one of whose members names the same kind of place under another name (``places``)."""
     row_of = {item_id: r for r, item_id in enumerate(ids)}
     rep = [-1] * len(ids)
     pinned_reps = {row_of[x] for x in pins.representatives}
@@ -212,14 +221,19 @@ def _leader(ids: list[Id], keys: list[int], authors: list[Id | None], rows, i: n
         neighbours.setdefault(a, []).append((s, b))
         neighbours.setdefault(b, []).append((s, a))
     score_to_rep = [1.0] * len(ids)
+    named = _NamedMembers(texts)  # only items in an edge or a pinned group can share a cluster: only they are read
     for r in range(len(ids)):
         if rep[r] != -1:
+            named.join(r, rep[r])
             continue
         rep[r] = r
         for s, other in sorted(neighbours.get(r, ()), reverse=True):
-            if rep[other] == other and not any(rep[x] == other for x in apart.get(r, ())):
+            if rep[other] == other and not any(rep[x] == other for x in apart.get(r, ())) \
+                    and not named.conflicts(r, other):
                 rep[r], score_to_rep[r] = other, s
                 break
+        if r in neighbours:
+            named.join(r, rep[r])
 
     pinned_rows = [r for r in range(len(ids)) if pinned[r] and rep[r] != r]
     if pinned_rows:
@@ -237,3 +251,25 @@ def _leader(ids: list[Id], keys: list[int], authors: list[Id | None], rows, i: n
             kind = _kind(keys[r] == keys[leader], same_author, score_to_rep[r], 0.0)
         members.append(Member(ids[r], ids[leader], kind, score_to_rep[r]))
     return Clustering(members)
+
+
+class _NamedMembers:
+    """Per cluster, the places (``places.Places``) of its members that name any: what a joining item is checked
+    against, so that no two members name one kind of place under two names. Only texts met in edges are read."""
+
+    def __init__(self, texts: Sequence[str]):
+        self.texts, self.places, self.by_cluster = texts, {}, {}
+
+    def _of(self, row: int) -> Places:
+        if row not in self.places:
+            self.places[row] = Places.of(self.texts[row])
+        return self.places[row]
+
+    def conflicts(self, row: int, cluster: int) -> bool:
+        members = self.by_cluster.get(cluster, ())
+        return bool(members) and bool(self._of(row).names) and any(self._of(row).conflicts(m) for m in members)
+
+    def join(self, row: int, cluster: int) -> None:
+        places = self._of(row)
+        if places.names:
+            self.by_cluster.setdefault(cluster, []).append(places)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 from core.chinese import load_jieba, to_simplified
 from suggestions.dedup import pair_similarities
+from suggestions.places import MASKED_PLACE, NAME_HEAD, mine_place_names, place_names
 
 
 @dataclass(frozen=True)
@@ -45,57 +46,6 @@ class Text:
     @property
     def whole(self) -> str:
         return f"{self.title}。{self.body}"
-
-
-PLACE_SUFFIXES = tuple("小区 花园 家园 新城 新村 公寓 广场 大厦 大道 路 街 巷 村 社区 街道 镇 乡 "
-                       "学校 小学 中学 幼儿园 大学 学院 医院 公司 集团 厂 市场 商场 公园 车站 "
-                       "桥 苑 府 城 湾 园 中心 酒店 银行 湖 山 港".split())
-_SUFFIX_RE = re.compile("|".join(sorted(PLACE_SUFFIXES, key=len, reverse=True)))
-_NAME_CHUNKS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
-_MASKED_PLACE = re.compile(r"[A-Z]\d*[市区县省]")  # the shared data masks real places as A市, A2区
-_NOT_A_NAME_START = set("在的是我于到和与及从对向住这那该本其个了把被给为将由")
-_GENERIC_NAMES = set("我们 你们 他们 这个 那个 一个 附近 旁边 周边 小区 社区 我家 本人 业主 居民 现在 目前 请问 "
-                     "投诉 举报 关于 反映 建议 希望 还有 已经 没有 我是 位于 所在 整个 城市 马路 道路 公路 农村 学校 "
-                     "中小 所有 周围 城区 市区 全市 市政 我市 本市 其他 相关".split())
-NAME_LENGTHS = range(2, 7)
-NAME_HEAD = 60
-"""Place names are read from the title and the body's first 60 characters: where citizens say where."""
-
-
-def _suffix_positions(text: str) -> Iterable[tuple[str, int]]:
-    for chunk in _NAME_CHUNKS.split(_MASKED_PLACE.sub(" ", text)):
-        for match in _SUFFIX_RE.finditer(chunk):
-            if match.start() >= NAME_LENGTHS.start:
-                yield chunk, match.start()
-
-
-def mine_place_names(texts: Iterable[str]) -> Counter:
-    """How many texts hold each candidate name (2-6 characters just before a place suffix)."""
-    counts = Counter()
-    for text in texts:
-        counts.update({chunk[end - k:end] for chunk, end in _suffix_positions(text) for k in NAME_LENGTHS
-                       if end - k >= 0})
-    return counts
-
-
-def place_names(text: str, counts: Counter) -> set[str]:
-    """The place and entity names in ``text``: before each suffix, the longest candidate that at least two texts
-    of the corpus share and that is not much rarer than its shorter tail (so 丽发新城, not 旁建丽发新城)."""
-    names = set()
-    for chunk, end in _suffix_positions(text):
-        best = None
-        for k in NAME_LENGTHS:
-            if end - k < 0:
-                break
-            candidate = chunk[end - k:end]
-            if candidate[0] in _NOT_A_NAME_START:
-                continue
-            seen = counts.get(candidate, 0)
-            if seen >= 2 and (best is None or seen >= 0.34 * counts.get(best, 1)):
-                best = candidate
-        if best and best not in _GENERIC_NAMES:
-            names.add(best)
-    return names
 
 
 def _names_agreement(names_a: set[str], names_b: set[str], whole_a: str, whole_b: str) -> tuple[float, float, float]:
@@ -129,7 +79,7 @@ class PairFeaturiser:
     def tokens(self, text: str) -> list[str]:
         """Words of two characters or more, without punctuation or masked places."""
         return [w for w in self.jieba.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
-                and not _MASKED_PLACE.fullmatch(w)]
+                and not MASKED_PLACE.fullmatch(w)]
 
     def features(self, pairs: Sequence[tuple[Text, Text]]) -> np.ndarray:
         """One row of FEATURES per pair."""

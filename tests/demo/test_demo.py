@@ -101,3 +101,25 @@ def test_the_demo_proposals_read_the_same_masked():
     assert found == []
     replies = [generate_reply(1, p, "adopted") for p in proposals[:300]]
     assert not [r for r in replies if find_personal_data(r, official=True)]
+
+
+def test_no_demo_cluster_holds_one_problem_at_two_places(demo_app):
+    """Issue 13: a cluster never mixes two places of one kind (two roads, two estates) that neither text of the
+    pair mentions of the other (``places.places_conflict``), for any two members, not only with the leader."""
+    from itertools import combinations
+
+    from suggestions.cluster_models import ClusterMember
+    from suggestions.places import places_conflict
+    from suggestions.similar import text_of
+
+    with demo_app.app_context():
+        rows = db.session.execute(sa.select(ClusterMember.cluster_id, Suggestion.title, Suggestion.body)
+                                  .join(Suggestion, Suggestion.id == ClusterMember.suggestion_id)
+                                  .join(Cluster, Cluster.id == ClusterMember.cluster_id)
+                                  .where(Cluster.size > 1)).all()
+    members: dict[int, list[str]] = {}
+    for cluster_id, title, body in rows:
+        members.setdefault(cluster_id, []).append(text_of(title, body))
+    mixed = [(cluster_id, a[:30], b[:30]) for cluster_id, texts in members.items()
+             for a, b in combinations(texts, 2) if places_conflict(a, b)]
+    assert len(members) >= 50 and mixed == []

@@ -3,7 +3,8 @@ and a model trained on a few labelled pairs; and the benchmark's grouping of con
 import numpy as np
 
 from bench.dedup_issues import message_groups
-from suggestions.same_issue import FEATURES, PairFeaturiser, SameIssueModel, Text, mine_place_names, place_names
+from suggestions.places import mine_place_names, place_names
+from suggestions.same_issue import FEATURES, PairFeaturiser, SameIssueModel, Text
 
 ESTATE_TEXTS = [
     "翠湖花园小区门口的下水道堵了，一下雨就积水。",

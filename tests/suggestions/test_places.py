@@ -1,0 +1,42 @@
+"""One problem at two places is two issues: place names and their conflicts, in clustering (batch and one at a
+time) on Chinese text written like citizens' proposals."""
+from suggestions import dedup
+from suggestions.places import places_conflict
+
+CROSSING_RIVER = "建议延长沿河路口红绿灯的通行时间，老人和孩子过马路根本来不及，早晚高峰还很危险。"
+CROSSING_RIVER_AGAIN = "建议延长沿河路口红绿灯的通行时间，老人孩子过马路根本来不及，早晚高峰太危险。"
+CROSSING_XINHUA = "建议延长新华路口红绿灯的通行时间，老人和孩子过马路根本来不及，早晚高峰还很危险。"
+ESTATE_A = "翠湖花园小区地下车库常年积水，电梯井进水，物业一直不处理。"
+ESTATE_B = "金桂苑小区地下车库常年积水，电梯井进水，物业一直不处理。"
+
+
+def test_two_places_of_one_kind_that_neither_text_mentions_of_the_other_conflict():
+    assert places_conflict(CROSSING_RIVER, CROSSING_XINHUA)
+    assert places_conflict(ESTATE_A, ESTATE_B)
+    assert not places_conflict(CROSSING_RIVER, CROSSING_RIVER_AGAIN)
+    assert not places_conflict(CROSSING_RIVER, ESTATE_A)  # a road and an estate: not two places of one kind
+    assert not places_conflict("沿河路口紅綠燈時間太短", CROSSING_RIVER)  # Traditional input reads the same
+
+
+def test_the_same_problem_at_two_places_never_shares_a_cluster_however_alike_the_texts():
+    items = [(1, CROSSING_RIVER, 10), (2, CROSSING_XINHUA, 11), (3, CROSSING_RIVER_AGAIN, 12),
+             (4, ESTATE_A, 13), (5, ESTATE_B, 14)]
+    scores = dedup.pair_similarities([CROSSING_RIVER, ESTATE_A], [CROSSING_XINHUA, ESTATE_B])
+    assert min(scores) >= dedup.THRESHOLD  # alike enough to be copies: the places keep them apart
+    labels = dedup.cluster(items).labels()
+    assert labels[3] == labels[1] != labels[2]
+    assert labels[4] != labels[5]
+
+
+def test_a_proposal_placed_on_its_own_joins_the_same_place_not_the_template_elsewhere():
+    index = dedup.Index([(1, CROSSING_XINHUA, 10), (2, CROSSING_RIVER, 11)])
+    membership, representatives = {1: "xinhua", 2: "river"}, {"xinhua": 1, "river": 2}
+    index.add(3, CROSSING_RIVER_AGAIN, 12)
+    member = dedup.assign(index, 3, membership=membership, representatives=representatives,
+                          member_texts={"xinhua": [CROSSING_XINHUA], "river": [CROSSING_RIVER]})
+    assert member.cluster == "river"
+    alone = dedup.Index([(1, CROSSING_XINHUA, 10)])
+    alone.add(3, CROSSING_RIVER_AGAIN, 12)
+    member = dedup.assign(alone, 3, membership={1: "xinhua"}, representatives={"xinhua": 1},
+                          member_texts={"xinhua": [CROSSING_XINHUA]})
+    assert member.cluster is None and member.kind == "representative"
