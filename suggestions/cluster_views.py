@@ -14,11 +14,11 @@ from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import mask_personal_data
 from core.web import redirect_with_error, wants_json
-from suggestions import clustering
+from suggestions import clustering, queries
 from suggestions.forms import ClusterActionForm
 from suggestions.models import Cluster, ClusterMember, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
-from suggestions.similar import similar_proposals
+from suggestions.similar import relation, similar_proposals
 
 bp = Blueprint("clusters", __name__, url_prefix="/suggestions")
 LISTED_SIZE = sa.literal_column("1")  # lists show clusters of two or more; a literal, so the partial index applies
@@ -35,10 +35,11 @@ def similar():
     found = similar_proposals(campaign.id, text, author_id=author_id)
     if wants_json():
         return jsonify(similar=[{"id": s.id, "title": mask_personal_data(s.title), "support_count": s.support_count,
-                                 "score": round(m.score, 3), "kind": m.kind,
+                                 "score": round(m.score, 3), "kind": m.kind, "relation": relation(m.kind, m.score),
                                  "url": url_for("suggestions.detail", suggestion_id=s.id)} for s, m in found])
     return render_template("suggestions/_similar.html", found=found, campaign=campaign, now=utcnow(),
-                           inside_form=request.args.get("inside_form") == "1")
+                           inside_form=request.args.get("inside_form") == "1",
+                           related_votes=queries.votes_of(current_user, [s.id for s, _match in found]))
 
 
 @bp.get("/clusters")

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from core import jobs
 from core.database import insert_for
@@ -81,6 +82,20 @@ def without_personal_data(text: str) -> str:
     neither typing hints, related proposals nor clusters find a proposal by a phone, ID or card number (or a name)
     written in it, not even by the first and last digits a masked number keeps."""
     return _MASKED.sub(" ", mask_personal_data(text))
+
+
+SAME_TEXT_SCORE = 0.99
+RELATIONS = {"same_text": _l("same text"), "reworded": _l("same text, reworded"), "related": _l("related")}
+"""What a hint or a related proposal is to the text it was found for, in the words the pages use: the same text
+(identical once normalised, or nearly: score ≥ SAME_TEXT_SCORE), the same text reworded (a copy: score ≥ the
+threshold; clustered and its support pooled) or related (sharing words, below the threshold)."""
+
+
+def relation(kind: str, score: float) -> str:
+    """A key of RELATIONS for a match's kind and score (``dedup.Match`` or a ``RelatedProposal``)."""
+    if kind == "exact" or (kind == "same_author_repost" and score >= SAME_TEXT_SCORE):
+        return "same_text"
+    return "reworded" if kind in ("similar", "same_author_repost") else "related"
 
 
 def text_of(title: str, body: str) -> str:

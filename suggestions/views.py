@@ -58,10 +58,11 @@ def _account_key() -> str:
 
 @bp.app_context_processor
 def _labels() -> dict:
-    """Label tables for proposal statuses, decisions and types, available in every template."""
+    """Label tables for proposal statuses, decisions, types and relations, available in every template."""
     return {"status_labels": STATUS_LABELS, "decision_labels": DECISION_LABELS,
             "type_labels": MESSAGE_TYPE_LABELS, "reject_labels": REJECT_REASON_LABELS,
-            "satisfaction_labels": SATISFACTION_LABELS, "rating_reason_labels": RATING_REASON_LABELS}
+            "satisfaction_labels": SATISFACTION_LABELS, "rating_reason_labels": RATING_REASON_LABELS,
+            "relation_of": similar.relation, "relation_labels": similar.RELATIONS}
 
 
 @bp.route("/new/<int:campaign_id>", methods=["GET", "POST"])

@@ -199,6 +199,43 @@ def test_similar_proposals_while_typing_and_on_the_proposal_page(app, client):
     assert all(s.id != parking.id for s, _ in similar.similar_proposals(campaign.id, "\n".join(PARKING)))
 
 
+def test_each_hint_says_its_relation_and_a_supported_one_is_not_offered_again(app, client):
+    """Issue 13: a hint says whether it is the same text, the same text reworded or only related; "support this
+    one instead" is not offered for a proposal the citizen already supports; on a proposal's page the official
+    reply comes before the similar proposals."""
+    campaign = make_campaign()
+    parking, reworded, school = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED), propose(campaign, SCHOOL)
+    citizen = make_user()
+    services.vote(citizen, parking, 1)
+    db.session.commit()
+    login(client, citizen)
+    page = client.get("/suggestions/similar", query_string={
+        "campaign": campaign.id, "title": PARKING[0], "body": PARKING[1], "inside_form": "1"}).get_data(as_text=True)
+    items = {m.group(1): m.group(0) for m in re.finditer(r'href="/suggestions/(\d+)".*?</li>', page, re.S)}
+    assert "内容相同" in items[str(parking.id)] and "您已支持这条" in items[str(parking.id)]
+    assert "改为支持这条" not in items[str(parking.id)]
+    assert "内容相近" in items[str(reworded.id)] and "改为支持这条" in items[str(reworded.id)]
+    data = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": PARKING[0],
+                                                            "body": PARKING[1]},
+                      headers={"X-Requested-With": "fetch"}).get_json()
+    relations = {hit["id"]: hit["relation"] for hit in data["similar"]}
+    assert relations[parking.id] == "same_text" and relations[reworded.id] == "reworded"
+    assert relations.get(school.id, "related") == "related"
+    response = client.post(f"/suggestions/new/{campaign.id}", data={  # its related list is written on publishing
+        "title": SCHOOL_REWORDED[0], "body": SCHOOL_REWORDED[1], "category": "transport",
+        "message_type": "suggestion"})
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert detail.index('id="reply-heading"') < detail.index('id="similar-heading"')
+
+
+def test_a_reworded_repost_by_the_same_citizen_is_not_called_the_same_text():
+    assert similar.relation("exact", 1.0) == "same_text"
+    assert similar.relation("same_author_repost", 1.0) == "same_text"
+    assert similar.relation("same_author_repost", 0.7) == "reworded"
+    assert similar.relation("similar", 0.7) == "reworded"
+    assert similar.relation("related", 0.3) == "related"
+
+
 def _related_pair(campaign):
     """Two related public proposals, each in the other's list (as placing them after submission stores it)."""
     parking, variant = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
@@ -210,7 +247,8 @@ def _related_pair(campaign):
 
 def related_section(client, suggestion) -> str:
     page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
-    return page[page.index('id="similar-heading"'):page.index('id="reply-heading"')]
+    start = page.index('id="similar-heading"')
+    return page[start:page.index("</section>", start)]
 
 
 def my_votes(user) -> dict[int, int]:
