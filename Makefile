@@ -7,6 +7,9 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SOURCES := accounts analytics api campaigns core demo moderation ops outcomes suggestions search templates app.py
+# Two processes, each taking whole test files (tests of one file share fixtures and, for some, one Redis
+# database); `make test PYTEST_ARGS=...` replaces this, e.g. PYTEST_ARGS="tests/test_csrf.py" for one file.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test install install-dev translations extract-messages db demo clean vendor
