@@ -21,6 +21,7 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from suggestions.dedup import THRESHOLD
+from suggestions.places import places_conflict
 from suggestions.same_issue import FEATURES, PairFeaturiser, SameIssueModel, Text
 
 
@@ -93,6 +94,10 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
           f"{len(corpus)} distinct messages")
     features = PairFeaturiser(corpus).features(pairs)
     copies = features[:, FEATURES.index("copies_score")]
+    apart = np.array([places_conflict(a.whole, b.whole) for a, b in pairs])
+    print(f"place rule (clusters never join these): {apart[labels == 1].sum()} of {labels.sum()} same-issue pairs "
+          f"({apart[labels == 1].mean():.1%}), {apart[labels == 0].sum()} of {(labels == 0).sum()} others "
+          f"({apart[labels == 0].mean():.1%})")
     show(f"copies score alone (threshold {THRESHOLD})", [figures(labels, copies, THRESHOLD)])
     if folds:
         runs = []
