@@ -65,6 +65,14 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     hints = page.locator("#similar-while-typing")
     expect(hints.get_by_role("link", name="建议在人民路口增设行人过街信号灯")).to_be_visible()
     expect(hints.get_by_role("button", name="改为支持这条")).to_be_visible()
+    expect(hints.locator(".relation").first).to_have_text(re.compile("内容相同|内容相近|相关"))
+    title_box, body_box = page.get_by_label("标题").bounding_box(), page.get_by_label("内容").bounding_box()
+    hints_box = hints.bounding_box()  # on a phone: under the title, above the text being typed
+    assert title_box["y"] + title_box["height"] <= hints_box["y"] < body_box["y"]
+    page.set_viewport_size({"width": 1280, "height": 800})  # on a wide screen: beside the text
+    body_box, hints_box = page.get_by_label("内容").bounding_box(), hints.bounding_box()
+    assert hints_box["x"] >= body_box["x"] + body_box["width"]
+    page.set_viewport_size({"width": 375, "height": 812})
     page.get_by_label("标题").fill("建议在城南小学门口增设护学岗")
     page.get_by_label("内容").fill("每天放学时段城南小学门口车辆拥堵，学生过马路很危险。建议增设护学岗，并在路口施划斑马线。")
     page.get_by_label("分类").select_option(label="交通运输")
