@@ -34,4 +34,5 @@
   }
   title.addEventListener("input", later);
   body.addEventListener("input", later);
+  ask();  // a form shown again (after an error, or going back) already holds text: its hints at once
 }());

@@ -206,7 +206,9 @@ def test_each_hint_says_its_relation_and_a_supported_one_is_not_offered_again(ap
     campaign = make_campaign()
     parking, reworded, school = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED), propose(campaign, SCHOOL)
     citizen = make_user()
+    own = propose(campaign, PARKING_TRADITIONAL, author=citizen)
     services.vote(citizen, parking, 1)
+    reworded.status = "closed"  # handled: listed, but with no button to support it
     db.session.commit()
     login(client, citizen)
     page = client.get("/suggestions/similar", query_string={
@@ -214,7 +216,9 @@ def test_each_hint_says_its_relation_and_a_supported_one_is_not_offered_again(ap
     items = {m.group(1): m.group(0) for m in re.finditer(r'href="/suggestions/(\d+)".*?</li>', page, re.S)}
     assert "内容相同" in items[str(parking.id)] and "您已支持这条" in items[str(parking.id)]
     assert "改为支持这条" not in items[str(parking.id)]
-    assert "内容相近" in items[str(reworded.id)] and "改为支持这条" in items[str(reworded.id)]
+    assert "内容相近" in items[str(reworded.id)] and "已结束" in items[str(reworded.id)]
+    assert "改为支持这条" not in items[str(reworded.id)]
+    assert "您的建议" in items[str(own.id)] and "改为支持这条" not in items[str(own.id)]
     data = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": PARKING[0],
                                                             "body": PARKING[1]},
                       headers={"X-Requested-With": "fetch"}).get_json()
