@@ -44,6 +44,7 @@ from suggestions.models import RelatedProposal, Suggestion
 SIMILAR_LIMIT = 5
 # Hints while typing may be looser than near-duplicates: a related proposal is worth a look.
 HINT_FLOOR = 0.6 * dedup.THRESHOLD
+HINT_CANDIDATES = 15  # further proposals the index offers, ranked again with their titles
 # How far back each top-up looks again: a transaction may commit a little after the time it stamped.
 COMMIT_MARGIN = timedelta(seconds=60)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -307,26 +308,42 @@ def forget_indexes() -> None:
 
 def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = None, exclude: int | None = None,
                       limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, dedup.Match]]:
-    """Public proposals of the campaign most like ``text`` (a draft or a proposal), best first."""
+    """Public proposals of the campaign most like ``text`` (a draft or a proposal: its title, a line break, its
+    body), best first: by the whole text's similarity or, when higher, by how alike the two titles are, so that a
+    draft with only its title typed already finds a proposal with that title."""
     if len(text.strip()) < 4:
         return []
     text = without_personal_data(text)
+    draft_title = text.split("\n", 1)[0]
     with campaign_index(campaign_id) as index:
         if not len(index):
             return []
-        matches = [m for m in index.query(text, limit + 5, author=author_id, exclude={exclude} if exclude else ())
-                   if m.score >= HINT_FLOOR]
+        candidates = index.query(text, limit + HINT_CANDIDATES, author=author_id,
+                                 exclude={exclude} if exclude else ())
         found = {s.id: s for s in db.session.scalars(
-            sa.select(Suggestion).where(Suggestion.id.in_([m.id for m in matches])))}
-        result = []
-        for match in matches:
+            sa.select(Suggestion).where(Suggestion.id.in_([m.id for m in candidates])))}
+        ranked = []
+        for match in candidates:
             suggestion = found.get(match.id)
             if suggestion is None or not suggestion.is_public:
                 if match.id in index:
                     index.remove(match.id)
                 continue
-            result.append((suggestion, match))
-    return result[:limit]
+            score = max(match.score, title_likeness(draft_title, suggestion.title))
+            if score >= HINT_FLOOR:
+                ranked.append((score, suggestion, match))
+    ranked.sort(key=lambda item: -item[0])
+    return [(suggestion, match) for _, suggestion, match in ranked[:limit]]
+
+
+def title_likeness(a: str, b: str) -> float:
+    """Dice coefficient of the two titles' character bigrams, normalised as similarity normalises texts."""
+    grams_a, grams_b = _bigrams(dedup.normalise(a)), _bigrams(dedup.normalise(b))
+    return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b)) if grams_a and grams_b else 0.0
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2]}
 
 
 # --- related proposals, stored --------------------------------------------------------------------------------

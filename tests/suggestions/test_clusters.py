@@ -232,6 +232,23 @@ def test_each_hint_says_its_relation_and_a_supported_one_is_not_offered_again(ap
     assert detail.index('id="reply-heading"') < detail.index('id="similar-heading"')
 
 
+def test_a_draft_with_only_its_title_typed_finds_the_proposal_with_that_title(app, client):
+    """The newcomer's finding: typing an existing proposal's exact title showed no hint, its long body keeping the
+    whole-text similarity under the floor; a hint is now ranked by the titles too."""
+    campaign = make_campaign()
+    long_body = PARKING[1] + "另外小区东门外的人行道也被占了，老人推着婴儿车只能走机动车道，晚上路灯又暗，非常危险。" * 3
+    parking = make_suggestion(campaign, make_user(), title=PARKING[0], body=long_body)
+    propose(campaign, SCHOOL)
+    db.session.commit()
+    assert similar.title_likeness(PARKING[0], PARKING[0]) == 1.0
+    assert similar.title_likeness(PARKING[0], SCHOOL[0]) < similar.HINT_FLOOR
+    hits = similar.similar_proposals(campaign.id, PARKING[0] + "\n")
+    assert [s.id for s, _ in hits][:1] == [parking.id]
+    data = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": PARKING[0]},
+                      headers={"X-Requested-With": "fetch"}).get_json()
+    assert [hit["id"] for hit in data["similar"]][:1] == [parking.id]
+
+
 def test_a_reworded_repost_by_the_same_citizen_is_not_called_the_same_text():
     assert similar.relation("exact", 1.0) == "same_text"
     assert similar.relation("same_author_repost", 1.0) == "same_text"
