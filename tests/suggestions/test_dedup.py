@@ -184,6 +184,17 @@ def test_keywords_name_what_a_cluster_is_about():
     assert not {"建议", "谢谢", "尊敬"} & set(words)
 
 
+def test_keywords_are_words_not_fragments_or_numerals():
+    """The newcomer saw 村村, 十二三, 好几起 and 过划车 as cluster keywords; a word jieba guesses (下湾, 护学岗) counts
+    only when two members use it."""
+    texts = ["下湾村村口的减速带被压坏了十二三处，好几起事故了，过划车的司机根本不减速。",
+             "下湾村村口减速带损坏，一个多月了没人修，好几起剐蹭事故。"]
+    words = dedup.keywords(texts, k=5)
+    assert "减速带" in words and "下湾" in words
+    assert not {"村村", "十二三", "好几起", "过划车", "多月", "剐蹭事故"} & set(words)
+    assert "护学岗" in dedup.keywords(["城南小学门口增设护学岗", "城南小学门口急需设置护学岗，学生过马路危险"])
+
+
 def test_compact_campaign_rows_weigh_exactly_like_the_featuriser():
     texts = [t for _, t, _ in PROPOSALS]
     featuriser, rows = dedup.Featuriser.fit([dedup.normalise(t) for t in texts])
