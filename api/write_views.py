@@ -3,7 +3,6 @@ same services as the pages; views on the ``api`` blueprint (``api.views`` import
 Only the ``Authorization: Bearer`` header authenticates (see ``api.views``)."""
 from flask import current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from api import serialize, tokens
@@ -120,12 +119,8 @@ def submit():
                                                 message_type=message_type, contact=contact, move_personal_data=move,
                                                 network=request_network_key(request, current_app.config),
                                                 submission_key=key)
-    except IntegrityError:
-        db.session.rollback()  # sent twice at once: the other sending saved it
-        already = services.submission_by_key(user, key)
-        if already is None:
-            raise
-        return _already_received(already)
+    except services.AlreadySubmitted as sent:  # sent twice at once: the other sending saved it
+        return _already_received(sent.suggestion)
     saved_then(url_for("api.proposal", suggestion_id=suggestion.id))
     db.session.commit()
     clustering.place_after_submit(suggestion)

@@ -80,6 +80,31 @@ def submission_by_key(author: User, key: str | None) -> Suggestion | None:
                                                          Suggestion.submission_key == key))
 
 
+class AlreadySubmitted(Exception):
+    """The proposal form (or API call) was sent twice at once: the other sending saved ``suggestion``."""
+
+    def __init__(self, suggestion: Suggestion):
+        super().__init__(suggestion.id)
+        self.suggestion = suggestion
+
+
+def _add_once(suggestion: Suggestion, author: User) -> None:
+    """Add and flush a new proposal; one carrying a submission key another request of the author saved first (its
+    unique index refuses the second) raises ``AlreadySubmitted`` with that one, this transaction still usable."""
+    if suggestion.submission_key is None:
+        db.session.add(suggestion)
+        db.session.flush()
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(suggestion)
+    except sa.exc.IntegrityError:
+        first = submission_by_key(author, suggestion.submission_key)
+        if first is None:
+            raise
+        raise AlreadySubmitted(first) from None
+
+
 def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str, category: Category | None,
                       message_type: str, contact: ContactDetails | None = None, move_personal_data: bool = False,
                       network: str | None = None, submission_key: str | None = None,
@@ -88,8 +113,8 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
     contains a word of the sensitive-word list (then it is held for review). ``contact`` is kept private;
     ``move_personal_data`` first moves the personal data written in the title and text into it. ``network`` is
     the request's network key (``core.network``), kept for flood detection. ``submission_key`` is stored unique
-    per author (callers look for it first with ``submission_by_key``; two sendings at once: the second one's
-    flush fails with IntegrityError)."""
+    per author: callers answer a sending found by ``submission_by_key`` before calling, and two sendings at once
+    end in ``AlreadySubmitted`` for the second."""
     now = now or utcnow()
     if not campaign.accepts_submissions(now):
         raise Conflict(_l("This campaign is not taking proposals now."))
@@ -111,8 +136,7 @@ def submit_suggestion(author: User, campaign: Campaign, *, title: str, body: str
         public_since=None if waits else now, created_at=now, network_key=network,
         submission_key=usable_submission_key(submission_key),
     )
-    db.session.add(suggestion)
-    db.session.flush()
+    _add_once(suggestion, author)
     if held_for:
         words.hold(suggestion, held_for)
     if not contact.is_empty():

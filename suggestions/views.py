@@ -4,7 +4,6 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from accounts.models import Body
@@ -103,12 +102,8 @@ def submit(campaign_id: int):
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(str(error.message))
-        except IntegrityError:
-            db.session.rollback()  # the same form sent twice at once: the other sending saved it
-            already = services.submission_by_key(current_user, form.submission_key.data)
-            if already is None:
-                raise
-            return _already_received(already)
+        except services.AlreadySubmitted as sent:  # the same form sent twice at once: the other sending saved it
+            return _already_received(sent.suggestion)
         else:
             saved_then(url_for("suggestions.detail", suggestion_id=suggestion.id))
             db.session.commit()

@@ -45,6 +45,24 @@ def test_the_same_form_sent_twice_saves_one_proposal_and_shows_it(app, client):
     assert other_form.status_code == 303 and len(proposals_titled(FORM["title"])) == 2  # a new form is a new one
 
 
+def test_a_sending_that_loses_the_race_gets_the_first_one_and_its_transaction_stays_usable(app):
+    """Two sendings at once both pass the lookup; the unique key refuses the second's row inside a savepoint, so
+    it learns which proposal was saved and the rest of its transaction is untouched."""
+    from suggestions import services
+
+    campaign, author = make_campaign(), make_user()
+    category = campaign.categories[0]
+    first = services.submit_suggestion(author, campaign, title=FORM["title"], body=FORM["body"], category=category,
+                                       message_type="suggestion", submission_key="race-key-0001")
+    db.session.commit()
+    with pytest.raises(services.AlreadySubmitted) as sent:
+        services.submit_suggestion(author, campaign, title=FORM["title"], body=FORM["body"], category=category,
+                                   message_type="suggestion", submission_key="race-key-0001")
+    assert sent.value.suggestion.id == first.id
+    db.session.commit()  # nothing half-written to roll back: the transaction is still open and clean
+    assert [s.id for s in proposals_titled(FORM["title"])] == [first.id]
+
+
 def test_another_author_with_the_same_key_saves_their_own(app, client):
     campaign = make_campaign()
     login(client, make_user())
