@@ -18,7 +18,7 @@ from core import audit, jobs
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from suggestions import dedup, places, similar
+from suggestions import dedup, places, related, similar
 from suggestions.models import Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
 
 # --- clusters --------------------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
                           neighbour_floor=similar.HINT_FLOOR) if items else dedup.Clustering()
     members = found.members
     say("similarity computed")
-    similar.replace_related(campaign.id, found.neighbours)
+    related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
     for member in members:
         groups.setdefault(member.cluster, []).append(member)
@@ -177,7 +177,7 @@ def place_proposal(suggestion_id: int) -> None:
     suggestion = db.session.get(Suggestion, suggestion_id)
     if suggestion is None or not suggestion.is_public:
         return
-    similar.store_related(suggestion)
+    related.store_related(suggestion)
     place_new(suggestion)
     db.session.commit()
 

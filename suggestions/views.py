@@ -25,7 +25,18 @@ from moderation import queue as moderation_queue
 from moderation import services as moderation_services
 from moderation.models import WORD_CATEGORY_LABELS
 from outcomes import services as outcome_services
-from suggestions import clustering, contacts, deadlines, handling, notifications, queries, ratings, services, similar
+from suggestions import (
+    clustering,
+    contacts,
+    deadlines,
+    handling,
+    notifications,
+    queries,
+    ratings,
+    related,
+    services,
+    similar,
+)
 from suggestions.forms import (
     REJECT_REASON_LABELS,
     ExtensionForm,
@@ -164,7 +175,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
     is_staff = handling.can_handle(current_user, suggestion)
     similar_found, cluster = [], None
     if suggestion.is_public:
-        similar_found = similar.related_of(suggestion)
+        similar_found = related.related_of(suggestion)
         member = db.session.get(ClusterMember, suggestion.id)
         cluster = member.cluster if member is not None and member.cluster.size > 1 else None
     my_vote, vote_held = queries.vote_of(current_user, suggestion.id), queries.vote_is_held(current_user, suggestion.id)

@@ -5,7 +5,7 @@ related proposal with one button. No page scrolls sideways."""
 import pytest
 
 from core.extensions import db
-from suggestions import similar
+from suggestions.related import store_related
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in, no_sideways_scroll
 from tests.conftest import BROWSER
@@ -25,7 +25,7 @@ def test_the_privacy_check_is_seen_first_and_support_moves_in_one_click(app, liv
     variant = make_suggestion(campaign, title="锦绣华庭小区停车难，建议增设停车位",
                               body="锦绣华庭小区车位严重不足，晚上很多车辆只能停在消防通道上，存在很大安全隐患，建议利用小区东侧的空地建设立体停车场。")
     db.session.commit()
-    similar.store_related(variant)
+    store_related(variant)
     citizen = make_user("citizen_zhou").username
     campaign_id, parking_id, variant_id = campaign.id, parking.id, variant.id
     db.session.commit()

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from core.audit import AuditLog
 from core.extensions import db
-from suggestions import services, similar
+from suggestions import related, services, similar
 from suggestions.models import Cluster, ClusterMember, Suggestion, Vote
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -261,7 +261,7 @@ def _related_pair(campaign):
     """Two related public proposals, each in the other's list (as placing them after submission stores it)."""
     parking, variant = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
     db.session.commit()
-    similar.store_related(variant)
+    related.store_related(variant)
     db.session.commit()
     return parking, variant
 
