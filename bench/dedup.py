@@ -6,10 +6,10 @@
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
     python -m bench.dedup speed --n 1000000 --skip-index     # clustering of the whole corpus only
 
-``speed`` builds proposals (bench/dedup_corpus.py) from the demo generator's sentences (``originals``) and plants near-duplicates of
-some (``variant``: 10–30% of characters edited by synonyms, dropped/inserted/swapped clauses, typos, a sentence
-in Traditional, greetings); it reports clustering precision/recall on the planted pairs, time and memory, and
-top-k query latency and recall.
+``speed`` builds proposals (bench/dedup_corpus.py) from the demo generator's sentences (``originals``) and
+plants near-duplicates of some (``variant``: 10–30% of characters edited by synonyms, dropped, inserted or
+swapped clauses, typos, a sentence in Traditional, greetings); it reports clustering precision/recall on the
+planted pairs, time and memory, and top-k query latency and recall.
 Prints figures; asserts nothing.
 """
 import argparse
