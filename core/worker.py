@@ -75,7 +75,6 @@ def stop_was_asked(worker: Worker) -> bool:
 
 def wait_for_redis(app: Flask) -> None:
     """Return once the jobs' Redis answers, trying every ``REDIS_WAIT_SECONDS``."""
-    from core import jobs
     app.logger.warning("job worker waiting for Redis to answer")
     while True:
         try:
