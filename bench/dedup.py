@@ -2,6 +2,7 @@
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
     python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv]
+    python -m bench.dedup issues-e2e FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
     python -m bench.dedup speed --n 1000000 --skip-index     # clustering of the whole corpus only
@@ -29,6 +30,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from bench.dedup_corpus import corpus, edit_fractions, planted_pair_scores
 from suggestions import dedup
+from suggestions.issue_groups import join_issues
+from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
 
 # --- pairs -----------------------------------------------------------------------------------------------------
 
@@ -144,7 +147,13 @@ def peak_child_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
 
 
-def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool) -> None:
+def _as_proposal(text: str) -> Text:
+    """A planted text as a proposal: its first sentence (at most 40 characters) as the title."""
+    end = min([k for k in (text.find("。"), text.find("，"), 40) if k > 0])
+    return Text(text[:end], text[end:].lstrip("。，"))
+
+
+def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_issue: bool = True) -> None:
     t = time.perf_counter()
     texts, origin = corpus(n, seed)
     fractions = statistics.quantiles(edit_fractions(texts, origin), n=20)
@@ -164,6 +173,16 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool) -> N
           f"{len(result.clusters())} clusters with ≥ 2 members; planted pairs precision {precision:.4f}, "
           f"recall {recall:.4f}; peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB, largest worker "
           f"{peak_child_rss_gib():.2f} GiB")
+    if by_issue:  # as `flask suggestions cluster` does: copy groups joined by issue, with the shipped model
+        t = time.perf_counter()
+        rows = [labels[i] for i in range(n)]
+        grouping = join_issues([_as_proposal(text) for text in texts], rows, result.pairs,
+                               SameIssueModel.load(SHIPPED_MODEL))
+        precision, recall = planted_pair_scores(grouping.representative, origin)
+        joined = sum(r != c for r, c in zip(grouping.representative, rows, strict=True))
+        print(f"joined by issue: {time.perf_counter() - t:.1f} s more ({elapsed + time.perf_counter() - t:.1f} s in "
+              f"all), {joined} proposals moved to another copy group's cluster; planted pairs precision "
+              f"{precision:.4f}, recall {recall:.4f}; peak memory so far {peak_rss_gib():.2f} GiB")
     del result, labels
     if skip_index:
         return
@@ -210,6 +229,11 @@ def main() -> None:
     i.add_argument("--shuffles", type=int, default=5, help="repeats of the CV with other folds")
     i.add_argument("--train-first", type=int, default=564, help="train on the first N pairs, test the rest (0: no)")
     i.add_argument("--train-labels", help="train only on these labelled pairs (bench/labels/), test on the whole FILE")
+    e = sub.add_parser("issues-e2e", help="clusters by issue through the flask commands (bench/dedup_e2e.py)")
+    e.add_argument("file")
+    e.add_argument("--train-labels", help="train the model on these labelled message numbers first")
+    e.add_argument("--train-pairs", help="train the model on this labelled pairs CSV first")
+    e.add_argument("--database-url", help="default: a scratch SQLite file")
     c = sub.add_parser("clusters")
     c.add_argument("file")
     c.add_argument("--text-col", required=True)
@@ -220,16 +244,20 @@ def main() -> None:
     s.add_argument("--jobs", type=int, default=2)
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--skip-index", action="store_true", help="only time clustering (the 1M run)")
+    s.add_argument("--copies-only", action="store_true", help="skip joining copy groups by issue")
     args = parser.parse_args()
     if args.command == "pairs":
         run_pairs(args.file, args.cv)
     elif args.command == "issues":
         from bench.dedup_issues import run_issues
         run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels)
+    elif args.command == "issues-e2e":
+        from bench.dedup_e2e import run_issues_e2e
+        run_issues_e2e(args.file, args.train_labels, args.train_pairs, args.database_url)
     elif args.command == "clusters":
         run_clusters(args.file, args.text_col, args.label_col)
     else:
-        run_speed(args.n, args.queries, args.jobs, args.seed, args.skip_index)
+        run_speed(args.n, args.queries, args.jobs, args.seed, args.skip_index, not args.copies_only)
 
 
 if __name__ == "__main__":

@@ -22,20 +22,19 @@ from sklearn.model_selection import GroupKFold
 
 from suggestions.dedup import THRESHOLD
 from suggestions.places import places_conflict
-from suggestions.same_issue import FEATURES, PairFeaturiser, SameIssueModel, Text
+from suggestions.same_issue import FEATURES, IssueTexts, SameIssueModel, Text, read_pairs_csv, texts_of_pairs
 
 
 def read_pairs(path: str) -> tuple[list[tuple[Text, Text]], np.ndarray]:
-    with open(path, encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    pairs = [(Text(r["title1"].strip(), r["body1"].strip()), Text(r["title2"].strip(), r["body2"].strip()))
-             for r in rows]
-    return pairs, np.array([int(r["label"]) for r in rows])
+    labelled = read_pairs_csv(path)
+    return [(a, b) for a, b, _ in labelled], np.array([label for _, _, label in labelled])
 
 
-def read_labelled_ids(labels_path: str, data_folder: Path) -> tuple[list[tuple[list[str], list]], np.ndarray]:
+def read_labelled_ids(labels_path: str, data_folder: Path) -> tuple[list[tuple[list[Text], np.ndarray, np.ndarray]],
+                                                                    np.ndarray]:
     """Pairs named by message number in LABELS (judgement calls left out), per source file: (every message of the
-    file, which is its corpus as a campaign's proposals would be; its labelled pairs), and the labels in order."""
+    file, which is its corpus as a campaign's proposals would be; the labelled pairs as positions in it), and the
+    labels in order."""
     with open(labels_path, encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["unsure"] == "0"]
     by_file, labels = [], []
@@ -43,11 +42,20 @@ def read_labelled_ids(labels_path: str, data_folder: Path) -> tuple[list[tuple[l
         with open(data_folder / f"{name}.csv", encoding="utf-8") as handle:
             messages = {m["留言编号"]: Text(m["留言主题"].strip(), m["留言详情"].strip())
                         for m in csv.DictReader(handle)}
+        distinct = sorted(set(messages.values()), key=lambda t: t.whole)
+        position = {text: k for k, text in enumerate(distinct)}
         chosen = [r for r in rows if r["file"] == name]
-        by_file.append((sorted({m.whole for m in messages.values()}),
-                        [(messages[r["id1"]], messages[r["id2"]]) for r in chosen]))
+        by_file.append((distinct, np.array([position[messages[r["id1"]]] for r in chosen]),
+                        np.array([position[messages[r["id2"]]] for r in chosen])))
         labels += [int(r["label"]) for r in chosen]
     return by_file, np.array(labels)
+
+
+def train_on_labelled_ids(labels_path: str, data_folder: Path) -> tuple[SameIssueModel, np.ndarray]:
+    """A model trained only on the pairs of LABELS (see ``read_labelled_ids``), and those labels."""
+    by_file, labels = read_labelled_ids(labels_path, data_folder)
+    features = np.vstack([IssueTexts(texts).features(i, j) for texts, i, j in by_file])
+    return SameIssueModel().fit(features, labels), labels
 
 
 def message_groups(pairs: list[tuple[Text, Text]]) -> np.ndarray:
@@ -89,10 +97,10 @@ def show(name: str, runs: list[dict[str, float]]) -> None:
 def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None) -> None:
     pairs, labels = read_pairs(path)
     groups = message_groups(pairs)
-    corpus = sorted({message.whole for pair in pairs for message in pair})
+    texts, i, j = texts_of_pairs(pairs)
     print(f"{len(pairs)} pairs ({labels.sum()} the same issue), {len(set(groups))} groups of connected messages, "
-          f"{len(corpus)} distinct messages")
-    features = PairFeaturiser(corpus).features(pairs)
+          f"{len(texts)} distinct messages")
+    features = IssueTexts(texts).features(i, j)
     copies = features[:, FEATURES.index("copies_score")]
     apart = np.array([places_conflict(a.whole, b.whole) for a, b in pairs])
     print(f"place rule (clusters never join these): {apart[labels == 1].sum()} of {labels.sum()} same-issue pairs "
@@ -106,21 +114,19 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
             for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
                 model = SameIssueModel().fit(features[train], labels[train])
                 predicted[test] = model.probability(features[test])
-            runs.append(figures(labels, predicted, SameIssueModel.THRESHOLD))
+            runs.append(figures(labels, predicted, 0.5))
         show(f"same-issue score, grouped {folds}-fold CV x {shuffles} shuffles", runs)
     if train_first:
         model = SameIssueModel().fit(features[:train_first], labels[:train_first])
         held = slice(train_first, None)
         show(f"same-issue score trained on the first {train_first} pairs, on the other {len(pairs) - train_first}",
-             [figures(labels[held], model.probability(features[held]), SameIssueModel.THRESHOLD)])
+             [figures(labels[held], model.probability(features[held]), 0.5)])
         show("copies score on those", [figures(labels[held], copies[held], THRESHOLD)])
     if train_labels:
-        by_file, other_labels = read_labelled_ids(train_labels, Path(path).parent)
-        other = np.vstack([PairFeaturiser(corpus).features(pairs_of_file) for corpus, pairs_of_file in by_file])
-        model = SameIssueModel().fit(other, other_labels)
+        model, other_labels = train_on_labelled_ids(train_labels, Path(path).parent)
         show(f"same-issue score trained only on {len(other_labels)} pairs of {train_labels} "
              f"({other_labels.sum()} the same issue), on the whole file",
-             [figures(labels, model.probability(features), SameIssueModel.THRESHOLD)])
+             [figures(labels, model.probability(features), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
     model = SameIssueModel().fit(features, labels)
     print("weights on the whole file (standardised features): " + ", ".join(

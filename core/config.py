@@ -24,6 +24,11 @@ class DefaultConfig:
     SIMILARITY_INDEX_BUDGET = 200_000
     SIMILARITY_INDEX_MAPPED_MAX = 256  # mapped folders a process keeps (each holds one file open)
 
+    # Clusters by issue (suggestions/issue_groups.py): each batch clustering joins groups of copies that a learned
+    # model scores as one problem at one place; the model is SAME_ISSUE_MODEL (default
+    # instance/same_issue_model.json, written by `flask suggestions train-similarity`) or the one shipped.
+    ISSUE_GROUPING = True
+
     # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
     # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.
     ANALYTICS_MAX_AGE_SECONDS = 300

@@ -282,7 +282,8 @@ def generate_proposals(seed: int, n: int = 2400) -> list[dict]:
     """Deterministic proposals across CAMPAIGNS, oldest first, ~15% near-duplicates and ~1% exact re-posts.
 
     ``near_duplicate_of`` is the index (in the returned list) of the earlier proposal that one rewrites
-    or re-posts, otherwise None.
+    or re-posts, otherwise None; ``subject`` (the topic's subject, None for comments on the draft) and ``places``
+    (the place names it uses) say what it is about, for the demo's labelled same-issue pairs (``demo.issue_pairs``).
     """
     rng = random.Random(f"jianyan-proposals-{seed}")
     n_repost = round(n * 0.01)
@@ -300,5 +301,6 @@ def generate_proposals(seed: int, n: int = 2400) -> list[dict]:
     position = {old: new for new, old in enumerate(order)}
     return [{"campaign": it.campaign, "title": it.title, "body": it.body, "category": it.category,
              "message_type": it.kind, "author": it.author, "days_ago": it.days,
-             "near_duplicate_of": None if it.dup_of is None else position[it.dup_of]}
+             "near_duplicate_of": None if it.dup_of is None else position[it.dup_of],
+             "subject": it.topic["s"] if it.topic else None, "places": dict(it.places.values)}
             for it in (items[i] for i in order)]

@@ -1,4 +1,6 @@
 """``flask suggestions ...`` commands."""
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -6,7 +8,8 @@ from flask.cli import AppGroup
 
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
-from suggestions import clustering, deadlines, handling, services, similar
+from suggestions import clustering, deadlines, handling, issue_model, services, similar
+from suggestions.same_issue import read_pairs_csv
 
 cli = AppGroup("suggestions", help="Maintain proposals.")
 
@@ -64,3 +67,34 @@ def train_router() -> None:
     """Retrain the routing models (category and handling body) on the proposals staff have routed."""
     for target, outcome in handling.train_routers(current_app.config["ROUTER_DIR"]).items():
         click.echo(f"{target}: {outcome}")
+
+
+@cli.command("train-similarity")
+@click.option("--pairs", "pair_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A CSV file of labelled pairs: title1, body1, title2, body2, label (1 = the same issue).")
+@click.option("--demo/--no-demo", default=False, help="Add the demo's own labelled pairs.")
+@click.option("--staff/--no-staff", default=True, help="Add the staff's cluster decisions on this platform.")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Where to save the model (default: SAME_ISSUE_MODEL, instance/same_issue_model.json).")
+def train_similarity(pair_files: tuple[str, ...], demo: bool, staff: bool, output: str | None) -> None:
+    """Retrain the same-issue model (clusters by issue) from labelled pairs and the staff's decisions."""
+    sources = {}
+    try:
+        for name in pair_files:
+            sources[Path(name).name] = read_pairs_csv(name)
+    except (ValueError, KeyError) as error:
+        raise click.ClickException(str(error)) from error
+    if demo:
+        from demo.issue_pairs import labelled_pairs
+        sources["demo.issue_pairs"] = labelled_pairs()
+    if staff:
+        sources["staff decisions"] = issue_model.staff_decision_pairs()
+    target = Path(output or current_app.config["SAME_ISSUE_MODEL"])
+    try:
+        model = issue_model.retrain(sources, target)
+    except ValueError as error:
+        raise click.ClickException(f"{error} ({', '.join(f'{k}: {len(v)}' for k, v in sources.items())})") \
+            from error
+    counts = ", ".join(f"{name}: {len(pairs)}" for name, pairs in sources.items())
+    click.echo(f"Trained on {model.trained_on['pairs']} pairs ({counts}); saved to {target}.")
+    click.echo("Weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))

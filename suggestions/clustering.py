@@ -18,8 +18,9 @@ from core import audit, jobs
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from suggestions import dedup, places, related, similar
+from suggestions import dedup, issue_groups, issue_model, places, related, similar
 from suggestions.models import Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
+from suggestions.same_issue import Text
 
 # --- clusters --------------------------------------------------------------------------------------------------
 
@@ -70,9 +71,10 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     rows = similar.public_rows(campaign.id)
     say(f"{len(rows)} proposals read")
     items = [(row.id, similar.text_of(row.title, row.body), row.author_id) for row in rows]
-    found = dedup.cluster(items, pins=_pins(campaign.id, {row.id for row in rows}), neighbours=similar.SIMILAR_LIMIT,
+    pins = _pins(campaign.id, {row.id for row in rows})
+    found = dedup.cluster(items, pins=pins, neighbours=similar.SIMILAR_LIMIT,
                           neighbour_floor=similar.HINT_FLOOR) if items else dedup.Clustering()
-    members = found.members
+    members = _by_issue(rows, found, pins) if items and current_app.config["ISSUE_GROUPING"] else found.members
     say("similarity computed")
     related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
@@ -104,6 +106,28 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     audit.record(None, "clusters.rebuild", campaign, body_id=campaign.body_id, proposals=len(rows),
                  clusters=len(multi))
     return len(multi)
+
+
+def _by_issue(rows, found: dedup.Clustering, pins: dedup.Pins) -> list[dedup.Member]:
+    """The copies clustering with its groups joined where they are the same issue (``issue_groups``): a member
+    whose copy group was joined to the representative's has kind "same_issue" and the link's probability."""
+    row_of = {row.id: r for r, row in enumerate(rows)}
+    texts = [Text(similar.without_personal_data(row.title), similar.without_personal_data(row.body)) for row in rows]
+    grouping = issue_groups.join_issues(
+        texts, [row_of[m.cluster] for m in found.members], found.pairs, issue_model.current_model(),
+        apart=[(row_of[a], row_of[b]) for a, b in pins.apart],
+        pinned_representatives=[row_of[x] for x in pins.representatives])
+    members = []
+    for r, member in enumerate(found.members):
+        representative = rows[grouping.representative[r]].id
+        if representative == member.id:
+            members.append(dedup.Member(member.id, member.id, "representative", 1.0))
+        elif grouping.joined_by[r] is None:  # in the representative's own copy group
+            members.append(dedup.Member(member.id, representative, member.kind, member.score))
+        else:
+            kind = "pinned" if member.kind == "pinned" else "same_issue"
+            members.append(dedup.Member(member.id, representative, kind, grouping.joined_by[r]))
+    return members
 
 
 def _distinct_supporters(cluster_id):

@@ -55,10 +55,15 @@ from suggestions.places import Places
 
 def pair_similarities(a: Sequence[str], b: Sequence[str], n_jobs: int = 1) -> np.ndarray:
     """Similarity of a[i] and b[i] for every i, with idf fitted on the sentences of both lists."""
-    normalised = _normalise_all(list(a) + list(b), n_jobs)
+    return similarities_between(list(a) + list(b), np.arange(len(a)), np.arange(len(a), len(a) + len(b)), n_jobs)
+
+
+def similarities_between(texts: Sequence[str], i: np.ndarray, j: np.ndarray, n_jobs: int = 1) -> np.ndarray:
+    """Similarity of texts[i[k]] and texts[j[k]] for every k, with idf fitted on ``texts``."""
+    normalised = _normalise_all(texts, n_jobs)
     featuriser, rows = Featuriser.fit(normalised, n_jobs)
     rows = CsrRows(rows, featuriser, [len(exact_key(t)) for t in normalised])
-    return pair_dots(rows, np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
+    return pair_dots(rows, np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
 
 
 # --- clustering ----------------------------------------------------------------------------------------------
@@ -88,9 +93,12 @@ class Member:
 @dataclass
 class Clustering:
     """Result of ``cluster``: every item's ``Member`` row, in input order, and (when asked for) each item's most
-    similar other items as (item id, other id, score, kind) tuples, best first per item."""
+    similar other items as (item id, other id, score, kind) tuples, best first per item; ``pairs`` are the
+    candidate pairs it scored, as (row i, row j, score) arrays over the input order (for ``issue_groups``)."""
     members: list[Member] = field(default_factory=list)
     neighbours: list[tuple[Id, Id, float, str]] = field(default_factory=list)
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
 
     def clusters(self, min_size: int = 2) -> dict[Id, list[Id]]:
         """Representative id → member ids (representative first), for clusters of at least ``min_size``."""
@@ -133,6 +141,7 @@ def cluster(items: Sequence[tuple[Id, str, Id | None]], *, pins: Pins | None = N
                      [t for _, t, _ in items])
     if neighbours:
         result.neighbours = _nearest(ids, keys, authors, i, j, scores, neighbours, neighbour_floor, threshold)
+    result.pairs = (i, j, scores)
     return result
 
 

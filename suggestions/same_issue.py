@@ -14,27 +14,38 @@ the same estate, so the score here is a logistic regression over several pieces 
   both name places and neither mentions the other's;
 - numbers, and the two lengths.
 
-``PairFeaturiser.fit`` learns idf and the gazetteer from a corpus (the campaign's proposals; for the benchmark,
-the labelled file's distinct messages); ``SameIssueModel`` is trained on labelled pairs. Not yet used by hints or
-clusters: ``python -m bench.dedup issues FILE --cv 5`` measures it (docs/benchmarks.md).
+``IssueTexts`` learns idf and the gazetteer from a corpus (a campaign's proposals; for training, a labelled file's
+distinct messages) and reads each text once (jieba words, names, numbers), so that scoring a pair costs a few
+sparse dot products. ``SameIssueModel`` is trained on labelled pairs and saved as a small JSON file (the weights a
+person can read): ``flask suggestions train-similarity`` writes one into instance/; without it the model shipped
+beside this module (trained on the demo's own labelled pairs) is used. ``suggestions.issue_groups`` uses the score
+to join clusters of copies that are one issue. ``python -m bench.dedup issues FILE --cv 5`` measures it
+(docs/benchmarks.md).
 """
 from __future__ import annotations
 
+import csv
+import json
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from core.chinese import load_jieba, to_simplified
-from suggestions.dedup import pair_similarities
+from suggestions.dedup import similarities_between
 from suggestions.places import MASKED_PLACE, NAME_HEAD, mine_place_names, place_names
+
+SHIPPED_MODEL = Path(__file__).with_name("same_issue_model.json")
+"""The default model, trained on the demo's own labelled pairs (``demo.issue_pairs``) by
+``flask suggestions train-similarity --demo --output suggestions/same_issue_model.json``."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,13 @@ class Text:
         return f"{self.title}。{self.body}"
 
 
-def _names_agreement(names_a: set[str], names_b: set[str], whole_a: str, whole_b: str) -> tuple[float, float, float]:
+FEATURES = ("copies_score", "title_chars", "body_chars", "title_words", "whole_words", "title_body_chars",
+            "rare_words_shared", "title_rare_words_shared", "names_least", "names_most", "names_conflict",
+            "numbers_shared", "length_ratio", "shorter_length")
+
+
+def _names_agreement(names_a: frozenset[str], names_b: frozenset[str], whole_a: str,
+                     whole_b: str) -> tuple[float, float, float]:
     """(least, most) share of one text's names the other mentions anywhere, and 1.0 for a conflict: both name
     places and neither mentions any of the other's. A pair without names gets a neutral 0.5."""
     shares = [sum(name in other for name in names) / len(names)
@@ -57,86 +74,177 @@ def _names_agreement(names_a: set[str], names_b: set[str], whole_a: str, whole_b
     return (min(shares), max(shares), conflict) if shares else (0.5, 0.5, 0.0)
 
 
-FEATURES = ("copies_score", "title_chars", "body_chars", "title_words", "whole_words", "title_body_chars",
-            "rare_words_shared", "title_rare_words_shared", "names_least", "names_most", "names_conflict",
-            "numbers_shared", "length_ratio", "shorter_length")
+class IssueTexts:
+    """A corpus of proposals, read once: idf (characters and jieba words) and the place gazetteer are learned from
+    it, and each text's vectors, words, names and numbers are kept, so ``features(i, j)`` scores any pairs of it."""
 
+    def __init__(self, texts: Sequence[Text]):
+        jieba = load_jieba()
+        self.texts = [Text(to_simplified(t.title), to_simplified(t.body)) for t in texts]
+        wholes = [t.whole for t in self.texts]
+        cut = lambda text: [w for w in jieba.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)  # noqa: E731
+                            and not MASKED_PLACE.fullmatch(w)]
+        whole_words = [cut(text) for text in wholes]
+        title_words = [cut(t.title) for t in self.texts]
+        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
+        self.whole_chars = chars.fit_transform(wholes).tocsr()
+        self.title_chars = chars.transform([t.title for t in self.texts]).tocsr()
+        self.body_chars = chars.transform([t.body for t in self.texts]).tocsr()
+        words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
+        self.whole_words = words.fit_transform(whole_words).tocsr()
+        self.title_words = words.transform(title_words).tocsr()
+        document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
+        unseen = math.log(len(wholes) + 1) + 1
+        idf = {word: math.log((len(wholes) + 1) / (df + 1)) + 1 for word, df in document_frequency.items()}
+        self.word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in whole_words]
+        self.title_word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in title_words]
+        self.place_counts = mine_place_names(wholes)
+        self.names = [frozenset(place_names(t.title, self.place_counts) |
+                                place_names(t.body[:NAME_HEAD], self.place_counts)) for t in self.texts]
+        self.numbers = [frozenset(re.findall(r"\d{2,}", text)) for text in wholes]
+        self.lengths = np.array([len(text) for text in wholes])
 
-class PairFeaturiser:
-    """Features of pairs of proposals; idf and the place gazetteer are learned from a corpus once."""
+    def __len__(self) -> int:
+        return len(self.texts)
 
-    def __init__(self, corpus: Sequence[str]):
-        self.jieba = load_jieba()
-        corpus = [to_simplified(text) for text in corpus]
-        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True).fit(corpus)
-        self.words = TfidfVectorizer(tokenizer=self.tokens, token_pattern=None, sublinear_tf=True,
-                                     lowercase=False).fit(corpus)
-        document_frequency = Counter(word for text in corpus for word in set(self.tokens(text)))
-        self.idf = {word: math.log((len(corpus) + 1) / (df + 1)) + 1 for word, df in document_frequency.items()}
-        self.unseen_idf = math.log(len(corpus) + 1) + 1
-        self.place_counts = mine_place_names(corpus)
-
-    def tokens(self, text: str) -> list[str]:
-        """Words of two characters or more, without punctuation or masked places."""
-        return [w for w in self.jieba.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
-                and not MASKED_PLACE.fullmatch(w)]
-
-    def features(self, pairs: Sequence[tuple[Text, Text]]) -> np.ndarray:
-        """One row of FEATURES per pair."""
-        a = [Text(to_simplified(x.title), to_simplified(x.body)) for x, _ in pairs]
-        b = [Text(to_simplified(y.title), to_simplified(y.body)) for _, y in pairs]
+    def features(self, i: Sequence[int], j: Sequence[int], copies: np.ndarray | None = None) -> np.ndarray:
+        """One row of FEATURES for each pair (texts[i[k]], texts[j[k]]). ``copies``: the copies engine's scores of
+        those pairs when the caller has them (a campaign's clustering); otherwise computed over this corpus."""
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        if copies is None:
+            copies = self.copies_scores(i, j)
         columns = {
-            "copies_score": pair_similarities([x.whole for x in a], [y.whole for y in b]),
-            "title_chars": self._cosines(self.chars, [x.title for x in a], [y.title for y in b]),
-            "body_chars": self._cosines(self.chars, [x.body for x in a], [y.body for y in b]),
-            "title_words": self._cosines(self.words, [x.title for x in a], [y.title for y in b]),
-            "whole_words": self._cosines(self.words, [x.whole for x in a], [y.whole for y in b]),
-            "title_body_chars": np.maximum(self._cosines(self.chars, [x.title for x in a], [y.body for y in b]),
-                                           self._cosines(self.chars, [x.body for x in a], [y.title for y in b])),
+            "copies_score": np.asarray(copies, dtype=np.float64),
+            "title_chars": _row_dots(self.title_chars, i, self.title_chars, j),
+            "body_chars": _row_dots(self.body_chars, i, self.body_chars, j),
+            "title_words": _row_dots(self.title_words, i, self.title_words, j),
+            "whole_words": _row_dots(self.whole_words, i, self.whole_words, j),
+            "title_body_chars": np.maximum(_row_dots(self.title_chars, i, self.body_chars, j),
+                                           _row_dots(self.body_chars, i, self.title_chars, j)),
         }
-        rows = [self._pair_row(x, y) for x, y in zip(a, b, strict=True)]
-        for i, name in enumerate(FEATURES[len(columns):]):
-            columns[name] = np.array([row[i] for row in rows])
+        rows = [self._pair_row(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+        extra = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES) - len(columns))
+        for k, name in enumerate(FEATURES[len(columns):]):
+            columns[name] = extra[:, k]
         return np.column_stack([columns[name] for name in FEATURES])
 
-    def _pair_row(self, a: Text, b: Text) -> tuple[float, ...]:
-        names_a = place_names(a.title, self.place_counts) | place_names(a.body[:NAME_HEAD], self.place_counts)
-        names_b = place_names(b.title, self.place_counts) | place_names(b.body[:NAME_HEAD], self.place_counts)
-        numbers_a, numbers_b = set(re.findall(r"\d{2,}", a.whole)), set(re.findall(r"\d{2,}", b.whole))
-        length_a, length_b = len(a.whole), len(b.whole)
-        return (self._rare_shared(self.tokens(a.whole), self.tokens(b.whole)),
-                self._rare_shared(self.tokens(a.title), self.tokens(b.title)),
-                *_names_agreement(names_a, names_b, a.whole, b.whole),
+    def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The copies engine's score of each pair, with idf fitted on this corpus."""
+        return similarities_between([f"{t.title}\n{t.body}" for t in self.texts], i, j)
+
+    def _pair_row(self, a: int, b: int) -> tuple[float, ...]:
+        numbers_a, numbers_b = self.numbers[a], self.numbers[b]
+        length_a, length_b = int(self.lengths[a]), int(self.lengths[b])
+        return (self.word_sets[a].shared(self.word_sets[b]),
+                self.title_word_sets[a].shared(self.title_word_sets[b]),
+                *_names_agreement(self.names[a], self.names[b], self.texts[a].whole, self.texts[b].whole),
                 len(numbers_a & numbers_b) / len(numbers_a | numbers_b) if numbers_a | numbers_b else 0.5,
                 min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
 
-    def _rare_shared(self, words_a: list[str], words_b: list[str]) -> float:
+
+@dataclass(frozen=True)
+class _Weighted:
+    """A text's distinct words with their idf."""
+    weights: dict[str, float]
+    total: float
+
+    @classmethod
+    def of(cls, tokens: list[str], idf: dict[str, float], unseen: float) -> _Weighted:
+        weights = {word: idf.get(word, unseen) for word in set(tokens)}
+        return cls(weights, sum(weights.values()))
+
+    def shared(self, other: _Weighted) -> float:
         """The share of both texts' words, weighted by idf, that the two have in common."""
-        a, b = set(words_a), set(words_b)
-        weight = lambda words: sum(self.idf.get(w, self.unseen_idf) for w in words)  # noqa: E731
-        union = weight(a | b)
-        return weight(a & b) / union if union else 0.0
-
-    @staticmethod
-    def _cosines(vectoriser: TfidfVectorizer, a: list[str], b: list[str]) -> np.ndarray:
-        return np.asarray(vectoriser.transform(a).multiply(vectoriser.transform(b)).sum(axis=1)).ravel()
+        common = sum(w for word, w in self.weights.items() if word in other.weights)
+        union = self.total + other.total - common
+        return common / union if union else 0.0
 
 
+def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) -> np.ndarray:
+    """a[i[k]] · b[j[k]] for every k, in slices so that memory stays small."""
+    out = np.zeros(len(i))
+    for s in range(0, len(i), 50_000):
+        out[s:s + 50_000] = np.asarray(a[i[s:s + 50_000]].multiply(b[j[s:s + 50_000]]).sum(axis=1)).ravel()
+    return out
+
+
+def texts_of_pairs(pairs: Sequence[tuple[Text, Text]]) -> tuple[list[Text], np.ndarray, np.ndarray]:
+    """The distinct texts of some pairs, and each pair as two positions in that list."""
+    position: dict[Text, int] = {}
+    i = [position.setdefault(a, len(position)) for a, _ in pairs]
+    j = [position.setdefault(b, len(position)) for _, b in pairs]
+    return list(position), np.array(i, dtype=np.int64), np.array(j, dtype=np.int64)
+
+
+@dataclass
 class SameIssueModel:
-    """A logistic regression over standardised FEATURES; ``probability`` is P(same issue)."""
+    """A logistic regression over standardised FEATURES; ``probability`` is P(same issue). Kept as its numbers
+    (means, scales, weights), so the saved file is a few lines of JSON that a person can read and diff."""
 
-    THRESHOLD = 0.5
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURES)))
+    scale: np.ndarray = field(default_factory=lambda: np.ones(len(FEATURES)))
+    coef: np.ndarray = field(default_factory=lambda: np.zeros(len(FEATURES)))
+    intercept: float = 0.0
+    threshold: float = 0.5
+    trained_on: dict = field(default_factory=dict)
 
-    def __init__(self, pipeline: Pipeline | None = None):
-        self.pipeline = pipeline or make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=2000))
-
-    def fit(self, features: np.ndarray, labels: np.ndarray) -> SameIssueModel:
-        self.pipeline.fit(features, labels)
+    def fit(self, features: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None,
+            C: float = 0.3) -> SameIssueModel:  # noqa: N803 (scikit-learn's name)
+        """Train on labelled pairs; the classes are weighted equally, so 0.5 means as likely one as the other
+        whatever share of the training pairs were the same issue."""
+        scaler = StandardScaler().fit(features)
+        regression = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(
+            scaler.transform(features), labels, sample_weight=sample_weight)
+        self.mean, self.scale = scaler.mean_, scaler.scale_
+        self.coef, self.intercept = regression.coef_[0], float(regression.intercept_[0])
         return self
 
     def probability(self, features: np.ndarray) -> np.ndarray:
-        return self.pipeline.predict_proba(features)[:, 1]
+        z = ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
 
     def weights(self) -> dict[str, float]:
         """Each feature's weight (on standardised features): what the model learned, for people to read."""
-        return dict(zip(FEATURES, self.pipeline[-1].coef_[0].round(3).tolist(), strict=True))
+        return dict(zip(FEATURES, np.round(self.coef, 3).tolist(), strict=True))
+
+    def save(self, path: Path | str) -> None:
+        """Write the model as JSON, one line per feature."""
+        lines = [f'  "{name}": {{"mean": {m:.6g}, "scale": {s:.6g}, "weight": {c:.6g}}}'
+                 for name, m, s, c in zip(FEATURES, self.mean, self.scale, self.coef, strict=True)]
+        rest = json.dumps({"intercept": round(self.intercept, 6), "threshold": self.threshold,
+                           "trained_on": self.trained_on}, ensure_ascii=False)[1:-1]
+        Path(path).write_text('{"features": {\n' + ",\n".join(lines) + "\n },\n " + rest + "}\n",
+                              encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path | str) -> SameIssueModel:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        numbers = saved["features"]
+        if set(numbers) != set(FEATURES):
+            raise ValueError(f"{path}: a model of other features ({', '.join(sorted(numbers))})")
+        column = lambda key: np.array([numbers[name][key] for name in FEATURES])  # noqa: E731
+        return cls(column("mean"), column("scale"), column("weight"), float(saved["intercept"]),
+                   float(saved.get("threshold", 0.5)), saved.get("trained_on", {}))
+
+
+def read_pairs_csv(path: Path | str) -> list[tuple[Text, Text, int]]:
+    """Labelled pairs from a CSV file with columns title1, body1, title2, body2, label (1 = the same issue), as
+    ../shared/data/issue_pairs_dev.csv."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    missing = {"title1", "body1", "title2", "body2", "label"} - set(rows[0] if rows else ())
+    if missing:
+        raise ValueError(f"{path}: no column {', '.join(sorted(missing))}")
+    return [(Text(r["title1"].strip(), r["body1"].strip()), Text(r["title2"].strip(), r["body2"].strip()),
+             int(r["label"])) for r in rows]
+
+
+def train_model(labelled: Sequence[tuple[Text, Text, int]], trained_on: dict) -> SameIssueModel:
+    """A model trained on labelled pairs; idf and the gazetteer are learned from the pairs' own texts."""
+    labels = np.array([label for _, _, label in labelled])
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("training needs pairs of both kinds: the same issue and not")
+    texts, i, j = texts_of_pairs([(a, b) for a, b, _ in labelled])
+    model = SameIssueModel().fit(IssueTexts(texts).features(i, j), labels)
+    model.trained_on = {**trained_on, "pairs": len(labels), "same_issue": int(labels.sum())}
+    return model

@@ -4,7 +4,7 @@ import numpy as np
 
 from bench.dedup_issues import message_groups
 from suggestions.places import mine_place_names, place_names
-from suggestions.same_issue import FEATURES, PairFeaturiser, SameIssueModel, Text
+from suggestions.same_issue import FEATURES, IssueTexts, SameIssueModel, Text, texts_of_pairs
 
 ESTATE_TEXTS = [
     "翠湖花园小区门口的下水道堵了，一下雨就积水。",
@@ -24,15 +24,17 @@ def test_place_names_are_the_names_the_corpus_repeats_before_a_place_suffix():
 
 
 def test_the_same_complaint_about_another_estate_is_a_conflict_and_the_same_estate_agrees():
-    featuriser = PairFeaturiser(ESTATE_TEXTS)
     same_estate = (Text("翠湖花园小区门口积水", "翠湖花园小区门口一下雨就积水，请疏通下水道。"),
                    Text("翠湖花园东门外路面淹水", "翠湖花园小区东门外排水不畅，路面常年积水。"))
     other_estate = (Text("翠湖花园小区门口积水", "翠湖花园小区门口一下雨就积水，请疏通下水道。"),
                     Text("金桂苑小区门口积水", "金桂苑小区门口一下雨就积水，请疏通下水道。"))
-    rows = featuriser.features([same_estate, other_estate])
+    corpus = [Text("", text) for text in ESTATE_TEXTS] + [*same_estate, other_estate[1]]
+    at = {text: k for k, text in enumerate(corpus)}
+    rows = IssueTexts(corpus).features([at[same_estate[0]], at[other_estate[0]]],
+                                       [at[same_estate[1]], at[other_estate[1]]])
     assert rows.shape == (2, len(FEATURES))
     conflict, least = FEATURES.index("names_conflict"), FEATURES.index("names_least")
-    assert rows[0, conflict] == 0 and rows[0, least] == 1
+    assert rows[0, conflict] == 0 and rows[0, least] > 0.5
     assert rows[1, conflict] == 1 and rows[1, least] == 0
     copies = FEATURES.index("copies_score")
     assert rows[1, copies] > rows[0, copies]  # the template reads closer: why one cosine is not enough
@@ -43,9 +45,6 @@ def test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_
     problems = [("门口积水", "门口一下雨就积水，请尽快疏通下水道。", "门前路面淹水", "门外排水不畅，路面常年积水没人管。"),
                 ("油烟扰民", "楼下烧烤摊油烟太大，晚上吵到凌晨。", "烧烤摊油烟直排", "临街烧烤店油烟直排，窗户都不敢开。"),
                 ("电梯故障", "电梯一个月坏了三次，老人被困过。", "电梯经常停运", "电梯隔三差五停运，维修也不及时。")]
-    corpus = [f"{e}{t}。{e}{b}" for e in estates for t, b, _, _ in problems]
-    corpus += [f"{e}{t}。{e}{b}" for e in estates for _, _, t, b in problems]
-    featuriser = PairFeaturiser(corpus)
     pairs, labels = [], []
     for i, estate in enumerate(estates[:-1]):
         for title, body, other_title, other_body in problems:
@@ -54,15 +53,36 @@ def test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_
             other = estates[i + 1]
             pairs.append((Text(estate + title, estate + body), Text(other + title, other + body)))
             labels.append(0)
-    model = SameIssueModel().fit(featuriser.features(pairs), np.array(labels))
     held_out = estates[-1]
-    same, template = featuriser.features([
+    unseen = [
         (Text(held_out + "门口积水", held_out + "门口一下雨就积水，请尽快疏通下水道。"),
          Text(held_out + "门前路面淹水", held_out + "门外排水不畅，路面常年积水没人管。")),
         (Text(held_out + "门口积水", held_out + "门口一下雨就积水，请尽快疏通下水道。"),
-         Text("翠湖花园门口积水", "翠湖花园门口一下雨就积水，请尽快疏通下水道。"))])
-    assert model.probability(same[None])[0] > SameIssueModel.THRESHOLD > model.probability(template[None])[0]
+         Text("翠湖花园门口积水", "翠湖花园门口一下雨就积水，请尽快疏通下水道。"))]
+    texts, i, j = texts_of_pairs(pairs + unseen)  # one corpus, as a campaign's proposals are
+    features = IssueTexts(texts).features(i, j)
+    model = SameIssueModel().fit(features[:len(pairs)], np.array(labels))
+    same, template = model.probability(features[len(pairs):])
+    assert same > model.threshold > template
     assert model.weights()["names_conflict"] < 0
+    return model
+
+
+def test_a_saved_model_gives_the_same_probabilities_and_says_what_it_was_trained_on(tmp_path):
+    model = test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_about_another_place()
+    model.trained_on = {"sources": {"test": 30}}
+    model.save(tmp_path / "model.json")
+    loaded = SameIssueModel.load(tmp_path / "model.json")
+    rows = np.random.default_rng(1).random((20, len(FEATURES)))
+    assert np.allclose(loaded.probability(rows), model.probability(rows), atol=1e-4)
+    assert loaded.trained_on == {"sources": {"test": 30}}
+
+
+def test_the_shipped_model_loads_and_was_trained_on_the_demos_own_pairs():
+    from suggestions.same_issue import SHIPPED_MODEL
+    model = SameIssueModel.load(SHIPPED_MODEL)
+    assert set(model.trained_on["sources"]) == {"demo.issue_pairs"}
+    assert model.weights()["names_conflict"] < 0 < model.weights()["names_least"]
 
 
 def test_pairs_sharing_a_message_directly_or_through_others_form_one_group():

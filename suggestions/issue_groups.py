@@ -1,0 +1,146 @@
+"""Clusters by issue: groups of copies (``suggestions.dedup``) joined when they are one problem at one place.
+
+Pure, like the copies engine: texts and the copies clustering in, a new grouping out. Each campaign's texts are
+read once (``same_issue.IssueTexts``); the candidate pairs are the copies engine's own (each text's rarest shared
+n-grams) plus every pair of texts naming the same rare place (a name, mined from the campaign, that at most
+``NAME_SHARERS`` texts use: estates and roads people write about in other words). Pairs already in one group are
+skipped; the rest are scored with the learned same-issue model and joined best first (single link) while the
+probability reaches the model's threshold, unless the join would put two places of one kind under two names in
+one group (``places.Places.conflicts``, checked against every member naming one), keep apart two proposals staff
+separated, or bring together two representatives staff chose.
+
+Measured end to end (``python -m bench.dedup issues-e2e``): docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from suggestions.places import Places
+from suggestions.same_issue import IssueTexts, SameIssueModel, Text
+
+NAME_SHARERS = 30
+"""A place name used by more texts than this names a district or a main road, not one issue's place."""
+
+
+@dataclass(frozen=True)
+class IssueGrouping:
+    """Each row's group (named by its representative row), and, for a row whose group was joined to another,
+    the probability of the link that joined it (rows that kept their copy group's representative: None)."""
+    representative: list[int]
+    joined_by: list[float | None]
+
+
+def join_issues(texts: Sequence[Text], copy_representative: Sequence[int], pairs: tuple[np.ndarray, np.ndarray,
+                np.ndarray], model: SameIssueModel, *, apart: Collection[tuple[int, int]] = (),
+                pinned_representatives: Collection[int] = ()) -> IssueGrouping:
+    """Join the copy groups of one campaign (rows of ``texts``; ``copy_representative[r]`` is the row naming
+    row r's group) that are the same issue. ``pairs`` = (i, j, copies score) rows the copies engine scored;
+    ``apart`` are pairs of rows staff keep apart; a group holding one of ``pinned_representatives`` keeps it."""
+    n = len(texts)
+    issue_texts = IssueTexts(texts)
+    i, j, copies = _candidates(issue_texts, copy_representative, pairs)
+    probability = model.probability(issue_texts.features(i, j, copies)) if len(i) else np.zeros(0)
+    groups = _Groups(copy_representative, [Places.of(f"{t.title}\n{t.body}") for t in texts], apart,
+                     set(pinned_representatives))
+    joined_by: list[float | None] = [None] * n  # the first link that joined the row's copy group to another
+    for k in np.argsort(-probability, kind="stable").tolist():
+        p = float(probability[k])
+        if p < model.threshold:
+            break
+        for row in groups.join(int(i[k]), int(j[k])):
+            if joined_by[row] is None:
+                joined_by[row] = p
+    representative = groups.representatives(i, j, probability, model.threshold)
+    return IssueGrouping(representative, [None if copy_representative[r] == copy_representative[representative[r]]
+                                          else joined_by[r] for r in range(n)])
+
+
+def _candidates(issue_texts: IssueTexts, copy_representative: Sequence[int],
+                pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The engine's pairs and the pairs sharing a rare place name, not already in one copy group, once each;
+    with their copies score (computed for the place-name pairs the engine had not scored)."""
+    rep = np.asarray(copy_representative, dtype=np.int64)
+    n = len(rep)
+    i, j, scores = (np.asarray(x) for x in pairs)
+    keep = rep[i] != rep[j]
+    known = dict(zip((np.minimum(i, j) * n + np.maximum(i, j))[keep].tolist(), scores[keep].tolist(), strict=True))
+    sharers: dict[str, list[int]] = defaultdict(list)
+    for row, names in enumerate(issue_texts.names):
+        for name in names:
+            sharers[name].append(row)
+    extra = {a * n + b for rows in sharers.values() if 2 <= len(rows) <= NAME_SHARERS
+             for x, a in enumerate(rows) for b in rows[x + 1:] if rep[a] != rep[b]} - known.keys()
+    keys = np.array(sorted(known) + sorted(extra), dtype=np.int64)
+    a, b = keys // n, keys % n
+    copies = np.empty(len(keys))
+    copies[:len(known)] = [known[k] for k in sorted(known)]
+    if extra:
+        copies[len(known):] = issue_texts.copies_scores(a[len(known):], b[len(known):])
+    return a, b, copies
+
+
+class _Groups:
+    """Union-find over copy groups, refusing joins that mix places, staff separations or pinned
+    representatives."""
+
+    def __init__(self, copy_representative: Sequence[int], places: list[Places],
+                 apart: Collection[tuple[int, int]], pinned: set[int]):
+        self.copy_of = list(copy_representative)
+        self.parent = list(copy_representative)
+        self.members: dict[int, list[int]] = defaultdict(list)
+        for row, rep in enumerate(copy_representative):
+            self.members[rep].append(row)
+        self.named = {rep: [places[r] for r in rows if places[r].names] for rep, rows in self.members.items()}
+        self.apart: dict[int, set[int]] = defaultdict(set)
+        for a, b in apart:
+            self.apart[a].add(b)
+            self.apart[b].add(a)
+        self.pinned = set(pinned)
+        self.has_pinned = {self.copy_of[r] for r in pinned}
+
+    def find(self, row: int) -> int:
+        while self.parent[row] != row:
+            self.parent[row] = self.parent[self.parent[row]]
+            row = self.parent[row]
+        return row
+
+    def join(self, a: int, b: int) -> list[int]:
+        """Join the groups of rows a and b; returns the rows of both (none when the join is refused)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb or (ra in self.has_pinned and rb in self.has_pinned):
+            return []
+        members_b = set(self.members[rb])
+        if any(self.apart[x] & members_b for x in self.members[ra] if x in self.apart):
+            return []
+        if any(x.conflicts(y) for x in self.named[ra] for y in self.named[rb]):
+            return []
+        keep, moved = (ra, rb) if len(self.members[ra]) >= len(self.members[rb]) else (rb, ra)
+        self.parent[moved] = keep
+        self.members[keep] += self.members.pop(moved)
+        self.named[keep] += self.named.pop(moved)
+        if moved in self.has_pinned:
+            self.has_pinned.add(keep)
+        return self.members[keep]
+
+    def representatives(self, i: np.ndarray, j: np.ndarray, probability: np.ndarray,
+                        threshold: float) -> list[int]:
+        """Each row's final representative: a pinned one, or else the copy group representative whose copy group
+        is most linked to the rest of its issue group (the sum of its links' probabilities): the clearest
+        statement of the issue; the earlier one on a tie."""
+        root = [self.find(r) for r in range(len(self.parent))]
+        links: dict[int, float] = defaultdict(float)  # copy group → the sum of its links inside its issue group
+        strong = probability >= threshold
+        for a, b, p in zip(i[strong].tolist(), j[strong].tolist(), probability[strong].tolist(), strict=True):
+            if root[a] == root[b] and self.copy_of[a] != self.copy_of[b]:
+                links[self.copy_of[a]] += p
+                links[self.copy_of[b]] += p
+        chosen: dict[int, int] = {}
+        for group_root, rows in self.members.items():
+            heads = sorted({self.copy_of[r] for r in rows})
+            pinned = [h for h in heads if h in self.pinned]
+            chosen[group_root] = pinned[0] if pinned else max(heads, key=lambda h: (links[h], -h))
+        return [chosen[root[r]] for r in range(len(root))]

@@ -1,0 +1,108 @@
+"""Clusters by issue on real Chinese text: one problem at one place in other words joins one cluster, the same
+problem at another estate never does, staff decisions hold, and the model in use is the instance's own once
+`flask suggestions train-similarity` has written it."""
+import csv
+import json
+
+from core.extensions import db
+from suggestions import dedup, issue_model
+from suggestions.issue_groups import join_issues
+from suggestions.models import ClusterMember, ClusterPin, PinKind
+from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
+from tests.factories import make_campaign, make_suggestion, make_user
+from tests.suggestions.test_clusters import cluster_of, partition, recluster
+
+DRAIN = Text("翠湖花园小区门口下水道堵塞积水",
+             "翠湖花园小区东门外的下水道堵了很久，一下雨门口就积水，老人孩子出门要蹚水，请尽快疏通。")
+DRAIN_OTHER_WORDS = Text("翠湖花园东门一下雨就淹水",
+                         "反映翠湖花园小区东门排水不畅的问题，下水道堵塞多日，雨天门口积水严重，希望有关部门派人疏通。")
+DRAIN_OTHER_ESTATE = Text("金桂苑小区门口下水道堵塞积水",
+                          "金桂苑小区东门外的下水道堵了很久，一下雨门口就积水，老人孩子出门要蹚水，请尽快疏通。")
+OTHERS = [Text("金桂苑小区楼下烧烤摊油烟扰民", "金桂苑小区楼下的烧烤摊每天营业到凌晨，油烟直冲楼上，窗户都不敢开，请城管管一管。"),
+          Text("建议增开到火车站的公交线路", "城南片区去火车站要换乘两次，单程一个多小时，建议增开直达公交。"),
+          Text("幸福里社区缺少健身器材", "幸福里社区居民想锻炼却没有健身器材和场地，建议在空地上安装一些。"),
+          Text("城南小学门口上下学拥堵", "城南小学门口上下学时段车辆乱停，学生过马路很危险，建议设置护学岗。")]
+TEXTS = [DRAIN, *OTHERS, DRAIN_OTHER_WORDS, DRAIN_OTHER_ESTATE]
+
+
+def grouping(**pins):
+    found = dedup.cluster([(k, f"{t.title}\n{t.body}", k) for k, t in enumerate(TEXTS)])
+    copies = [m.cluster for m in found.members]
+    assert len(set(copies)) == len(TEXTS)  # no two are copies: only the same-issue score can join them
+    return join_issues(TEXTS, copies, found.pairs, SameIssueModel.load(SHIPPED_MODEL), **pins)
+
+
+def test_the_same_drain_in_other_words_joins_and_the_same_complaint_at_another_estate_does_not():
+    result = grouping()
+    drain, other_words, other_estate = 0, len(TEXTS) - 2, len(TEXTS) - 1
+    assert result.representative[other_words] == result.representative[drain]
+    assert result.joined_by[other_words] is not None or result.joined_by[drain] is not None
+    assert result.representative[other_estate] != result.representative[drain]
+
+
+def test_staff_separations_and_chosen_representatives_hold():
+    drain, other_words = 0, len(TEXTS) - 2
+    apart = grouping(apart=[(drain, other_words)])
+    assert apart.representative[other_words] != apart.representative[drain]
+    chosen = grouping(pinned_representatives=[other_words])
+    assert chosen.representative[drain] == chosen.representative[other_words] == other_words
+
+
+def test_a_campaign_clusters_by_issue_and_by_copies_only_when_switched_off(app):
+    campaign = make_campaign()
+    proposals = [make_suggestion(campaign, make_user(), title=t.title, body=t.body) for t in TEXTS]
+    drain, other_words, other_estate = proposals[0], proposals[-2], proposals[-1]
+    recluster(app, campaign)
+    assert cluster_of(drain) == cluster_of(other_words) != cluster_of(other_estate)
+    joined = {db.session.get(ClusterMember, p.id).kind for p in (drain, other_words)}
+    assert joined == {"representative", "same_issue"}
+    app.config["ISSUE_GROUPING"] = False
+    try:
+        recluster(app, campaign)
+    finally:
+        app.config["ISSUE_GROUPING"] = True
+    assert all(len(group) == 1 for group in partition(campaign))
+
+
+def test_train_similarity_writes_the_instance_model_which_the_platform_then_uses(app, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    with open(pairs, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title1", "body1", "title2", "body2", "label"])
+        for a, b, label in [(DRAIN, DRAIN_OTHER_WORDS, 1), (DRAIN, DRAIN_OTHER_ESTATE, 0), (OTHERS[0], OTHERS[1], 0),
+                            (OTHERS[2], Text("幸福里社区没有健身场地", "幸福里社区居民没有地方锻炼，希望安装健身器材。"), 1)]:
+            writer.writerow([a.title, a.body, b.title, b.body, label])
+    assert issue_model.model_path() == SHIPPED_MODEL
+    result = app.test_cli_runner().invoke(args=["suggestions", "train-similarity", "--pairs", str(pairs)])
+    assert result.exit_code == 0, result.output
+    assert issue_model.model_path() == issue_model.Path(app.config["SAME_ISSUE_MODEL"])
+    saved = json.loads(issue_model.model_path().read_text(encoding="utf-8"))
+    assert saved["trained_on"] == {"sources": {"pairs.csv": 4, "staff decisions": 0}, "pairs": 4, "same_issue": 2}
+    assert issue_model.current_model().trained_on == saved["trained_on"]
+
+
+def test_train_similarity_says_what_is_wrong_with_a_file_and_writes_nothing(app, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence1,sentence2,label\n甲,乙,1\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["suggestions", "train-similarity", "--pairs", str(bad)])
+    assert result.exit_code != 0 and "no column" in result.output
+    one_kind = tmp_path / "one_kind.csv"
+    one_kind.write_text("title1,body1,title2,body2,label\n甲,乙,丙,丁,1\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["suggestions", "train-similarity", "--pairs", str(one_kind)])
+    assert result.exit_code != 0 and "both kinds" in result.output
+    assert issue_model.model_path() == SHIPPED_MODEL
+
+
+def test_staff_decisions_become_labelled_pairs(app):
+    campaign = make_campaign()
+    first, second, third = (make_suggestion(campaign, make_user(), title=t.title, body=t.body)
+                            for t in (DRAIN, DRAIN_OTHER_WORDS, DRAIN_OTHER_ESTATE))
+    staff = make_user()
+    db.session.add_all([ClusterPin(campaign_id=campaign.id, kind=PinKind.TOGETHER, suggestion_id=second.id,
+                                   other_id=first.id, actor_id=staff.id, reason="同一个下水道"),
+                        ClusterPin(campaign_id=campaign.id, kind=PinKind.APART, suggestion_id=third.id,
+                                   other_id=first.id, actor_id=staff.id, reason="另一个小区")])
+    db.session.commit()
+    pairs = issue_model.staff_decision_pairs()
+    assert sorted((a.title, b.title, label) for a, b, label in pairs) == sorted([
+        (DRAIN_OTHER_ESTATE.title, DRAIN.title, 0), (DRAIN_OTHER_WORDS.title, DRAIN.title, 1)])
