@@ -74,7 +74,12 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     pins = _pins(campaign.id, {row.id for row in rows})
     found = dedup.cluster(items, pins=pins, neighbours=similar.SIMILAR_LIMIT,
                           neighbour_floor=similar.HINT_FLOOR) if items else dedup.Clustering()
-    members = _by_issue(rows, found, pins) if items and current_app.config["ISSUE_GROUPING"] else found.members
+    by_issue = bool(items) and current_app.config["ISSUE_GROUPING"] and \
+        len(items) <= current_app.config["ISSUE_GROUPING_MAX_PROPOSALS"]
+    if items and current_app.config["ISSUE_GROUPING"] and not by_issue:
+        current_app.logger.warning("campaign %s: %d proposals, more than ISSUE_GROUPING_MAX_PROPOSALS: clustered "
+                                   "by copies only", campaign.id, len(items))
+    members = _by_issue(rows, found, pins) if by_issue else found.members
     say("similarity computed")
     related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
@@ -104,7 +109,7 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
         refresh_cluster(cluster, texts)
     say("clusters saved")
     audit.record(None, "clusters.rebuild", campaign, body_id=campaign.body_id, proposals=len(rows),
-                 clusters=len(multi))
+                 clusters=len(multi), by_issue=by_issue)
     return len(multi)
 
 

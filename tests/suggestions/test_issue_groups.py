@@ -4,6 +4,8 @@ problem at another estate never does, staff decisions hold, and the model in use
 import csv
 import json
 
+import pytest
+
 from core.extensions import db
 from suggestions import dedup, issue_model
 from suggestions.issue_groups import join_issues
@@ -48,7 +50,8 @@ def test_staff_separations_and_chosen_representatives_hold():
     assert chosen.representative[drain] == chosen.representative[other_words] == other_words
 
 
-def test_a_campaign_clusters_by_issue_and_by_copies_only_when_switched_off(app):
+@pytest.mark.parametrize("setting", [{"ISSUE_GROUPING": False}, {"ISSUE_GROUPING_MAX_PROPOSALS": 3}])
+def test_a_campaign_clusters_by_issue_and_by_copies_only_when_switched_off_or_too_large(app, setting):
     campaign = make_campaign()
     proposals = [make_suggestion(campaign, make_user(), title=t.title, body=t.body) for t in TEXTS]
     drain, other_words, other_estate = proposals[0], proposals[-2], proposals[-1]
@@ -56,11 +59,12 @@ def test_a_campaign_clusters_by_issue_and_by_copies_only_when_switched_off(app):
     assert cluster_of(drain) == cluster_of(other_words) != cluster_of(other_estate)
     joined = {db.session.get(ClusterMember, p.id).kind for p in (drain, other_words)}
     assert joined == {"representative", "same_issue"}
-    app.config["ISSUE_GROUPING"] = False
+    saved = {key: app.config[key] for key in setting}
+    app.config.update(setting)
     try:
         recluster(app, campaign)
     finally:
-        app.config["ISSUE_GROUPING"] = True
+        app.config.update(saved)
     assert all(len(group) == 1 for group in partition(campaign))
 
 
