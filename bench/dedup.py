@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from bench.dedup_corpus import corpus, edit_fractions, planted_pair_scores
+from core.config import DefaultConfig as Config
 from suggestions import dedup
 from suggestions.issue_groups import join_issues
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
@@ -173,7 +174,10 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_i
           f"{len(result.clusters())} clusters with ≥ 2 members; planted pairs precision {precision:.4f}, "
           f"recall {recall:.4f}; peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB, largest worker "
           f"{peak_child_rss_gib():.2f} GiB")
-    if by_issue:  # as `flask suggestions cluster` does: copy groups joined by issue, with the shipped model
+    if by_issue and n > Config.ISSUE_GROUPING_MAX_PROPOSALS:
+        print(f"not joined by issue: {n} proposals is above ISSUE_GROUPING_MAX_PROPOSALS "
+              f"({Config.ISSUE_GROUPING_MAX_PROPOSALS}), so `flask suggestions cluster` groups copies only")
+    elif by_issue:  # as `flask suggestions cluster` does: copy groups joined by issue, with the shipped model
         t = time.perf_counter()
         rows = [labels[i] for i in range(n)]
         grouping = join_issues([_as_proposal(text) for text in texts], rows, result.pairs,

@@ -66,7 +66,8 @@ class ClusterMember(db.Model):
 
     suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
     cluster_id: Mapped[int] = mapped_column(sa.ForeignKey("clusters.id"))
-    # "representative", "exact", "same_author_repost", "similar" or "pinned" (placed by a staff decision)
+    # "representative", "exact", "same_author_repost", "similar", "same_issue" (joined by issue_groups) or "pinned"
+    # (placed by a staff decision)
     kind: Mapped[str] = mapped_column(sa.String(24))
     score: Mapped[float] = mapped_column(sa.Float, default=1.0)
 
