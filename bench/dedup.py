@@ -181,7 +181,7 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_i
         t = time.perf_counter()
         rows = [labels[i] for i in range(n)]
         grouping = join_issues([_as_proposal(text) for text in texts], rows, result.pairs,
-                               SameIssueModel.load(SHIPPED_MODEL))
+                               SameIssueModel.load(SHIPPED_MODEL), n_jobs=jobs)
         precision, recall = planted_pair_scores(grouping.representative, origin)
         joined = sum(r != c for r, c in zip(grouping.representative, rows, strict=True))
         print(f"joined by issue: {time.perf_counter() - t:.1f} s more ({elapsed + time.perf_counter() - t:.1f} s in "

@@ -27,7 +27,9 @@ MASKED_PLACE = re.compile(r"[A-Za-z]\d*[市区县省]")  # the shared data masks
 _NOT_A_NAME_START = set("在的是我于到和与及从对向住这那该本其个了把被给为将由")
 _GENERIC_NAMES = set("我们 你们 他们 这个 那个 一个 附近 旁边 周边 小区 社区 我家 本人 业主 居民 现在 目前 请问 "
                      "投诉 举报 关于 反映 建议 希望 还有 已经 没有 我是 位于 所在 整个 城市 马路 道路 公路 农村 学校 "
-                     "中小 所有 周围 城区 市区 全市 市政 我市 本市 其他 相关".split())
+                     "中小 所有 周围 城区 市区 全市 市政 我市 本市 其他 相关 老旧 新建 安置 回迁 商品 保障 各个 "
+                     "部分 一些 很多 一名 多个 这些 那些".split())
+"""Words before a place suffix that describe a kind of place, not one place (老旧小区: old estates in general)."""
 NAME_LENGTHS = range(2, 7)
 NAME_HEAD = 60
 """The same-issue score reads names in the title and the body's first 60 characters: where citizens say where."""
@@ -35,16 +37,20 @@ CONFLICT_HEAD = 80
 """``places_conflict`` reads the first 80 characters of the whole text (title first)."""
 
 
-_NOT_PLACES = re.compile("马路|道路|公路|铁路|线路|走路|过路|让路|修路|城市|县城|进城|城管|城区|城乡|"
+_NOT_PLACES = re.compile("马路|道路|公路|铁路|线路|走路|过路|让路|修路|之路|城市|县城|进城|城管|城区|城乡|"
                          "市场监管|山区|园区|港口|中小学|大中小")
 """Words that hold a place suffix without naming a place (过马路 is no road of its own)."""
+
+
+_ENDS_A_PLACE = set("路街巷村道镇乡")
+"""A suffix right after one of these is part of a word about that place (沿河路路口, 新华街路面), not a name."""
 
 
 def _suffix_positions(text: str) -> Iterable[tuple[str, int]]:
     """(chunk, position) of every place suffix with at least two characters before it in its chunk."""
     for chunk in _NAME_CHUNKS.split(_NOT_PLACES.sub(" ", MASKED_PLACE.sub(" ", text))):
         for match in _SUFFIX_RE.finditer(chunk):
-            if match.start() >= NAME_LENGTHS.start:
+            if match.start() >= NAME_LENGTHS.start and chunk[match.start() - 1] not in _ENDS_A_PLACE:
                 yield chunk, match.start()
 
 

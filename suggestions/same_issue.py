@@ -35,12 +35,12 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from core.chinese import load_jieba, to_simplified
-from suggestions.dedup import similarities_between
+from suggestions.dedup_features import Featuriser, _normalise_all
 from suggestions.places import MASKED_PLACE, NAME_HEAD, mine_place_names, place_names
 
 SHIPPED_MODEL = Path(__file__).with_name("same_issue_model.json")
@@ -75,21 +75,24 @@ def _names_agreement(names_a: frozenset[str], names_b: frozenset[str], whole_a: 
 
 
 class IssueTexts:
-    """A corpus of proposals, read once: idf (characters and jieba words) and the place gazetteer are learned from
-    it, and each text's vectors, words, names and numbers are kept, so ``features(i, j)`` scores any pairs of it."""
+    """A corpus of proposals, read once: idf (character 1-3-grams, jieba words, and the copies engine's own rows)
+    and the place gazetteer are learned from it, and each text's vectors, words, names and numbers are kept, so
+    ``features(i, j)`` scores any pairs of it. With ``n_jobs`` > 1 a large corpus is cut into words and character
+    n-grams in that many forked processes (those two are most of the cost: a few ms a proposal, docs/benchmarks.md).
+    """
 
-    def __init__(self, texts: Sequence[Text]):
-        jieba = load_jieba()
+    def __init__(self, texts: Sequence[Text], n_jobs: int = 1):
         self.texts = [Text(to_simplified(t.title), to_simplified(t.body)) for t in texts]
         wholes = [t.whole for t in self.texts]
-        cut = lambda text: [w for w in jieba.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)  # noqa: E731
-                            and not MASKED_PLACE.fullmatch(w)]
-        whole_words = [cut(text) for text in wholes]
-        title_words = [cut(t.title) for t in self.texts]
-        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32)
-        self.whole_chars = chars.fit_transform(wholes).tocsr()
-        self.title_chars = chars.transform([t.title for t in self.texts]).tocsr()
-        self.body_chars = chars.transform([t.body for t in self.texts]).tocsr()
+        self.copies_rows = Featuriser.fit(_normalise_all([f"{t.title}\n{t.body}" for t in self.texts], n_jobs),
+                                          n_jobs)[1]
+        whole_counts = _in_processes(_char_counts, wholes, n_jobs)
+        chars = TfidfTransformer(sublinear_tf=True).fit(whole_counts)
+        self.title_chars = chars.transform(_in_processes(_char_counts, [t.title for t in self.texts], n_jobs)).tocsr()
+        self.body_chars = chars.transform(_in_processes(_char_counts, [t.body for t in self.texts], n_jobs)).tocsr()
+        del whole_counts
+        whole_words = _in_processes(_cut, wholes, n_jobs)
+        title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
         words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
         self.whole_words = words.fit_transform(whole_words).tocsr()
         self.title_words = words.transform(title_words).tocsr()
@@ -111,10 +114,8 @@ class IssueTexts:
         """One row of FEATURES for each pair (texts[i[k]], texts[j[k]]). ``copies``: the copies engine's scores of
         those pairs when the caller has them (a campaign's clustering); otherwise computed over this corpus."""
         i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-        if copies is None:
-            copies = self.copies_scores(i, j)
         columns = {
-            "copies_score": np.asarray(copies, dtype=np.float64),
+            "copies_score": self.copies_scores(i, j) if copies is None else np.asarray(copies, dtype=np.float64),
             "title_chars": _row_dots(self.title_chars, i, self.title_chars, j),
             "body_chars": _row_dots(self.body_chars, i, self.body_chars, j),
             "title_words": _row_dots(self.title_words, i, self.title_words, j),
@@ -130,7 +131,7 @@ class IssueTexts:
 
     def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """The copies engine's score of each pair, with idf fitted on this corpus."""
-        return similarities_between([f"{t.title}\n{t.body}" for t in self.texts], i, j)
+        return np.clip(_row_dots(self.copies_rows, i, self.copies_rows, j), 0.0, 1.0)
 
     def _pair_row(self, a: int, b: int) -> tuple[float, ...]:
         numbers_a, numbers_b = self.numbers[a], self.numbers[b]
@@ -166,6 +167,38 @@ def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) 
     for s in range(0, len(i), 50_000):
         out[s:s + 50_000] = np.asarray(a[i[s:s + 50_000]].multiply(b[j[s:s + 50_000]]).sum(axis=1)).ravel()
     return out
+
+
+_JIEBA = None
+
+
+def _cut(texts: Sequence[str]) -> list[list[str]]:
+    """Words of two characters or more, without punctuation or masked places."""
+    global _JIEBA
+    _JIEBA = _JIEBA or load_jieba()
+    return [[w for w in _JIEBA.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
+             and not MASKED_PLACE.fullmatch(w)] for text in texts]
+
+
+def _char_counts(texts: Sequence[str]) -> sp.csr_matrix:
+    """Character 1-3-gram counts, hashed (so chunks need no shared vocabulary)."""
+    return HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=1 << 22, alternate_sign=False,
+                             norm=None, dtype=np.float32).transform(texts)
+
+
+def _in_processes(function, texts: Sequence[str], n_jobs: int, chunk: int = 5_000) -> list | sp.csr_matrix:
+    """``function`` (``_cut`` or ``_char_counts``) over many texts, in forked processes when there are enough."""
+    parts = [texts[s:s + chunk] for s in range(0, len(texts), chunk)] or [[]]
+    if n_jobs > 1 and len(parts) > 1:
+        import multiprocessing
+        load_jieba()  # loaded once here, so the forked processes share its dictionary
+        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            results = pool.map(function, parts)
+    else:
+        results = [function(part) for part in parts]
+    if function is _char_counts:
+        return sp.vstack(results, format="csr")
+    return [item for part in results for item in part]
 
 
 def texts_of_pairs(pairs: Sequence[tuple[Text, Text]]) -> tuple[list[Text], np.ndarray, np.ndarray]:

@@ -18,6 +18,21 @@ def test_two_places_of_one_kind_that_neither_text_mentions_of_the_other_conflict
     assert not places_conflict("沿河路口紅綠燈時間太短", CROSSING_RIVER)  # Traditional input reads the same
 
 
+def test_an_intersection_of_two_other_roads_conflicts_whatever_words_follow_the_road_names():
+    # "路口" after a road's name, and a 必经之路, are no names of their own: without that, 沿河路路口 and 工业园路路口
+    # both read as a road called "…路" and passed for one name mistyped
+    first = "城南路和沿河路路口是大货车进城的必经之路，右转时经常不减速。"
+    second = "新华路和工业园路路口是大货车进城的必经之路，右转时经常不减速。"
+    assert places_conflict(first, second)
+    assert not places_conflict(first, "沿河路和城南路路口大货车右转不减速，事故多发。")
+
+
+def test_words_for_a_kind_of_estate_are_no_name():
+    sunny = "阳光小区改造时请考虑燃气安全问题。我们小区有望列入这批老旧小区改造，燃气管道已经锈蚀。"
+    flowers = "百花里小区燃气管道老化。百花里小区的燃气管道是二十多年前铺设的，老旧小区改造应当优先考虑。"
+    assert places_conflict(sunny, flowers)  # both say 老旧小区, which names no estate
+
+
 def test_the_same_problem_at_two_places_never_shares_a_cluster_however_alike_the_texts():
     items = [(1, CROSSING_RIVER, 10), (2, CROSSING_XINHUA, 11), (3, CROSSING_RIVER_AGAIN, 12),
              (4, ESTATE_A, 13), (5, ESTATE_B, 14)]
