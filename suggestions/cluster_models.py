@@ -2,7 +2,7 @@
 proposals (``suggestions.clustering`` and ``suggestions.similar`` write them)."""
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,6 +79,37 @@ class PinKind(enum.StrEnum):
     TOGETHER = "together"              # the two proposals stay in one cluster
     APART = "apart"                    # the two proposals never share a cluster
     REPRESENTATIVE = "representative"  # the proposal represents its cluster
+
+
+class IssueCandidate(TimestampMixin, db.Model):
+    """Two clusters a batch left apart that may be one issue (``issue_groups.Candidate``): offered to staff on the
+    cluster page with the evidence, to merge or leave. Rewritten by every batch clustering of the campaign."""
+
+    __tablename__ = "issue_candidates"
+    __table_args__ = (sa.Index("ix_issue_candidates_cluster", "cluster_id"),
+                      sa.Index("ix_issue_candidates_other_cluster", "other_cluster_id"),
+                      sa.Index("ix_issue_candidates_campaign", "campaign_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"))
+    cluster_id: Mapped[int] = mapped_column(sa.ForeignKey("clusters.id"))
+    other_cluster_id: Mapped[int] = mapped_column(sa.ForeignKey("clusters.id"))
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))  # the best link: one member each
+    other_suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))
+    score: Mapped[float] = mapped_column(sa.Float)  # P(same issue) of that link
+    why: Mapped[str] = mapped_column(sa.String(16))  # below, places, apart or pinned (issue_groups.Candidate)
+    evidence: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # places, places_differ, words
+
+    cluster: Mapped[Cluster] = relationship(foreign_keys=[cluster_id])
+    other_cluster: Mapped[Cluster] = relationship(foreign_keys=[other_cluster_id])
+    suggestion: Mapped["Suggestion"] = relationship(foreign_keys=[suggestion_id])
+    other_suggestion: Mapped["Suggestion"] = relationship(foreign_keys=[other_suggestion_id])
+
+    def facing(self, cluster_id: int) -> tuple[Cluster, "Suggestion"]:
+        """Seen from one of its two clusters: the other cluster, and the member of it the link goes to."""
+        if self.cluster_id == cluster_id:
+            return self.other_cluster, self.other_suggestion
+        return self.cluster, self.suggestion
 
 
 class ClusterPin(TimestampMixin, db.Model):

@@ -16,7 +16,7 @@ from core.privacy import mask_personal_data
 from core.web import redirect_with_error, wants_json
 from suggestions import clustering, queries
 from suggestions.forms import ClusterActionForm
-from suggestions.models import Cluster, ClusterMember, Suggestion
+from suggestions.models import Cluster, ClusterMember, IssueCandidate, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 from suggestions.similar import relation, similar_proposals
 
@@ -67,15 +67,32 @@ def page(cluster_id: int, form: ClusterActionForm | None = None):
     # A representative hidden since the last batch must not show its title: the best public member stands in.
     shown = cluster.representative if cluster.representative.is_public else members[0].suggestion
     is_staff = can_act_for_body(current_user, cluster.campaign.body_id)
-    others = []
+    others, candidates = [], []
     if is_staff:
+        candidates = _issue_candidates(cluster)
         others = db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == cluster.campaign_id,
                                                              Cluster.id != cluster.id, Cluster.size > 1)
                                     .options(joinedload(Cluster.representative))
                                     .order_by(Cluster.supporter_count.desc()).limit(200)).all()
     return render_template("suggestions/cluster.html", cluster=cluster, campaign=cluster.campaign, members=members,
-                           is_staff=is_staff, others=others, form=form or ClusterActionForm(formdata=None),
+                           is_staff=is_staff, others=others, candidates=candidates,
+                           form=form or ClusterActionForm(formdata=None),
                            supporters=clustering.distinct_supporters(cluster), shown=shown)
+
+
+def _issue_candidates(cluster: Cluster, limit: int = 5) -> list[tuple[IssueCandidate, Cluster, Suggestion]]:
+    """The clusters the last batch left apart from this one that may be the same issue, most likely first: each
+    stored candidate (its score, why it was not joined, the evidence), the other cluster, and its member the link
+    goes to (public ones only)."""
+    rows = db.session.scalars(
+        sa.select(IssueCandidate).where(sa.or_(IssueCandidate.cluster_id == cluster.id,
+                                               IssueCandidate.other_cluster_id == cluster.id))
+        .options(joinedload(IssueCandidate.cluster).joinedload(Cluster.representative),
+                 joinedload(IssueCandidate.other_cluster).joinedload(Cluster.representative),
+                 joinedload(IssueCandidate.suggestion), joinedload(IssueCandidate.other_suggestion))
+        .order_by(IssueCandidate.score.desc(), IssueCandidate.id).limit(limit))
+    return [(c, *c.facing(cluster.id)) for c in rows
+            if c.facing(cluster.id)[0].representative.is_public and c.facing(cluster.id)[1].is_public]
 
 
 @bp.post("/clusters/<int:cluster_id>/<any(confirm, representative, move_out, merge):action>")

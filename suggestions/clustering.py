@@ -5,6 +5,7 @@ campaign's public proposals, stores its results as ``Cluster`` and ``ClusterMemb
 related proposals, ``suggestions.similar``), and keeps the staff's decisions (``ClusterPin``) so that no batch
 run undoes them. Votes never move: a cluster shows the distinct citizens who supported any of its members.
 """
+import dataclasses
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
 from suggestions import dedup, issue_groups, issue_model, places, related, similar
-from suggestions.models import Cluster, ClusterMember, ClusterPin, PinKind, Suggestion, Vote
+from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
 from suggestions.same_issue import Text
 
 # --- clusters --------------------------------------------------------------------------------------------------
@@ -79,12 +80,13 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     if items and current_app.config["ISSUE_GROUPING"] and not by_issue:
         current_app.logger.warning("campaign %s: %d proposals, more than ISSUE_GROUPING_MAX_PROPOSALS: clustered "
                                    "by copies only", campaign.id, len(items))
-    members = _by_issue(rows, found, pins) if by_issue else found.members
+    members, candidates = _by_issue(rows, found, pins) if by_issue else (found.members, [])
     say("similarity computed")
     related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
     for member in members:
         groups.setdefault(member.cluster, []).append(member)
+    db.session.execute(sa.delete(IssueCandidate).where(IssueCandidate.campaign_id == campaign.id))
     existing = {c.representative_id: c for c in db.session.scalars(
         sa.select(Cluster).where(Cluster.campaign_id == campaign.id))}
     db.session.execute(sa.delete(ClusterMember).where(ClusterMember.cluster_id.in_(
@@ -102,6 +104,12 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
         db.session.add_all(ClusterMember(suggestion_id=m.id, cluster_id=cluster.id, kind=m.kind, score=m.score)
                            for m in members)
     db.session.flush()
+    cluster_of = dict(db.session.execute(sa.select(Cluster.representative_id, Cluster.id)
+                                         .where(Cluster.campaign_id == campaign.id)).all())
+    db.session.add_all(IssueCandidate(campaign_id=campaign.id, cluster_id=cluster_of[c.group],
+                                      other_cluster_id=cluster_of[c.other_group], suggestion_id=c.a,
+                                      other_suggestion_id=c.b, score=c.probability, why=c.why, evidence=c.evidence)
+                       for c in candidates)
     texts = {item[0]: item[1] for item in items}
     multi = [c for c in db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == campaign.id,
                                                                    Cluster.size > 1))]
@@ -113,9 +121,11 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     return len(multi)
 
 
-def _by_issue(rows, found: dedup.Clustering, pins: dedup.Pins) -> list[dedup.Member]:
+def _by_issue(rows, found: dedup.Clustering,
+              pins: dedup.Pins) -> tuple[list[dedup.Member], list[issue_groups.Candidate]]:
     """The copies clustering with its groups joined where they are the same issue (``issue_groups``): a member
-    whose copy group was joined to the representative's has kind "same_issue" and the link's probability."""
+    whose copy group was joined to the representative's has kind "same_issue" and the link's probability. Also
+    the merge candidates for staff, named by proposal ids."""
     row_of = {row.id: r for r, row in enumerate(rows)}
     texts = [Text(similar.without_personal_data(row.title), similar.without_personal_data(row.body)) for row in rows]
     grouping = issue_groups.join_issues(
@@ -132,7 +142,9 @@ def _by_issue(rows, found: dedup.Clustering, pins: dedup.Pins) -> list[dedup.Mem
         else:
             kind = "pinned" if member.kind == "pinned" else "same_issue"
             members.append(dedup.Member(member.id, representative, kind, grouping.joined_by[r]))
-    return members
+    candidates = [dataclasses.replace(c, group=rows[c.group].id, other_group=rows[c.other_group].id,
+                                      a=rows[c.a].id, b=rows[c.b].id) for c in grouping.candidates]
+    return members, candidates
 
 
 def _distinct_supporters(cluster_id):
@@ -398,6 +410,9 @@ def merge_clusters(actor: User, cluster: Cluster, other: Cluster, reason: str) -
         _pin(actor, cluster, PinKind.TOGETHER, member.suggestion_id, cluster.representative_id, reason)
     db.session.execute(sa.delete(ClusterPin).where(ClusterPin.kind == PinKind.REPRESENTATIVE,
                                                    ClusterPin.suggestion_id == other.representative_id))
+    both = [cluster.id, other.id]  # their candidates named the two apart; the next batch offers the merged one's
+    db.session.execute(sa.delete(IssueCandidate).where(sa.or_(IssueCandidate.cluster_id.in_(both),
+                                                              IssueCandidate.other_cluster_id.in_(both))))
     db.session.flush()
     db.session.expire(other, ["members"])
     db.session.expire(cluster, ["members"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,14 +24,33 @@ from suggestions.same_issue import IssueTexts, SameIssueModel, Text
 
 NAME_SHARERS = 30
 """A place name used by more texts than this names a district or a main road, not one issue's place."""
+CANDIDATE_FLOOR = 0.3
+"""Groups left apart whose best link reaches this probability are offered to staff as merge candidates."""
+CANDIDATES_PER_GROUP = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Two groups left apart that may be one issue: their representatives, the best link between them (rows a
+    and b, its probability), why they were not joined ("below": the model was not sure enough; "places": two
+    places of one kind; "apart": a staff separation; "pinned": two chosen representatives) and the evidence."""
+    group: int
+    other_group: int
+    a: int
+    b: int
+    probability: float
+    why: str
+    evidence: dict
 
 
 @dataclass(frozen=True)
 class IssueGrouping:
-    """Each row's group (named by its representative row), and, for a row whose group was joined to another,
-    the probability of the link that joined it (rows that kept their copy group's representative: None)."""
+    """Each row's group (named by its representative row); for a row whose group was joined to another, the
+    probability of the link that joined it (rows that kept their copy group's representative: None); and the
+    merge candidates for staff."""
     representative: list[int]
     joined_by: list[float | None]
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def join_issues(texts: Sequence[Text], copy_representative: Sequence[int], pairs: tuple[np.ndarray, np.ndarray,
@@ -48,16 +67,45 @@ def join_issues(texts: Sequence[Text], copy_representative: Sequence[int], pairs
     groups = _Groups(copy_representative, [Places.of(f"{t.title}\n{t.body}") for t in texts], apart,
                      set(pinned_representatives))
     joined_by: list[float | None] = [None] * n  # the first link that joined the row's copy group to another
+    refused: dict[int, str] = {}  # pair position → why the join was refused
     for k in np.argsort(-probability, kind="stable").tolist():
         p = float(probability[k])
         if p < model.threshold:
             break
-        for row in groups.join(int(i[k]), int(j[k])):
+        rows, why = groups.join(int(i[k]), int(j[k]))
+        if why:
+            refused[k] = why
+        for row in rows:
             if joined_by[row] is None:
                 joined_by[row] = p
     representative = groups.representatives(i, j, probability, model.threshold)
     return IssueGrouping(representative, [None if copy_representative[r] == copy_representative[representative[r]]
-                                          else joined_by[r] for r in range(n)])
+                                          else joined_by[r] for r in range(n)],
+                         _near_misses(issue_texts, representative, i, j, probability, refused))
+
+
+def _near_misses(issue_texts: IssueTexts, representative: list[int], i: np.ndarray, j: np.ndarray,
+                 probability: np.ndarray, refused: dict[int, str]) -> list[Candidate]:
+    """The best link between each two groups left apart, from CANDIDATE_FLOOR up, at most CANDIDATES_PER_GROUP
+    per group (the most likely first)."""
+    best: dict[tuple[int, int], int] = {}
+    for k in np.flatnonzero(probability >= CANDIDATE_FLOOR).tolist():
+        ga, gb = representative[int(i[k])], representative[int(j[k])]
+        if ga != gb:
+            key = (min(ga, gb), max(ga, gb))
+            if key not in best or probability[k] > probability[best[key]]:
+                best[key] = k
+    offered: dict[int, int] = defaultdict(int)
+    candidates = []
+    for (ga, gb), k in sorted(best.items(), key=lambda item: -probability[item[1]]):
+        if offered[ga] >= CANDIDATES_PER_GROUP and offered[gb] >= CANDIDATES_PER_GROUP:
+            continue
+        offered[ga] += 1
+        offered[gb] += 1
+        a, b = int(i[k]), int(j[k])
+        candidates.append(Candidate(ga, gb, a, b, round(float(probability[k]), 3), refused.get(k, "below"),
+                                    issue_texts.evidence(a, b)))
+    return candidates
 
 
 def _candidates(issue_texts: IssueTexts, copy_representative: Sequence[int],
@@ -109,23 +157,25 @@ class _Groups:
             row = self.parent[row]
         return row
 
-    def join(self, a: int, b: int) -> list[int]:
-        """Join the groups of rows a and b; returns the rows of both (none when the join is refused)."""
+    def join(self, a: int, b: int) -> tuple[list[int], str]:
+        """Join the groups of rows a and b; returns the rows of both, or none and why the join was refused."""
         ra, rb = self.find(a), self.find(b)
-        if ra == rb or (ra in self.has_pinned and rb in self.has_pinned):
-            return []
+        if ra == rb:
+            return [], ""
+        if ra in self.has_pinned and rb in self.has_pinned:
+            return [], "pinned"
         members_b = set(self.members[rb])
         if any(self.apart[x] & members_b for x in self.members[ra] if x in self.apart):
-            return []
+            return [], "apart"
         if any(x.conflicts(y) for x in self.named[ra] for y in self.named[rb]):
-            return []
+            return [], "places"
         keep, moved = (ra, rb) if len(self.members[ra]) >= len(self.members[rb]) else (rb, ra)
         self.parent[moved] = keep
         self.members[keep] += self.members.pop(moved)
         self.named[keep] += self.named.pop(moved)
         if moved in self.has_pinned:
             self.has_pinned.add(keep)
-        return self.members[keep]
+        return self.members[keep], ""
 
     def representatives(self, i: np.ndarray, j: np.ndarray, probability: np.ndarray,
                         threshold: float) -> list[int]:

@@ -339,6 +339,7 @@ from suggestions.cluster_models import (  # noqa: E402, F401
     Cluster,
     ClusterMember,
     ClusterPin,
+    IssueCandidate,
     PinKind,
     RelatedProposal,
 )

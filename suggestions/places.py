@@ -7,7 +7,7 @@ gazetteer mined from a campaign's own texts (a dictionary knows no housing estat
 features (``suggestions.same_issue``).
 
 On the 878 labelled pairs of ../shared/data/issue_pairs_dev.csv (title and first 80 characters), the rule flags
-0.4% of the pairs about the same issue and 11.7% of the others (docs/benchmarks.md).
+0.4% of the pairs about the same issue and 10.9% of the others (docs/benchmarks.md).
 """
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ from sklearn.preprocessing import StandardScaler
 
 from core.chinese import load_jieba, to_simplified
 from suggestions.dedup_features import Featuriser, _normalise_all
-from suggestions.places import MASKED_PLACE, NAME_HEAD, mine_place_names, place_names
+from suggestions.places import MASKED_PLACE, NAME_HEAD, Places, mine_place_names, place_names
 
 SHIPPED_MODEL = Path(__file__).with_name("same_issue_model.json")
 """The default model, trained on the demo's own labelled pairs (``demo.issue_pairs``) by
@@ -128,6 +128,23 @@ class IssueTexts:
         for k, name in enumerate(FEATURES[len(columns):]):
             columns[name] = extra[:, k]
         return np.column_stack([columns[name] for name in FEATURES])
+
+    def evidence(self, a: int, b: int, words: int = 5) -> dict:
+        """What staff can read about a pair: the place names both mention, the places of one kind that differ
+        (name and kind, each side), and the rarest words they share."""
+        text_a, text_b = self.texts[a].whole, self.texts[b].whole
+        shared = sorted(n for n in self.names[a] | self.names[b] if n in text_a and n in text_b)
+        places_a, places_b = Places.of(text_a), Places.of(text_b)
+        def spelled(name: str, kind: str, row: int) -> str:  # 花园 of 小区 → 翠湖花园小区 when the corpus knows it
+            longer = [n for n in self.names[row] if n.endswith(name)]
+            return f"{max(longer, key=len) if longer else name}{kind}"
+        differ = [[spelled(n, kind, a) for n in sorted(places_a.names[kind])] +
+                  [spelled(n, kind, b) for n in sorted(places_b.names[kind])]
+                  for kind in sorted(places_a.names.keys() & places_b.names.keys())] \
+            if places_a.conflicts(places_b) else []
+        common = self.word_sets[a].weights.keys() & self.word_sets[b].weights.keys()
+        return {"places": shared, "places_differ": differ,
+                "words": sorted(common, key=lambda w: (-self.word_sets[a].weights[w], w))[:words]}
 
     def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """The copies engine's score of each pair, with idf fitted on this corpus."""

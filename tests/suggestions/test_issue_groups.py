@@ -5,13 +5,15 @@ import csv
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from core.extensions import db
 from suggestions import dedup, issue_model
 from suggestions.issue_groups import join_issues
-from suggestions.models import ClusterMember, ClusterPin, PinKind
+from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, PinKind
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
-from tests.factories import make_campaign, make_suggestion, make_user
+from tests.conftest import login
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 from tests.suggestions.test_clusters import cluster_of, partition, recluster
 
 DRAIN = Text("翠湖花园小区门口下水道堵塞积水",
@@ -110,3 +112,32 @@ def test_staff_decisions_become_labelled_pairs(app):
     pairs = issue_model.staff_decision_pairs()
     assert sorted((a.title, b.title, label) for a, b, label in pairs) == sorted([
         (DRAIN_OTHER_ESTATE.title, DRAIN.title, 0), (DRAIN_OTHER_WORDS.title, DRAIN.title, 1)])
+
+
+def test_staff_see_groups_that_may_be_the_same_issue_with_the_evidence_and_merge_one(app, client):
+    body = make_body()
+    campaign = make_campaign(body)
+    proposals = [make_suggestion(campaign, make_user(), title=t.title, body=t.body) for t in TEXTS]
+    drain, other_estate = proposals[0], proposals[-1]
+    staff = make_staff(body)
+    db.session.commit()
+    recluster(app, campaign)
+    here, there = cluster_of(drain), cluster_of(other_estate)
+    here_id, there_id = here.id, there.id
+    candidate = db.session.scalars(sa.select(IssueCandidate).where(sa.or_(
+        IssueCandidate.cluster_id == here.id, IssueCandidate.other_cluster_id == here.id))
+        .order_by(IssueCandidate.score.desc())).first()
+    assert {candidate.cluster_id, candidate.other_cluster_id} == {here.id, there.id}
+    assert candidate.evidence["places_differ"] == [["翠湖花园小区", "金桂苑小区"]]
+    url = f"/suggestions/clusters/{here.id}"
+    assert DRAIN_OTHER_ESTATE.title not in client.get(url).get_data(as_text=True)  # staff only
+    login(client, staff)
+    page = client.get(url).get_data(as_text=True)
+    assert DRAIN_OTHER_ESTATE.title in page and "翠湖花园小区 / 金桂苑小区" in page and "下水道" in page
+    assert client.post(f"{url}/merge", data={"other_cluster": there.id, "reason": "同一排水管网"}).status_code == 303
+    db.session.expire_all()
+    assert cluster_of(other_estate).id == here_id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssueCandidate).where(sa.or_(
+        IssueCandidate.cluster_id == there_id, IssueCandidate.other_cluster_id == there_id))) == 0
+    recluster(app, campaign)  # the staff's merge holds against the place rule
+    assert cluster_of(other_estate).id == cluster_of(drain).id
