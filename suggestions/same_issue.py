@@ -35,12 +35,12 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from core.chinese import load_jieba, to_simplified
-from suggestions.dedup_features import Featuriser, _normalise_all
+from suggestions.dedup_features import Featuriser, _counts_parallel, _normalise_all
 from suggestions.places import MASKED_PLACE, NAME_HEAD, Places, mine_place_names, place_names
 
 SHIPPED_MODEL = Path(__file__).with_name("same_issue_model.json")
@@ -86,11 +86,12 @@ class IssueTexts:
         wholes = [t.whole for t in self.texts]
         self.copies_rows = Featuriser.fit(_normalise_all([f"{t.title}\n{t.body}" for t in self.texts], n_jobs),
                                           n_jobs)[1]
-        whole_counts = _in_processes(_char_counts, wholes, n_jobs)
-        chars = TfidfTransformer(sublinear_tf=True).fit(whole_counts)
-        self.title_chars = chars.transform(_in_processes(_char_counts, [t.title for t in self.texts], n_jobs)).tocsr()
-        self.body_chars = chars.transform(_in_processes(_char_counts, [t.body for t in self.texts], n_jobs)).tocsr()
-        del whole_counts
+        # Plain TF-IDF of character 1-3-grams (the copies engine's hashed counts, in numpy), idf from the wholes.
+        chars = TfidfTransformer(sublinear_tf=True).fit(_counts_parallel(_normalise_all(wholes, n_jobs), n_jobs))
+        self.title_chars = chars.transform(_counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs),
+                                                            n_jobs)).tocsr()
+        self.body_chars = chars.transform(_counts_parallel(_normalise_all([t.body for t in self.texts], n_jobs),
+                                                           n_jobs)).tocsr()
         whole_words = _in_processes(_cut, wholes, n_jobs)
         title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
         words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
@@ -197,14 +198,8 @@ def _cut(texts: Sequence[str]) -> list[list[str]]:
              and not MASKED_PLACE.fullmatch(w)] for text in texts]
 
 
-def _char_counts(texts: Sequence[str]) -> sp.csr_matrix:
-    """Character 1-3-gram counts, hashed (so chunks need no shared vocabulary)."""
-    return HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=1 << 22, alternate_sign=False,
-                             norm=None, dtype=np.float32).transform(texts)
-
-
-def _in_processes(function, texts: Sequence[str], n_jobs: int, chunk: int = 5_000) -> list | sp.csr_matrix:
-    """``function`` (``_cut`` or ``_char_counts``) over many texts, in forked processes when there are enough."""
+def _in_processes(function, texts: Sequence[str], n_jobs: int, chunk: int = 5_000) -> list:
+    """``function`` (``_cut``) over many texts, in forked processes when there are enough of them."""
     parts = [texts[s:s + chunk] for s in range(0, len(texts), chunk)] or [[]]
     if n_jobs > 1 and len(parts) > 1:
         import multiprocessing
@@ -213,8 +208,6 @@ def _in_processes(function, texts: Sequence[str], n_jobs: int, chunk: int = 5_00
             results = pool.map(function, parts)
     else:
         results = [function(part) for part in parts]
-    if function is _char_counts:
-        return sp.vstack(results, format="csr")
     return [item for part in results for item in part]
 
 
