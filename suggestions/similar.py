@@ -38,7 +38,8 @@ from core import jobs
 from core.extensions import db
 from core.privacy import mask_personal_data
 from suggestions import dedup
-from suggestions.models import Suggestion
+from suggestions.models import ClusterMember, Suggestion
+from suggestions.places import Places
 
 SIMILAR_LIMIT = 5
 # Hints while typing may be looser than near-duplicates: a related proposal is worth a look.
@@ -85,16 +86,20 @@ def without_personal_data(text: str) -> str:
 
 
 SAME_TEXT_SCORE = 0.99
-RELATIONS = {"same_text": _l("same text"), "reworded": _l("same text, reworded"), "related": _l("related")}
+RELATIONS = {"same_text": _l("same text"), "reworded": _l("same text, reworded"),
+             "same_issue": _l("the same issue"), "related": _l("related")}
 """What a hint or a related proposal is to the text it was found for, in the words the pages use: the same text
 (identical once normalised, or nearly: score ≥ SAME_TEXT_SCORE), the same text reworded (a copy: score ≥ the
-threshold; clustered and its support pooled) or related (sharing words, below the threshold)."""
+threshold; clustered and its support pooled), the same issue in other words (in the cluster of a proposal the
+text copies, joined there by ``issue_groups``) or related (sharing words, below the threshold)."""
 
 
 def relation(kind: str, score: float) -> str:
     """A key of RELATIONS for a match's kind and score (``dedup.Match`` or a ``RelatedProposal``)."""
     if kind == "exact" or (kind == "same_author_repost" and score >= SAME_TEXT_SCORE):
         return "same_text"
+    if kind == "same_issue":
+        return "same_issue"
     return "reworded" if kind in ("similar", "same_author_repost") else "related"
 
 
@@ -332,7 +337,31 @@ def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = No
             if score >= HINT_FLOOR:
                 ranked.append((score, suggestion, match))
     ranked.sort(key=lambda item: -item[0])
-    return [(suggestion, match) for _, suggestion, match in ranked[:limit]]
+    return _with_the_same_issue(text, [(suggestion, match) for _, suggestion, match in ranked], limit, exclude)
+
+
+def _with_the_same_issue(text: str, hints: list[tuple[Suggestion, dedup.Match]], limit: int,
+                         exclude: int | None) -> list[tuple[Suggestion, dedup.Match]]:
+    """The best ``limit`` hints: the copies of the text first, then the other public members of their clusters
+    (the same issue in other words, most supported first; labelled so even when the index found them as related),
+    then the related ones. A "copy" naming another place of the same kind (the same complaint about another
+    estate) is only related, as clustering keeps it apart."""
+    places = Places.of(text)
+    hints = [(s, m if m.kind == "related" or not places.names or not places.conflicts(Places.of(
+        text_of(s.title, s.body))) else dedup.Match(m.id, m.score, "related")) for s, m in hints]
+    copies = [(s, m) for s, m in hints if m.kind != "related"]
+    if not copies:
+        return hints[:limit]
+    clusters = sa.select(ClusterMember.cluster_id).where(ClusterMember.suggestion_id.in_([s.id for s, _ in copies]))
+    taken = {s.id for s, _ in copies} | ({exclude} if exclude else set())
+    mates = db.session.scalars(
+        sa.select(Suggestion).join(ClusterMember, ClusterMember.suggestion_id == Suggestion.id)
+        .where(ClusterMember.cluster_id.in_(clusters), Suggestion.public == sa.true(), Suggestion.id.not_in(taken))
+        .order_by(Suggestion.support_count.desc(), Suggestion.id).limit(limit)).all()
+    found = {s.id: m for s, m in hints}
+    same_issue = [(s, dedup.Match(s.id, found[s.id].score if s.id in found else 0.0, "same_issue")) for s in mates]
+    related = [(s, m) for s, m in hints if m.kind == "related" and s.id not in {x.id for x in mates}]
+    return (copies + same_issue + related)[:limit]
 
 
 def title_likeness(a: str, b: str) -> float:

@@ -141,3 +141,20 @@ def test_staff_see_groups_that_may_be_the_same_issue_with_the_evidence_and_merge
         IssueCandidate.cluster_id == there_id, IssueCandidate.other_cluster_id == there_id))) == 0
     recluster(app, campaign)  # the staff's merge holds against the place rule
     assert cluster_of(other_estate).id == cluster_of(drain).id
+
+
+def test_typing_hints_offer_the_same_issue_in_other_words_beside_the_copy_of_the_draft(app, client):
+    campaign = make_campaign()
+    proposals = [make_suggestion(campaign, make_user(), title=t.title, body=t.body) for t in TEXTS]
+    drain, other_words = proposals[0], proposals[-2]
+    db.session.commit()
+    recluster(app, campaign)
+    assert cluster_of(drain) == cluster_of(other_words)
+    draft = {"campaign": campaign.id, "title": DRAIN.title, "body": DRAIN.body.replace("请尽快疏通", "希望尽快派人疏通")}
+    hints = client.get("/suggestions/similar", query_string=draft, headers={"Accept": "application/json"}).get_json()
+    relations = {hint["id"]: hint["relation"] for hint in hints["similar"]}
+    assert relations[drain.id] in ("same_text", "reworded")
+    assert relations[other_words.id] == "same_issue"
+    assert proposals[-1].id not in relations or relations[proposals[-1].id] == "related"  # the other estate
+    page = client.get("/suggestions/similar", query_string={**draft, "inside_form": "1"}).get_data(as_text=True)
+    assert "同一问题" in page
