@@ -134,11 +134,15 @@ class IssueTexts:
         """What staff can read about a pair: the place names both mention, the places of one kind that differ
         (name and kind, each side), and the rarest words they share."""
         text_a, text_b = self.texts[a].whole, self.texts[b].whole
-        shared = sorted(n for n in self.names[a] | self.names[b] if n in text_a and n in text_b)
         places_a, places_b = Places.of(text_a), Places.of(text_b)
+
         def spelled(name: str, kind: str, row: int) -> str:  # 花园 of 小区 → 翠湖花园小区 when the corpus knows it
             longer = [n for n in self.names[row] if n.endswith(name)]
             return f"{max(longer, key=len) if longer else name}{kind}"
+        both = {spelled(name, kind, row) for places, other, row in ((places_a, text_b, a), (places_b, text_a, b))
+                for kind, names in places.names.items() for name in names if f"{name}{kind}" in other}
+        present = {p for p in both if p in text_a and p in text_b}
+        shared = sorted(p for p in present if not any(p != q and p in q for q in present))
         differ = [[spelled(n, kind, a) for n in sorted(places_a.names[kind])] +
                   [spelled(n, kind, b) for n in sorted(places_b.names[kind])]
                   for kind in sorted(places_a.names.keys() & places_b.names.keys())] \
