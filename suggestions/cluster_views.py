@@ -91,8 +91,8 @@ def _issue_candidates(cluster: Cluster, limit: int = 5) -> list[tuple[IssueCandi
                  joinedload(IssueCandidate.other_cluster).joinedload(Cluster.representative),
                  joinedload(IssueCandidate.suggestion), joinedload(IssueCandidate.other_suggestion))
         .order_by(IssueCandidate.score.desc(), IssueCandidate.id).limit(limit))
-    return [(c, *c.facing(cluster.id)) for c in rows
-            if c.facing(cluster.id)[0].representative.is_public and c.facing(cluster.id)[1].is_public]
+    facing = [(c, *c.facing(cluster.id)) for c in rows]
+    return [(c, other, closest) for c, other, closest in facing if other.representative.is_public and closest.is_public]
 
 
 @bp.post("/clusters/<int:cluster_id>/<any(confirm, representative, move_out, merge):action>")

@@ -55,15 +55,10 @@ from suggestions.places import Places
 
 def pair_similarities(a: Sequence[str], b: Sequence[str], n_jobs: int = 1) -> np.ndarray:
     """Similarity of a[i] and b[i] for every i, with idf fitted on the sentences of both lists."""
-    return similarities_between(list(a) + list(b), np.arange(len(a)), np.arange(len(a), len(a) + len(b)), n_jobs)
-
-
-def similarities_between(texts: Sequence[str], i: np.ndarray, j: np.ndarray, n_jobs: int = 1) -> np.ndarray:
-    """Similarity of texts[i[k]] and texts[j[k]] for every k, with idf fitted on ``texts``."""
-    normalised = _normalise_all(texts, n_jobs)
+    normalised = _normalise_all(list(a) + list(b), n_jobs)
     featuriser, rows = Featuriser.fit(normalised, n_jobs)
     rows = CsrRows(rows, featuriser, [len(exact_key(t)) for t in normalised])
-    return pair_dots(rows, np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64))
+    return pair_dots(rows, np.arange(len(a)), np.arange(len(a), len(a) + len(b)))
 
 
 # --- clustering ----------------------------------------------------------------------------------------------

@@ -187,7 +187,11 @@ class Featuriser:
     @classmethod
     def fit(cls, normalised: Sequence[str], n_jobs: int = 1) -> tuple[Featuriser, sp.csr_matrix]:
         """Fit idf on the corpus and return (featuriser, rows of that corpus)."""
-        counts = _counts_parallel(normalised, n_jobs)
+        return cls.fit_counts(_counts_parallel(normalised, n_jobs))
+
+    @classmethod
+    def fit_counts(cls, counts: sp.csr_matrix) -> tuple[Featuriser, sp.csr_matrix]:
+        """``fit`` from the corpus' raw counts (``_counts``), which become its weighted rows in place."""
         df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.int32)
         featuriser = cls(df, counts.shape[0])
         return featuriser, featuriser._weigh(counts)

@@ -84,10 +84,11 @@ class IssueTexts:
     def __init__(self, texts: Sequence[Text], n_jobs: int = 1):
         self.texts = [Text(to_simplified(t.title), to_simplified(t.body)) for t in texts]
         wholes = [t.whole for t in self.texts]
-        self.copies_rows = Featuriser.fit(_normalise_all([f"{t.title}\n{t.body}" for t in self.texts], n_jobs),
-                                          n_jobs)[1]
-        # Plain TF-IDF of character 1-3-grams (the copies engine's hashed counts, in numpy), idf from the wholes.
-        chars = TfidfTransformer(sublinear_tf=True).fit(_counts_parallel(_normalise_all(wholes, n_jobs), n_jobs))
+        # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
+        # plain TF-IDF idf for the title and body cosines, then, weighed in place, the copies engine's own rows.
+        counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
+        chars = TfidfTransformer(sublinear_tf=True).fit(counts)
+        self.copies_rows = Featuriser.fit_counts(counts)[1]
         self.title_chars = chars.transform(_counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs),
                                                             n_jobs)).tocsr()
         self.body_chars = chars.transform(_counts_parallel(_normalise_all([t.body for t in self.texts], n_jobs),
@@ -191,14 +192,10 @@ def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) 
     return out
 
 
-_JIEBA = None
-
-
 def _cut(texts: Sequence[str]) -> list[list[str]]:
     """Words of two characters or more, without punctuation or masked places."""
-    global _JIEBA
-    _JIEBA = _JIEBA or load_jieba()
-    return [[w for w in _JIEBA.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
+    jieba = load_jieba()
+    return [[w for w in jieba.lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
              and not MASKED_PLACE.fullmatch(w)] for text in texts]
 
 

@@ -360,7 +360,8 @@ def _with_the_same_issue(text: str, hints: list[tuple[Suggestion, dedup.Match]],
         .order_by(Suggestion.support_count.desc(), Suggestion.id).limit(limit)).all()
     found = {s.id: m for s, m in hints}
     same_issue = [(s, dedup.Match(s.id, found[s.id].score if s.id in found else 0.0, "same_issue")) for s in mates]
-    related = [(s, m) for s, m in hints if m.kind == "related" and s.id not in {x.id for x in mates}]
+    mate_ids = {s.id for s in mates}
+    related = [(s, m) for s, m in hints if m.kind == "related" and s.id not in mate_ids]
     return (copies + same_issue + related)[:limit]
 
 
