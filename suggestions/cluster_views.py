@@ -14,7 +14,7 @@ from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import mask_personal_data
 from core.web import redirect_with_error, wants_json
-from suggestions import clustering, queries
+from suggestions import cluster_decisions, clustering, queries
 from suggestions.forms import ClusterActionForm
 from suggestions.models import Cluster, ClusterMember, IssueCandidate, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -109,16 +109,16 @@ def action(cluster_id: int, action: str):
     reason = form.reason.data or ""
     try:
         if action == "confirm":
-            clustering.confirm_cluster(current_user, cluster, reason)
+            cluster_decisions.confirm_cluster(current_user, cluster, reason)
         elif action == "representative":
-            clustering.choose_representative(current_user, cluster, form.suggestion_id.data or 0, reason)
+            cluster_decisions.choose_representative(current_user, cluster, form.suggestion_id.data or 0, reason)
         elif action == "move_out":
-            clustering.move_out(current_user, cluster, form.suggestion_id.data or 0, reason)
+            cluster_decisions.move_out(current_user, cluster, form.suggestion_id.data or 0, reason)
         else:
             other = db.session.get(Cluster, form.other_cluster.data or 0)
             if other is None:
                 raise InvalidInput(_("Choose another cluster of the same campaign."))
-            clustering.merge_clusters(current_user, cluster, other, reason)
+            cluster_decisions.merge_clusters(current_user, cluster, other, reason)
     except DomainError as error:
         return redirect_with_error(error, target)
     db.session.commit()
