@@ -51,10 +51,13 @@ def read_labelled_ids(labels_path: str, data_folder: Path) -> tuple[list[tuple[l
     return by_file, np.array(labels)
 
 
-def train_on_labelled_ids(labels_path: str, data_folder: Path) -> tuple[SameIssueModel, np.ndarray]:
-    """A model trained only on the pairs of LABELS (see ``read_labelled_ids``), and those labels."""
+def train_on_labelled_ids(labels_path: str, data_folder: Path, features_only: bool = False):
+    """A model trained only on the pairs of LABELS (see ``read_labelled_ids``), and those labels; with
+    ``features_only``, (their features, their labels) instead."""
     by_file, labels = read_labelled_ids(labels_path, data_folder)
     features = np.vstack([IssueTexts(texts).features(i, j) for texts, i, j in by_file])
+    if features_only:
+        return features, labels
     return SameIssueModel().fit(features, labels), labels
 
 
@@ -108,14 +111,22 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
           f"({apart[labels == 0].mean():.1%})")
     show(f"copies score alone (threshold {THRESHOLD})", [figures(labels, copies, THRESHOLD)])
     if folds:
-        runs = []
-        for seed in range(shuffles):
-            predicted = np.zeros(len(labels))
-            for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
-                model = SameIssueModel().fit(features[train], labels[train])
-                predicted[test] = model.probability(features[test])
-            runs.append(figures(labels, predicted, 0.5))
-        show(f"same-issue score, grouped {folds}-fold CV x {shuffles} shuffles", runs)
+        extra = train_on_labelled_ids(train_labels, Path(path).parent, features_only=True) if train_labels else None
+        for name, added in (("", None), (f" + {train_labels} in every fold's training", extra)):
+            if name and added is None:
+                continue
+            runs, ruled = [], []
+            for seed in range(shuffles):
+                predicted = np.zeros(len(labels))
+                for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
+                    x, y = features[train], labels[train]
+                    if added is not None:
+                        x, y = np.vstack([x, added[0]]), np.concatenate([y, added[1]])
+                    predicted[test] = SameIssueModel().fit(x, y).probability(features[test])
+                runs.append(figures(labels, predicted, 0.5))
+                ruled.append(figures(labels, np.where(apart, 0.0, predicted), 0.5))
+            show(f"same-issue score{name}, grouped {folds}-fold CV x {shuffles} shuffles", runs)
+            show("  the same with the place rule (0 for a pair the rule keeps apart, as clusters do)", ruled)
     if train_first:
         model = SameIssueModel().fit(features[:train_first], labels[:train_first])
         held = slice(train_first, None)
