@@ -154,7 +154,8 @@ def _as_proposal(text: str) -> Text:
     return Text(text[:end], text[end:].lstrip("。，"))
 
 
-def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_issue: bool = True) -> None:
+def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_issue: bool = True,
+              skip_clustering: bool = False, index_folder: str | None = None) -> None:
     t = time.perf_counter()
     texts, origin = corpus(n, seed)
     fractions = statistics.quantiles(edit_fractions(texts, origin), n=20)
@@ -164,7 +165,15 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_i
           f"p95 {fractions[18]:.2f}")
     dedup.normalise("预热")  # load OpenCC before timing
     items = [(i, text, None) for i, text in enumerate(texts)]
+    if not skip_clustering:
+        _time_clustering(texts, origin, items, jobs, by_issue)
+    if not skip_index:
+        _time_queries(texts, origin, items, jobs, queries, seed, index_folder)
+    print(f"peak memory (ru_maxrss, whole run): {peak_rss_gib():.2f} GiB")
 
+
+def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int, by_issue: bool) -> None:
+    n = len(texts)
     t = time.perf_counter()
     result = dedup.cluster(items, n_jobs=jobs)
     elapsed = time.perf_counter() - t
@@ -187,18 +196,23 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_i
         print(f"joined by issue: {time.perf_counter() - t:.1f} s more ({elapsed + time.perf_counter() - t:.1f} s in "
               f"all), {joined} proposals moved to another copy group's cluster; planted pairs precision "
               f"{precision:.4f}, recall {recall:.4f}; peak memory so far {peak_rss_gib():.2f} GiB")
-    del result, labels
-    if skip_index:
-        return
 
-    t = time.perf_counter()
-    index = dedup.Index(items, n_jobs=jobs)
-    print(f"index build: {time.perf_counter() - t:.1f} s")
-    # Serving processes map the saved folder (suggestions.similar): query that, and measure what mapping costs.
-    folder = Path(tempfile.mkdtemp(prefix="bench-dedup-")) / "index"
-    index.save(folder)
-    del index
-    gc.collect()
+
+def _time_queries(texts: list[str], origin: list[int], items: list, jobs: int, queries: int, seed: int,
+                  index_folder: str | None) -> None:
+    """Top-5 queries on the saved index, mapped as a serving process maps it (suggestions.similar). With
+    ``index_folder`` the index is kept there, and reused when it is already there (the million takes 12 minutes
+    to build)."""
+    folder = Path(index_folder) if index_folder else Path(tempfile.mkdtemp(prefix="bench-dedup-")) / "index"
+    if not (folder / "meta.json").exists():
+        t = time.perf_counter()
+        index = dedup.Index(items, n_jobs=jobs)
+        print(f"index build: {time.perf_counter() - t:.1f} s")
+        index.save(folder)
+        del index
+        gc.collect()
+    else:
+        print(f"index: reusing {folder}")
     own_before = _anonymous_mib()
     index, _meta = dedup.Index.load(folder)
     variants = [i for i, o in enumerate(origin) if o != i]
@@ -217,8 +231,8 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_i
     print(f"the mapped index: {sum(f.stat().st_size for f in folder.iterdir()) / 2**20:.0f} MiB on disk, of it "
           f"{_mapped_rss_mib(folder):.0f} MiB resident after the queries (page cache, shared by every process that "
           f"maps it); this process's own memory changed by {_anonymous_mib() - own_before:+.0f} MiB")
-    shutil.rmtree(folder.parent, ignore_errors=True)
-    print(f"peak memory (ru_maxrss, whole run): {peak_rss_gib():.2f} GiB")
+    if not index_folder:
+        shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 def main() -> None:
@@ -249,6 +263,8 @@ def main() -> None:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--skip-index", action="store_true", help="only time clustering (the 1M run)")
     s.add_argument("--copies-only", action="store_true", help="skip joining copy groups by issue")
+    s.add_argument("--skip-clustering", action="store_true", help="only time the index and its queries")
+    s.add_argument("--index-folder", help="keep the saved index here, and reuse it when it is there")
     args = parser.parse_args()
     if args.command == "pairs":
         run_pairs(args.file, args.cv)
@@ -261,7 +277,8 @@ def main() -> None:
     elif args.command == "clusters":
         run_clusters(args.file, args.text_col, args.label_col)
     else:
-        run_speed(args.n, args.queries, args.jobs, args.seed, args.skip_index, not args.copies_only)
+        run_speed(args.n, args.queries, args.jobs, args.seed, args.skip_index, not args.copies_only,
+                  args.skip_clustering, args.index_folder)
 
 
 if __name__ == "__main__":

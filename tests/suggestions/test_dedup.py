@@ -227,3 +227,16 @@ def test_candidates_cover_the_variants_and_pair_exact_duplicates():
     result = dedup.cluster(items)
     assert result.labels()[90] == result.labels()[91] == 50
     assert {m.id: m.kind for m in result.members}[91] == "exact"
+
+
+def test_a_query_reads_the_rarest_postings_first_within_its_budget():
+    """A large campaign's query reads only POSTINGS_BUDGET postings, rarest first: the copy is still found when
+    the budget is far smaller than what the template's common n-grams hold (400 rows each)."""
+    surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+    estates = [f"{a}{b}家园" for a in surnames for b in surnames if a != b][:400]
+    items = [(k, f"{name}小区门口的路灯坏了很久了，晚上走路很危险，老人孩子经常摔倒，请尽快修理。", None)
+             for k, name in enumerate(estates)]
+    index = dedup.Index(items, max_df=1.0)  # every n-gram may be read: the budget alone chooses
+    index.postings_budget, index.n_candidates = 30, 5
+    hit = index.query(f"{estates[123]}小区门口路灯坏了好久，晚上走路很危险，请有关部门尽快修理", k=3)[0]
+    assert hit.id == 123
