@@ -138,6 +138,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(ops_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
+    # Browsers and WeChat ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    app.add_url_rule("/favicon.ico", endpoint="favicon",
+                     view_func=lambda: app.send_static_file("favicon.ico"))
 
 
 def _register_cli(app: Flask) -> None:

@@ -3,13 +3,14 @@ from datetime import date, datetime
 
 from flask import request
 from flask_babel import format_date, format_datetime, get_locale
+from markupsafe import Markup
 
 from core.privacy import mask_personal_data
 
 
 def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A UTC datetime shown in the configured local time zone (Asia/Shanghai by default)."""
-    return format_datetime(value, fmt) if value is not None else ""
+    return _unbroken(format_datetime(value, fmt)) if value is not None else ""
 
 
 def localdate(value) -> str:
@@ -17,8 +18,13 @@ def localdate(value) -> str:
     if value is None:
         return ""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return format_date(value, "yyyy-MM-dd")
-    return format_datetime(value, "yyyy-MM-dd")
+        return _unbroken(format_date(value, "yyyy-MM-dd"))
+    return _unbroken(format_datetime(value, "yyyy-MM-dd"))
+
+
+def _unbroken(text: str) -> Markup:
+    """A date kept on one line: a narrow screen would otherwise break it at a hyphen (2026- / 12-11)."""
+    return Markup('<span class="date">%s</span>') % text
 
 
 def display_name(obj) -> str:
@@ -55,4 +61,6 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _current_path():
-        return {"current_path": request.full_path.rstrip("?") if request else "/"}
+        return {"current_path": request.full_path.rstrip("?") if request else "/",
+                # Lists in running text: 教育、交通 in Chinese, "Education, Transport" in English.
+                "list_sep": "、" if str(get_locale()).startswith("zh") else ", "}

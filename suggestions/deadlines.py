@@ -6,6 +6,7 @@ on China's working-day calendar (``core.workdays``). The count starts the workin
 ``first_reply_due_on`` keeps the deadline as first set, so that extensions cannot hide late work: the public
 figures count overdue proposals against both the first and the final deadline.
 """
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -107,6 +108,27 @@ def extensions_this_round(suggestion: Suggestion) -> list[DeadlineExtension]:
     """The extensions of the current reply round (a reopened proposal starts a new one)."""
     return [e for e in suggestion.extensions
             if suggestion.reopened_at is None or e.created_at >= suggestion.reopened_at]
+
+
+@dataclass(frozen=True)
+class DeadlineEvent:
+    """One line of a proposal's deadline history: ``kind`` is "transfer", "extension" or "reopened"; ``record``
+    the Transfer or DeadlineExtension (None for a reopening, whose ``new_due_on`` is the fresh round's deadline)."""
+    when: datetime
+    kind: str
+    record: object = None
+    new_due_on: date | None = None
+
+
+def deadline_history(suggestion: Suggestion) -> list[DeadlineEvent]:
+    """Transfers, extensions and a reopening, oldest first: what moved the deadline a reader sees, in one list."""
+    events = [DeadlineEvent(t.created_at, "transfer", t) for t in suggestion.transfers]
+    events += [DeadlineEvent(e.created_at, "extension", e) for e in suggestion.extensions]
+    if suggestion.reopened_at is not None:
+        later = [e for e in suggestion.extensions if e.created_at >= suggestion.reopened_at]
+        events.append(DeadlineEvent(suggestion.reopened_at, "reopened",
+                                    new_due_on=later[0].previous_due_on if later else suggestion.reply_due_on))
+    return sorted(events, key=lambda event: event.when)
 
 
 def latest_extension_date(suggestion: Suggestion) -> date:

@@ -201,6 +201,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
         hide_form=HideForm(formdata=None, prefix="hide"),
         extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion),
+        deadline_history=deadlines.deadline_history(suggestion),
         rating_form=rating_form or RatingForm(formdata=None),
         can_rate=current_user.is_authenticated and current_user.id == suggestion.author_id
         and ratings.rateable_reply(suggestion) is not None,

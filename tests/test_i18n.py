@@ -6,7 +6,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from core.extensions import db
-from tests.factories import make_suggestion
+from tests.factories import make_campaign, make_category, make_suggestion
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ["accounts", "api", "campaigns", "core", "demo", "moderation", "suggestions", "search", "templates"]
@@ -55,3 +55,12 @@ def test_a_visitor_sent_to_log_in_is_told_why_in_chinese(client):
     assert response.status_code in (302, 303)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "请先登录，登录后将回到此页面。" in page and "Please log in" not in page
+
+
+def test_lists_in_running_text_use_each_language_s_separator(client):
+    campaign = make_campaign(categories=[make_category(), make_category("education", "教育", "Education")])
+    db.session.commit()
+    assert "交通运输、教育" in client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Transport, Education" in page and "、" not in page

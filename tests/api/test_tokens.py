@@ -35,7 +35,7 @@ def test_create_list_and_revoke_a_token(client):
     campaign = make_campaign()
     db.session.commit()
     login(client, user)
-    assert 'href="/api/tokens/"' in client.get("/").get_data(as_text=True)  # linked from the header
+    assert 'href="/api/tokens/"' in client.get("/accounts/settings").get_data(as_text=True)  # from the account page
 
     response = client.post("/api/tokens/", data={"name": "我的脚本"})
     assert response.status_code == 200
@@ -43,6 +43,7 @@ def test_create_list_and_revoke_a_token(client):
     page = response.get_data(as_text=True)
     secret = _secret_on(page)
     assert secret.startswith("jy_") and len(secret) > 40
+    assert "<code>Authorization: Bearer &lt;令牌&gt;</code>" in page  # was "Bearer ." (the placeholder read as a tag)
     token = db.session.scalar(sa.select(ApiToken))
     assert token.user_id == user.id and token.name == "我的脚本"
     assert token.token_hash == hash_secret(secret) and secret not in (token.prefix + token.token_hash)

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from core.extensions import db
+from tests.browser.site_menu import menu_item
 from tests.conftest import BROWSER, CHROMIUM
 from tests.factories import PASSWORD, make_body, make_campaign, make_staff, make_suggestion
 
@@ -50,12 +51,12 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     page.get_by_label("确认密码").fill("walk-the-loop")
     page.get_by_role("button", name="注册账号").click()
     expect(page.get_by_text("欢迎您，陈晓雨")).to_be_visible()
-    page.get_by_role("button", name="退出登录").click()
-    page.get_by_role("link", name="登录").first.click()
+    menu_item(page, "button", "退出登录").click()
+    menu_item(page, "link", "登录").click()
     page.get_by_label("用户名").fill("chen_xiaoyu")
     page.get_by_label("密码").fill("walk-the-loop")
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text("陈晓雨")).to_be_visible()
+    expect(menu_item(page, "link", "陈晓雨")).to_be_visible()  # the account, behind 菜单 on a phone
 
     # Submit a proposal to the campaign; while typing, a similar existing proposal is offered for support.
     page.goto(f"{base}/campaigns/{campaign_id}")
@@ -84,8 +85,8 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling on a phone
 
     # Find it again with the search box in the header, typing in Traditional characters.
-    page.get_by_role("searchbox", name="搜索建议").fill("護學崗")
-    page.get_by_role("button", name="搜索", exact=True).click()
+    menu_item(page, "searchbox", "搜索建议").fill("護學崗")
+    menu_item(page, "button", "搜索").click()
     expect(page.locator(".search-hits mark").first).to_have_text("护学岗")
     expect(page.get_by_role("link", name="建议在城南小学门口增设护学岗")).to_be_visible()
 
@@ -102,7 +103,7 @@ def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path)
     staff_page.get_by_label("用户名").fill(staff_name)
     staff_page.get_by_label("密码").fill(PASSWORD)
     staff_page.get_by_role("button", name="登录").click()
-    staff_page.get_by_role("link", name="待办事项").click()
+    menu_item(staff_page, "link", "待办事项").click()
     staff_page.get_by_role("link", name="建议在城南小学门口增设护学岗").click()
     staff_page.get_by_role("button", name="受理").click()
     expect(staff_page.locator("#status")).to_have_text("已受理")

@@ -6,6 +6,7 @@ import pytest
 from core.extensions import db
 from moderation import services as moderation_services
 from suggestions import services
+from tests.browser.site_menu import menu_item
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.conftest import BROWSER
 from tests.factories import PASSWORD, make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -49,11 +50,11 @@ def test_a_citizen_reports_and_a_moderator_decides_on_a_phone(app, live_server, 
     page.get_by_role("button", name="提交举报").click()
     expect(page.get_by_text("感谢您的举报")).to_be_visible()
     expect(page.get_by_text("您已举报这项内容")).to_be_visible()
-    page.get_by_role("button", name="退出登录").click()
+    menu_item(page, "button", "退出登录").click()
 
     # The moderator, on a phone too.
     log_in(page, base, moderator)
-    page.get_by_role("link", name="内容管理").click()
+    menu_item(page, "link", "内容管理").click()
     page.get_by_role("link", name="被举报").click()
     item = page.locator(f"#item-{proposal_id}")
     expect(item).to_contain_text("城南菜市场门口乱摆摊问题")
@@ -97,7 +98,7 @@ def test_the_audit_log_reads_on_a_phone(app, live_server, browser, tmp_path):  #
     phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page = phone.new_page()
     log_in(page, base, admin)
-    page.get_by_role("link", name="操作日志").click()
+    menu_item(page, "link", "操作日志").click()
     rows = page.locator("#audit tbody tr")
     expect(rows.first).to_be_visible()
     expect(page.locator("#audit")).to_contain_text("受理建议")

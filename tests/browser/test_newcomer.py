@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.browser.test_loop import CHROMIUM_ARGS
+from tests.browser.site_menu import menu_item
 from tests.conftest import BROWSER, CHROMIUM
 
 pytestmark = [pytest.mark.browser,
@@ -96,8 +97,8 @@ def test_a_newcomer_registers_submits_supports_and_finds_proposals(fresh_site, t
 
         for word in ("学校", "停车", "路灯"):
             page.goto(base + "/")
-            page.get_by_role("searchbox", name="搜索建议").fill(word)
-            page.get_by_role("button", name="搜索", exact=True).click()
+            menu_item(page, "searchbox", "搜索建议").fill(word)
+            menu_item(page, "button", "搜索").click()
             expect(page.locator(".search-hits li").first).to_be_visible()
             expect(page.locator(".search-hits mark").first).to_have_text(word)
         expect(page.get_by_role("link", name="建议在青溪大道北段增设路灯")).to_be_visible()

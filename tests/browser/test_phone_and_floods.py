@@ -12,6 +12,7 @@ from core.models import utcnow
 from core.sms import SmsMessage
 from moderation import floods
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
+from tests.browser.site_menu import menu_item
 from tests.browser.test_moderation import log_in, no_sideways_scroll
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_suggestion, make_user
@@ -59,10 +60,10 @@ def test_verify_a_number_then_support_and_a_moderator_holds_a_flood(app, live_se
     assert page.url.endswith(f"/suggestions/{proposal_id}")  # back where the citizen came from
     page.get_by_role("button", name="支持", exact=True).click()
     expect(page.locator("#support-count")).to_have_text("26")
-    page.get_by_role("button", name="退出登录").click()
+    menu_item(page, "button", "退出登录").click()
 
     log_in(page, base, moderator)
-    page.get_by_role("link", name="内容管理").click()
+    menu_item(page, "link", "内容管理").click()
     page.get_by_role("link", name=re.compile("异常集中")).click()
     group = page.locator("#floods li.flood").first
     expect(group).to_contain_text("同一建议的集中支持")

@@ -55,11 +55,14 @@ def test_the_privacy_check_is_seen_first_and_support_moves_in_one_click(app, liv
     expect(page.locator("#shown-as-written")).to_have_count(0)
 
     page.goto(f"{base}/suggestions/{variant_id}")
+    expect(page.locator("#similar")).not_to_have_attribute("open", "")  # folded on a phone, below the reply
+    page.locator("#similar > summary").click()
     related = page.locator(".similar-list")
     expect(related.get_by_role("button", name="支持这条", exact=True)).to_be_visible()
     expect(related.get_by_role("button", name="改为支持这条")).to_have_count(0)
     page.get_by_role("button", name="支持", exact=True).click()
     expect(page.locator("#support-count")).to_have_text("1")
+    page.locator("#similar > summary").click()
     related.get_by_role("button", name="改为支持这条").click()
     expect(page).to_have_url(f"{base}/suggestions/{parking_id}")
     expect(page.get_by_text("您的支持已转到这条建议。")).to_be_visible()

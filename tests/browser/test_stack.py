@@ -11,6 +11,7 @@ import pytest
 
 from bench.stack import ADMIN_URL, NGINX, running_stack
 from tests.browser.test_loop import CHROMIUM_ARGS
+from tests.browser.site_menu import menu_item
 from tests.conftest import BROWSER, CHROMIUM, POSTGRES_URL, REQUIRED
 
 pytestmark = [pytest.mark.browser,
@@ -76,8 +77,8 @@ def test_the_newcomer_journey_runs_through_nginx_two_app_servers_and_the_worker(
 
         for word in ("学校", "停车"):
             page.goto(base + "/")
-            page.get_by_role("searchbox", name="搜索建议").fill(word)
-            page.get_by_role("button", name="搜索", exact=True).click()
+            menu_item(page, "searchbox", "搜索建议").fill(word)
+            menu_item(page, "button", "搜索").click()
             expect(page.locator(".search-hits li").first).to_be_visible()
             expect(page.locator(".search-hits mark").first).to_have_text(word)
         # The new proposal reaches the index through the job worker: search until it is there (a minute at most).

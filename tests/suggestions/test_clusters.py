@@ -269,7 +269,7 @@ def _related_pair(campaign):
 def related_section(client, suggestion) -> str:
     page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
     start = page.index('id="similar-heading"')
-    return page[start:page.index("</section>", start)]
+    return page[start:page.index("</details>", start)]
 
 
 def my_votes(user) -> dict[int, int]:

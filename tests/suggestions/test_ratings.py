@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from core.audit import AuditLog
 from core.extensions import db
+from core.workdays import add_working_days
 from suggestions import services
+from suggestions.deadlines import extend_deadline
 from suggestions.models import Rating, Status
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -93,3 +95,27 @@ def test_satisfaction_per_body_is_public(app, client):
     row = re.search(r"<td>青溪县城市管理局</td><td>(\d+)</td><td>(\d+)%</td>", page)
     assert row and row.groups() == ("4", "75")
     assert "满意" in app.test_client().get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+
+
+def test_a_reopened_proposal_shows_one_deadline_history_in_order(app, client):
+    """After a "not solved" rating the page showed 答复期限 2026-12-18 beside 延长至 2027-01-08 unexplained: the
+    extension and the reopening now read as one history, oldest first, ending with the deadline in force."""
+    body = make_body(name="青溪县城市管理局")
+    author, staff = make_user(), make_staff(body)
+    suggestion = make_suggestion(make_campaign(body), author)
+    services.accept_suggestion(staff, suggestion)
+    db.session.commit()
+    extended_to = add_working_days(suggestion.reply_due_on, 5)
+    extend_deadline(staff, suggestion, extended_to, "需会同水务公司现场勘查")
+    services.reply_to_suggestion(staff, suggestion, decision="adopted", content=REPLY)
+    db.session.commit()
+    login(client, author)
+    rate(client, suggestion, satisfaction="unsatisfied", reasons=["not_solved"])
+    db.session.expire_all()
+    html = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+    history = re.sub(r"<[^>]+>", "", html[html.index('id="deadline-history"'):html.index("</ol>", html.index(
+        'id="deadline-history"'))])
+    extension_at, reopened_at = history.index("延长至"), history.index("重新办理")
+    assert extension_at < reopened_at
+    assert f"再次答复期限为 {suggestion.reply_due_on.isoformat()}" in history
+    assert f"答复期限：{suggestion.reply_due_on.isoformat()}" in re.sub(r"<[^>]+>", "", html)

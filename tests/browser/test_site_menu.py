@@ -1,0 +1,111 @@
+"""The header as citizens and staff meet it, in real Chromium at 375 px and 1280 px: on a phone one short row
+(the name, 提建议, 菜单) with the search box and the links behind 菜单, staff tools behind 工作台, API tokens on the
+account page instead of the citizen's menu; on a wide screen everything in view. A proposal's page reads reply
+first, then support with its progress to the reply threshold, then similar proposals (folded on a phone). No page
+scrolls sideways, the console stays clean, and /favicon.ico answers."""
+import pytest
+
+from core.extensions import db
+from suggestions.related import store_related
+from tests.browser.site_menu import menu_item
+from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
+from tests.browser.test_moderation import log_in
+from tests.conftest import BROWSER
+from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
+
+
+def watch_console(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def no_sideways_scroll(page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    body = make_body("青溪县交通运输局")
+    campaign = make_campaign(body, title="青溪县道路交通安全隐患征集")
+    campaign.support_threshold = 3
+    make_suggestion(campaign, title="建议在锦绣华庭小区增设停车位",
+                              body="锦绣华庭小区车位严重不足，晚上很多车只能停在消防通道上，存在安全隐患，建议利用小区东侧空地建设立体停车场。")
+    variant = make_suggestion(campaign, title="锦绣华庭小区停车难，建议增设停车位",
+                              body="锦绣华庭小区车位严重不足，晚上很多车辆只能停在消防通道上，存在很大安全隐患，建议利用小区东侧的空地建设立体停车场。")
+    db.session.commit()
+    store_related(variant)
+    citizen, staff = make_user("citizen_wu").username, make_staff(body, "staff_qian").username
+    variant_id = variant.id
+    db.session.commit()
+    db.session.close()
+    base = live_server.url
+
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = phone.new_page()
+    errors = watch_console(page)
+    log_in(page, base, citizen)
+    header = page.locator(".site-header")
+    assert header.bounding_box()["height"] <= 100  # one row: it was about 400 of 812 px
+    expect(page.get_by_role("link", name="提建议")).to_be_visible()
+    expect(page.locator("#header-q")).to_be_hidden()
+    expect(page.get_by_role("link", name="我的建议")).to_be_hidden()
+    toggle = page.get_by_role("button", name="菜单")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#header-q")).to_be_visible()
+    expect(page.get_by_role("link", name="我的建议")).to_be_visible()
+    expect(page.locator("#site-menu").get_by_text("API 令牌")).to_have_count(0)
+    expect(page.locator(".staff-menu")).to_have_count(0)  # a citizen has no staff tools
+    page.keyboard.press("Escape")
+    expect(page.locator("#header-q")).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "menu-375.png"))
+    no_sideways_scroll(page, 375)
+    page.goto(f"{base}/accounts/settings")
+    page.get_by_role("link", name="管理 API 令牌").click()
+    expect(page.get_by_role("heading", name="API 令牌")).to_be_visible()
+
+    # A proposal's page on a phone: similar proposals folded below the support box and its threshold bar.
+    page.goto(f"{base}/suggestions/{variant_id}")
+    expect(page.locator("#threshold-progress progress")).to_have_attribute("max", "3")
+    expect(page.locator("#threshold-text")).to_contain_text("已获 0 人支持，达到 3 人即须正式答复")
+    order = page.evaluate("""['#reply-heading', '#support-count', '#similar'].map(
+        s => document.querySelector(s).getBoundingClientRect().top)""")
+    assert order == sorted(order)
+    similar = page.locator("#similar")
+    expect(similar).not_to_have_attribute("open", "")
+    similar.locator("summary").click()
+    expect(similar.get_by_role("link", name="建议在锦绣华庭小区增设停车位")).to_be_visible()
+    no_sideways_scroll(page, 375)
+    menu_item(page, "button", "退出登录").click()
+
+    log_in(page, base, staff)
+    menu_item(page, "link", "待办事项").click()
+    expect(page).to_have_url(f"{base}/suggestions/inbox")
+    no_sideways_scroll(page, 375)
+    assert errors == []
+    assert page.request.get(f"{base}/favicon.ico").status == 200
+    phone.close()
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = desk.new_page()
+    errors = watch_console(page)
+    log_in(page, base, staff)
+    expect(page.get_by_role("button", name="菜单")).to_be_hidden()
+    expect(page.locator("#header-q")).to_be_visible()
+    expect(page.get_by_role("link", name="我的建议")).to_be_visible()
+    expect(page.get_by_role("link", name="待办事项")).to_be_hidden()
+    page.locator(".staff-menu > summary").click()
+    expect(page.get_by_role("link", name="待办事项")).to_be_visible()
+    page.goto(f"{base}/suggestions/{variant_id}")
+    expect(page.locator("#similar")).to_have_attribute("open", "")  # open on a wide screen
+    page.screenshot(path=str(tmp_path / "proposal-1280.png"), full_page=True)
+    no_sideways_scroll(page, 1280)
+    assert errors == []
+    desk.close()
