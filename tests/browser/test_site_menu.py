@@ -109,3 +109,46 @@ def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, t
     no_sideways_scroll(page, 1280)
     assert errors == []
     desk.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, browser, tmp_path):  # noqa: F811
+    """The staff proposal page in English ran 605 px wide on a phone (the body selects), and its secondary actions
+    were full-width white boxes that looked like text fields."""
+    from playwright.sync_api import expect
+
+    from accounts import services as accounts_services
+    from suggestions import services
+
+    long_name = "Qingxi County Bureau of Housing and Urban-Rural Development and Municipal Administration"
+    body = accounts_services.create_body(None, name="青溪县住房和城乡建设局", name_en=long_name, kind="department",
+                                         level="county", region="江南省临川市青溪县")
+    accounts_services.create_body(None, name="青溪县交通运输局", name_en="Qingxi County Transport Bureau of the "
+                                  "People's Government", kind="department", level="county", region="江南省临川市青溪县")
+    campaign = make_campaign(body, title="青溪县小区停车建议征集")
+    published = make_suggestion(campaign, title="建议在锦绣华庭小区增设停车位")
+    accepted = make_suggestion(campaign, title="锦绣华庭小区消防通道被占")
+    staff = make_staff(body, "staff_sun")
+    services.accept_suggestion(staff, accepted)
+    ids, name = (published.id, accepted.id), staff.username
+    db.session.commit()
+    db.session.close()
+    base = live_server.url
+
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
+    page = phone.new_page()
+    errors = watch_console(page)
+    log_in(page, base, name)
+    menu_item(page, "button", "English").click()
+    assert page.locator(".site-header").bounding_box()["height"] <= 100  # one row in English too
+    for suggestion_id in ids:
+        page.goto(f"{base}/suggestions/{suggestion_id}")
+        expect(page.get_by_role("heading", name="Staff actions")).to_be_visible()
+        page.screenshot(path=str(tmp_path / f"staff-{suggestion_id}-375-en.png"), full_page=True)
+        no_sideways_scroll(page, 375)
+        for button in page.locator(".staff-box button").all():
+            if button.is_visible():  # a button is as wide as its words, not a full-width box
+                assert button.bounding_box()["width"] < 300, button.inner_text()
+    expect(page.locator("#to_body")).to_have_value("")  # the transfer asks for a body instead of taking the first
+    assert errors == []
+    phone.close()
