@@ -9,7 +9,7 @@ from outcomes.models import STAGE_LABELS
 
 
 class OutcomeForm(FlaskForm):
-    title = StringField(_l("What was decided"), validators=[CleanText(_l("Title"), max_length=200)])
+    title = StringField(_l("What was decided"), validators=[CleanText(_l("What was decided"), max_length=200)])
     issuing_body = SelectField(_l("Issuing body"), coerce=int, validators=[InputRequired(_l("Choose a body."))])
     document_name = StringField(_l("Document"), validators=[CleanText(_l("Document"), max_length=200, min_length=0)],
                                 description=_l("e.g. 青溪县城区学校交通安全管理办法"))

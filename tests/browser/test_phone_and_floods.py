@@ -11,8 +11,8 @@ from core.extensions import db
 from core.models import utcnow
 from core.sms import SmsMessage
 from moderation import floods
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.site_menu import menu_item
+from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in, no_sideways_scroll
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_suggestion, make_user

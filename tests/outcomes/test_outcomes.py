@@ -55,7 +55,7 @@ def test_staff_record_an_outcome_with_its_timeline_and_the_public_follows_it(app
     assert actions == ["outcome.create", "outcome.link", "outcome.milestone", "outcome.milestone", "outcome.update"]
 
 
-@pytest.mark.parametrize("case", ["progress_150", "progress_negative", "foreign_proposal", "no_such_proposal",
+@pytest.mark.parametrize("case", ["progress_150", "progress_negative", "no_title", "foreign_proposal", "no_such_proposal",
                                   "milestone_without_date", "citizen_creates", "bad_link"])
 def test_bad_outcome_input_is_refused_and_writes_nothing(app, client, case):
     body = make_body(name="青溪县教育局")
@@ -72,6 +72,9 @@ def test_bad_outcome_input_is_refused_and_writes_nothing(app, client, case):
         value = "150" if case == "progress_150" else "-5"
         response = client.post("/outcomes/new", data={**OUTCOME, "issuing_body": body.id, "progress": value})
         assert response.status_code == 422 and "0 到 100" in response.get_data(as_text=True)
+    elif case == "no_title":  # the message names the field as its label does (it said 标题 under 采纳内容)
+        response = client.post("/outcomes/new", data={**OUTCOME, "issuing_body": body.id, "title": " "})
+        assert response.status_code == 422 and "采纳内容不能为空" in response.get_data(as_text=True)
     elif case == "foreign_proposal":
         other = adopted(make_body(name="青溪县交通运输局"), title="建议增开城南公交夜班车")
         db.session.commit()
