@@ -63,10 +63,16 @@ clean:
 
 # Front-end libraries come from npm and are committed under static/vendor/ with their licence files (no CDN:
 # pages must work on closed networks). Run after changing a version here.
+# axe-core is for the browser tests only (tests/browser/vendor/), never served.
 ECHARTS_VERSION := 6.1.0
+AXE_VERSION := 4.14.1
 vendor:
-	rm -rf .npm-vendor && mkdir -p .npm-vendor static/vendor/echarts
-	npm install --silent --no-save --no-package-lock --prefix .npm-vendor echarts@$(ECHARTS_VERSION)
+	rm -rf .npm-vendor && mkdir -p .npm-vendor static/vendor/echarts tests/browser/vendor/axe-core
+	npm install --silent --no-save --no-package-lock --prefix .npm-vendor echarts@$(ECHARTS_VERSION) \
+		axe-core@$(AXE_VERSION)
+	cp .npm-vendor/node_modules/axe-core/axe.min.js .npm-vendor/node_modules/axe-core/LICENSE* \
+		tests/browser/vendor/axe-core/
+	echo "axe-core $(AXE_VERSION) (npm), axe.min.js" > tests/browser/vendor/axe-core/VERSION
 	cp .npm-vendor/node_modules/echarts/dist/echarts.common.min.js .npm-vendor/node_modules/echarts/LICENSE \
 		.npm-vendor/node_modules/echarts/NOTICE static/vendor/echarts/
 	cp -r .npm-vendor/node_modules/echarts/licenses static/vendor/echarts/

@@ -26,7 +26,9 @@ def source_messages() -> set[str]:
 def test_every_ui_string_has_a_simplified_chinese_translation():
     with open(ROOT / "translations/zh_Hans/LC_MESSAGES/messages.po", "rb") as f:
         catalog = read_po(f)
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog  # plurals: (singular, plural)
+                  if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
+                  and not m.fuzzy}
     missing = sorted(source_messages() - translated)
     assert missing == [], f"untranslated: {missing[:20]}"
 
@@ -64,3 +66,12 @@ def test_lists_in_running_text_use_each_language_s_separator(client):
     client.post("/accounts/language", data={"language": "en", "next": "/"})
     page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "Transport, Education" in page and "、" not in page
+
+
+def test_english_counts_agree_with_their_number(client):
+    suggestion = make_suggestion()
+    suggestion.support_count = 1
+    db.session.commit()
+    client.post("/accounts/language", data={"language": "en", "next": "/"})
+    listing = client.get(f"/campaigns/{suggestion.campaign_id}").get_data(as_text=True)
+    assert "1 support<" in listing and "1 supports" not in listing
