@@ -152,3 +152,38 @@ def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, brows
     expect(page.locator("#to_body")).to_have_value("")  # the transfer asks for a body instead of taking the first
     assert errors == []
     phone.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_large_text_mode_is_a_switch_that_is_remembered(app, live_server, browser):  # noqa: F811
+    """适老化: 大字模式 in the menu makes text and targets larger on every page, and stays on after a reload."""
+    from playwright.sync_api import expect
+
+    suggestion = make_suggestion(make_campaign(make_body("青溪县民政局"), title="青溪县养老服务建议征集"),
+                                 title="建议在社区增设老年食堂", body="社区老人多，子女白天上班，建议增设老年食堂，提供午餐。")
+    suggestion_id = suggestion.id
+    db.session.commit()
+    db.session.close()
+    base = live_server.url
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = phone.new_page()
+    errors = watch_console(page)
+    page.goto(f"{base}/suggestions/{suggestion_id}")
+    body_size = "parseFloat(getComputedStyle(document.body).fontSize)"
+    normal = page.evaluate(body_size)
+    switch = menu_item(page, "button", "大字模式")
+    switch.click()
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(body_size) == pytest.approx(normal * 1.25)
+    page.reload()
+    assert page.evaluate(body_size) == pytest.approx(normal * 1.25)  # remembered on this device
+    assert page.locator(".site-header").bounding_box()["height"] <= 120
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.goto(base + "/")
+    assert page.evaluate(body_size) == pytest.approx(normal * 1.25)
+    assert page.locator("button.menu-toggle").bounding_box()["height"] >= 44 * 1.25 - 1  # targets grow too
+    menu_item(page, "button", "大字模式").click()
+    page.reload()
+    assert page.evaluate(body_size) == pytest.approx(normal)
+    assert errors == []
+    phone.close()
