@@ -12,6 +12,7 @@ from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import utcnow
 from demo import content
+from demo.outcomes import add_outcomes
 from suggestions import clustering, ratings
 from suggestions import services as suggestion_services
 from suggestions.models import STAFF_DECISIONS, Suggestion, Vote
@@ -92,8 +93,9 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
                 category=categories[spec["category"]], message_type=spec["message_type"], now=created))
 
     votes = _add_votes(rng, suggestions, citizens, now)
-    replies = _add_replies(rng, suggestions, staff_by_body={b.id: staff[k] for k, b in bodies.items()}, now=now,
-                           progress=progress)
+    staff_by_body = {b.id: staff[k] for k, b in bodies.items()}
+    replies = _add_replies(rng, suggestions, staff_by_body=staff_by_body, now=now, progress=progress)
+    outcomes = add_outcomes(rng, suggestions, staff_by_body)
 
     for campaign, owner, spec, closes_at in closing:
         campaign_services.close_campaign(owner, campaign, closes_at or now)
@@ -103,7 +105,8 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
     db.session.flush()
     clusters = sum(clustering.cluster_campaign(campaign) for campaign in campaigns.values())
     return {"bodies": len(bodies), "campaigns": len(campaigns), "citizens": len(citizens),
-            "proposals": len(suggestions), "votes": votes, "replies": replies, "clusters": clusters}
+            "proposals": len(suggestions), "votes": votes, "replies": replies, "outcomes": outcomes,
+            "clusters": clusters}
 
 
 def _add_votes(rng: random.Random, suggestions: list[Suggestion], citizens: list[User], now) -> int:

@@ -135,8 +135,8 @@ def test_staff_transfer_and_extend_from_any_screen(app, live_server, browser, wi
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize("width,height", WIDTHS)
-def test_an_analyst_filters_figures_downloads_open_data_and_creates_a_token(app, live_server, browser, width,
-                                                                           height):  # noqa: F811
+def test_an_analyst_filters_figures_downloads_open_data_and_creates_a_token(  # noqa: F811
+        app, live_server, browser, width, height):  # noqa: F811
     from playwright.sync_api import expect
 
     body = make_body("青溪县教育局")

@@ -60,6 +60,22 @@ def test_demo_has_the_promised_volume_and_variety(demo_app):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Cluster).where(Cluster.size > 1)) >= 50
 
 
+def test_demo_tracks_adopted_proposals_to_policy_at_every_stage(demo_app):
+    """从建议到政策 is not empty on a fresh install: outcomes at every stage, with dated milestones in order."""
+    from outcomes.models import PolicyOutcome, Stage
+    with demo_app.app_context():
+        outcomes = list(db.session.scalars(sa.select(PolicyOutcome)))
+        assert len(outcomes) >= 5 and {o.stage for o in outcomes} == {s.value for s in Stage}
+        for outcome in outcomes:
+            assert outcome.suggestions and all(s.replies[0].decision == "adopted" for s in outcome.suggestions)
+            days = [m.happened_on for m in outcome.milestones]
+            assert days and days == sorted(days)
+            assert (outcome.document_number != "") == (outcome.stage in ("issued", "implementing", "completed"))
+        title = outcomes[0].title
+    page = demo_app.test_client().get("/outcomes/").get_data(as_text=True)
+    assert title in page and "暂无" not in page
+
+
 def test_home_page_lists_demo_campaigns(demo_app):
     client = demo_app.test_client()
     page = client.get("/").get_data(as_text=True)
