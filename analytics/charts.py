@@ -113,7 +113,9 @@ def league(scope: Scope, locale: str) -> Chart:
                      _percent(row["satisfaction"]), _percent(row["adoption"])])
     return Chart("league", _l("Bodies compared"), "table",
                  [_l("Body"), _l("Messages"), _l("Mean handling days"), _l("Reply rate (%)"), _l("Satisfied (%)"),
-                  _l("Adopted (%)")], rows)
+                  _l("Adopted (%)")], rows,
+                 note=_l("Bodies that received or handled messages in this selection, the busiest first; bodies "
+                         "without any are not listed."))
 
 
 def hot_topics(scope: Scope, locale: str) -> Chart:

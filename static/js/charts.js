@@ -19,15 +19,16 @@
     });
     var valueAxis = {type: "value", axisLabel: {formatter: spec.percent ? "{value}%" : "{value}"}};
     var categoryAxis = {type: "category", data: categories, inverse: horizontal,
-                        axisLabel: {width: 90, overflow: "truncate"}};
+                        // topics' keywords wrap onto a second line rather than being cut
+                        axisLabel: horizontal ? {width: 150, overflow: "break", lineHeight: 14}
+                                              : {width: 90, overflow: "truncate"}};
     return {
       color: palette,
       animation: false,
       aria: {enabled: true},
       tooltip: {trigger: "axis", renderMode: "richText"},
       legend: series.length > 1 ? {type: "scroll", top: 0} : undefined,
-      grid: {left: horizontal ? 100 : 40, right: 16, top: series.length > 1 ? 32 : 12, bottom: 24,
-             containLabel: !horizontal},
+      grid: {left: 8, right: 16, top: series.length > 1 ? 32 : 12, bottom: 24, containLabel: true},
       xAxis: horizontal ? valueAxis : categoryAxis,
       yAxis: horizontal ? categoryAxis : valueAxis,
       series: series

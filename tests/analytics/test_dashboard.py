@@ -72,6 +72,8 @@ def test_dashboard_shows_every_chart_with_tables_and_csv(client, two_years):
                  "reply_rate_by_level", "satisfaction", "funnel", "league", "hot_topics"):
         assert f'id="{name}"' in page
     assert "vendor/echarts/echarts.common.min.js" in page
+    # The bodies' table takes the page's width and says which bodies it lists.
+    assert 'class="chart-card chart-wide" id="league"' in page and "没有留言的机构不列出" in page
     assert re.search(r'data-figure="messages">5<', page)
     assert re.search(r'data-figure="handling_days_mean">7.0<', page)
     # The table under the handling-time chart and its CSV hold the same rows.
