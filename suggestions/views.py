@@ -1,4 +1,6 @@
 """Proposal pages: submit, read, vote; staff screening, acceptance and replies; moderation."""
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -200,7 +202,8 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         and not has_verified_phone(current_user),
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
         hide_form=HideForm(formdata=None, prefix="hide"),
-        extension_form=extension_form or ExtensionForm(formdata=None), overdue=deadlines.is_overdue(suggestion),
+        extension_form=_bounded(extension_form or ExtensionForm(formdata=None), suggestion),
+        overdue=deadlines.is_overdue(suggestion),
         deadline_history=deadlines.deadline_history(suggestion),
         rating_form=rating_form or RatingForm(formdata=None),
         can_rate=current_user.is_authenticated and current_user.id == suggestion.author_id
@@ -215,6 +218,16 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         hold_categories=_category_names, reported=moderation_queue.reported_by(current_user, suggestion),
         extensions_left=max(suggestion.campaign.max_extensions - len(deadlines.extensions_this_round(suggestion)), 0),
         latest_extension=deadlines.latest_extension_date(suggestion) if suggestion.reply_due_on else None)
+
+
+def _bounded(form: ExtensionForm, suggestion: Suggestion) -> ExtensionForm:
+    """The date picker offers only the dates an extension may set: after the current deadline (and today), up to
+    the campaign's limit (the server checks the same)."""
+    if suggestion.reply_due_on:
+        earliest = max(suggestion.reply_due_on, deadlines.today()) + timedelta(days=1)
+        form.new_due_on.render_kw = {"min": earliest.isoformat(),
+                                     "max": deadlines.latest_extension_date(suggestion).isoformat()}
+    return form
 
 
 def _all_bodies() -> list[Body]:

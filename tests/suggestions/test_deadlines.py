@@ -226,7 +226,11 @@ def test_an_extension_is_bounded_in_number_and_working_days(app, client):
     assert (suggestion.campaign.max_extensions, suggestion.campaign.max_extension_working_days) == (1, 15)
     latest = add_working_days(due, 15)
     login(client, make_staff(body))
-    assert f"最晚为 {latest.isoformat()}" in text_of(client.get(f"/suggestions/{suggestion.id}"))
+    page = client.get(f"/suggestions/{suggestion.id}")
+    assert f"最晚为 {latest.isoformat()}" in text_of(page)
+    date_input = re.search(r'<input[^>]*name="new_due_on"[^>]*>', page.get_data(as_text=True)).group()
+    assert f'max="{latest.isoformat()}"' in date_input  # the picker offers only the dates allowed
+    assert f'min="{(max(due, today()) + timedelta(days=1)).isoformat()}"' in date_input
     for far in ("2099-12-31", (latest + timedelta(days=1)).isoformat()):
         response = client.post(f"/suggestions/{suggestion.id}/extend", data={"new_due_on": far, "reason": "需要调查"})
         assert response.status_code == 422
