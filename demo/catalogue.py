@@ -127,5 +127,19 @@ CAMPAIGNS = [
      "categories": ["urban", "transport", "education", "health", "environment", "agriculture", "labour",
                     "services", "safety", "commerce"],
      "region_scope": _QX, "opened_days_ago": 12, "closes_in_days": 48, "allow_oppose": True, "status": "open"},
+    # Two without proposals, so that every stage of a campaign's life is on show: one announced for next week
+    # (即将开始), one its body is still preparing (草稿: only its staff see it).
+    {"key": "yl-winter-heating", "body": "yl-gov", "title": "云岭市今冬供暖保障意见征集",
+     "theme": "温暖过冬 共同参与",
+     "description": "今冬供暖季即将到来。市政府面向全市居民征集供暖保障方面的意见建议，包括老旧管网改造、"
+                    "供暖温度、收费服务、困难群众取暖等。征集开始后即可提交。",
+     "categories": ["urban", "services", "safety", "labour"], "region_scope": _YL,
+     "opened_days_ago": -7, "closes_in_days": 37, "allow_oppose": False, "status": "upcoming"},
+    {"key": "county-river-draft", "body": "county-gov", "title": "青溪县河道管理办法（草案）征求意见",
+     "theme": "河道管理 依法治水",
+     "description": "县政府起草了《青溪县河道管理办法（草案）》，拟面向社会公开征求意见。草案正在定稿，"
+                    "发布前仅县政府工作人员可见。",
+     "categories": ["environment", "legal", "agriculture"], "region_scope": _QX,
+     "opened_days_ago": -30, "closes_in_days": 60, "allow_oppose": False, "status": "draft"},
 ]
 _CAMPAIGNS_BY_KEY = {c["key"]: c for c in CAMPAIGNS}

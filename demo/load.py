@@ -12,6 +12,7 @@ from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import utcnow
 from demo import content
+from demo.history import import_history
 from demo.outcomes import add_outcomes
 from suggestions import clustering, ratings
 from suggestions import services as suggestion_services
@@ -76,7 +77,7 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
             description=spec["description"], categories=[categories[c] for c in spec["categories"]],
             region_scope=spec["region_scope"], opens_at=opens_at,
             closes_at=closes_at if closes_in is None or closes_in > 0 else None,
-            allow_oppose=spec["allow_oppose"], open_now=True)
+            allow_oppose=spec["allow_oppose"], open_now=spec["status"] != "draft")
         campaign.created_at = opens_at
         campaigns[spec["key"]] = campaign
         if spec["status"] in ("closed", "archived"):
@@ -96,6 +97,7 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
     staff_by_body = {b.id: staff[k] for k, b in bodies.items()}
     replies = _add_replies(rng, suggestions, staff_by_body=staff_by_body, now=now, progress=progress)
     outcomes = add_outcomes(rng, suggestions, staff_by_body)
+    history = import_history(bodies["city-suggest"], seed).imported
 
     for campaign, owner, spec, closes_at in closing:
         campaign_services.close_campaign(owner, campaign, closes_at or now)
@@ -106,7 +108,7 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
     clusters = sum(clustering.cluster_campaign(campaign) for campaign in campaigns.values())
     return {"bodies": len(bodies), "campaigns": len(campaigns), "citizens": len(citizens),
             "proposals": len(suggestions), "votes": votes, "replies": replies, "outcomes": outcomes,
-            "clusters": clusters}
+            "clusters": clusters, "board history messages (2016-2025)": history}
 
 
 def _add_votes(rng: random.Random, suggestions: list[Suggestion], citizens: list[User], now) -> int:

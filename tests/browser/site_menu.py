@@ -4,6 +4,7 @@
 def menu_item(page, role: str, name: str):
     """A link or button of the site menu, as a person reaches it: on a phone the menu opens first (菜单), and staff
     tools sit behind 工作台."""
+    page.wait_for_load_state()  # menu.js has run: before it, the toggle is hidden and the menu open
     toggle = page.locator(".menu-toggle")
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()

@@ -40,17 +40,24 @@ def test_demo_has_the_promised_volume_and_variety(demo_app):
         assert 18 <= count(Body) <= 25
         assert set(db.session.scalars(sa.select(Body.level).distinct())) == {"national", "provincial", "municipal",
                                                                              "county"}
-        assert 7 <= count(Campaign) <= 10
+        assert 8 <= count(Campaign) <= 12
+        from campaigns.models import Phase
+        from core.models import utcnow
+        phases = {c.phase(utcnow()) for c in db.session.scalars(sa.select(Campaign))}
+        assert phases == set(Phase)  # every stage of a campaign's life is on show
         assert count(Suggestion) >= 2000
         assert count(Vote) >= 3000
         types = Counter(db.session.scalars(sa.select(Suggestion.message_type)))
         assert set(types) == {"suggestion", "complaint", "help", "question", "thanks"}
-        decisions = set(db.session.scalars(sa.select(Reply.decision)))
+        live = sa.select(Suggestion.id).where(Suggestion.source == "")  # not the imported board history
+        decisions = set(db.session.scalars(sa.select(Reply.decision).where(Reply.suggestion_id.in_(live))))
         assert decisions == {d.value for d in STAFF_DECISIONS}
         # About half the replies are rated, with every level of satisfaction.
         rated = Counter(db.session.scalars(sa.select(Rating.satisfaction)))
         assert set(rated) == {"satisfied", "basically_satisfied", "unsatisfied"}
-        assert 0.3 < sum(rated.values()) / count(Reply) < 0.7
+        live_replies = db.session.scalar(sa.select(sa.func.count()).select_from(Reply)
+                                         .where(Reply.suggestion_id.in_(live)))
+        assert 0.3 < sum(rated.values()) / live_replies < 0.7
         # Counters agree with the vote rows they are derived from.
         mismatched = db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion).where(
             Suggestion.support_count != sa.select(sa.func.count()).select_from(Vote).where(
@@ -76,6 +83,28 @@ def test_demo_tracks_adopted_proposals_to_policy_at_every_stage(demo_app):
     assert title in page and "暂无" not in page
 
 
+def test_demo_history_tells_a_decade_s_story_on_the_dashboard(demo_app):
+    """A decade of one body's board, imported as `flask analytics import-messages` does: handling time falls,
+    messages grow, suggestions take a larger share (what the figures pages show on a fresh install)."""
+    from demo.history import MEAN_HANDLING_DAYS, SOURCE, YEARS
+    with demo_app.app_context():
+        imported = db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)
+                                     .where(Suggestion.source == SOURCE))
+        assert imported >= 1000
+        rows = db.session.execute(sa.select(sa.extract("year", Suggestion.created_at), Suggestion.handling_days,
+                                            Suggestion.message_type).where(Suggestion.source == SOURCE)).all()
+        by_year = {year: [r for r in rows if int(r[0]) == year] for year in YEARS}
+        mean_days = {y: sum(r[1] for r in rs if r[1] is not None) / sum(r[1] is not None for r in rs)
+                     for y, rs in by_year.items()}
+        assert mean_days[2016] > 2 * mean_days[2025]
+        assert abs(mean_days[2016] - MEAN_HANDLING_DAYS[0]) < 0.3 * MEAN_HANDLING_DAYS[0]
+        share = {y: sum(r[2] == "suggestion" for r in rs) / len(rs) for y, rs in by_year.items()}
+        assert share[2025] > share[2016] + 0.15
+        assert len(by_year[2025]) > len(by_year[2016])
+    page = demo_app.test_client().get("/analytics/?year=2016&year_to=2025").get_data(as_text=True)
+    assert 'id="messages_per_year"' in page and "<th scope=\"row\">2016</th>" in page
+
+
 def test_home_page_lists_demo_campaigns(demo_app):
     client = demo_app.test_client()
     page = client.get("/").get_data(as_text=True)
@@ -86,10 +115,12 @@ def test_home_page_lists_demo_campaigns(demo_app):
 def test_demo_pages_render(demo_app):
     client = demo_app.test_client()
     with demo_app.app_context():
-        campaign_ids = list(db.session.scalars(sa.select(Campaign.id)))
+        campaign_ids = list(db.session.scalars(sa.select(Campaign.id).where(Campaign.status != "draft")))
+        draft = db.session.scalar(sa.select(Campaign.id).where(Campaign.status == "draft"))
         replied = db.session.scalar(sa.select(Suggestion.id).where(Suggestion.status == "replied").limit(1))
     for campaign_id in campaign_ids:
         assert client.get(f"/campaigns/{campaign_id}?sort=supported").status_code == 200
+    assert client.get(f"/campaigns/{draft}").status_code == 404  # only its body's staff see a draft
     assert client.get(f"/suggestions/{replied}").status_code == 200
     with demo_app.app_context():
         biggest = db.session.scalars(sa.select(Cluster).order_by(Cluster.size.desc()).limit(1)).one()
