@@ -74,6 +74,9 @@ def test_batch_groups_variants_and_counts_each_supporter_once(app, client):
     assert re.search(r'id="cluster-supporters">2<', page) and PARKING_TRADITIONAL[0] in page
     page = client.get(f"/suggestions/{a2.id}").get_data(as_text=True)
     assert f"/suggestions/clusters/{parking.id}" in page
+    assert "这条建议与另外 2 条建议内容相似，合计 2 人支持" in page  # not "one of 3 … 另外几条"
+    page = client.get(f"/suggestions/{b1.id}").get_data(as_text=True)
+    assert "这条建议与另外 1 条建议内容相似" in page
 
 
 def test_incremental_placement_agrees_with_the_batch(app, client):
