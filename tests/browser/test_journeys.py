@@ -169,3 +169,41 @@ def test_an_analyst_filters_figures_downloads_open_data_and_creates_a_token(  # 
     expect(page.locator("code", has_text="Authorization: Bearer <令牌>")).to_be_visible()
     walk.check("token")
     walk.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_staff_review_a_group_of_similar_proposals(app, live_server, browser, width, height):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from suggestions.clustering import cluster_campaign
+    from tests.suggestions.test_clusters import PARKING, PARKING_REWORDED, PARKING_TRADITIONAL, propose
+
+    body = make_body("青溪县住房和城乡建设局")
+    campaign = make_campaign(body, title="青溪县小区停车建议征集")
+    for text in (PARKING, PARKING_REWORDED, PARKING_TRADITIONAL):
+        propose(campaign, text)
+    db.session.commit()
+    cluster_campaign(campaign)
+    staff = make_staff(body).username
+    db.session.commit()
+    campaign_id, third_title = campaign.id, PARKING_TRADITIONAL[0]
+    db.session.close()
+    base = live_server.url
+    walk = Walk(browser, width, height, "cluster")
+    page = walk.page
+
+    log_in(page, base, staff)
+    page.goto(f"{base}/suggestions/clusters?campaign={campaign_id}")
+    page.get_by_role("link", name=PARKING[0]).first.click()
+    expect(page.locator("#cluster-supporters")).to_be_visible()
+    walk.check("group")
+    member = page.locator("li", has_text=third_title).last
+    member.get_by_label("理由").fill("繁体重复提交，已单独答复")
+    member.get_by_role("button", name="移出本组").click()
+    expect(page.get_by_text("相似建议分组已更新。")).to_be_visible()
+    expect(page.locator("li", has_text=third_title)).to_have_count(0)
+    page.get_by_role("button", name="确认本组").click()
+    expect(page.get_by_text("已由工作人员确认")).to_be_visible()
+    walk.check("reviewed")
+    walk.close()
