@@ -51,8 +51,10 @@ class CampaignFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    # "All" leaves archived campaigns out (retired from the list); they are one choice away.
     phase = SelectField(_l("Status"), choices=[("", _l("All")), ("open", _l("Open")),
-                                               ("closing_soon", _l("Closing soon")), ("closed", _l("Closed"))],
+                                               ("closing_soon", _l("Closing soon")), ("upcoming", _l("Upcoming")),
+                                               ("closed", _l("Closed")), ("archived", _l("Archived"))],
                         validators=[Optional()])
     body = SelectField(_l("Body"), coerce=str, validators=[Optional()])
     level = SelectField(_l("Level"), validators=[Optional()])

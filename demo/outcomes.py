@@ -13,22 +13,33 @@ from suggestions.models import Suggestion
 # (stage, progress, the milestones reached by then: (days after the reply, what happened))
 STAGES = [
     ("adopted", 10, [(0, "答复采纳，列入年度工作计划")]),
-    ("drafting", 30, [(0, "答复采纳，列入年度工作计划"), (12, "起草工作方案并征求相关部门意见")]),
-    ("issued", 50, [(0, "答复采纳，列入年度工作计划"), (10, "起草工作方案并征求相关部门意见"),
-                    (28, "工作方案印发")]),
-    ("implementing", 70, [(0, "答复采纳，列入年度工作计划"), (8, "起草工作方案并征求相关部门意见"),
-                          (21, "工作方案印发"), (35, "首批试点启动")]),
-    ("completed", 100, [(0, "答复采纳，列入年度工作计划"), (7, "起草工作方案并征求相关部门意见"),
-                        (18, "工作方案印发"), (30, "首批试点启动"), (60, "全面实施，完成验收")]),
+    ("drafting", 30, [(0, "答复采纳，列入年度工作计划"), (6, "起草工作方案并征求相关部门意见")]),
+    ("issued", 50, [(0, "答复采纳，列入年度工作计划"), (5, "起草工作方案并征求相关部门意见"), (14, "工作方案印发")]),
+    ("implementing", 70, [(0, "答复采纳，列入年度工作计划"), (4, "起草工作方案并征求相关部门意见"),
+                          (10, "工作方案印发"), (20, "首批试点启动")]),
+    ("completed", 100, [(0, "答复采纳，列入年度工作计划"), (3, "起草工作方案并征求相关部门意见"),
+                        (8, "工作方案印发"), (15, "首批试点启动"), (35, "全面实施，完成验收")]),
 ]
 ISSUED = {"issued", "implementing", "completed"}
+# How each kind of body numbers its documents (发文字号): 政府 政发, a congress's standing committee 常发, ...
+DOCUMENT_TYPES = {"congress": "决定", "cppcc": "建议案", "ministry": "通知"}
+DOCUMENT_KINDS = {"government": "政发", "other": "办发", "department": "发", "congress": "人大常发", "cppcc": "政协发",
+                  "ministry": "部发"}
+
+
+def _topic(title: str) -> str:
+    """What a proposal asks, as a policy would say it: 建议在人民路口增设信号灯 → 在人民路口增设信号灯."""
+    for prefix in ("关于", "建议", "希望", "请求"):
+        title = title.removeprefix(prefix)
+    return title.removesuffix("的建议").rstrip("。！!")[:40]
 
 
 def add_outcomes(rng: random.Random, suggestions: list[Suggestion], staff_by_body: dict[int, User],
                  how_many: int = 8) -> int:
     """Record outcomes for up to ``how_many`` adopted proposals, one per handling body where possible, the
     oldest replies furthest along; returns how many."""
-    adopted = [s for s in suggestions if s.replies and s.replies[0].decision == "adopted" and s.is_public]
+    adopted = [s for s in suggestions if s.replies and s.replies[0].decision == "adopted" and s.is_public
+               and s.message_type == "suggestion"]
     adopted.sort(key=lambda s: s.replies[0].created_at)
     chosen, bodies = [], set()
     for suggestion in adopted:
@@ -42,17 +53,22 @@ def add_outcomes(rng: random.Random, suggestions: list[Suggestion], staff_by_bod
         officer = staff_by_body[suggestion.handling_body_id]
         body = suggestion.handling_body
         replied_on = beijing_date(suggestion.replies[0].created_at)
-        stage, progress, milestones = STAGES[max(0, len(STAGES) - 1 - k * len(STAGES) // max(len(chosen), 1))]
-        milestones = [(replied_on + timedelta(days=days), what) for days, what in milestones
-                      if replied_on + timedelta(days=days) <= today]
-        issued_on = milestones[2][0] if stage in ISSUED and len(milestones) > 2 else None
-        topic = suggestion.title.removeprefix("建议").removeprefix("关于")[:40]
+        # The oldest replies furthest along, but never past the milestones their dates have reached.
+        at = len(STAGES) - 1 - k * len(STAGES) // len(chosen)
+        while at and replied_on + timedelta(days=STAGES[at][2][-1][0]) > today:
+            at -= 1
+        stage, progress, milestones = STAGES[at]
+        milestones = [(replied_on + timedelta(days=days), what) for days, what in milestones]
+        issued = stage in ISSUED
+        issued_on = milestones[2][0] if issued else None
+        topic = _topic(suggestion.title)
         outcome = outcome_services.create_outcome(
             officer, body, issued_on=issued_on, title=f"采纳群众建议：{topic}",
-            document_name=f"{body.name}关于{suggestion.category.name}工作的实施方案" if stage in ISSUED else "",
-            document_number=f"{body.name[:2]}政发〔{today.year}〕{rng.randint(3, 60)}号" if stage in ISSUED else "",
-            link="", clause=(f"第{rng.randint(3, 12)}条 根据群众建议，{topic}，由{body.name}牵头落实。"
-                             if stage in ISSUED else ""),
+            document_name=f"{body.name}关于{suggestion.category.name}工作的{DOCUMENT_TYPES.get(body.kind, '实施方案')}"
+            if issued else "",
+            document_number=(f"{body.name[:2]}{DOCUMENT_KINDS.get(body.kind, '办发')}〔{issued_on.year}〕{11 + 7 * k}号"
+                             if issued else ""),
+            link="", clause=f"第{3 + k}条 {topic}。具体工作由{body.name}牵头落实。" if issued else "",
             stage=stage, progress=progress)
         for happened_on, what in milestones:
             outcome_services.add_milestone(officer, outcome, happened_on, what)

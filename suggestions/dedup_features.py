@@ -95,11 +95,16 @@ KEYWORD_STOPWORDS = frozenset("建议 希望 问题 我们 他们 你们 一个 
 _NUMERALS = set("一二三四五六七八九十百千万两几多半")
 
 
+_FUNCTION_CHARACTERS = set("的了都也就还又很太把被给让不没是在和与及或而但着过吗呢吧啊从对向我你他她它")
+
+
 def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
     """The k most distinctive words of a cluster's member texts: term frequency times jieba's bundled idf, without
     stock proposal words such as 建议 or 问题. Words: the dictionary's nouns and verbs (by its own tags), and a word
-    jieba guessed (护学岗) only when two members use it and it does not start with a numeral; never one character
-    doubled. The newcomer saw 村村 (a mis-split 村村口), 十二三, 好几起 and 过划车 as keywords."""
+    jieba guessed (护学岗) only when two members use it, it has three characters or more, no function character and
+    does not start with a numeral; and the place or entity names the members share (锦绣华庭, 下湾), whole, never
+    their pieces; never one character doubled. The newcomer saw 村村 (a mis-split 村村口), 十二三, 好几起 and 过划车
+    as keywords, and later 岗村, 不起 and 费都付."""
     global _keyword_extractor
     if _keyword_extractor is None:
         load_jieba()
@@ -110,20 +115,35 @@ def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
         _keyword_extractor = (jieba, jieba.posseg.dt.word_tag_tab, extractor.idf_freq, extractor.median_idf,
                               extractor.stop_words | KEYWORD_STOPWORDS)
     jieba, tags, idf, median_idf, stop_words = _keyword_extractor
+    from suggestions.places import mine_place_names, place_names  # places imports this module
+    mined = mine_place_names(texts)
+    # Names the members share (锦绣华庭 of 锦绣华庭小区): a keyword whole, where jieba cuts it in two.
+    names = {name for text in texts for name in place_names(text, mined) if mined[name] >= 2 and 2 <= len(name) <= 4
+             and not set(name) & (_FUNCTION_CHARACTERS | _NUMERALS) and not name.endswith(("市", "县", "区", "省"))
+             and not any(word in stop_words or tags.get(word, "x")[0] == "v" for word in jieba.lcut(name))}
     counts: dict[str, int] = {}
     texts_using: dict[str, int] = {}
     for text in texts:
-        words = [w for w in jieba.lcut(normalise(text)) if len(w) > 1 and len(set(w)) > 1 and w not in stop_words]
+        normalised = normalise(text)
+        words = [w for w in jieba.lcut(normalised) if len(w) > 1 and len(set(w)) > 1 and w not in stop_words]
+        words += [name for name in names if name in normalised]
         for word in words:
             counts[word] = counts.get(word, 0) + 1
         for word in set(words):
             texts_using[word] = texts_using.get(word, 0) + 1
 
     def is_word(word: str) -> bool:
+        if word in names:
+            return True
+        if any(word in name for name in names):
+            return False  # a piece of a name already counted whole (华庭 of 锦绣华庭)
         tag = tags.get(word)
         if tag is not None:
             return tag[0] in "nv"
-        return texts_using[word] >= 2 and word[0] not in _NUMERALS and not word[0].isdigit()
+        # A guess must be used by two members, not start with a numeral and hold no function character (费都付 is
+        # 物业费都付了 mis-split); a two-character guess must be a name the members share (下湾 of 下湾村, not 岗村).
+        return (texts_using[word] >= 2 and word[0] not in _NUMERALS and not word[0].isdigit()
+                and not set(word) & _FUNCTION_CHARACTERS and len(word) >= 3)
     ranked = sorted((w for w in counts if is_word(w)), key=lambda w: (-counts[w] * idf.get(w, median_idf), w))
     return ranked[:k]
 

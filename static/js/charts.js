@@ -17,7 +17,9 @@
         connectNulls: true
       };
     });
-    var valueAxis = {type: "value", axisLabel: {formatter: spec.percent ? "{value}%" : "{value}"}};
+    // whole steps on a count axis: ten topics with one proposal each read 0, 1, not 0.2, 0.4, ...
+    var valueAxis = {type: "value", minInterval: spec.percent ? undefined : 1,
+                     axisLabel: {formatter: spec.percent ? "{value}%" : "{value}"}};
     var categoryAxis = {type: "category", data: categories, inverse: horizontal,
                         // topics' keywords wrap onto a second line rather than being cut
                         axisLabel: horizontal ? {width: 150, overflow: "break", lineHeight: 14}

@@ -76,6 +76,8 @@ def test_dashboard_shows_every_chart_with_tables_and_csv(client, two_years):
     assert 'class="chart-card chart-wide" id="league"' in page and "没有留言的机构不列出" in page
     assert re.search(r'data-figure="messages">5<', page)
     assert re.search(r'data-figure="handling_days_mean">7.0<', page)
+    # Each rate shows the counts behind it (the headline and the funnel count different things).
+    assert re.search(r'data-figure="reply_rate">[\d.]+%<span class="ratio">\d+ / \d+</span>', page)
     # The table under the handling-time chart and its CSV hold the same rows.
     rows = read_csv(client.get("/analytics/charts/handling_days.csv"))
     assert rows[1:] == [["2025", "10.0", "10.0", "10.0", "2"], ["2026", "4.0", "4.0", "4.0", "2"]]

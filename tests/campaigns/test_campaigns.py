@@ -91,6 +91,11 @@ def test_list_filters_by_phase_body_level_region_and_category(client):
     assert titles(client.get("/campaigns/").get_data(as_text=True)) == {"道路交通安全", "十五五", "老旧小区"}
     assert titles(client.get("/campaigns/?phase=open").get_data(as_text=True)) == {"道路交通安全", "十五五"}
     assert titles(client.get("/campaigns/?phase=closed").get_data(as_text=True)) == {"老旧小区"}
+    archived = make_campaign(county, title="青溪县河道管理意见征集", status="archived")
+    names[archived.title] = "河道"
+    assert "河道" not in titles(client.get("/campaigns/").get_data(as_text=True))  # retired from the list …
+    assert titles(client.get("/campaigns/?phase=archived").get_data(as_text=True)) == {"河道"}  # … one choice away
+    assert 'value="upcoming"' in client.get("/campaigns/").get_data(as_text=True)
     assert titles(client.get(f"/campaigns/?body={province.id}").get_data(as_text=True)) == {"十五五"}
     assert titles(client.get("/campaigns/?level=county").get_data(as_text=True)) == {"道路交通安全", "老旧小区"}
     assert titles(client.get("/campaigns/?region=江南省临川市").get_data(as_text=True)) == {"道路交通安全", "老旧小区"}

@@ -371,7 +371,7 @@ def test_a_proposal_that_leaves_public_view_leaves_its_cluster_and_its_counts(ap
     assert db.session.get(ClusterMember, representative) is None
     remaining = [s for s in (a1, a2, a3) if s.id != representative]
     page = client.get(f"/suggestions/{remaining[0].id}").get_data(as_text=True)
-    assert "共 2 条" in page and "共 3 条" not in page
+    assert "与另外 1 条建议内容相似" in page and "另外 2 条" not in page
     api = client.get(f"/api/v1/clusters/{parking.id}").get_json()
     assert api["size"] == 2 == len(api["members"])
     login(client, make_user(role="moderator"))

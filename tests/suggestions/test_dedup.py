@@ -240,3 +240,13 @@ def test_a_query_reads_the_rarest_postings_first_within_its_budget():
     index.postings_budget, index.n_candidates = 30, 5
     hit = index.query(f"{estates[123]}小区门口路灯坏了好久，晚上走路很危险，请有关部门尽快修理", k=3)[0]
     assert hit.id == 123
+
+
+def test_keywords_keep_a_shared_name_whole_and_drop_its_pieces():
+    """锦绣华庭 is one keyword, not 锦绣 and 华庭; a name jieba cuts wrongly (李家岗村 → 李家 / 岗村) is kept whole,
+    and a mis-split like 费都付 (物业费都付了) is not a keyword."""
+    parking = dedup.keywords(["建议在锦绣华庭小区增设停车位，晚上车只能停在消防通道上。",
+                              "锦绣华庭小区停车难，消防通道被占，建议增设停车位。"])
+    assert "锦绣华庭" in parking and not {"锦绣", "华庭"} & set(parking)
+    lights = dedup.keywords(["李家岗村的物业费都付了，路灯还是不亮", "李家岗村物业费都付了，路灯一直不亮，晚上出行不便"])
+    assert "李家岗" in lights and "路灯" in lights and not {"岗村", "费都付"} & set(lights)
