@@ -150,6 +150,13 @@ def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, brows
             if button.is_visible():  # a button is as wide as its words, not a full-width box
                 assert button.bounding_box()["width"] < 300, button.inner_text()
     expect(page.locator("#to_body")).to_have_value("")  # the transfer asks for a body instead of taking the first
+    # Co-handling bodies: a list of check boxes under a heading, not a four-line select that clips the names.
+    page.goto(f"{base}/suggestions/{ids[0]}")
+    page.locator("details.co-bodies > summary").click()
+    page.get_by_label("Qingxi County Transport Bureau of the People's Government").check()
+    no_sideways_scroll(page, 375)
+    page.get_by_role("button", name="Accept for handling").click()
+    expect(page.locator("#handling")).to_contain_text("Qingxi County Transport Bureau")
     assert errors == []
     phone.close()
 
