@@ -3,43 +3,21 @@ the reply, says the problem is not solved and sees it reopened; staff transfer a
 deadline; an analyst filters the figures, downloads open data and creates an API token. Each step: no sideways
 scroll, no console error; screenshots go to test-results/screenshots/ (kept out of git)."""
 import re
-from pathlib import Path
 
 import pytest
 
 from core.extensions import db
 from core.workdays import add_working_days
 from suggestions import services
-from tests.browser.site_menu import menu_item
+from tests.browser.site_menu import Walk, menu_item
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in
-from tests.browser.test_site_menu import watch_console
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 WIDTHS = [(375, 812), (1280, 900)]
-
-
-class Walk:
-    """One browser page at one width, checked after every step."""
-
-    def __init__(self, browser, width: int, height: int, name: str):  # noqa: F811
-        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-        self.page, self.width, self.name, self.steps = self.context.new_page(), width, name, 0
-        self.errors = watch_console(self.page)
-
-    def check(self, step: str) -> None:
-        assert self.page.evaluate("document.documentElement.scrollWidth") <= self.width, step
-        assert self.errors == [], step
-        self.steps += 1
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.width}-{self.steps:02d}-{step}.png"))
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

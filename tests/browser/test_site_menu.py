@@ -7,7 +7,7 @@ import pytest
 
 from core.extensions import db
 from suggestions.related import store_related
-from tests.browser.site_menu import menu_item
+from tests.browser.site_menu import Walk, menu_item
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in
 from tests.conftest import BROWSER
@@ -15,13 +15,6 @@ from tests.factories import make_body, make_campaign, make_staff, make_suggestio
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
-
-
-def watch_console(page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def no_sideways_scroll(page, width: int) -> None:
@@ -47,9 +40,8 @@ def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, t
     db.session.close()
     base = live_server.url
 
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
-    page = phone.new_page()
-    errors = watch_console(page)
+    walk = Walk(browser, 375, 812, "menu")
+    page, errors = walk.page, walk.errors
     log_in(page, base, citizen)
     header = page.locator(".site-header")
     assert header.bounding_box()["height"] <= 100  # one row: it was about 400 of 812 px
@@ -91,11 +83,10 @@ def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, t
     no_sideways_scroll(page, 375)
     assert errors == []
     assert page.request.get(f"{base}/favicon.ico").status == 200
-    phone.close()
+    walk.close()
 
-    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = desk.new_page()
-    errors = watch_console(page)
+    desk = Walk(browser, 1280, 900, "menu")
+    page, errors = desk.page, desk.errors
     log_in(page, base, staff)
     expect(page.get_by_role("button", name="菜单")).to_be_hidden()
     expect(page.locator("#header-q")).to_be_visible()
@@ -135,9 +126,8 @@ def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, brows
     db.session.close()
     base = live_server.url
 
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-GB")
-    page = phone.new_page()
-    errors = watch_console(page)
+    walk = Walk(browser, 375, 812, "staff-en")
+    page, errors = walk.page, walk.errors
     log_in(page, base, name)
     menu_item(page, "button", "English").click()
     assert page.locator(".site-header").bounding_box()["height"] <= 100  # one row in English too
@@ -158,7 +148,7 @@ def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, brows
     page.get_by_role("button", name="Accept for handling").click()
     expect(page.locator("#handling")).to_contain_text("Qingxi County Transport Bureau")
     assert errors == []
-    phone.close()
+    walk.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -172,9 +162,8 @@ def test_large_text_mode_is_a_switch_that_is_remembered(app, live_server, browse
     db.session.commit()
     db.session.close()
     base = live_server.url
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
-    page = phone.new_page()
-    errors = watch_console(page)
+    walk = Walk(browser, 375, 812, "menu")
+    page, errors = walk.page, walk.errors
     page.goto(f"{base}/suggestions/{suggestion_id}")
     body_size = "parseFloat(getComputedStyle(document.body).fontSize)"
     normal = page.evaluate(body_size)
@@ -193,4 +182,4 @@ def test_large_text_mode_is_a_switch_that_is_remembered(app, live_server, browse
     page.reload()
     assert page.evaluate(body_size) == pytest.approx(normal)
     assert errors == []
-    phone.close()
+    walk.close()
