@@ -96,7 +96,7 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
     votes = _add_votes(rng, suggestions, citizens, now)
     staff_by_body = {b.id: staff[k] for k, b in bodies.items()}
     replies = _add_replies(rng, suggestions, staff_by_body=staff_by_body, now=now, progress=progress)
-    outcomes = add_outcomes(rng, suggestions, staff_by_body)
+    outcomes = add_outcomes(staff_by_body)
     history = import_history(bodies["city-suggest"], seed).imported
 
     for campaign, owner, spec, closes_at in closing:

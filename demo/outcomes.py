@@ -1,14 +1,16 @@
 """Demo policy outcomes: a few adopted proposals tracked to the document they became, at every stage, with dated
 milestones (so 从建议到政策 has something to show on a fresh install). Written through outcomes.services, as
 staff would record them."""
-import random
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from accounts.models import User
+from core.extensions import db
 from core.models import utcnow
 from outcomes import services as outcome_services
 from suggestions.deadlines import beijing_date
-from suggestions.models import Suggestion
+from suggestions.models import Reply, Suggestion
 
 # (stage, progress, the milestones reached by then: (days after the reply, what happened))
 STAGES = [
@@ -21,10 +23,9 @@ STAGES = [
                         (8, "工作方案印发"), (15, "首批试点启动"), (35, "全面实施，完成验收")]),
 ]
 ISSUED = {"issued", "implementing", "completed"}
-# How each kind of body numbers its documents (发文字号): 政府 政发, a congress's standing committee 常发, ...
+# What each kind of body issues, and how it numbers it (发文字号): a congress's standing committee 人大常发, …
 DOCUMENT_TYPES = {"congress": "决定", "cppcc": "建议案", "ministry": "通知"}
-DOCUMENT_KINDS = {"government": "政发", "other": "办发", "department": "发", "congress": "人大常发", "cppcc": "政协发",
-                  "ministry": "部发"}
+DOCUMENT_KINDS = {"other": "办发", "department": "发", "congress": "人大常发", "cppcc": "政协发", "ministry": "部发"}
 
 
 def _topic(title: str) -> str:
@@ -34,13 +35,16 @@ def _topic(title: str) -> str:
     return title.removesuffix("的建议").rstrip("。！!")[:40]
 
 
-def add_outcomes(rng: random.Random, suggestions: list[Suggestion], staff_by_body: dict[int, User],
-                 how_many: int = 8) -> int:
-    """Record outcomes for up to ``how_many`` adopted proposals, one per handling body where possible, the
+def add_outcomes(staff_by_body: dict[int, User], how_many: int = 8) -> int:
+    """Record outcomes for up to ``how_many`` adopted suggestions, one per handling body where possible, the
     oldest replies furthest along; returns how many."""
-    adopted = [s for s in suggestions if s.replies and s.replies[0].decision == "adopted" and s.is_public
-               and s.message_type == "suggestion"]
-    adopted.sort(key=lambda s: s.replies[0].created_at)
+    first_replies = (sa.select(Reply.suggestion_id, sa.func.min(Reply.created_at).label("at"))
+                     .group_by(Reply.suggestion_id).subquery())
+    adopted = [s for s in db.session.scalars(
+        sa.select(Suggestion).join(first_replies, first_replies.c.suggestion_id == Suggestion.id)
+        .join(Reply, sa.and_(Reply.suggestion_id == Suggestion.id, Reply.created_at == first_replies.c.at))
+        .where(Reply.decision == "adopted", Suggestion.message_type == "suggestion")
+        .order_by(first_replies.c.at, Suggestion.id)) if s.is_public]
     chosen, bodies = [], set()
     for suggestion in adopted:
         if suggestion.handling_body_id not in bodies:

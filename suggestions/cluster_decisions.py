@@ -98,15 +98,13 @@ def merge_clusters(actor: User, cluster: Cluster, other: Cluster, reason: str) -
         raise InvalidInput(_l("Choose another cluster of the same campaign."))
     if not reason:
         raise InvalidInput(_l("Say why the two clusters are the same idea."))
+    kept, moved = [m.suggestion_id for m in cluster.members], [m.suggestion_id for m in other.members]
     blocked = db.session.scalar(sa.select(sa.func.count()).select_from(ClusterPin).where(
         ClusterPin.kind == PinKind.APART,
-        sa.or_(sa.and_(ClusterPin.suggestion_id.in_([m.suggestion_id for m in cluster.members]),
-                       ClusterPin.other_id.in_([m.suggestion_id for m in other.members])),
-               sa.and_(ClusterPin.suggestion_id.in_([m.suggestion_id for m in other.members]),
-                       ClusterPin.other_id.in_([m.suggestion_id for m in cluster.members])))))
+        sa.or_(sa.and_(ClusterPin.suggestion_id.in_(kept), ClusterPin.other_id.in_(moved)),
+               sa.and_(ClusterPin.suggestion_id.in_(moved), ClusterPin.other_id.in_(kept)))))
     if blocked:
         raise Conflict(_l("Staff have kept some of these proposals apart; move them out first."))
-    moved = [m.suggestion_id for m in other.members]
     for member in list(other.members):
         member.cluster_id = cluster.id
         member.kind = "pinned"

@@ -1,5 +1,5 @@
 """Proposal pages: submit, read, vote; staff screening, acceptance and replies; moderation."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -191,6 +191,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
               and cluster.representative.author_id != current_user.id
               and queries.vote_of(current_user, cluster.representative_id) != 1
               and suggestion.campaign.accepts_submissions(utcnow()))
+    latest_extension = deadlines.latest_extension_date(suggestion) if suggestion.reply_due_on else None
     return render_template(
         "suggestions/detail.html", suggestion=suggestion, campaign=suggestion.campaign, is_staff=is_staff,
         reveal=suggestion.private_details_visible_to(current_user),
@@ -202,7 +203,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         and not has_verified_phone(current_user),
         reply_form=reply_form or ReplyForm(formdata=None), reject_form=RejectForm(formdata=None, prefix="reject"),
         hide_form=HideForm(formdata=None, prefix="hide"),
-        extension_form=_bounded(extension_form or ExtensionForm(formdata=None), suggestion),
+        extension_form=_bounded(extension_form or ExtensionForm(formdata=None), suggestion, latest_extension),
         overdue=deadlines.is_overdue(suggestion),
         deadline_history=deadlines.deadline_history(suggestion),
         rating_form=rating_form or RatingForm(formdata=None),
@@ -217,16 +218,15 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         hold=moderation_queue.hold_of(suggestion) if suggestion.status == "pending" else None,
         hold_categories=_category_names, reported=moderation_queue.reported_by(current_user, suggestion),
         extensions_left=max(suggestion.campaign.max_extensions - len(deadlines.extensions_this_round(suggestion)), 0),
-        latest_extension=deadlines.latest_extension_date(suggestion) if suggestion.reply_due_on else None)
+        latest_extension=latest_extension)
 
 
-def _bounded(form: ExtensionForm, suggestion: Suggestion) -> ExtensionForm:
+def _bounded(form: ExtensionForm, suggestion: Suggestion, latest: date | None) -> ExtensionForm:
     """The date picker offers only the dates an extension may set: after the current deadline (and today), up to
-    the campaign's limit (the server checks the same)."""
-    if suggestion.reply_due_on:
+    ``latest``, the campaign's limit (the server checks the same)."""
+    if latest is not None:
         earliest = max(suggestion.reply_due_on, deadlines.today()) + timedelta(days=1)
-        form.new_due_on.render_kw = {"min": earliest.isoformat(),
-                                     "max": deadlines.latest_extension_date(suggestion).isoformat()}
+        form.new_due_on.render_kw = {"min": earliest.isoformat(), "max": latest.isoformat()}
     return form
 
 
