@@ -43,6 +43,7 @@ from suggestions.dedup_features import (
     similarity,
 )
 from suggestions.dedup_scale import key_hash
+from suggestions.sparse_rows import columns_of, csr_over, ranges, row_dots, take_rows
 
 FORMAT = 2  # of a saved folder; a folder of another format is not loaded
 # What a saved folder's weights depend on besides the texts: a folder saved under other constants is not loaded.
@@ -92,7 +93,7 @@ class Index:
         the ids ascend is checked when not said."""
         self.ids, self.authors, self.digests, self.lengths = ids, authors, digests, lengths
         self.rows, self.featuriser = rows, featuriser
-        self._columns = _columns_of(rows, featuriser) if columns is None else columns
+        self._columns = columns_of(rows, featuriser) if columns is None else columns
         self._postings_limit = max(20, int(self.max_df * featuriser.n_docs))
         # Finding an id's row: a saved index's ids ascend (searched as they are); others are searched through
         # their sort order, or a dict for ids that are not integers.
@@ -165,7 +166,7 @@ class Index:
         a = {name: mapped[offset:offset + np.dtype(dtype).itemsize * int(np.prod(shape))].view(dtype).reshape(shape)
              for name, (offset, dtype, shape) in meta["arrays"].items()}
         shape = tuple(meta["shape"])
-        rows = _csr_over(a["rows_data"], a["rows_indices"], a["rows_indptr"], shape)
+        rows = csr_over(a["rows_data"], a["rows_indices"], a["rows_indptr"], shape)
         columns = sp.csc_matrix((a["columns_data"], a["columns_indices"], a["columns_indptr"]),
                                 shape=(shape[0], len(a["vocab"])), copy=False)
         featuriser = CompactFeaturiser(a["vocab"], a["vocab_df"], meta["n_docs"], idf=a["vocab_idf"])
@@ -342,7 +343,7 @@ class Index:
         rarest = rarest[np.cumsum(lengths[rarest]) <= max(self.postings_budget, int(lengths[rarest[:1]].sum()))]
         starts, lengths, weights = starts[rarest], lengths[rarest], weights[rarest]
         # The postings of those columns, read directly: scipy's column indexing would scan the whole store.
-        at = _ranges(starts, lengths)
+        at = ranges(starts, lengths)
         partial = np.bincount(self._columns.indices[at], weights=self._columns.data[at] * np.repeat(weights, lengths),
                               minlength=len(self.ids))
         stored = np.flatnonzero(partial)
@@ -355,8 +356,8 @@ class Index:
         n = self.rows.shape[0]
         stored = rows < n
         out = np.empty(len(rows), dtype=np.float32)
-        out[stored] = _row_dots(_take_rows(self.rows, rows[stored]), q)
-        out[~stored] = _row_dots(self._extra[rows[~stored] - n], q)
+        out[stored] = row_dots(take_rows(self.rows, rows[stored]), q)
+        out[~stored] = row_dots(self._extra[rows[~stored] - n], q)
         return out
 
     def _lengths(self, rows: np.ndarray) -> np.ndarray:
@@ -366,50 +367,6 @@ class Index:
                         added[np.maximum(rows - n, 0)] if len(added) else 0).astype(np.int64)
 
 
-def _columns_of(rows: sp.csr_matrix, featuriser: CompactFeaturiser, chunk: int = 50_000) -> sp.csc_matrix:
-    """The rows column-wise over the featuriser's vocabulary (features it does not know left out), built by a
-    counting sort in slices of ``chunk`` rows straight into the final arrays: a million proposals' postings are
-    several GiB, and going through a COO matrix held three more copies of them (the build was killed at 23.7 GiB)."""
-    n_rows, n_columns = rows.shape[0], len(featuriser.vocab)
-    slices = [(s, min(s + chunk, n_rows)) for s in range(0, n_rows, chunk)]
-    per_column = np.zeros(n_columns, dtype=np.int64)
-    for s, e in slices:
-        at, known = featuriser.positions(rows.indices[rows.indptr[s]:rows.indptr[e]])
-        per_column += np.bincount(at[known], minlength=n_columns)
-    indptr = np.zeros(n_columns + 1, dtype=np.int64)
-    np.cumsum(per_column, out=indptr[1:])
-    index_type = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
-    data = np.empty(int(indptr[-1]), dtype=rows.data.dtype)
-    indices = np.empty(int(indptr[-1]), dtype=index_type)
-    filled = indptr[:-1].copy()
-    for s, e in slices:  # rows ascend slice by slice, and within a slice the sort is stable: each column's rows ascend
-        lo, hi = rows.indptr[s], rows.indptr[e]
-        at, known = featuriser.positions(rows.indices[lo:hi])
-        row = np.repeat(np.arange(s, e, dtype=index_type), np.diff(rows.indptr[s:e + 1]))[known]
-        values, at = rows.data[lo:hi][known], at[known]
-        order = np.argsort(at, kind="stable")
-        at, row, values = at[order], row[order], values[order]
-        place = filled[at] + (np.arange(len(at)) - np.searchsorted(at, at))
-        data[place], indices[place] = values, row
-        filled += np.bincount(at, minlength=n_columns)
-    return sp.csc_matrix((data, indices, indptr.astype(index_type)), shape=(n_rows, n_columns))
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions start..start+length-1 of every (start, length), concatenated."""
-    ends = np.cumsum(lengths)
-    return np.repeat(np.asarray(starts) - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
-
-
-def _take_rows(rows: sp.csr_matrix, wanted: np.ndarray) -> sp.csr_matrix:
-    """The given rows of a CSR matrix, read directly: scipy's row indexing checks the whole matrix first, which
-    on a mapped index reads every page of it."""
-    starts, lengths = rows.indptr[wanted], rows.indptr[wanted + 1] - rows.indptr[wanted]
-    at = _ranges(starts, lengths)
-    return _csr_over(rows.data[at], rows.indices[at], np.concatenate([[0], np.cumsum(lengths)]),
-                     (len(wanted), rows.shape[1]))
-
-
 def _array_of(values: Sequence) -> np.ndarray:
     """An int64 array of integer values, else an object array (ids and authors may be any hashable)."""
     if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
@@ -417,25 +374,3 @@ def _array_of(values: Sequence) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
     return out
-
-
-def _csr_over(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    """A CSR matrix over the given (memory-mapped) arrays, without copying them."""
-    rows = sp.csr_matrix(shape, dtype=data.dtype)
-    rows.data, rows.indices, rows.indptr = data, indices, indptr
-    return rows
-
-
-def _row_dots(rows: sp.csr_matrix, q: sp.csr_matrix) -> np.ndarray:
-    """The dot product of each row with the one-row ``q``, by looking up the rows' columns in q's (sorted). A
-    sparse product would first turn q's 9.4 million columns into a row pointer (7 ms a call)."""
-    if rows.shape[0] == 0:
-        return np.zeros(0, dtype=np.float32)
-    order = np.argsort(q.indices)
-    columns, weights = q.indices[order], q.data[order]
-    at = np.minimum(np.searchsorted(columns, rows.indices), max(len(columns) - 1, 0))
-    hit = (columns[at] == rows.indices) if len(columns) else np.zeros(len(rows.indices), dtype=bool)
-    products = np.where(hit, rows.data * (weights[at] if len(columns) else 0), 0).astype(np.float64)
-    sums = np.zeros(rows.shape[0] + 1)
-    np.add.at(sums, np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)), products)
-    return sums[:-1].astype(np.float32)
