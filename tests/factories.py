@@ -21,9 +21,9 @@ def make_user(username: str | None = None, role: str = Role.CITIZEN, display_nam
 
 
 def make_body(name: str | None = None, level: str = "county", kind: str = "department",
-              region: str = "江南省临川市青溪县") -> Body:
+              region: str = "江南省临川市青溪县", name_en: str = "") -> Body:
     return accounts_services.create_body(None, name=name or f"青溪县测试局{next(_seq)}", kind=kind,
-                                         level=level, region=region)
+                                         level=level, region=region, name_en=name_en)
 
 
 def make_staff(body: Body, username: str | None = None, role: str = "staff") -> User:
