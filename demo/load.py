@@ -151,7 +151,8 @@ def _add_replies(rng: random.Random, suggestions: list[Suggestion], staff_by_bod
             replied = accepted + timedelta(days=min(age_days * 0.7, rng.uniform(2, 25)))
             suggestion_services.reply_to_suggestion(
                 officer, suggestion, decision=decision,
-                content=content.generate_reply(rng.randrange(1 << 30), spec, str(decision)), now=replied)
+                content=content.generate_reply(rng.randrange(1 << 30), spec, str(decision),
+                                               office=suggestion.campaign.body.name), now=replied)
             count += 1
             _add_rating(rng, suggestion, decision, replied, now)
             if rng.random() < 0.3:

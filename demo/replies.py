@@ -59,8 +59,10 @@ def _will(step: str) -> str:
     return step if step.startswith("将") else "将" + step
 
 
-def generate_reply(seed: int, proposal: dict, decision: str) -> str:
-    """An official reply (100–400 characters) to one proposal, for one of DECISIONS."""
+def generate_reply(seed: int, proposal: dict, decision: str, office: str | None = None) -> str:
+    """An official reply (100–400 characters) to one proposal, for one of DECISIONS, in the name of ``office`` (the
+    replying body's name) or, when that is not known (an imported board's message), of the local office the places
+    it names point to."""
     decision = str(decision)
     rng = random.Random(f"jianyan-reply-{seed}-{decision}")
     title = proposal.get("title", "")
@@ -68,7 +70,8 @@ def generate_reply(seed: int, proposal: dict, decision: str) -> str:
     category = proposal.get("category") if proposal.get("category") in DEFAULT_DEPT else "services"
     kind = proposal.get("message_type") or "suggestion"
     topic = _guess_topic(proposal)
-    office, area = _reply_office(text, category, topic)
+    guessed = _reply_office(text, category, topic)[0]
+    office = office or guessed
     own = [a for a in (topic or {}).get("a", []) if "{" not in a and a.startswith(VERB_STARTS)]
     steps = (rng.sample(own, min(2, len(own))) + rng.sample(REPLY_NEXT_STEPS[category], 2))[:2]
     when = rng.choice(REPLY_TIMES)

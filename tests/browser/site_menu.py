@@ -72,10 +72,10 @@ class Walk:
             menu_item(self.page, "button", "English").click()
             assert self.page.locator("html").get_attribute("lang") == "en"
 
-    def log_in(self, base: str, username: str) -> None:
+    def log_in(self, base: str, username: str, password: str = PASSWORD) -> None:
         self.open(f"{base}/accounts/login")
         self.page.get_by_label(self.t("Username")).fill(username)
-        self.page.get_by_label(self.t("Password")).fill(PASSWORD)
+        self.page.get_by_label(self.t("Password")).fill(password)
         self.page.get_by_role("button", name=self.t("Log in")).click()
 
     def log_out(self) -> None:

@@ -150,6 +150,19 @@ def test_the_demo_proposals_read_the_same_masked():
     assert not [r for r in replies if find_personal_data(r, official=True)]
 
 
+def test_a_demo_reply_speaks_for_the_body_that_gives_it():
+    """A reply written for a known body never names another local office as the one that studied the proposal
+    (the traffic police's reply said 青溪县城市管理局高度重视)."""
+    from demo.replies import _reply_office, generate_reply
+
+    proposals = content.generate_proposals(1)[:300]
+    guessed = {_reply_office(p["title"] + p["body"], p.get("category"), None)[0] for p in proposals} - {"我们"}
+    assert guessed  # the proposals do name places that point to other offices
+    for i, proposal in enumerate(proposals):
+        reply = generate_reply(i, proposal, "adopted", office="青溪县公安局交通管理大队")
+        assert not [name for name in guessed if name in reply], reply
+
+
 def test_no_demo_cluster_holds_one_problem_at_two_places(demo_app):
     """Issue 13: a cluster never mixes two places of one kind (two roads, two estates) that neither text of the
     pair mentions of the other (``places.places_conflict``), for any two members, not only with the leader."""
