@@ -40,6 +40,9 @@ def test_a_submitted_proposal_is_searchable_after_its_request(client):
     assert queued() == 0
     page = client.get("/search/?q=充电桩").get_data(as_text=True)
     assert "增设充电桩" in text_of(page) and '<mark class="hl' in page
+    # Each hit says where it was made, where it stands, when, and its support, as the campaign's list does.
+    words = " ".join(text_of(page).split())
+    assert f"{campaign.title} · 已公开 · " in words and "0 人支持" in words
 
 
 def test_a_rolled_back_proposal_never_reaches_the_index(app):
