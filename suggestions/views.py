@@ -22,7 +22,7 @@ from core.params import page_number, record_id
 from core.privacy import KIND_LABELS
 from core.ratelimit import account_key, limit_submissions
 from core.web import error_response, redirect_with_error, saved_then, wants_json
-from core.workdays import add_working_days
+from core.workdays import add_working_days, is_working_day
 from moderation import queue as moderation_queue
 from moderation import services as moderation_services
 from moderation.models import WORD_CATEGORY_LABELS
@@ -223,10 +223,15 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
 
 def _bounded(form: ExtensionForm, suggestion: Suggestion, latest: date | None) -> ExtensionForm:
     """The date picker offers only the dates an extension may set: after the current deadline (and today), up to
-    ``latest``, the campaign's limit (the server checks the same)."""
+    ``latest``, the campaign's limit (the server checks the same). It also carries the working days after the
+    current deadline up to ``latest``, so that static/js/workdays.js can say how many a chosen date adds."""
     if latest is not None:
         earliest = max(suggestion.reply_due_on, deadlines.today()) + timedelta(days=1)
-        form.new_due_on.render_kw = {"min": earliest.isoformat(), "max": latest.isoformat()}
+        days_after = (suggestion.reply_due_on + timedelta(days=n)
+                      for n in range(1, (latest - suggestion.reply_due_on).days + 1))
+        form.new_due_on.render_kw = {
+            "min": earliest.isoformat(), "max": latest.isoformat(), "aria-describedby": "extension-count",
+            "data-working-days": ",".join(day.isoformat() for day in days_after if is_working_day(day))}
     return form
 
 

@@ -7,13 +7,13 @@ staff review a group of similar proposals; an analyst filters the figures, downl
 token. After every step (``Walk.check``): no sideways scroll, no console error, no serious or critical axe-core
 violation, and a screenshot in test-results/screenshots/ (kept out of git)."""
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from core.extensions import db
 from core.models import utcnow
-from core.workdays import add_working_days
+from core.workdays import add_working_days, is_working_day
 from suggestions import services
 from tests.browser.site_menu import Walk, menu_item
 from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
@@ -88,6 +88,9 @@ def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_r
     page.get_by_role("button", name=t("Support"), exact=True).click()
     expect(page.locator("#support-count")).to_have_text("1")
     expect(page.get_by_text(t("You support this proposal."))).to_be_visible()
+    summary = page.locator("p.meta", has=page.locator("#support-summary"))  # one's support, on the first screen
+    expect(summary).to_contain_text(t("%(num)d support").replace("%(num)d", "1") + " " + t("(including yours)"))
+    expect(page.locator("#support-summary")).to_be_in_viewport()
     walk.check("supported")
     page.get_by_role("button", name=t("Withdraw my support")).click()
     expect(page.get_by_text(t("Your vote has been withdrawn."))).to_be_visible()
@@ -180,7 +183,12 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F81
     walk.check("accepted")
     due = date.fromisoformat(page.locator("#reply-due .date").first.inner_text())
     new_due = add_working_days(due, 5).isoformat()
+    rest_day = next(due + timedelta(days=n) for n in range(1, 10) if not is_working_day(due + timedelta(days=n)))
+    count = page.locator("#extension-count")  # the date picker says what a date means in working days
+    page.get_by_label(t("New deadline")).fill(rest_day.isoformat())
+    expect(count).to_have_text(t("That day is a weekend day or a public holiday."))
     page.get_by_label(t("New deadline")).fill(new_due)
+    expect(count).to_have_text(t("%(n)s working days after the current deadline.") % {"n": 5})
     page.get_by_label(t("Reason for the extension")).fill("需会同物业现场勘查")
     page.get_by_role("button", name=t("Extend"), exact=True).click()
     expect(page.locator("#reply-due")).to_contain_text(new_due)
