@@ -11,6 +11,7 @@ from analytics import metrics
 from analytics.metrics import Ratio, Scope, Spread
 from core.privacy import mask_personal_data
 
+DRAWN_CATEGORIES = 6  # stacked bands a reader can tell apart by colour; the rest are drawn as one
 STAGE_LABELS = {"submitted": _l("Submitted"), "accepted": _l("Accepted"), "replied": _l("Replied"),
                 "adopted": _l("Adopted"), "completed": _l("Policy completed")}
 
@@ -60,10 +61,19 @@ def category_trend(scope: Scope, locale: str) -> Chart:
         for category_id, count in counts.items():
             totals[category_id] = totals.get(category_id, 0) + count
     categories = sorted(totals, key=lambda c: (-totals[c], c))
+    columns = [_l("Year"), *[names.get(c, str(c)) for c in categories]]
     rows = [[year, *[counts.get(c, 0) for c in categories]] for year, counts in table.items()]
-    return Chart("category_trend", _l("Categories per year"), "stacked",
-                 [_l("Year"), *[names.get(c, str(c)) for c in categories]], rows,
-                 series=list(range(1, len(categories) + 1)))
+    if len(categories) <= DRAWN_CATEGORIES + 1:
+        return Chart("category_trend", _l("Categories per year"), "stacked", columns, rows,
+                     series=list(range(1, len(categories) + 1)))
+    # More stacked colours than the eye tells apart: the largest are drawn, the rest as one band; the table
+    # (and its CSV) keeps every category.
+    for row in rows:
+        row.append(sum(row[1 + DRAWN_CATEGORIES:]))
+    return Chart("category_trend", _l("Categories per year"), "stacked", [*columns, _l("Other categories")], rows,
+                 series=[*range(1, DRAWN_CATEGORIES + 1), len(columns)],
+                 note=_l("The chart draws the %(n)d largest categories and the others as one band; the table lists "
+                         "every category.", n=DRAWN_CATEGORIES))
 
 
 def suggestion_share(scope: Scope, locale: str) -> Chart:

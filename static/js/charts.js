@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   if (typeof echarts === "undefined") { return; }
-  var palette = ["#1f5f99", "#c0392b", "#2e8b57", "#d68910", "#7d3c98", "#5d6d7e", "#148f77", "#a04000",
+  var palette = ["#1f5f99", "#c0392b", "#2e8b57", "#d68910", "#7d3c98", "#148f77", "#5d6d7e", "#a04000",
                  "#2874a6", "#b03a2e", "#1e8449", "#9a7d0a"];
 
   function option(spec) {

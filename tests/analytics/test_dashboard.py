@@ -195,3 +195,22 @@ def test_pages_leave_slow_rebuilds_to_cron(app, client, two_years):
     assert re.search(r'data-figure="messages">5<', page)  # as of the last rebuild, not rebuilt by the visitor
     assert app.test_cli_runner().invoke(args=["analytics", "refresh"]).exit_code == 0
     assert re.search(r'data-figure="messages">6<', client.get("/analytics/").get_data(as_text=True))
+
+
+def test_the_category_chart_draws_the_six_largest_and_the_rest_as_one_band(client, app):
+    """Twelve stacked colours cannot be told apart: the chart draws six categories and 'other categories', while
+    the table and CSV keep every category and the band equals the sum of the others."""
+    campaign = make_campaign(make_body(name="青溪县人民政府办公室"))
+    for rank in range(9):  # category k has 9 - k proposals
+        category = make_category(code=f"topic{rank}", name=f"类别{rank}", name_en=f"Topic {rank}")
+        for _ in range(9 - rank):
+            make_suggestion(campaign, title=f"关于第{rank}类事项的建议").category = category
+    db.session.commit()
+    rows = read_csv(client.get("/analytics/charts/category_trend.csv"))
+    assert rows[0][1:7] == [f"类别{k}" for k in range(6)] and rows[0][-1] == "其他类别"
+    year = rows[1]
+    assert [int(v) for v in year[1:10]] == [9, 8, 7, 6, 5, 4, 3, 2, 1]
+    assert int(year[-1]) == 3 + 2 + 1
+    page = client.get("/analytics/").get_data(as_text=True)
+    assert '"series": [1, 2, 3, 4, 5, 6, 10]' in page
+    assert "其余类别合为一组" in page
