@@ -1,7 +1,7 @@
 """Near-duplicate engine benchmark (suggestions.dedup): pair quality, cluster quality, speed at scale.
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
-    python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv]
+    python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv] [--train-demo]
     python -m bench.dedup issues-e2e FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
@@ -247,6 +247,7 @@ def main() -> None:
     i.add_argument("--shuffles", type=int, default=5, help="repeats of the CV with other folds")
     i.add_argument("--train-first", type=int, default=564, help="train on the first N pairs, test the rest (0: no)")
     i.add_argument("--train-labels", help="train only on these labelled pairs (bench/labels/), test on the whole FILE")
+    i.add_argument("--train-demo", action="store_true", help="add the demo's labelled pairs to every training")
     e = sub.add_parser("issues-e2e", help="clusters by issue through the flask commands (bench/dedup_e2e.py)")
     e.add_argument("file")
     e.add_argument("--train-labels", help="train the model on these labelled message numbers first")
@@ -270,7 +271,7 @@ def main() -> None:
         run_pairs(args.file, args.cv)
     elif args.command == "issues":
         from bench.dedup_issues import run_issues
-        run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels)
+        run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels, args.train_demo)
     elif args.command == "issues-e2e":
         from bench.dedup_e2e import run_issues_e2e
         run_issues_e2e(args.file, args.train_labels, args.train_pairs, args.database_url)

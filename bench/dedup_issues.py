@@ -10,6 +10,9 @@ messages about one issue from the rest. ``python -m bench.dedup issues FILE.csv 
 - ``--train-labels LABELS.csv``: trained only on other labelled pairs (columns file, id1, id2, label, unsure:
   message numbers of ``<file>.csv`` in FILE's folder; bench/labels/ holds the project's own), the judgement calls
   left out, and measured on the whole of FILE, none of whose labels it saw.
+- ``--train-demo``: the project's own labelled pairs of the demo's proposals (``demo.issue_pairs``, what the shipped
+  model is trained on) join every fold's training too, and the "trained only on other pairs" line.
+With both, the other pairs are the two together.
 idf and the place gazetteer are learned from the file's distinct messages (no labels), as a campaign's own
 proposals would be. Prints figures; asserts nothing.
 """
@@ -97,7 +100,17 @@ def show(name: str, runs: list[dict[str, float]]) -> None:
     print(f"{name}: " + ", ".join(parts) + f"; F1 margin over calling every pair the same {margin:+.3f}")
 
 
-def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None) -> None:
+def demo_features() -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of the project's own labelled demo pairs, idf and gazetteer from their own texts."""
+    from demo.issue_pairs import labelled_pairs
+
+    labelled = labelled_pairs()
+    texts, i, j = texts_of_pairs([(a, b) for a, b, _ in labelled])
+    return IssueTexts(texts).features(i, j), np.array([label for _, _, label in labelled])
+
+
+def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None,
+               train_demo: bool = False) -> None:
     pairs, labels = read_pairs(path)
     groups = message_groups(pairs)
     texts, i, j = texts_of_pairs(pairs)
@@ -110,18 +123,21 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
           f"({apart[labels == 1].mean():.1%}), {apart[labels == 0].sum()} of {(labels == 0).sum()} others "
           f"({apart[labels == 0].mean():.1%})")
     show(f"copies score alone (threshold {THRESHOLD})", [figures(labels, copies, THRESHOLD)])
+    sources = ([train_labels] if train_labels else []) + (["the demo's labelled pairs"] if train_demo else [])
+    others = [train_on_labelled_ids(train_labels, Path(path).parent, features_only=True)] if train_labels else []
+    others += [demo_features()] if train_demo else []
+    added = (np.vstack([x for x, _ in others]), np.concatenate([y for _, y in others])) if others else None
     if folds:
-        extra = train_on_labelled_ids(train_labels, Path(path).parent, features_only=True) if train_labels else None
-        for name, added in (("", None), (f" + {train_labels} in every fold's training", extra)):
-            if name and added is None:
+        for name, extra in (("", None), (f" + {' and '.join(sources)} in every fold's training", added)):
+            if name and extra is None:
                 continue
             runs, ruled = [], []
             for seed in range(shuffles):
                 predicted = np.zeros(len(labels))
                 for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
                     x, y = features[train], labels[train]
-                    if added is not None:
-                        x, y = np.vstack([x, added[0]]), np.concatenate([y, added[1]])
+                    if extra is not None:
+                        x, y = np.vstack([x, extra[0]]), np.concatenate([y, extra[1]])
                     predicted[test] = SameIssueModel().fit(x, y).probability(features[test])
                 runs.append(figures(labels, predicted, 0.5))
                 ruled.append(figures(labels, np.where(apart, 0.0, predicted), 0.5))
@@ -133,11 +149,11 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
         show(f"same-issue score trained on the first {train_first} pairs, on the other {len(pairs) - train_first}",
              [figures(labels[held], model.probability(features[held]), 0.5)])
         show("copies score on those", [figures(labels[held], copies[held], THRESHOLD)])
-    if train_labels:
-        model, other_labels = train_on_labelled_ids(train_labels, Path(path).parent)
-        show(f"same-issue score trained only on {len(other_labels)} pairs of {train_labels} "
-             f"({other_labels.sum()} the same issue), on the whole file",
-             [figures(labels, model.probability(features), 0.5)])
+    if added is not None:
+        model = SameIssueModel().fit(*added)
+        show(f"same-issue score trained only on {len(added[1])} pairs of {' and '.join(sources)} "
+             f"({added[1].sum()} the same issue), on the whole file", [figures(labels, model.probability(features), 0.5)])
+        show("  the same with the place rule", [figures(labels, np.where(apart, 0.0, model.probability(features)), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
     model = SameIssueModel().fit(features, labels)
     print("weights on the whole file (standardised features): " + ", ".join(
