@@ -62,6 +62,10 @@ from suggestions.models import (
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
 
 bp = Blueprint("suggestions", __name__, url_prefix="/suggestions")
+# The reply, extension and rating forms post to their address with the fragment of their own heading, so a refused
+# form comes back scrolled to its messages (the page is long on a phone); a browser keeps that fragment through
+# the redirect after success unless the redirect names one, so success lands on the confirmation at the top.
+TOP = "main"
 
 
 def _account_key() -> str:
@@ -269,7 +273,7 @@ def extend(suggestion_id: int):
         return detail(suggestion_id, extension_form=form), 422
     db.session.commit()
     flash(_("The reply deadline has been extended."), "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return redirect(_detail_url(suggestion, TOP), code=303)
 
 
 @bp.post("/<int:suggestion_id>/rate")
@@ -291,7 +295,7 @@ def rate(suggestion_id: int):
         flash(_("Thank you. The proposal has been reopened: the body will reply again."), "success")
     else:
         flash(_("Thank you for rating the reply."), "success")
-    return redirect(_detail_url(suggestion), code=303)
+    return redirect(_detail_url(suggestion, TOP), code=303)
 
 
 @bp.get("/notifications")
@@ -336,7 +340,15 @@ def reply(suggestion_id: int):
         return detail(suggestion_id, reply_form=form), 422
     return _then_back(suggestion, lambda: services.reply_to_suggestion(
         current_user, suggestion, decision=form.decision.data, content=form.content.data),
-        _("The reply has been published."))
+        _("The reply has been published."), anchor=TOP)
+
+
+@bp.get("/<int:suggestion_id>/<any(transfer, extend, rate, reply, vote, 'switch-support', follow, accept, close, publish, "
+        "reject, withdraw, hide, unhide):action>")
+def form_address(suggestion_id: int, action: str):
+    """A form's address opened in the browser (reloaded after a refused form, or copied): the proposal it acts on,
+    instead of a 405 page."""
+    return redirect(url_for("suggestions.detail", suggestion_id=suggestion_id), code=303)
 
 
 @bp.post("/<int:suggestion_id>/<any(accept, close, publish, reject, withdraw, hide, unhide):action>")
@@ -406,21 +418,21 @@ def mine():
     return render_template("suggestions/mine.html", page=page)
 
 
-def _then_back(suggestion: Suggestion, work, success: str):
+def _then_back(suggestion: Suggestion, work, success: str, anchor: str | None = None):
     """Run a staff or author action on the proposal; commit and confirm, or go back with its refusal."""
     try:
         work()
     except DomainError as error:
         return redirect_with_error(error, _detail_url(suggestion))
-    back = _detail_url(suggestion)
+    back = _detail_url(suggestion, anchor)
     saved_then(back)  # an official reply or a transfer, once committed, is never answered as failed
     db.session.commit()
     flash(success, "success")
     return redirect(back, code=303)
 
 
-def _detail_url(suggestion: Suggestion) -> str:
-    return url_for("suggestions.detail", suggestion_id=suggestion.id)
+def _detail_url(suggestion: Suggestion, anchor: str | None = None) -> str:
+    return url_for("suggestions.detail", suggestion_id=suggestion.id, _anchor=anchor)
 
 
 # The vote, switch-support and follow views live in their own module, on this blueprint.

@@ -209,6 +209,9 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F81
     # The body it was transferred to replies "adopted" and records the policy it became, with a milestone.
     walk.log_in(base, second_staff)
     page.goto(f"{base}/suggestions/{suggestion_id}")
+    page.get_by_role("button", name=t("Publish reply")).click()  # nothing written: refused, and seen where it is
+    expect(page.locator("#post-reply")).to_be_in_viewport()
+    walk.check("reply-refused", refused=422)
     page.get_by_label(t("Adopted"), exact=True).check()
     page.get_by_role("textbox", name=t("Official reply")).fill("您好！您的建议已采纳。我局已安排对幸福小区外墙进行排查和修复。")
     page.get_by_role("button", name=t("Publish reply")).click()

@@ -95,3 +95,17 @@ def test_oversized_request_is_413_not_500(citizen_client):
                                    data={**GOOD, "body": "x" * (2 * 1024 * 1024)})
     assert response.status_code == 413
     assert count() == 0
+
+
+def test_a_form_address_opened_in_the_browser_leads_to_its_proposal(client):
+    """Reloading the address a refused form left in the bar (a GET of /suggestions/N/reply) was a 405 page whose
+    only way on was the home page."""
+    from tests.factories import make_suggestion
+
+    suggestion = make_suggestion()
+    db.session.commit()
+    for action in ("reply", "extend", "rate", "vote", "switch-support", "follow", "accept", "transfer"):
+        response = client.get(f"/suggestions/{suggestion.id}/{action}")
+        assert response.status_code == 303, action
+        assert response.headers["Location"].endswith(f"/suggestions/{suggestion.id}")
+    assert client.get("/suggestions/999999/reply").status_code in (303, 404)
