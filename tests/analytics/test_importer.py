@@ -129,6 +129,8 @@ def test_import_counts_fields_and_idempotence(app, tmp_path):
     assert reply.body_id == body.id and reply.content.startswith("您好，县城管局")
     assert reply.created_at == first.first_replied_at == first.replied_at
     assert not db.session.get(User, reply.author_id).active
+    page = app.test_client().get(f"/suggestions/{first.id}").get_data(as_text=True)
+    assert "留言板导入" in page and "未记录" not in page  # no decision was recorded: none is shown, nor an error
 
     # Traditional text is kept as written (search folds it); the type is guessed from the title.
     assert suggestions["1002"].title == "關於社區停車難問題的建議" and suggestions["1002"].message_type == "suggestion"
