@@ -29,7 +29,8 @@ def repeat_password_field():
 def display_name_field():
     return StringField(_l("Display name (optional)"), validators=[
         CleanText(_l("Display name"), max_length=40, min_length=0)],
-        description=_l("Shown with your proposals. Without one you appear under a code name such as 网友·3F8A2C."))
+        description=_l("Shown with your proposals. Without one you appear under a code name such as %(example)s.",
+                       example=_l("Participant·%(code)s", code="3F8A2C")))
 
 
 def email_field():

@@ -195,3 +195,12 @@ def test_the_migration_clears_display_names_that_copied_the_username(tmp_path):
         assert names == {"old_timer": "", "named_one": "王芳"}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_register_page_names_the_code_name_in_the_reader_s_language(client):
+    """The English help said "such as 网友·3F8A2C" while the header said "Participant·…"."""
+    assert "“网友·3F8A2C”这样的代称" in client.get("/accounts/register").get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["language"] = "en"
+    page = client.get("/accounts/register").get_data(as_text=True)
+    assert "a code name such as Participant·3F8A2C." in page and "网友" not in page

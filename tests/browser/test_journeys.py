@@ -83,6 +83,14 @@ def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_r
     expect(page.locator(".search-hits mark").first).to_have_text("护学岗")
     expect(page.get_by_role("link", name="建议在城南小学门口增设护学岗")).to_be_visible()
     walk.check("searched")
+    filters = page.locator("#filters")  # above the hits: folded on a phone, open on a wide screen
+    assert filters.get_attribute("open") is None if width < 768 else filters.get_attribute("open") is not None
+    if width < 768:
+        filters.locator("summary").click()
+    filters.get_by_role("link", name=t("Published")).click()
+    expect(page).to_have_url(re.compile(r"[?&]status=published"))
+    expect(page.locator("#filters > summary")).to_have_text(t("Filters") + " (1)")
+    walk.check("filtered")
 
     page.goto(f"{base}/suggestions/{other_id}")
     page.get_by_role("button", name=t("Support"), exact=True).click()
