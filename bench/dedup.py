@@ -2,6 +2,7 @@
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
     python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv] [--train-demo]
+    python -m bench.dedup hint-floor FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup issues-e2e FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
@@ -248,6 +249,9 @@ def main() -> None:
     i.add_argument("--train-first", type=int, default=564, help="train on the first N pairs, test the rest (0: no)")
     i.add_argument("--train-labels", help="train only on these labelled pairs (bench/labels/), test on the whole FILE")
     i.add_argument("--train-demo", action="store_true", help="add the demo's labelled pairs to every training")
+    h = sub.add_parser("hint-floor", help="same-issue pairs a typing hint offers at each floor (bench/dedup_issues.py)")
+    h.add_argument("file")
+    h.add_argument("--train-labels", help="also the same-issue pairs of these labelled message numbers")
     e = sub.add_parser("issues-e2e", help="clusters by issue through the flask commands (bench/dedup_e2e.py)")
     e.add_argument("file")
     e.add_argument("--train-labels", help="train the model on these labelled message numbers first")
@@ -272,6 +276,9 @@ def main() -> None:
     elif args.command == "issues":
         from bench.dedup_issues import run_issues
         run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels, args.train_demo)
+    elif args.command == "hint-floor":
+        from bench.dedup_issues import run_hint_floor
+        run_hint_floor(args.file, args.train_labels)
     elif args.command == "issues-e2e":
         from bench.dedup_e2e import run_issues_e2e
         run_issues_e2e(args.file, args.train_labels, args.train_pairs, args.database_url)

@@ -158,3 +158,27 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
     model = SameIssueModel().fit(features, labels)
     print("weights on the whole file (standardised features): " + ", ".join(
         f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
+
+
+def run_hint_floor(path: str, train_labels: str | None, floors=(0.05, 0.1, 0.15, 0.2, 0.33), seed: int = 3) -> None:
+    """How many same-issue pairs a typing hint would offer at each floor of the whole text's copies score
+    (``suggestions.similar.RELATED_FLOOR``), against random pairs of the same messages (what a floor lets in)."""
+    from suggestions.dedup import pair_similarities
+
+    pairs, labels = read_pairs(path)
+    texts = sorted({t.whole for pair in pairs for t in pair})
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, len(texts), 5000), rng.integers(0, len(texts), 5000)
+    keep = a != b
+    shown = [(f"{path}, same-issue pairs", pair_similarities([p[0].whole for p in pairs], [p[1].whole for p in pairs])
+              [labels == 1]),
+             (f"{path}, random pairs of its messages", pair_similarities([texts[k] for k in a[keep]],
+                                                                        [texts[k] for k in b[keep]]))]
+    if train_labels:
+        by_file, other = read_labelled_ids(train_labels, Path(path).parent)
+        scores = np.concatenate([pair_similarities([texts_[k].whole for k in i], [texts_[k].whole for k in j])
+                                 for texts_, i, j in by_file])
+        shown.append((f"{train_labels}, same-issue pairs", scores[other == 1]))
+    print("share of pairs whose whole texts' copies score reaches each floor:")
+    for name, scores in shown:
+        print(f"  {name} ({len(scores)}): " + ", ".join(f"{floor} {np.mean(scores >= floor):.1%}" for floor in floors))

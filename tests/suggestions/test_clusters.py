@@ -252,6 +252,21 @@ def test_a_draft_with_only_its_title_typed_finds_the_proposal_with_that_title(ap
     assert [hit["id"] for hit in data["similar"]][:1] == [parking.id]
 
 
+def test_a_draft_about_the_same_problem_in_other_words_is_offered_a_related_proposal(app):
+    """The newcomer's finding: a draft about cars blocking a school gate's crossing, in the citizen's own words,
+    showed no hint although the campaign held proposals about the school gate's traffic; the whole text's score
+    was under the floor made for titles. Unrelated proposals still stay out."""
+    campaign = make_campaign()
+    school, noise, bus = propose(campaign, SCHOOL), propose(campaign, NOISE), propose(campaign, BUS)
+    for text in (PARKING, ("锦绣华庭小区垃圾清运不及时", "小区垃圾桶每天都满溢出来，夏天气味很大，建议增加清运次数。")):
+        propose(campaign, text)
+    db.session.commit()
+    draft = "学校门口斑马线被违停车辆遮挡\n每天早上送孩子上学，学校门口斑马线上停满了家长的车，孩子过马路很危险，建议加强管理。"
+    hits = {s.id: m for s, m in similar.similar_proposals(campaign.id, draft)}
+    assert school.id in hits and similar.relation(hits[school.id].kind, hits[school.id].score) == "related"
+    assert noise.id not in hits and bus.id not in hits
+
+
 def test_a_reworded_repost_by_the_same_citizen_is_not_called_the_same_text():
     assert similar.relation("exact", 1.0) == "same_text"
     assert similar.relation("same_author_repost", 1.0) == "same_text"

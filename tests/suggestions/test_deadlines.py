@@ -260,11 +260,11 @@ def test_after_the_last_extension_the_form_is_gone(app, client):
     staff = make_staff(body)
     login(client, staff)
     page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
-    assert 'name="new_due_on"' in page and f'action="/suggestions/{suggestion.id}/extend"' in page
+    assert 'name="new_due_on"' in page and f'action="/suggestions/{suggestion.id}/extend#extend-heading"' in page
     extend_deadline(staff, suggestion, suggestion.reply_due_on + timedelta(days=1), "需会同水务公司现场勘查")
     page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
     assert "这条建议已没有可用的延期次数。" in page
-    assert 'name="new_due_on"' not in page and f'action="/suggestions/{suggestion.id}/extend"' not in page
+    assert 'name="new_due_on"' not in page and f'action="/suggestions/{suggestion.id}/extend#extend-heading"' not in page
 
 
 def test_a_refused_date_keeps_what_was_typed_and_is_written_as_the_help_writes_it(app, client):
