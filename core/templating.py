@@ -6,6 +6,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from markupsafe import Markup
 
 from core.privacy import mask_personal_data
+from core.regions import region_in_english
 
 
 def localtime(value, fmt: str = "yyyy-MM-dd HH:mm") -> str:
@@ -38,6 +39,14 @@ def public(text: str | None, reveal: bool = False, official: bool = False) -> st
     return (text or "") if reveal else mask_personal_data(text, official=official)
 
 
+def region_name(region: str | None) -> str:
+    """A region (free text, 江南省临川市青溪县) in the current language: as written in Chinese, in pinyin with the
+    levels translated in English (core.regions)."""
+    if not region or str(get_locale()).startswith("zh"):
+        return region or ""
+    return region_in_english(region)
+
+
 def label(mapping: dict, key) -> str:
     """The translated label of an enum value (status, decision, message type…)."""
     return str(mapping.get(key, key))
@@ -56,7 +65,8 @@ def reject_page(args: dict) -> dict:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(localtime=localtime, localdate=localdate, display_name=display_name,
-                                 reject_page=reject_page, rounded=rounded, public=public)
+                                 reject_page=reject_page, rounded=rounded, public=public,
+                                 region_name=region_name)
     app.jinja_env.globals.update(label=label)
 
     @app.context_processor
