@@ -28,11 +28,17 @@ class Chart:
     series: list[int] = field(default_factory=lambda: [1])
     percent: bool = False
     note: str = ""
+    drawn_only: tuple[str, list] | None = None  # (name, a value per row): a band drawn, not in the table or CSV
 
     def spec(self) -> dict:
         """What charts.js needs."""
-        return {"kind": self.kind, "columns": [str(c) for c in self.columns], "series": self.series,
-                "percent": self.percent, "rows": [[str(row[0]), *row[1:]] for row in self.rows]}
+        columns, rows, series = [str(c) for c in self.columns], [[str(row[0]), *row[1:]] for row in self.rows], \
+            self.series
+        if self.drawn_only:
+            name, values = self.drawn_only
+            columns, rows = [*columns, str(name)], [[*row, value] for row, value in zip(rows, values, strict=True)]
+            series = [*series, len(columns) - 1]
+        return {"kind": self.kind, "columns": columns, "series": series, "percent": self.percent, "rows": rows}
 
 
 def _percent(ratio: Ratio) -> float | None:
@@ -67,11 +73,10 @@ def category_trend(scope: Scope, locale: str) -> Chart:
         return Chart("category_trend", _l("Categories per year"), "stacked", columns, rows,
                      series=list(range(1, len(categories) + 1)))
     # More stacked colours than the eye tells apart: the largest are drawn, the rest as one band; the table
-    # (and its CSV) keeps every category.
-    for row in rows:
-        row.append(sum(row[1 + DRAWN_CATEGORIES:]))
-    return Chart("category_trend", _l("Categories per year"), "stacked", [*columns, _l("Other categories")], rows,
-                 series=[*range(1, DRAWN_CATEGORIES + 1), len(columns)],
+    # (and its CSV) keeps every category and no sum of them, so a row adds up.
+    return Chart("category_trend", _l("Categories per year"), "stacked", columns, rows,
+                 series=list(range(1, DRAWN_CATEGORIES + 1)),
+                 drawn_only=(_l("Other categories"), [sum(row[1 + DRAWN_CATEGORIES:]) for row in rows]),
                  note=_l("The chart draws the %(n)d largest categories and the others as one band; the table lists "
                          "every category.", n=DRAWN_CATEGORIES))
 

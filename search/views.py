@@ -54,7 +54,7 @@ def _proposals_of(hits) -> dict[int, Suggestion]:
     date, supports): the index holds the texts, the database the rest."""
     ids = [hit.id for hit in hits]
     rows = db.session.scalars(sa.select(Suggestion).options(joinedload(Suggestion.campaign))
-                              .where(Suggestion.id.in_(ids))) if ids else []
+                              .where(Suggestion.id.in_(ids), Suggestion.public == sa.true())) if ids else []
     return {row.id: row for row in rows}
 
 

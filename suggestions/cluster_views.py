@@ -18,7 +18,7 @@ from suggestions import cluster_decisions, clustering, queries
 from suggestions.forms import ClusterActionForm
 from suggestions.models import Cluster, ClusterMember, IssueCandidate, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
-from suggestions.similar import relation, similar_proposals
+from suggestions.similar import RELATED_FLOOR, relation, similar_proposals
 
 bp = Blueprint("clusters", __name__, url_prefix="/suggestions")
 LISTED_SIZE = sa.literal_column("1")  # lists show clusters of two or more; a literal, so the partial index applies
@@ -32,7 +32,7 @@ def similar():
         abort(404)
     text = f"{request.args.get('title', '')[:TITLE_MAX_LENGTH]}\n{request.args.get('body', '')[:BODY_MAX_LENGTH]}"
     author_id = current_user.id if current_user.is_authenticated else None
-    found = similar_proposals(campaign.id, text, author_id=author_id)
+    found = similar_proposals(campaign.id, text, author_id=author_id, floor=RELATED_FLOOR)
     if wants_json():
         return jsonify(similar=[{"id": s.id, "title": mask_personal_data(s.title), "support_count": s.support_count,
                                  "score": round(m.score, 3), "kind": m.kind, "relation": relation(m.kind, m.score),

@@ -317,10 +317,12 @@ def forget_indexes() -> None:
 
 
 def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = None, exclude: int | None = None,
-                      limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, dedup.Match]]:
+                      limit: int = SIMILAR_LIMIT, floor: float = HINT_FLOOR) -> list[tuple[Suggestion, dedup.Match]]:
     """Public proposals of the campaign most like ``text`` (a draft or a proposal: its title, a line break, its
     body), best first: by the whole text's similarity or, when higher, by how alike the two titles are, so that a
-    draft with only its title typed already finds a proposal with that title."""
+    draft with only its title typed already finds a proposal with that title. ``floor``: the least whole-text
+    score kept (typing hints pass RELATED_FLOOR; a proposal's stored related list keeps HINT_FLOOR, as clustering
+    does); titles alone always need HINT_FLOOR."""
     if len(text.strip()) < 4:
         return []
     text = without_personal_data(text)
@@ -340,7 +342,7 @@ def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = No
                     index.remove(match.id)
                 continue
             likeness = title_likeness(draft_title, suggestion.title)
-            if match.score >= RELATED_FLOOR or likeness >= HINT_FLOOR:
+            if match.score >= floor or likeness >= HINT_FLOOR:
                 ranked.append((max(match.score, likeness), suggestion, match))
     ranked.sort(key=lambda item: -item[0])
     return _with_the_same_issue(text, [(suggestion, match) for _, suggestion, match in ranked], limit, exclude)

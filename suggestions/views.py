@@ -266,7 +266,7 @@ def extend(suggestion_id: int):
         deadlines.extend_deadline(current_user, suggestion, form.new_due_on.data, form.reason.data)
     except DomainError as error:
         if error.status_code == 403 or wants_json():
-            return redirect_with_error(error, _detail_url(suggestion))
+            return redirect_with_error(error, _detail_url(suggestion, TOP))
         db.session.rollback()
         flash(str(error.message), "error")
         form.new_due_on.errors.append(str(error.message))
@@ -289,7 +289,7 @@ def rate(suggestion_id: int):
         ratings.rate_reply(current_user, suggestion, form.satisfaction.data, form.reasons.data or [],
                            form.comment.data or "")
     except DomainError as error:
-        return redirect_with_error(error, _detail_url(suggestion))
+        return redirect_with_error(error, _detail_url(suggestion, TOP))
     db.session.commit()
     if suggestion.status != status_before:
         flash(_("Thank you. The proposal has been reopened: the body will reply again."), "success")
@@ -343,15 +343,18 @@ def reply(suggestion_id: int):
         _("The reply has been published."), anchor=TOP)
 
 
-@bp.get("/<int:suggestion_id>/<any(transfer, extend, rate, reply, vote, 'switch-support', follow, accept, close, publish, "
-        "reject, withdraw, hide, unhide):action>")
+STATUS_ACTIONS = ("accept", "close", "publish", "reject", "withdraw", "hide", "unhide")
+FORM_ADDRESSES = ("transfer", "extend", "rate", "reply", "vote", "'switch-support'", "follow", *STATUS_ACTIONS)
+
+
+@bp.get(f"/<int:suggestion_id>/<any({', '.join(FORM_ADDRESSES)}):action>")
 def form_address(suggestion_id: int, action: str):
     """A form's address opened in the browser (reloaded after a refused form, or copied): the proposal it acts on,
     instead of a 405 page."""
     return redirect(url_for("suggestions.detail", suggestion_id=suggestion_id), code=303)
 
 
-@bp.post("/<int:suggestion_id>/<any(accept, close, publish, reject, withdraw, hide, unhide):action>")
+@bp.post(f"/<int:suggestion_id>/<any({', '.join(STATUS_ACTIONS)}):action>")
 @login_required
 def act(suggestion_id: int, action: str):
     """One button per status change; the service checks who may press it."""
@@ -423,7 +426,7 @@ def _then_back(suggestion: Suggestion, work, success: str, anchor: str | None = 
     try:
         work()
     except DomainError as error:
-        return redirect_with_error(error, _detail_url(suggestion))
+        return redirect_with_error(error, _detail_url(suggestion, TOP))
     back = _detail_url(suggestion, anchor)
     saved_then(back)  # an official reply or a transfer, once committed, is never answered as failed
     db.session.commit()

@@ -11,6 +11,7 @@
   function show() {
     var chosen = input.value;  // yyyy-mm-dd, or "" while incomplete
     if (!chosen || (input.min && chosen < input.min) || (input.max && chosen > input.max)) {
+      out.textContent = "";  // the date field names this element as its description: nothing stale to read
       out.hidden = true;
       return;
     }

@@ -97,7 +97,7 @@ def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_r
     expect(page.locator("#support-count")).to_have_text("1")
     expect(page.get_by_text(t("You support this proposal."))).to_be_visible()
     summary = page.locator("p.meta", has=page.locator("#support-summary"))  # one's support, on the first screen
-    expect(summary).to_contain_text(t("%(num)d support").replace("%(num)d", "1") + " " + t("(including yours)"))
+    expect(summary).to_contain_text(t("%(num)d support").replace("%(num)d", "1") + t("(including yours)"))
     expect(page.locator("#support-summary")).to_be_in_viewport()
     walk.check("supported")
     page.get_by_role("button", name=t("Withdraw my support")).click()

@@ -253,6 +253,7 @@ def test_a_held_group_holds_its_newcomers_and_held_voters_cannot_slip_out(app, c
     login(client, voter)
     page = client.get(f"/suggestions/{proposal.id}").get_data(as_text=True)
     assert 'id="vote-held"' in page
+    assert "含您的支持" not in page  # a held vote is not counted: the count under the title does not claim it
     response = client.post(f"/suggestions/{proposal.id}/vote", data={"value": "withdraw"})
     assert response.status_code == 303 and all_rows(proposal.id) == 60
     assert "在审核员作出决定前不能撤回" in text_of(client.get(response.headers["Location"]))
