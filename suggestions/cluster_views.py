@@ -95,6 +95,12 @@ def _issue_candidates(cluster: Cluster, limit: int = 5) -> list[tuple[IssueCandi
     return [(c, other, closest) for c, other, closest in facing if other.representative.is_public and closest.is_public]
 
 
+@bp.get("/clusters/<int:cluster_id>/<any(confirm, representative, move_out, merge):action>")
+def action_address(cluster_id: int, action: str):
+    """A review form's address opened in the browser (a reload after a refusal): the cluster's page."""
+    return redirect(url_for("clusters.page", cluster_id=cluster_id), code=303)
+
+
 @bp.post("/clusters/<int:cluster_id>/<any(confirm, representative, move_out, merge):action>")
 @login_required
 def action(cluster_id: int, action: str):

@@ -109,3 +109,5 @@ def test_a_form_address_opened_in_the_browser_leads_to_its_proposal(client):
         assert response.status_code == 303, action
         assert response.headers["Location"].endswith(f"/suggestions/{suggestion.id}")
     assert client.get("/suggestions/999999/reply").status_code == 303  # no lookup: the proposal page answers 404 itself
+    response = client.get("/suggestions/clusters/7/move_out")  # a cluster review form's address
+    assert response.status_code == 303 and response.headers["Location"].endswith("/suggestions/clusters/7")
