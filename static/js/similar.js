@@ -24,6 +24,9 @@
         if (text !== asked) { return; }  // a newer request is on its way
         results.innerHTML = html;
         box.hidden = html.trim() === "";
+        if (window.matchMedia("(min-width: 48rem)").matches) {  // beside the text: room for all of them
+          results.querySelectorAll("details.collapse-narrow").forEach(function (d) { d.open = true; });
+        }
       })
       .catch(function () { /* hints are optional */ });
   }
