@@ -185,6 +185,8 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F81
     menu_item(page, "link", t("Staff inbox")).click()
     page.get_by_role("link", name="幸福小区外墙瓷砖脱落").click()
     walk.check("inbox-item")
+    page.get_by_role("link", name=t("Go to the staff actions ↓")).click()  # below the proposal: one tap away
+    expect(page.get_by_role("heading", name=t("Staff actions"))).to_be_in_viewport()
     page.get_by_role("button", name=t("Accept for handling")).click()
     expect(page.locator("#status")).to_have_text(t("Accepted for handling"))
     expect(page.locator("#reply-due")).to_contain_text(t("Reply due"))
