@@ -1,7 +1,8 @@
 """Near-duplicate engine benchmark (suggestions.dedup): pair quality, cluster quality, speed at scale.
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
-    python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv] [--train-demo]
+    python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv]
+        [--train-demo]
     python -m bench.dedup hint-floor FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup issues-e2e FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL

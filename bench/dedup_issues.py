@@ -151,9 +151,10 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
         show("copies score on those", [figures(labels[held], copies[held], THRESHOLD)])
     if added is not None:
         model = SameIssueModel().fit(*added)
+        scores = model.probability(features)
         show(f"same-issue score trained only on {len(added[1])} pairs of {' and '.join(sources)} "
-             f"({added[1].sum()} the same issue), on the whole file", [figures(labels, model.probability(features), 0.5)])
-        show("  the same with the place rule", [figures(labels, np.where(apart, 0.0, model.probability(features)), 0.5)])
+             f"({added[1].sum()} the same issue), on the whole file", [figures(labels, scores, 0.5)])
+        show("  the same with the place rule", [figures(labels, np.where(apart, 0.0, scores), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
     model = SameIssueModel().fit(features, labels)
     print("weights on the whole file (standardised features): " + ", ".join(

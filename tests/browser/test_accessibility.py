@@ -7,7 +7,6 @@ from suggestions import services
 from suggestions.related import store_related
 from tests.browser.accessibility import serious_violations
 from tests.browser.site_menu import menu_item
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion
@@ -17,7 +16,7 @@ pytestmark = [pytest.mark.browser,
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_pages_have_no_serious_accessibility_violations(app, live_server, browser):  # noqa: F811
+def test_pages_have_no_serious_accessibility_violations(app, live_server, browser):
     body = make_body("青溪县交通运输局")
     campaign = make_campaign(body, title="青溪县道路交通安全隐患征集")
     campaign.support_threshold = 5

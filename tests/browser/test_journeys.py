@@ -10,13 +10,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from core.extensions import db
 from core.models import utcnow
 from core.workdays import add_working_days, is_working_day
 from suggestions import services
 from tests.browser.site_menu import Walk, menu_item
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 
@@ -28,6 +28,19 @@ EVERY_WIDTH_AND_LANGUAGE = pytest.mark.parametrize("width,height,language", [
     pytest.param(1280, 900, "zh_Hans", id="1280-zh"), pytest.param(1280, 900, "en", id="1280-en")])
 
 
+@pytest.fixture
+def walker(browser, width, height, language):
+    """``walker(name)`` opens the test's walk at its width and language; the walk is closed after the test."""
+    walks = []
+
+    def start(name: str) -> Walk:
+        walks.append(Walk(browser, width, height, name, language))
+        return walks[-1]
+    yield start
+    for walk in walks:
+        walk.close()
+
+
 def saved(*values):
     """Commit the test's data and let go of the session: the live server reads it from its own connection."""
     db.session.commit()
@@ -36,17 +49,14 @@ def saved(*values):
 
 
 @EVERY_WIDTH_AND_LANGUAGE
-def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_reports(  # noqa: F811
-        app, live_server, browser, width, height, language):
-    from playwright.sync_api import expect
-
+def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_reports(app, live_server, walker):
     campaign = make_campaign(make_body("青溪县交通运输局", name_en="Qingxi County Transport Bureau"),
                              title="青溪县道路交通安全建议征集")
     other = make_suggestion(campaign, title="建议在人民路口增设行人过街信号灯",
                             body="人民路与解放路交叉口车流量大，没有行人过街信号灯，老人和孩子过马路很危险，建议增设。")
     campaign_id, other_id = saved(campaign.id, other.id)
     base = live_server.url
-    walk = Walk(browser, width, height, "citizen", language)
+    walk = walker("citizen")
     page, t = walk.page, walk.t
 
     walk.open(f"{base}/accounts/register")
@@ -71,7 +81,7 @@ def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_r
     walk.check("hints")
     page.get_by_label(t("Title")).fill("建议在城南小学门口增设护学岗")
     page.get_by_label(t("Content")).fill("每天放学时段城南小学门口车辆拥堵，学生过马路很危险。建议增设护学岗，并在路口施划斑马线。")
-    page.get_by_label(t("Category")).select_option(label="交通运输" if language == "zh_Hans" else "Transport")
+    page.get_by_label(t("Category")).select_option(label="交通运输" if walk.language == "zh_Hans" else "Transport")
     page.locator("#suggestion-form > button[type=submit]").click()
     expect(page.get_by_role("heading", name="建议在城南小学门口增设护学岗")).to_be_visible()
     expect(page.locator("#status")).to_have_text(t("Published"))
@@ -84,8 +94,8 @@ def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_r
     expect(page.get_by_role("link", name="建议在城南小学门口增设护学岗")).to_be_visible()
     walk.check("searched")
     filters = page.locator("#filters")  # above the hits: folded on a phone, open on a wide screen
-    assert filters.get_attribute("open") is None if width < 768 else filters.get_attribute("open") is not None
-    if width < 768:
+    assert filters.get_attribute("open") is None if walk.width < 768 else filters.get_attribute("open") is not None
+    if walk.width < 768:
         filters.locator("summary").click()
     filters.get_by_role("link", name=t("Published")).click()
     expect(page).to_have_url(re.compile(r"[?&]status=published"))
@@ -111,14 +121,10 @@ def test_a_citizen_registers_writes_with_hints_searches_supports_withdraws_and_r
     page.get_by_role("button", name=t("Send the report")).click()
     expect(page.get_by_text(t("You have reported this. The moderators will look at it."))).to_be_visible()
     walk.check("reported")
-    walk.close()
 
 
 @EVERY_WIDTH_AND_LANGUAGE
-def test_follow_be_notified_say_not_solved_and_see_it_reopened(  # noqa: F811
-        app, live_server, browser, width, height, language):
-    from playwright.sync_api import expect
-
+def test_follow_be_notified_say_not_solved_and_see_it_reopened(app, live_server, walker):
     body = make_body("青溪县城市管理局", name_en="Qingxi County Urban Management Bureau")
     author, follower, staff = make_user("author_he"), make_user("follower_lu"), make_staff(body)
     suggestion = make_suggestion(make_campaign(body, title="青溪县市容环境建议征集"), author,
@@ -127,7 +133,7 @@ def test_follow_be_notified_say_not_solved_and_see_it_reopened(  # noqa: F811
     suggestion_id, author_name, follower_name, staff_id = saved(
         suggestion.id, author.username, follower.username, staff.id)
     base = live_server.url
-    walk = Walk(browser, width, height, "follow", language)
+    walk = walker("follow")
     page, t = walk.page, walk.t
 
     walk.log_in(base, follower_name)
@@ -163,14 +169,10 @@ def test_follow_be_notified_say_not_solved_and_see_it_reopened(  # noqa: F811
         "due by %(new)s."))
     expect(page.locator("#reply-due")).to_contain_text(t("Reply due"))
     walk.check("reopened")
-    walk.close()
 
 
 @EVERY_WIDTH_AND_LANGUAGE
-def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F811
-        app, live_server, browser, width, height, language):
-    from playwright.sync_api import expect
-
+def test_staff_accept_extend_transfer_reply_and_record_the_outcome(app, live_server, walker):
     first = make_body("青溪县城市管理局", name_en="Qingxi County Urban Management Bureau")
     second = make_body("青溪县住房和城乡建设局", name_en="Qingxi County Housing and Urban-Rural Development Bureau")
     campaign = make_campaign(first, title="青溪县市容环境建议征集")
@@ -178,7 +180,7 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F81
     suggestion_id, first_staff, second_staff = saved(
         suggestion.id, make_staff(first).username, make_staff(second, "staff_second").username)
     base = live_server.url
-    walk = Walk(browser, width, height, "staff", language)
+    walk = walker("staff")
     page, t = walk.page, walk.t
 
     walk.log_in(base, first_staff)
@@ -204,7 +206,8 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F81
     expect(page.locator("#reply-due")).to_contain_text(new_due)
     expect(page.locator("#deadline-history")).to_contain_text("需会同物业现场勘查")
     walk.check("extended")
-    second_name = "青溪县住房和城乡建设局" if language == "zh_Hans" else "Qingxi County Housing and Urban-Rural Development Bureau"
+    second_name = ("青溪县住房和城乡建设局" if walk.language == "zh_Hans"
+                   else "Qingxi County Housing and Urban-Rural Development Bureau")
     page.locator("#to_body").select_option(label=second_name)
     page.locator("#transfer-reason").fill("外墙维修属住建部门职责")
     page.get_by_role("button", name=t("Transfer"), exact=True).click()
@@ -243,13 +246,10 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(  # noqa: F81
     expect(page.get_by_text(t("The milestone has been added."))).to_be_visible()
     expect(page.locator("#timeline")).to_contain_text("完成第一批12个小区外墙排查")
     walk.check("outcome")
-    walk.close()
 
 
 @EVERY_WIDTH_AND_LANGUAGE
-def test_staff_review_a_group_of_similar_proposals(app, live_server, browser, width, height, language):  # noqa: F811
-    from playwright.sync_api import expect
-
+def test_staff_review_a_group_of_similar_proposals(app, live_server, walker):
     from suggestions.clustering import cluster_campaign
     from tests.suggestions.test_clusters import PARKING, PARKING_REWORDED, PARKING_TRADITIONAL, propose
 
@@ -262,7 +262,7 @@ def test_staff_review_a_group_of_similar_proposals(app, live_server, browser, wi
     staff, campaign_id = saved(make_staff(body).username, campaign.id)
     third_title = PARKING_TRADITIONAL[0]
     base = live_server.url
-    walk = Walk(browser, width, height, "cluster", language)
+    walk = walker("cluster")
     page, t = walk.page, walk.t
 
     walk.log_in(base, staff)
@@ -279,21 +279,17 @@ def test_staff_review_a_group_of_similar_proposals(app, live_server, browser, wi
     page.get_by_role("button", name=t("Confirm this group")).click()
     expect(page.get_by_text(t("Confirmed by staff"))).to_be_visible()
     walk.check("reviewed")
-    walk.close()
 
 
 @EVERY_WIDTH_AND_LANGUAGE
-def test_an_analyst_filters_figures_downloads_open_data_and_creates_a_token(  # noqa: F811
-        app, live_server, browser, width, height, language):
-    from playwright.sync_api import expect
-
+def test_an_analyst_filters_figures_downloads_open_data_and_creates_a_token(app, live_server, walker):
     body = make_body("青溪县教育局", name_en="Qingxi County Education Bureau")
     make_suggestion(make_campaign(body, title="青溪县教育建议征集"), title="建议延长课后服务时间")
     (analyst,) = saved(make_user("analyst_fang").username)
-    body_name = "青溪县教育局" if language == "zh_Hans" else "Qingxi County Education Bureau"
     base = live_server.url
-    walk = Walk(browser, width, height, "analyst", language)
+    walk = walker("analyst")
     page, t = walk.page, walk.t
+    body_name = "青溪县教育局" if walk.language == "zh_Hans" else "Qingxi County Education Bureau"
 
     walk.open(f"{base}/analytics/")
     page.locator("form.filters select[name=body]").select_option(label=body_name)
@@ -315,4 +311,3 @@ def test_an_analyst_filters_figures_downloads_open_data_and_creates_a_token(  # 
     expect(page.locator("#new-secret")).to_have_value(re.compile(r"^jy_"))
     expect(page.locator("code", has_text=f"Authorization: Bearer <{t('token')}>")).to_be_visible()
     walk.check("token")
-    walk.close()

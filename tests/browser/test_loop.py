@@ -8,24 +8,11 @@ import pytest
 
 from core.extensions import db
 from tests.browser.site_menu import menu_item
-from tests.conftest import BROWSER, CHROMIUM
+from tests.conftest import BROWSER
 from tests.factories import PASSWORD, make_body, make_campaign, make_staff, make_suggestion
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not BROWSER, reason="browser suite not enabled (JIANYAN_TEST_BROWSER=1)")]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_register_submit_support_reply_loop(app, live_server, browser, tmp_path):

@@ -7,7 +7,6 @@ from core.extensions import db
 from moderation import services as moderation_services
 from suggestions import services
 from tests.browser.site_menu import menu_item
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.conftest import BROWSER
 from tests.factories import PASSWORD, make_body, make_campaign, make_staff, make_suggestion, make_user
 
@@ -27,7 +26,7 @@ def no_sideways_scroll(page) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_citizen_reports_and_a_moderator_decides_on_a_phone(app, live_server, browser, tmp_path):  # noqa: F811
+def test_a_citizen_reports_and_a_moderator_decides_on_a_phone(app, live_server, browser, tmp_path):
     from playwright.sync_api import expect
 
     campaign = make_campaign(make_body("青溪县城市管理局"), title="青溪县市容环境建议征集")
@@ -78,7 +77,7 @@ def test_a_citizen_reports_and_a_moderator_decides_on_a_phone(app, live_server, 
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_the_audit_log_reads_on_a_phone(app, live_server, browser, tmp_path):  # noqa: F811
+def test_the_audit_log_reads_on_a_phone(app, live_server, browser, tmp_path):
     """At 375 px each row of the audit log is a card that fits the screen: labels, not codes, and nothing cut off
     or scrolled sideways; the filters are choices."""
     from playwright.sync_api import expect

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.browser.conftest import CHROMIUM_ARGS
 from tests.browser.site_menu import Walk, menu_item
-from tests.browser.test_loop import CHROMIUM_ARGS
 from tests.conftest import BROWSER, CHROMIUM
 
 pytestmark = [pytest.mark.browser,

@@ -12,7 +12,6 @@ from core.models import utcnow
 from core.sms import SmsMessage
 from moderation import floods
 from tests.browser.site_menu import menu_item
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in, no_sideways_scroll
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_suggestion, make_user
@@ -23,7 +22,7 @@ pytestmark = [pytest.mark.browser,
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_verify_a_number_then_support_and_a_moderator_holds_a_flood(app, live_server, browser, tmp_path):  # noqa: F811
+def test_verify_a_number_then_support_and_a_moderator_holds_a_flood(app, live_server, browser, tmp_path):
     from playwright.sync_api import expect
 
     campaign = make_campaign(make_body("青溪县文化和旅游局"), title="青溪县全民阅读建议征集")

@@ -6,7 +6,6 @@ import pytest
 
 from core.extensions import db
 from suggestions.related import store_related
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in, no_sideways_scroll
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_suggestion, make_user
@@ -16,7 +15,7 @@ pytestmark = [pytest.mark.browser,
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_the_privacy_check_is_seen_first_and_support_moves_in_one_click(app, live_server, browser):  # noqa: F811
+def test_the_privacy_check_is_seen_first_and_support_moves_in_one_click(app, live_server, browser):
     from playwright.sync_api import expect
 
     campaign = make_campaign(make_body("青溪县住房和城乡建设局"), title="青溪县小区停车建议征集")

@@ -8,7 +8,6 @@ import pytest
 from core.extensions import db
 from suggestions.related import store_related
 from tests.browser.site_menu import Walk, menu_item
-from tests.browser.test_loop import browser  # noqa: F401 - the Chromium fixture
 from tests.browser.test_moderation import log_in
 from tests.conftest import BROWSER
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -22,7 +21,7 @@ def no_sideways_scroll(page, width: int) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, tmp_path):  # noqa: F811
+def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, tmp_path):
     from playwright.sync_api import expect
 
     body = make_body("青溪县交通运输局")
@@ -103,7 +102,7 @@ def test_the_header_on_a_phone_and_on_a_wide_screen(app, live_server, browser, t
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, browser, tmp_path):  # noqa: F811
+def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, browser, tmp_path):
     """The staff proposal page in English ran 605 px wide on a phone (the body selects), and its secondary actions
     were full-width white boxes that looked like text fields."""
     from playwright.sync_api import expect
@@ -152,7 +151,7 @@ def test_staff_act_on_a_proposal_from_a_phone_in_english(app, live_server, brows
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_large_text_mode_is_a_switch_that_is_remembered(app, live_server, browser):  # noqa: F811
+def test_large_text_mode_is_a_switch_that_is_remembered(app, live_server, browser):
     """适老化: 大字模式 in the menu makes text and targets larger on every page, and stays on after a reload."""
     from playwright.sync_api import expect
 

@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from bench.stack import ADMIN_URL, NGINX, running_stack
+from tests.browser.conftest import CHROMIUM_ARGS
 from tests.browser.site_menu import menu_item
-from tests.browser.test_loop import CHROMIUM_ARGS
 from tests.conftest import BROWSER, CHROMIUM, POSTGRES_URL, REQUIRED
 
 pytestmark = [pytest.mark.browser,
