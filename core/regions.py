@@ -9,8 +9,6 @@ division belong with the regions data of issue 16 (local editions); until then t
 import re
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
-
 # Longer suffixes first, so that 自治区 is not read as 区.
 _SUFFIXES = {"特别行政区": "Special Administrative Region", "自治区": "Autonomous Region",
              "自治州": "Autonomous Prefecture", "自治县": "Autonomous County", "自治旗": "Autonomous Banner",
@@ -36,4 +34,6 @@ def region_in_english(region: str) -> str:
 
 
 def _spelled(name: str) -> str:
+    from pypinyin import lazy_pinyin  # its dictionary takes 0.25 s to load: not at every process's start-up
+
     return "".join(lazy_pinyin(name)).capitalize()
