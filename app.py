@@ -99,6 +99,7 @@ def _import_models() -> None:
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
     import core.sms  # noqa: F401
+    import editions.models  # noqa: F401
     import moderation.models  # noqa: F401
     import outcomes.models  # noqa: F401
     import search.models  # noqa: F401
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from api.views import bp as api_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
+    from editions.views import bp as editions_bp
     from moderation.views import bp as moderation_bp
     from ops.views import bp as ops_bp
     from outcomes.views import bp as outcomes_bp
@@ -137,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # authenticated by bearer token only, never by the session cookie (api/views.py)
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(editions_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     # Browsers and WeChat ask for /favicon.ico whatever the page's <link rel="icon"> says.
     app.add_url_rule("/favicon.ico", endpoint="favicon",
@@ -148,6 +151,7 @@ def _register_cli(app: Flask) -> None:
     from analytics.cli import analytics_cli
     from core.cli import jobs_cli, mail_cli
     from demo.cli import cli as demo_cli
+    from editions.cli import cli as editions_cli
     from moderation.cli import cli as moderation_cli
     from ops.backup import cli as backup_cli
     from search.cli import cli as search_cli
@@ -157,6 +161,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(editions_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(analytics_cli)

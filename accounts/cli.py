@@ -52,6 +52,17 @@ def create_body(name: str, kind: str, level: str, region: str, parent_id: int | 
     click.echo(f"Body {body.id} created: {body.name}")
 
 
+@cli.command("load-regions")
+def load_regions() -> None:
+    """Load China's administrative divisions (accounts/divisions/divisions.csv) and place bodies in them."""
+    from accounts import regions
+
+    added = regions.load_divisions()
+    placed = regions.place_bodies()
+    db.session.commit()
+    click.echo(f"{added} divisions added; {placed} bodies placed in the division their region names.")
+
+
 @cli.command("add-member")
 @click.argument("username")
 @click.argument("body_id", type=int)

@@ -89,6 +89,22 @@ class User(UserMixin, TimestampMixin, db.Model):
         return {m.body_id for m in self.memberships if role is None or m.role == role}
 
 
+class Region(db.Model):
+    """An administrative division (province, prefecture-level city, county) under its official code, loaded from
+    ``accounts/divisions/divisions.csv`` by ``accounts.regions.load_divisions``. ``path`` is the full name from
+    the top (湖南省长沙市浏阳市), as bodies' and campaigns' free-text regions are written."""
+
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    path: Mapped[str] = mapped_column(sa.String(80), index=True)
+    level: Mapped[str] = mapped_column(sa.String(16))  # province, city, county
+    parent_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    name_en: Mapped[str] = mapped_column(sa.String(160), default="")
+    spelled: Mapped[str] = mapped_column(sa.String(200), default="", index=True)  # "changsha cs" (pinyin, initials)
+
+
 class Body(TimestampMixin, db.Model):
     """A people's congress, CPPCC committee, department or ministry that runs campaigns and replies."""
 
@@ -103,11 +119,25 @@ class Body(TimestampMixin, db.Model):
     region: Mapped[str] = mapped_column(sa.String(80))
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")  # for reminders
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bodies.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    spelled: Mapped[str] = mapped_column(sa.String(400), default="", server_default="")
+    """The name in pinyin, whole and by initials ("changshashizhufang... csszf..."), for the body picker; set
+    whenever the name changes (``accounts.regions.spell``)."""
 
     parent: Mapped["Body | None"] = relationship(remote_side=[id])
+    region_division: Mapped[Region | None] = relationship()
 
     def display_name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name
+
+
+@sa.event.listens_for(Body, "before_insert")
+@sa.event.listens_for(Body, "before_update")
+def _spell_body(mapper, connection, body: Body) -> None:  # noqa: ARG001 (SQLAlchemy's signature)
+    """Keep ``Body.spelled`` in step with the name, for the body picker."""
+    if not body.spelled or sa.inspect(body).attrs.name.history.has_changes():
+        from core.regions import spell
+        body.spelled = spell(body.name)
 
 
 class MembershipRole(enum.StrEnum):

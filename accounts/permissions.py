@@ -1,12 +1,15 @@
 """Who may act for which body. Services call these before any staff action.
 
 A membership of the body is what counts (staff handle its proposals; managers also run its campaigns);
-administrators act for every body.
+administrators act for every body; a local edition's operators run every body in the edition's region (its
+campaigns and its staff) without handling its proposals.
 """
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import Body, MembershipRole, Role, User
 from core.errors import NotAllowed
+from core.extensions import db
 
 
 def _is_user(user) -> bool:
@@ -21,10 +24,29 @@ def can_act_for_body(user: User | None, body_id: int) -> bool:
 
 
 def can_manage_body(user: User | None, body_id: int) -> bool:
-    """May run the body's campaigns: administrators and the body's managers."""
+    """May run the body's campaigns and staff: administrators, the body's managers and the operators of the
+    edition the body lies in."""
     if not _is_user(user):
         return False
-    return user.role == Role.ADMIN or body_id in user.body_ids(MembershipRole.MANAGER)
+    if user.role == Role.ADMIN or body_id in user.body_ids(MembershipRole.MANAGER):
+        return True
+    body = db.session.get(Body, body_id)
+    return body is not None and operates_in(user, body.region_code)
+
+
+def operated_prefixes(user: User | None) -> list[str]:
+    """The division-code prefixes of the editions ``user`` operates."""
+    if not _is_user(user):
+        return []
+    from editions.models import Edition, EditionOperator  # editions build on accounts
+
+    return [edition.prefix for edition in db.session.scalars(
+        sa.select(Edition).join(EditionOperator).where(EditionOperator.user_id == user.id))]
+
+
+def operates_in(user: User | None, region_code: str | None) -> bool:
+    """``user`` operates the edition that the division ``region_code`` lies in."""
+    return bool(region_code) and any(region_code.startswith(prefix) for prefix in operated_prefixes(user))
 
 
 def _body_id(body: Body | int) -> int:

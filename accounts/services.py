@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import Body, BodyKind, BodyLevel, Membership, MembershipRole, Role, User
 from accounts.names import DISPLAY_NAME_MAX_LENGTH, check_display_name
 from accounts.password_policy import check_password_policy
-from accounts.permissions import can_manage_body
+from accounts.permissions import can_manage_body, operated_prefixes, operates_in
 from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
@@ -230,16 +230,26 @@ def reactivate_user(actor: User | None, user: User) -> None:
 
 def create_body(actor: User | None, *, name: str, kind: str, level: str, region: str,
                 parent: Body | None = None, name_en: str = "", contact_email: str = "") -> Body:
-    """Create a body (organisation); administrators and the CLI only. ``contact_email`` receives reminders."""
-    _require_admin(actor)
+    """Create a body (organisation): administrators and the CLI anywhere, a local edition's operators within its
+    region (the region must name one of its divisions, and the parent lie in it too). ``contact_email`` receives
+    reminders."""
+    from accounts.regions import region_by_path  # regions imports this package's models
+
     name = clean_text(name, field=_l("Name"), max_length=120)
     name_en = clean_text(name_en, field=_l("English name"), max_length=200, min_length=0)
     region = clean_text(region, field=_l("Region"), max_length=80)
+    division = region_by_path(region)
+    if actor is not None and not (actor.is_active and actor.is_admin):
+        if not operated_prefixes(actor):
+            raise NotAllowed(_l("Only administrators may do this."))
+        if division is None or not operates_in(actor, division.code) or \
+                (parent is not None and not operates_in(actor, parent.region_code)):
+            raise NotAllowed(_l("An edition's operators create bodies only within the edition's region."))
     contact_email = clean_email(contact_email)
     if db.session.scalar(sa.select(Body.id).where(Body.name == name)) is not None:
         raise Conflict(_l("A body with this name already exists."))
     body = Body(name=name, name_en=name_en, kind=BodyKind(kind), level=BodyLevel(level), region=region,
-                parent=parent, contact_email=contact_email)
+                parent=parent, contact_email=contact_email, region_code=division.code if division else None)
     db.session.add(body)
     db.session.flush()
     audit.record(actor, "body.create", body, body_id=body.id)

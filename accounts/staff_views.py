@@ -1,15 +1,16 @@
 """A body's staff page: its managers (and administrators) add people, change their role and remove them."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from accounts import services
+from accounts import regions, services
 from accounts.forms import MemberForm, MemberRoleForm
 from accounts.models import Body, Membership
-from accounts.permissions import can_manage_body
+from accounts.permissions import can_manage_body, operated_prefixes
 from core.errors import DomainError
 from core.extensions import db
+from core.templating import display_name
 from core.web import redirect_with_error
 
 bp = Blueprint("accounts_staff", __name__, url_prefix="/accounts/bodies")
@@ -95,3 +96,14 @@ def remove(body_id: int, membership_id: int):
     db.session.commit()
     flash(_("%(name)s is no longer staff of this body.", name=name), "success")
     return redirect(url_for("accounts_staff.staff", body_id=body.id), code=303)
+
+
+@bp.get("/find")
+@login_required
+def find():
+    """The body picker: the best bodies for what staff typed (``q``: name, pinyin initials or whole pinyin, region;
+    ``exclude``: a body to leave out), as JSON for static/js/body_picker.js."""
+    if not (current_user.body_ids() or current_user.is_admin or operated_prefixes(current_user)):
+        abort(403)
+    found = regions.find_bodies(request.args.get("q", "")[:100], exclude=request.args.get("exclude", type=int))
+    return jsonify(bodies=[{"id": b.id, "name": display_name(b), "region": b.region} for b in found])

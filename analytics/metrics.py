@@ -31,6 +31,8 @@ class Scope:
     body_id: int | None = None
     level: str | None = None
     region: str | None = None
+    divisions: str | None = None
+    """An edition's scope: the bodies whose division code starts with this prefix (43: 湖南省; 4301: 长沙市)."""
     campaign_id: int | None = None
     year: int | None = None
     year_to: int | None = None
@@ -113,12 +115,15 @@ def _counts(measure: str, scope: Scope, *group_by, message_type: str | None = No
 def _scoped(query: sa.Select, measure: str, scope: Scope, group_by=()) -> sa.Select:
     """``query`` over the rollup rows of one measure within ``scope``."""
     query = query.where(FigureCount.measure == measure)
-    if scope.level is not None or scope.region is not None or any(_uses_body(c) for c in group_by):
+    if scope.level is not None or scope.region is not None or scope.divisions is not None \
+            or any(_uses_body(c) for c in group_by):
         query = query.join(Body, Body.id == FigureCount.body_id)
         if scope.level is not None:
             query = query.where(Body.level == scope.level)
         if scope.region is not None:
             query = query.where(Body.region == scope.region)
+        if scope.divisions is not None:
+            query = query.where(Body.region_code.startswith(scope.divisions, autoescape=True))
     if scope.body_id is not None:
         query = query.where(FigureCount.body_id == scope.body_id)
     if scope.campaign_id is not None:
@@ -309,7 +314,8 @@ def distinct_participants(scope: Scope = ALL, *, live: bool = False) -> int | No
     written; within a campaign or site-wide. The rollup holds single years and all years; for a range of several
     years, or a scope by body, level or region, the figure is None unless counted ``live`` (slow on a large site;
     bodies are not counted even then)."""
-    by_body = scope.body_id is not None or scope.level is not None or scope.region is not None
+    by_body = scope.body_id is not None or scope.level is not None or scope.region is not None \
+        or scope.divisions is not None
     if live:
         return _participants_live(scope)
     if by_body or (scope.years is not None and scope.years[0] != scope.years[1]):

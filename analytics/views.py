@@ -13,6 +13,7 @@ from analytics.exports import csv_value
 from analytics.metrics import Scope
 from campaigns.models import Campaign
 from core.extensions import db
+from editions.models import Edition
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
@@ -44,6 +45,15 @@ def scope_from_args(args) -> tuple[Scope, list[str]]:
                           value=level[:40], field="level"))
         level = None
     region = args.get("region", "").strip()[:80] or None
+    divisions = None
+    if edition_code := args.get("edition", "").strip()[:12]:
+        from editions.services import edition_by_code  # editions build on the figures
+
+        edition = edition_by_code(edition_code)
+        if edition is None:
+            problems.append(_("There is no such edition; that filter is ignored."))
+        else:
+            divisions = edition.prefix
     if body_id is not None and db.session.get(Body, body_id) is None:
         problems.append(_("There is no such body; that filter is ignored."))
         body_id = None
@@ -52,8 +62,8 @@ def scope_from_args(args) -> tuple[Scope, list[str]]:
         if campaign is None or campaign.status == "draft":
             problems.append(_("There is no such campaign; that filter is ignored."))
             campaign_id = None
-    return Scope(body_id=body_id, level=level, region=region, campaign_id=campaign_id, year=year,
-                 year_to=year_to), problems
+    return Scope(body_id=body_id, level=level, region=region, divisions=divisions, campaign_id=campaign_id,
+                 year=year, year_to=year_to), problems
 
 
 def _filter_choices() -> dict:
@@ -62,6 +72,7 @@ def _filter_choices() -> dict:
                                             .order_by(Campaign.id.desc())).all(),
             "regions": db.session.scalars(sa.select(Body.region).distinct().order_by(Body.region)).all(),
             "levels": BODY_LEVEL_LABELS,
+            "editions": db.session.scalars(sa.select(Edition).order_by(Edition.code)).all(),
             "years": sorted(metrics.messages_by(key="year"), reverse=True)}
 
 

@@ -147,8 +147,11 @@ def phase_condition(phase: str, now: datetime, closing_soon_days: int):
 
 
 def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = None, level: str = "",
-                    region: str = "", category_code: str = "", closing_soon_days: int = 7) -> sa.Select:
-    """Public campaigns matching the filters, in the order a visitor wants them."""
+                    region: str = "", category_code: str = "", closing_soon_days: int = 7,
+                    divisions: str = "", divisions_path: str = "") -> sa.Select:
+    """Public campaigns matching the filters, in the order a visitor wants them. ``divisions`` and
+    ``divisions_path``: an edition's prefix of division codes and its region's full name (the campaigns of bodies
+    in its region, and those about its region run by a body above it, such as a province's about one city)."""
     query = (sa.select(Campaign).join(Body, Campaign.body_id == Body.id).options(contains_eager(Campaign.body))
              .where(phase_condition(phase, now, closing_soon_days)))
     if body_id:
@@ -157,6 +160,9 @@ def campaigns_query(now: datetime, *, phase: str = "", body_id: int | None = Non
         query = query.where(Body.level == level)
     if region:
         query = query.where(sa.or_(Body.region.startswith(region), Campaign.region_scope.startswith(region)))
+    if divisions:
+        query = query.where(sa.or_(Body.region_code.startswith(divisions, autoescape=True),
+                                   Campaign.region_scope.startswith(divisions_path or "\x00", autoescape=True)))
     if category_code:
         query = query.where(Campaign.id.in_(
             sa.select(campaign_categories.c.campaign_id)

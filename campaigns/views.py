@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from accounts.models import BODY_LEVEL_LABELS, Body, MembershipRole
-from accounts.permissions import can_act_for_body, can_manage_body
+from accounts.permissions import can_act_for_body, can_manage_body, operated_prefixes
 from campaigns import services
 from campaigns.forms import CampaignFilterForm, CampaignForm
 from campaigns.models import PHASE_LABELS, Campaign, Category, Phase
@@ -25,7 +25,14 @@ SORTS = ("newest", "supported")
 
 
 def home():
-    """The front page: campaigns taking proposals now, then the latest closed ones."""
+    """The front page: campaigns taking proposals now, then the latest closed ones, and the local editions; on an
+    edition's own host name, that edition's home page."""
+    from editions import services as editions  # editions build on campaigns
+    from editions import views as edition_views
+
+    edition = editions.edition_for_host(request.host)
+    if edition is not None:
+        return edition_views.edition_home(edition)
     now = utcnow()
     soon = current_app.config["CLOSING_SOON_DAYS"]
     open_campaigns = db.session.scalars(
@@ -33,7 +40,8 @@ def home():
     closed_campaigns = db.session.scalars(
         services.campaigns_query(now, phase=Phase.CLOSED, closing_soon_days=soon).limit(4)).all()
     return render_template("campaigns/home.html", open_campaigns=open_campaigns,
-                           closed_campaigns=closed_campaigns, now=now, phase_labels=PHASE_LABELS)
+                           closed_campaigns=closed_campaigns, now=now, phase_labels=PHASE_LABELS,
+                           editions=editions.all_editions())
 
 
 @bp.get("/")
@@ -171,7 +179,12 @@ def _bodies_for(user) -> list[Body]:
     """The bodies whose campaigns ``user`` may run."""
     if user.is_admin:
         return db.session.scalars(sa.select(Body).order_by(Body.id)).all()
-    return [m.body for m in user.memberships if m.role == MembershipRole.MANAGER]
+    managed = [m.body for m in user.memberships if m.role == MembershipRole.MANAGER]
+    if prefixes := operated_prefixes(user):  # an edition's operators run every body in its region
+        in_editions = db.session.scalars(sa.select(Body).where(sa.or_(
+            *(Body.region_code.startswith(p, autoescape=True) for p in prefixes))).order_by(Body.region_code, Body.id))
+        managed += [b for b in in_editions if b not in managed]
+    return managed
 
 
 def _is_manager_of(campaign: Campaign) -> bool:

@@ -59,7 +59,7 @@ ACTION_GROUPS: dict[str, LazyString] = {
     "suggestion": _l("Proposals"), "reply": _l("Replies and ratings"), "moderation": _l("Reports and sensitive words"),
     "flood": _l("Floods"), "cluster": _l("Similar proposals"), "campaign": _l("Campaigns"),
     "outcome": _l("Policy outcomes"), "body": _l("Bodies and their staff"), "user": _l("User accounts"),
-    "phone": _l("Mobile number verification"), "api_token": _l("API tokens"),
+    "phone": _l("Mobile number verification"), "api_token": _l("API tokens"), "edition": _l("Local editions"),
 }
 _S, _R, _C = ("suggestions",), ("replies",), ("campaigns",)
 ACTIONS: dict[str, Action] = {
@@ -107,6 +107,9 @@ ACTIONS: dict[str, Action] = {
     "outcome.link_cluster": Action(_l("Group of similar proposals linked to a policy outcome"), "outcome",
                                    ("policy_outcomes",)),
     "body.create": Action(_l("Body created"), "body", ("bodies",)),
+    "edition.create": Action(_l("Edition created"), "edition", ("editions",)),
+    "edition.add_operator": Action(_l("Edition operator added"), "edition", ("editions",)),
+    "edition.remove_operator": Action(_l("Edition operator removed"), "edition", ("editions",)),
     "body.add_member": Action(_l("Staff member added"), "body", ("bodies",)),
     "body.change_member_role": Action(_l("Staff member's role changed"), "body", ("bodies",)),
     "body.remove_member": Action(_l("Staff member removed"), "body", ("bodies",)),
@@ -133,6 +136,7 @@ TARGET_TYPE_LABELS: dict[str, LazyString] = {
     "suggestions": _l("Proposal"), "replies": _l("Reply"), "users": _l("Account"), "bodies": _l("Body"),
     "campaigns": _l("Campaign"), "clusters": _l("Group of similar proposals"), "policy_outcomes": _l("Policy outcome"),
     "flood_groups": _l("Flood"), "sensitive_words": _l("Sensitive word"), "api_tokens": _l("API token"),
+    "editions": _l("Edition"),
 }
 
 # The keys of ``detail``; their values are read by the viewer (moderation.audit_display).
@@ -154,6 +158,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "rules": _l("Signs"), "phone": _l("Mobile number"), "attempts": _l("Wrong tries"), "voided": _l("Code voided"),
     "changed": _l("Changed"), "role": _l("Role"), "removed_from_bodies": _l("Removed from bodies"),
     "user_id": _l("Account"), "site_role": _l("Site role"), "name": _l("Name"), "source": _l("Source"),
+    "code": _l("Region code"), "host": _l("Host name"),
     "rows": _l("Rows read"), "imported": _l("Imported"),
 }
 

@@ -2,7 +2,7 @@
 and interval instead of one per visit.
 
 Only GET requests to the endpoints in ``CACHED_ENDPOINTS`` are cached, only for visitors who are not logged in and
-have no message waiting to be flashed, only answers 200 that are not streamed, and per language and full URL.
+have no message waiting to be flashed, only answers 200 that are not streamed, and per language, host and full URL.
 Nobody's page is shown to anybody else: the only per-visitor thing an anonymous page holds is the CSRF token of
 the language switch, which is rendered as a placeholder into the cached copy and replaced by the visitor's own token
 on every answer. Pages live ``PAGE_CACHE_SECONDS`` (10; 0 turns the cache off): an anonymous reader may see a
@@ -85,7 +85,7 @@ def _cacheable() -> bool:
 
 
 def _key() -> str:
-    return f"{get_locale()}|{request.full_path}"
+    return f"{get_locale()}|{request.host}|{request.full_path}"  # an edition's own host name has its own "/"
 
 
 def _with_token(page: bytes) -> bytes:

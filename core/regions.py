@@ -37,3 +37,13 @@ def _spelled(name: str) -> str:
     from pypinyin import lazy_pinyin  # its dictionary takes 0.25 s to load: not at every process's start-up
 
     return "".join(lazy_pinyin(name)).capitalize()
+
+
+def spell(name: str) -> str:
+    """A name in lower-case pinyin, whole and by initials, for matching what staff type: 长沙市教育局 →
+    "changshashijiaoyuju cssjyj". Letters and digits in the name are kept as they are."""
+    from pypinyin import Style, lazy_pinyin
+
+    whole = "".join(lazy_pinyin(name)).lower()
+    initials = "".join(s[0] for s in lazy_pinyin(name, style=Style.FIRST_LETTER) if s).lower()
+    return f"{whole} {initials}"

@@ -28,6 +28,19 @@ def _body(key, name, name_en, kind, level, region, parent=None):
 
 
 _JN, _LC, _QX, _YL = "江南省", "江南省临川市", "江南省临川市青溪县", "江南省云岭市"
+DIVISIONS = [  # the fictional province, under codes GB/T 2260 leaves unused (99…), beside the real divisions
+    {"code": "990000", "name": "江南省", "level": "province", "parent": ""},
+    {"code": "990100", "name": "临川市", "level": "city", "parent": "990000"},
+    {"code": "990122", "name": "青溪县", "level": "county", "parent": "990100"},
+    {"code": "990200", "name": "云岭市", "level": "city", "parent": "990000"},
+    {"code": "990223", "name": "丰源县", "level": "county", "parent": "990200"},
+]
+EDITIONS = [  # two local editions under the national site, each with its own look
+    {"code": "990100", "name": "临川市人民建议征集平台", "short_name": "临川",
+     "name_en": "Linchuan Citizens' Suggestions", "short_name_en": "Linchuan", "colour": "#1f4e79"},
+    {"code": "990200", "name": "云岭市民意直通车", "short_name": "云岭", "name_en": "Yunling Direct Line",
+     "short_name_en": "Yunling", "colour": "#2e6b3a"},
+]
 BODIES = [  # parents come before their children
     _body("nat-npc", "全国人大常委会法制工作委员会", "Legislative Affairs Commission of the NPC Standing Committee",
           "congress", "national", "全国"),

@@ -9,7 +9,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from demo.catalogue import _CAMPAIGNS_BY_KEY, BODIES, CAMPAIGNS, CATEGORIES  # noqa: F401 - public API
+from demo.catalogue import _CAMPAIGNS_BY_KEY, BODIES, CAMPAIGNS, CATEGORIES, DIVISIONS, EDITIONS  # noqa: F401 - public API
 from demo.draft import draft_comment
 from demo.phrases import (
     ASK_STYLES,

@@ -5,6 +5,7 @@ from datetime import timedelta
 import click
 import sqlalchemy as sa
 
+from accounts import regions
 from accounts import services as accounts_services
 from accounts.models import Body, Role, User
 from campaigns import services as campaign_services
@@ -14,6 +15,7 @@ from core.models import utcnow
 from demo import content
 from demo.history import import_history
 from demo.outcomes import add_outcomes
+from editions import services as edition_services
 from suggestions import clustering, ratings
 from suggestions import services as suggestion_services
 from suggestions.models import STAFF_DECISIONS, Suggestion, Vote
@@ -45,6 +47,10 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
                   for c in content.CATEGORIES}
     db.session.add_all(categories.values())
 
+    regions.load_divisions()  # China's divisions, and the demo's fictional province beside them
+    regions.load_divisions(content.DIVISIONS)
+    for spec in content.EDITIONS:
+        edition_services.create_edition(None, **spec)
     bodies: dict[str, Body] = {}
     staff: dict[str, User] = {}
     for spec in content.BODIES:

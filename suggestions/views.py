@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from accounts import regions
 from accounts.models import Body
 from accounts.permissions import can_act_for_body
 from accounts.phones import has_verified_phone
@@ -212,7 +213,8 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         rating_form=rating_form or RatingForm(formdata=None),
         can_rate=current_user.is_authenticated and current_user.id == suggestion.author_id
         and ratings.rateable_reply(suggestion) is not None,
-        all_bodies=_all_bodies() if is_staff else [],
+        body_query=request.args.get("body_q", "")[:100],
+        transfer_bodies=_transfer_choices(suggestion, request.args.get("body_q", "")[:100]) if is_staff else [],
         outcomes=outcome_services.outcomes_of(suggestion),
         following=current_user.is_authenticated
         and db.session.get(Follow, (current_user.id, suggestion.id)) is not None,
@@ -238,8 +240,12 @@ def _bounded(form: ExtensionForm, suggestion: Suggestion, latest: date | None) -
     return form
 
 
-def _all_bodies() -> list[Body]:
-    return list(db.session.scalars(sa.select(Body).order_by(Body.level, Body.region, Body.id)))
+def _transfer_choices(suggestion: Suggestion, query: str) -> list[Body]:
+    """The bodies the transfer form offers: those matching ``query`` (the body picker, also without JavaScript),
+    else the handling body's neighbours (parent, children, siblings, its region): never all 16,000."""
+    if query.strip() or suggestion.handling_body is None:
+        return regions.find_bodies(query, limit=40, exclude=suggestion.handling_body_id)
+    return regions.nearby_bodies(suggestion.handling_body, limit=40)
 
 
 @bp.post("/<int:suggestion_id>/rate")

@@ -6,9 +6,13 @@ Allowed cells change the state and write an audit row naming the actor; refused 
 import pytest
 import sqlalchemy as sa
 
+from accounts import regions
+from accounts.models import Body, Membership
 from campaigns.models import Campaign
 from core.audit import AuditLog
 from core.extensions import db
+from demo.catalogue import DIVISIONS
+from editions.services import add_operator, all_editions, create_edition
 from moderation import services as moderation_services
 from moderation.models import Report
 from suggestions import services
@@ -17,15 +21,19 @@ from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_category, make_staff, make_suggestion, make_user
 
 ROLES = ["anonymous", "citizen", "author", "staff_own_body", "manager_own_body", "staff_other_body",
-         "manager_other_body", "moderator", "admin"]
+         "manager_other_body", "operator_own_edition", "operator_other_edition", "moderator", "admin"]
 CAMPAIGN_ACTIONS = ["create_campaign", "edit_campaign", "open_campaign", "close_campaign", "archive_campaign"]
+BODY_ACTIONS = ["add_member", "add_body"]  # a body's staff, and a new body in the region (issue 16: editions)
 PROPOSAL_ACTIONS = ["publish", "reject", "accept", "reply", "close_proposal"]
 MODERATION_ACTIONS = ["hide", "unhide"]
 # The moderation queue's buttons (POST /moderation/decide with one item).
 QUEUE_ACTIONS = ["queue_publish", "queue_reject", "queue_hide", "queue_restore", "queue_dismiss"]
 
 ALLOWED = {
-    **{a: {"manager_own_body", "admin"} for a in CAMPAIGN_ACTIONS},
+    # An edition's operators run the campaigns and staff of every body in its region, and add bodies there;
+    # they do not handle proposals (that takes a place in the body's staff).
+    **{a: {"manager_own_body", "operator_own_edition", "admin"} for a in CAMPAIGN_ACTIONS + ["add_member"]},
+    "add_body": {"operator_own_edition", "admin"},
     **{a: {"staff_own_body", "manager_own_body", "admin"} for a in PROPOSAL_ACTIONS},
     # Screening decisions: the campaign body's staff, and moderators (pre-moderation queues).
     **{a: {"staff_own_body", "manager_own_body", "moderator", "admin"}
@@ -36,6 +44,14 @@ ALLOWED = {
 
 def _setup(action: str, body, staff_own):
     """Build the state the action needs; return (url, form data, a function reading the state)."""
+    if action == "add_member":
+        newcomer = make_user()
+        return (f"/accounts/bodies/{body.id}/staff", {"username": newcomer.username, "role": "staff"},
+                lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Membership)))
+    if action == "add_body":
+        data = {"body-name": "青溪县数据局", "body-kind": "department", "body-level": "county",
+                "body-region": "江南省临川市青溪县"}
+        return "/r/990100/bodies", data, lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Body))
     if action == "create_campaign":
         category = make_category()
         data = {"body_id": body.id, "title": "县城停车难问题建议征集", "categories": [category.id],
@@ -90,14 +106,32 @@ def _user_for(role: str, body, other_body, staff_own, author):
               "staff_own_body": lambda: staff_own, "manager_own_body": lambda: make_staff(body, role="manager"),
               "staff_other_body": lambda: make_staff(other_body),
               "manager_other_body": lambda: make_staff(other_body, role="manager"),
+              "operator_own_edition": lambda: _operator(body), "operator_other_edition": lambda: _operator(other_body),
               "moderator": lambda: make_user(role="moderator"), "admin": lambda: make_user(role="admin")}
     return makers[role]()
 
 
+def _editions():
+    """The demo's fictional province with two local editions: 临川 (the body's) and 云岭 (the other body's)."""
+    regions.load_divisions(DIVISIONS)
+    for code, name in (("990100", "临川市人民建议征集平台"), ("990200", "云岭市民意直通车")):
+        create_edition(None, code=code, name=name, short_name=name[:2])
+
+
+def _operator(body):
+    """An operator of the edition ``body`` lies in."""
+    user = make_user()
+    edition = next(e for e in all_editions() if body.region_code.startswith(e.prefix))
+    add_operator(None, edition, user)
+    return user
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS + QUEUE_ACTIONS)
+@pytest.mark.parametrize("action", CAMPAIGN_ACTIONS + BODY_ACTIONS + PROPOSAL_ACTIONS + MODERATION_ACTIONS
+                         + QUEUE_ACTIONS)
 def test_role_action_matrix(client, action, role):
-    body, other_body = make_body(), make_body()
+    _editions()
+    body, other_body = make_body(region="江南省临川市青溪县"), make_body(region="江南省云岭市丰源县")
     staff_own = make_staff(body)
     url, data, state = _setup(action, body, staff_own)
     latest = db.session.scalar(sa.select(Suggestion).order_by(Suggestion.id.desc()).limit(1))
@@ -120,7 +154,8 @@ def test_role_action_matrix(client, action, role):
     else:
         if actor is None:
             assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
-        elif action in ("publish", "unhide") and role in ("citizen", "staff_other_body", "manager_other_body"):
+        elif action in ("publish", "unhide") and role in ("citizen", "staff_other_body", "manager_other_body",
+                                                           "operator_own_edition", "operator_other_edition"):
             # A pending or hidden proposal is invisible to them: 404, so its existence does not leak.
             assert response.status_code == 404
         else:

@@ -2,7 +2,10 @@
 serious or critical violation, no sideways scroll."""
 import pytest
 
+from accounts import regions
 from core.extensions import db
+from demo.catalogue import DIVISIONS
+from editions.services import create_edition
 from suggestions import services
 from suggestions.related import store_related
 from tests.browser.accessibility import serious_violations
@@ -17,6 +20,8 @@ pytestmark = [pytest.mark.browser,
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_pages_have_no_serious_accessibility_violations(app, live_server, browser):
+    regions.load_divisions(DIVISIONS)  # the demo's fictional province, and a local edition in it
+    create_edition(None, code="990100", name="临川市人民建议征集平台", short_name="临川", colour="#2e6b3a")
     body = make_body("青溪县交通运输局")
     campaign = make_campaign(body, title="青溪县道路交通安全隐患征集")
     campaign.support_threshold = 5
@@ -32,7 +37,8 @@ def test_pages_have_no_serious_accessibility_violations(app, live_server, browse
     db.session.commit()
     public_pages = ["/", "/campaigns/", f"/campaigns/{campaign.id}", f"/suggestions/{replied.id}",
                     f"/suggestions/{variant.id}", "/search/?q=信号灯", "/analytics/", "/analytics/report",
-                    "/outcomes/", "/suggestions/timeliness", "/open-data/", "/accounts/login", "/accounts/register"]
+                    "/outcomes/", "/suggestions/timeliness", "/open-data/", "/accounts/login", "/accounts/register",
+                    "/r/", "/r/990100/"]
     staff_pages = ["/suggestions/inbox", f"/suggestions/{variant.id}", "/accounts/settings", "/api/tokens/"]
     staff_name = staff.username
     db.session.close()

@@ -208,6 +208,10 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(app, live_ser
     walk.check("extended")
     second_name = ("青溪县住房和城乡建设局" if walk.language == "zh_Hans"
                    else "Qingxi County Housing and Urban-Rural Development Bureau")
+    # The body picker: pinyin initials typed into the search box refill the list (static/js/body_picker.js).
+    page.get_by_label(t("Find a body")).fill("qxxzfhcxjsj")
+    expect(page.locator("#to_body option")).to_have_count(2)  # "Choose…" and the one match
+    expect(page.locator("#body-picker-status")).to_contain_text("1")
     page.locator("#to_body").select_option(label=second_name)
     page.locator("#transfer-reason").fill("外墙维修属住建部门职责")
     page.get_by_role("button", name=t("Transfer"), exact=True).click()
