@@ -149,7 +149,7 @@ SCHEMAS = {
     "Ratio": RATIO,
     "Metrics": obj({
         "scope": obj({"body_id": nullable(INTEGER), "level": nullable(STRING), "region": nullable(STRING),
-                      "campaign_id": nullable(INTEGER), "year": nullable(INTEGER)}),
+                      "edition": nullable(STRING), "campaign_id": nullable(INTEGER), "year": nullable(INTEGER)}),
         "messages": {"type": "integer", "minimum": 0, "description": "Messages of every type."},
         "suggestions": {"type": "integer", "minimum": 0, "description": "Messages of the type suggestion (建议)."},
         "suggestion_share": nullable({"type": "number"}),
@@ -203,6 +203,7 @@ WRITE_ERRORS = {
     "503": BUSY,
 }
 READ_LIST_ERRORS = {"400": BAD_PARAMETER, "503": BUSY}
+EDITION_FILTER = {"type": "string", "minLength": 1, "maxLength": 12, "example": "990100"}
 READ_ONE_ERRORS = {"404": _error("Not found (or not public)."), "503": BUSY}
 TOKEN = [{"bearerAuth": []}]
 
@@ -235,7 +236,9 @@ PATHS = {
     "/api/v1/campaigns": _read_list("Public campaigns, newest first", "CampaignPage", [
         _query("phase", enum(p for p in Phase if p != Phase.DRAFT),
                "Only campaigns in this phase (open includes closing soon)."),
-        _query("body_id", ID_FILTER, "Only campaigns of this body.")], "campaigns"),
+        _query("body_id", ID_FILTER, "Only campaigns of this body."),
+        _query("edition", EDITION_FILTER, "Only the campaigns of this local edition (its division code): its "
+               "bodies' and those about its region.")], "campaigns"),
     "/api/v1/campaigns/{campaign_id}": _read_one("One public campaign", "Campaign", "campaign_id", "campaigns",
                                                  "getCampaign"),
     "/api/v1/campaigns/{campaign_id}/clusters": {"get": {
@@ -252,7 +255,9 @@ PATHS = {
             _query("category", {"type": "string", "minLength": 1, "maxLength": 32},
                    "Only proposals in the category with this code."),
             _query("sort", {**enum(("newest", "supported")), "default": "newest"},
-                   "Newest first (default) or most supported first.")], "proposals"),
+                   "Newest first (default) or most supported first."),
+            _query("edition", EDITION_FILTER, "Only proposals to the campaigns of this local edition (its "
+                   "division code).")], "proposals"),
         "post": {"summary": "Submit a proposal to an open campaign as the token's user", "tags": ["proposals"],
                  "operationId": "submitProposal", "security": TOKEN,
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": STRING,
@@ -286,9 +291,10 @@ PATHS = {
             _query("body_id", ID_FILTER, "Only this body."),
             _query("level", enum(BodyLevel), "Only bodies of this level."),
             _query("region", {"type": "string", "minLength": 1, "maxLength": 80}, "Only this region (prefix)."),
+            _query("edition", EDITION_FILTER, "Only the bodies of this local edition (its division code)."),
             _query("campaign_id", ID_FILTER, "Only this campaign."),
             _query("year", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}, "Only this year.")],
-        "responses": {"200": _ok("Metrics"), "404": _error("No such body or public campaign."),
+        "responses": {"200": _ok("Metrics"), "404": _error("No such body, public campaign or edition."),
                       **READ_LIST_ERRORS}}},
 }
 

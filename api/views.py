@@ -21,6 +21,7 @@ from campaigns.services import phase_condition
 from core.errors import DomainError, InvalidInput, NotFound
 from core.extensions import db
 from core.models import utcnow
+from editions.services import edition_by_code, edition_campaign_ids
 from outcomes import services as outcome_services
 from outcomes.models import PolicyOutcome
 from suggestions import clustering
@@ -103,6 +104,18 @@ def _paginated(query: sa.Select, render) -> dict:
             "total": result.total}
 
 
+def _edition_arg(missing=None):
+    """The edition named by ``?edition=CODE`` (its division code), or None; an unknown code raises ``missing``
+    (a 400 for lists, whose other filters say the same of bad values), or BadParameter."""
+    code = _text_arg("edition", 12)
+    if code is None:
+        return None
+    edition = edition_by_code(code)
+    if edition is None:
+        raise (missing or BadParameter)(_("No local edition has that code."))
+    return edition
+
+
 def _get(model, object_id: int, message: str):
     """The row with this id, or a 404 with ``message``."""
     row = db.session.get(model, object_id) if 1 <= object_id <= MAX_ID else None
@@ -163,6 +176,8 @@ def campaigns():
              .options(joinedload(Campaign.body), selectinload(Campaign.categories)).order_by(Campaign.id.desc()))
     if (body_id := _int_arg("body_id")) is not None:
         query = query.where(Campaign.body_id == body_id)
+    if (edition := _edition_arg()) is not None:
+        query = query.where(Campaign.id.in_(edition_campaign_ids(edition)))
     return jsonify(_paginated(query, lambda c: serialize.campaign(c, _closing_soon_days())))
 
 
@@ -181,6 +196,8 @@ def proposals():
         query = query.where(Suggestion.campaign_id == campaign_id)
     if (code := _text_arg("category", 32)) is not None:
         query = query.where(Suggestion.category_id.in_(sa.select(Category.id).where(Category.code == code)))
+    if (edition := _edition_arg()) is not None:
+        query = query.where(Suggestion.campaign_id.in_(edition_campaign_ids(edition)))
     if _choice_arg("sort", SORTS) == "supported":
         query = query.order_by(Suggestion.support_count.desc(), Suggestion.id.desc())
     else:
@@ -248,16 +265,17 @@ def outcome(outcome_id: int):
 @bp.get("/metrics")
 def metrics():
     """The headline figures (analytics.metrics, one definition per figure) for a scope."""
+    edition = _edition_arg(missing=NotFound)
     scope = Scope(body_id=_int_arg("body_id"), level=_choice_arg("level", list(BodyLevel)),
-                  region=_text_arg("region", 80), campaign_id=_int_arg("campaign_id"),
-                  year=_int_arg("year", minimum=MIN_YEAR, maximum=MAX_YEAR))
+                  region=_text_arg("region", 80), divisions=edition.prefix if edition else None,
+                  campaign_id=_int_arg("campaign_id"), year=_int_arg("year", minimum=MIN_YEAR, maximum=MAX_YEAR))
     if scope.body_id is not None:
         _get(Body, scope.body_id, _("No body has that number."))
     if scope.campaign_id is not None:
         _public_campaign(scope.campaign_id)
     ensure_fresh()
     echoed = {"body_id": scope.body_id, "level": scope.level, "region": scope.region,
-              "campaign_id": scope.campaign_id, "year": scope.year}
+              "edition": edition.code if edition else None, "campaign_id": scope.campaign_id, "year": scope.year}
     return jsonify({"scope": echoed, **headline(scope)})
 
 

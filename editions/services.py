@@ -148,3 +148,13 @@ def divisions_of(edition: Edition) -> list[Region]:
     """The edition's region and every division inside it, from the top."""
     return list(db.session.scalars(sa.select(Region).where(Region.code.startswith(edition.prefix, autoescape=True))
                                    .order_by(Region.code)))
+
+
+def edition_campaign_ids(edition: Edition) -> list[int]:
+    """The public campaigns of the edition: its bodies' and those about its region (as its home page lists them)."""
+    from campaigns.models import Campaign, CampaignStatus
+
+    return list(db.session.scalars(
+        sa.select(Campaign.id).join(Body, Campaign.body_id == Body.id)
+        .where(Campaign.status != CampaignStatus.DRAFT,
+               sa.or_(bodies_in(edition), Campaign.region_scope.startswith(edition.region.path, autoescape=True)))))

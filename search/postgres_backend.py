@@ -177,7 +177,10 @@ class PostgresBackend:
                         "offset": (page - 1) * query.per_page}
         conditions = ["words @> CAST(:q AS integer[])"]
         for name, value in query.filters.items():
-            if name in FILTERS and value not in (None, ""):
+            if name in FILTERS and isinstance(value, tuple | list):  # any of these (an edition's campaigns)
+                conditions.append(f"{name} = ANY(CAST(:{name} AS text[]))")
+                params[name] = [str(v) for v in value]
+            elif name in FILTERS and value not in (None, ""):
                 conditions.append(f"{name} = :{name}")
                 params[name] = str(value)
         where = " AND ".join(conditions)

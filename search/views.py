@@ -27,6 +27,7 @@ def results():
         text, message = text[:MAX_QUERY_LENGTH], _("The query was shortened to %(n)d characters.",
                                                    n=MAX_QUERY_LENGTH)
     filters = _filters(request.args)
+    edition = _edition_filter(request.args.get("edition", ""), filters)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "relevance"
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
@@ -34,7 +35,7 @@ def results():
     if text:
         result = get_backend().search(SearchQuery(text=text, filters=filters, sort=sort, page=page,
                                                   per_page=current_app.config["PAGE_SIZE"]))
-        if page == 1 and not filters:
+        if page == 1 and not filters and edition is None:
             campaigns_found, bodies_found = find_campaigns(text), find_bodies(text)
         if result.total == 0 and not campaigns_found and not bodies_found and message is None:
             message = _("Nothing matches “%(q)s”. Try fewer or other words.", q=text)
@@ -45,6 +46,7 @@ def results():
     categories = {c.code: c.display_name(locale) for c in db.session.scalars(sa.select(Category))}
     campaigns = {str(c.id): c.title for c in db.session.scalars(sa.select(Campaign))}
     return render_template("search/results.html", q=text, result=result, message=message, filters=filters,
+                           edition=edition,
                            sort=sort, categories=categories, campaigns=campaigns, markup=Markup,
                            campaigns_found=campaigns_found, bodies_found=bodies_found, locale=locale, shown=shown)
 
@@ -56,6 +58,19 @@ def _proposals_of(hits) -> dict[int, Suggestion]:
     rows = db.session.scalars(sa.select(Suggestion).options(joinedload(Suggestion.campaign))
                               .where(Suggestion.id.in_(ids), Suggestion.public == sa.true())) if ids else []
     return {row.id: row for row in rows}
+
+
+def _edition_filter(code: str, filters: dict):
+    """Search within a local edition: its campaigns (those of its bodies and those about its region), as the
+    edition's home page lists them; a campaign filter outside the edition finds nothing. The edition, or None."""
+    from editions.services import edition_by_code, edition_campaign_ids  # editions build on search's neighbours
+
+    edition = edition_by_code(code[:12]) if code else None
+    if edition is not None:
+        ids = edition_campaign_ids(edition)
+        chosen = filters.get("campaign_id")
+        filters["campaign_id"] = tuple(str(i) for i in ids if chosen is None or str(i) == chosen)
+    return edition
 
 
 def _filters(args) -> dict:

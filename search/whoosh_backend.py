@@ -170,8 +170,8 @@ class WhooshBackend:
         page = max(1, query.page)
         if not words:
             return SearchResult(hits=[], total=0, page=page, per_page=query.per_page, facets={})
-        filters = {name: str(value) for name, value in query.filters.items()
-                   if name in FILTERS and value not in (None, "")}
+        filters = {name: tuple(map(str, value)) if isinstance(value, tuple | list) else str(value)
+                   for name, value in query.filters.items() if name in FILTERS and value not in (None, "")}
         searcher = self._searcher()
         facets: dict[str, Counter] = {name: Counter() for name in FACETS}
         docnums, keys, scores = [], [], []

@@ -156,8 +156,9 @@ class QueryStats:
 
 
 def match_segment(reader, arrays: SegmentArrays, stats: QueryStats, words: list[str],
-                  filters: dict[str, str]) -> Matches:
-    """Documents of one segment holding every word (in title or body) and every filter value, BM25F-scored."""
+                  filters: dict[str, str | tuple[str, ...]]) -> Matches:
+    """Documents of one segment holding every word (in title or body) and every filter value (for a tuple of
+    values, any one of them), BM25F-scored."""
     result = None
     for word in words:
         parts = []
@@ -175,8 +176,10 @@ def match_segment(reader, arrays: SegmentArrays, stats: QueryStats, words: list[
         if not len(result.docs):
             return result
     for field, value in filters.items():
-        allowed, _ = arrays.postings(reader, field, value)
-        keep = np.isin(result.docs, allowed, assume_unique=True)
+        values = value if isinstance(value, tuple) else (value,)
+        allowed = np.unique(np.concatenate([np.empty(0, np.int64)] +
+                                           [arrays.postings(reader, field, v)[0] for v in values]))
+        keep = np.isin(result.docs, allowed)
         result = Matches(result.docs[keep], result.scores[keep])
     deleted = reader.deleted_docs_set if reader.has_deletions() else ()
     if deleted:

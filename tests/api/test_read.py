@@ -123,8 +123,8 @@ def test_metrics_are_the_analytics_headline_figures(client, data):
     response = client.get(f"/api/v1/metrics?campaign_id={data.campaign.id}")
     assert response.status_code == 200, response.get_json()
     figures = response.get_json()
-    assert figures["scope"] == {"body_id": None, "level": None, "region": None, "campaign_id": data.campaign.id,
-                                "year": None}
+    assert figures["scope"] == {"body_id": None, "level": None, "region": None, "edition": None,
+                                "campaign_id": data.campaign.id, "year": None}
     ensure_fresh()
     expected = headline(Scope(campaign_id=data.campaign.id))
     assert {k: v for k, v in figures.items() if k not in ("scope", "as_of")} == {
