@@ -66,11 +66,30 @@ def scope_from_args(args) -> tuple[Scope, list[str]]:
                  year=year, year_to=year_to), problems
 
 
-def _filter_choices() -> dict:
-    return {"bodies": db.session.scalars(sa.select(Body).order_by(Body.level, Body.name)).all(),
-            "campaigns": db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft")
-                                            .order_by(Campaign.id.desc())).all(),
-            "regions": db.session.scalars(sa.select(Body.region).distinct().order_by(Body.region)).all(),
+FILTER_LIST_LIMIT = 500
+"""A platform with more bodies than this (16,000 on a national one) lists in the filters only the national and
+provincial bodies and their regions, or, within an edition, that edition's; the chosen body always stays listed."""
+
+
+def _filter_bodies(scope: Scope) -> list[Body]:
+    query = sa.select(Body).order_by(Body.level, Body.name)
+    if scope.divisions is not None:
+        query = query.where(Body.region_code.startswith(scope.divisions, autoescape=True))
+    bodies = db.session.scalars(query.limit(FILTER_LIST_LIMIT + 1)).all()
+    if len(bodies) > FILTER_LIST_LIMIT:
+        bodies = db.session.scalars(query.where(sa.or_(Body.level.in_(("national", "provincial")),
+                                                       Body.id == scope.body_id)).limit(FILTER_LIST_LIMIT)).all()
+    return list(bodies)
+
+
+def _filter_choices(scope: Scope = metrics.ALL) -> dict:
+    bodies = _filter_bodies(scope)
+    campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft")
+                                        .order_by(Campaign.id.desc()).limit(FILTER_LIST_LIMIT)))
+    if scope.campaign_id is not None and scope.campaign_id not in {c.id for c in campaigns}:
+        campaigns.append(db.session.get(Campaign, scope.campaign_id))
+    return {"bodies": bodies, "campaigns": campaigns,
+            "regions": sorted({b.region for b in bodies} | ({scope.region} if scope.region else set())),
             "levels": BODY_LEVEL_LABELS,
             "editions": db.session.scalars(sa.select(Edition).order_by(Edition.code)).all(),
             "years": sorted(metrics.messages_by(key="year"), reverse=True)}
@@ -91,7 +110,7 @@ def dashboard():
     scope = _fresh_scope()
     locale = str(get_locale())
     return render_template("analytics/dashboard.html", scope=scope, headline=metrics.headline(scope),
-                           charts=charts.build_all(scope, locale), choices=_filter_choices(),
+                           charts=charts.build_all(scope, locale), choices=_filter_choices(scope),
                            args={k: v for k, v in request.args.items() if v}, as_of=rollup.refreshed_at())
 
 
@@ -116,5 +135,5 @@ def yearly_report():
     """The printable yearly report of a year (default: the latest with messages), optionally for one body."""
     scope = _fresh_scope()
     data = report.build(scope.year, body_id=scope.body_id, locale=str(get_locale()))
-    return render_template("analytics/report_page.html", report=data, choices=_filter_choices(),
+    return render_template("analytics/report_page.html", report=data, choices=_filter_choices(scope),
                            args={k: v for k, v in request.args.items() if v})

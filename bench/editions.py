@@ -1,6 +1,16 @@
-"""Local editions benchmark (issue 16), first part: the body picker among 16,000 bodies on PostgreSQL.
+"""Local editions benchmark (issue 16): the body picker among 16,000 bodies, and the editions' pages at a million
+proposals, on PostgreSQL, through gunicorn as `make run` starts it, under wrk.
 
     python -m bench.editions picker [--bodies 16000] [--duration 20] [--connections 8] [--keep]
+    python -m bench.editions pages [--n 1000000] [--duration 20] [--connections 2] [--keep]
+
+``pages``: a scratch database (jianyan_bench_editions_pages) filled by bench.analytics's fill (n proposals, 200,000
+citizens, replies, ratings, supports, clusters) over 310 campaigns, then China's divisions, 16,000 bodies over
+them (as ``picker``) and 31 editions, one per mainland province; each campaign belongs to a body of one province
+(ten campaigns an edition), and its proposals' handling bodies, replies and ratings follow it. The figures'
+rollup is rebuilt. Then wrk, with the page cache off (every request renders): each edition's home page
+(/r/<code>/), its proposal list (/r/<code>/proposals, pages 1-5, newest and most supported) and its dashboard
+(/analytics/?edition=<code>), p50/p95/p99 each.
 
 Creates a scratch database (jianyan_bench_editions, dropped first), loads China's divisions
 (``accounts/divisions/divisions.csv``: 34 provinces, 333 cities, 2,846 counties) and generates bodies in them as
@@ -22,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 
 import sqlalchemy as sa
 
@@ -77,9 +88,112 @@ def typed(name: str, spelled: str) -> list[str]:
     return [name[:k] for k in range(1, len(name) + 1)] + [initials[:k] for k in range(1, len(initials) + 1)]
 
 
+MAINLAND = [f"{code}0000" for code in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44,
+                                       45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65)]
+PAGES_DATABASE = "jianyan_bench_editions_pages"
+PAGES_CAMPAIGNS = 310
+
+
+def fill_editions(n: int, bodies: int) -> None:
+    """bench.analytics's million, then the divisions, ``bodies`` bodies and 31 editions; campaigns moved onto the
+    editions' bodies (see the module's docstring)."""
+    from accounts import regions
+    from accounts.models import Body
+    from bench.analytics import fill
+    from core.extensions import db
+    from editions import services
+
+    started = time.perf_counter()
+    fill(n, campaigns=PAGES_CAMPAIGNS)
+    print(f"generated {n:,} proposals in {time.perf_counter() - started:.0f} s")
+    regions.load_divisions()
+    db.session.execute(sa.insert(Body), body_rows(bodies))
+    for code in MAINLAND:
+        name = db.session.scalar(sa.text("SELECT name FROM regions WHERE code = :c"), {"c": code})
+        services.create_edition(None, code=code, name=f"{name}建言平台", short_name=name[:2])
+    by_province: dict[str, list[int]] = {}
+    for body_id, code in db.session.execute(sa.select(Body.id, Body.region_code).where(Body.region_code.is_not(None))
+                                            .order_by(Body.id)):
+        by_province.setdefault(code[:2], []).append(body_id)
+    moves = []
+    for campaign_id in range(1, PAGES_CAMPAIGNS + 1):
+        province = MAINLAND[(campaign_id - 1) % len(MAINLAND)][:2]
+        choices = by_province[province]
+        moves.append({"c": campaign_id, "b": choices[((campaign_id - 1) // len(MAINLAND) * 7) % len(choices)]})
+    run = lambda sql, params=None: db.session.execute(sa.text(sql), params or {})  # noqa: E731
+    run("UPDATE campaigns SET body_id = :b WHERE id = :c", moves)
+    run("UPDATE campaigns c SET region_scope = b.region FROM bodies b WHERE b.id = c.body_id")
+    run("""UPDATE suggestions s SET handling_body_id = c.body_id FROM campaigns c
+           WHERE c.id = s.campaign_id AND s.handling_body_id IS NOT NULL""")
+    run("UPDATE replies r SET body_id = s.handling_body_id FROM suggestions s WHERE s.id = r.suggestion_id")
+    run("UPDATE ratings t SET body_id = r.body_id FROM replies r WHERE r.id = t.reply_id")
+    db.session.commit()
+    run("ANALYZE")
+    db.session.commit()
+    print(f"{len(MAINLAND)} editions, {bodies:,} bodies, campaigns moved onto them: "
+          f"{time.perf_counter() - started:.0f} s")
+
+
+def pages(args) -> None:
+    from analytics import rollup
+    from app import create_app
+    from core.extensions import db
+
+    if args.keep:
+        url = sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
+            database=PAGES_DATABASE).render_as_string(hide_password=False)
+    else:
+        url = create_database(args.admin_url, PAGES_DATABASE)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ANALYTICS_MAX_AGE_SECONDS": 10**9,
+                      "SEARCH_INDEX_ON_REQUEST": False, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        if not args.keep:
+            db.create_all()
+            fill_editions(args.n, args.bodies)
+            started = time.perf_counter()
+            rollup.refresh()
+            db.session.commit()
+            print(f"rollup rebuilt in {time.perf_counter() - started:.0f} s")
+        sizes = db.session.execute(sa.text(
+            "SELECT e.code, count(s.id) FROM editions e "
+            "JOIN bodies b ON b.region_code LIKE substr(e.code, 1, 2) || '%' "
+            "JOIN campaigns c ON c.body_id = b.id JOIN suggestions s ON s.campaign_id = c.id GROUP BY e.code")).all()
+        counts = sorted(count for _, count in sizes)
+        print(f"proposals per edition: min {counts[0]:,}, median {counts[len(counts) // 2]:,}, max {counts[-1]:,}")
+    codes = MAINLAND
+    table = {
+        "edition home /r/<code>/": [f"/r/{c}/" for c in codes],
+        "edition proposals /r/<code>/proposals": [f"/r/{c}/proposals?sort={s}&page={p}" for c in codes
+                                                  for s in ("newest", "supported") for p in range(1, 6)],
+        "edition dashboard /analytics/?edition=": [f"/analytics/?edition={c}" for c in codes],
+    }
+    server = Server({"JIANYAN_DATABASE_URL": url, "JIANYAN_SEARCH_BACKEND": "postgres",
+                     "JIANYAN_PAGE_CACHE_SECONDS": "0", "JIANYAN_ANALYTICS_MAX_AGE_SECONDS": str(10**9)})
+    server.start()
+    try:
+        for paths in table.values():  # the first view of each: templates, translations, the planner's caches
+            for path in paths[:3]:
+                urllib.request.urlopen(server.url + path, timeout=60).read()  # noqa: S310 - local
+        print(f"{'page':42s} {'req/s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>7s} {'KiB':>6s}")
+        for label, paths in table.items():
+            size = len(urllib.request.urlopen(server.url + paths[0], timeout=60).read()) / 1024  # noqa: S310
+            result = run_wrk(server.url, paths, args.duration, args.connections)
+            print(f"{label:42s} {result['rps']:7.1f} {result['p50']:8.1f} {result['p95']:8.1f} {result['p99']:8.1f} "
+                  f"{result['errors'] + result['non2xx']:7d} {size:6.0f}")
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("pages", help="the editions' pages at a million proposals")
+    q.add_argument("--n", type=int, default=1_000_000)
+    q.add_argument("--bodies", type=int, default=16_000)
+    q.add_argument("--duration", type=int, default=20)
+    q.add_argument("--connections", type=int, default=2)
+    q.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    q.add_argument("--keep", action="store_true", help="reuse the data of the previous run")
     p = sub.add_parser("picker", help="the body picker among N bodies")
     p.add_argument("--bodies", type=int, default=16_000)
     p.add_argument("--targets", type=int, default=300, help="bodies whose names are typed")
@@ -88,6 +202,8 @@ def main() -> None:
     p.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--keep", action="store_true", help="reuse the data of the previous run")
     args = parser.parse_args()
+    if args.command == "pages":
+        return pages(args)
 
     from accounts import regions, services
     from accounts.models import Body, Membership

@@ -16,10 +16,12 @@ from campaigns.models import PHASE_LABELS, Phase
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
 from core.models import utcnow
+from core.params import page_number
 from core.web import redirect_with_error
 from editions import services
 from editions.forms import OperatorForm
 from editions.models import Edition
+from suggestions.queries import public_suggestions_page_of
 
 bp = Blueprint("editions", __name__, url_prefix="/r")
 
@@ -64,6 +66,17 @@ def edition_home(edition: Edition):
         open_campaigns=[c for c in open_campaigns if c.closes_at is not None],
         upcoming_campaigns=campaigns(Phase.UPCOMING, 4), closed_campaigns=campaigns(Phase.CLOSED, 4),
         figures=metrics.headline(services.scope_of(edition)), can_run=services.can_run(current_user, edition))
+
+
+@bp.get("/<code>/proposals")
+def proposals(code: str):
+    """The public proposals of the edition's campaigns, newest or most supported first."""
+    edition = _edition_or_404(code)
+    sort = request.args.get("sort", "newest")
+    sort = sort if sort in ("newest", "supported") else "newest"
+    page = public_suggestions_page_of(services.edition_campaign_ids(edition), sort, page_number(),
+                                      current_app.config["PAGE_SIZE"])
+    return render_template("editions/proposals.html", edition=edition, page=page, sort=sort)
 
 
 @bp.get("/<code>/edition.css")

@@ -19,6 +19,14 @@ def public_suggestions_page(campaign_id: int, sort: str, page: int, per_page: in
     return bounded_page(query, page=page, per_page=per_page)
 
 
+def public_suggestions_page_of(campaign_ids: list[int], sort: str, page: int, per_page: int) -> Page:
+    """One page of the public proposals of several campaigns (a local edition's), as ``public_suggestions_page``."""
+    query = (sa.select(Suggestion).where(Suggestion.campaign_id.in_(campaign_ids), Suggestion.public == sa.true())
+             .options(joinedload(Suggestion.category), joinedload(Suggestion.campaign))
+             .order_by(*_ORDERS.get(sort, _ORDERS["newest"])))
+    return bounded_page(query, page=page, per_page=per_page)
+
+
 def inbox_query(body_ids: set[int], state: str) -> sa.Select:
     """Proposals a body's staff must act on: to screen, to accept, or to reply to."""
     statuses = {"screen": (Status.PENDING,), "accept": (Status.PUBLISHED,), "reply": (Status.ACCEPTED,)}[state]

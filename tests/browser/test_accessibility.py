@@ -38,7 +38,7 @@ def test_pages_have_no_serious_accessibility_violations(app, live_server, browse
     public_pages = ["/", "/campaigns/", f"/campaigns/{campaign.id}", f"/suggestions/{replied.id}",
                     f"/suggestions/{variant.id}", "/search/?q=信号灯", "/analytics/", "/analytics/report",
                     "/outcomes/", "/suggestions/timeliness", "/open-data/", "/accounts/login", "/accounts/register",
-                    "/r/", "/r/990100/"]
+                    "/r/", "/r/990100/", "/r/990100/proposals"]
     staff_pages = ["/suggestions/inbox", f"/suggestions/{variant.id}", "/accounts/settings", "/api/tokens/"]
     staff_name = staff.username
     db.session.close()

@@ -195,3 +195,24 @@ def test_administrators_add_and_remove_operators_on_the_page_with_messages(divis
     assert services.operators_of(changsha) == []
     actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.action.like("edition.%"))).all()
     assert actions.count("edition.add_operator") == 1 and actions.count("edition.remove_operator") == 1
+
+
+def test_a_national_platform_s_dashboard_lists_a_readable_number_of_bodies_in_its_filters(divisions, client):
+    """With thousands of bodies the filter lists hold the national and provincial ones (and the chosen one);
+    within an edition, the edition's own: never a select of 16,000 options."""
+    from analytics.views import FILTER_LIST_LIMIT
+
+    _edition("430200", "株洲市建言平台")
+    province = make_body(name="湖南省教育厅", level="provincial", region="湖南省")
+    chosen = make_body(name="株洲市教育局", level="municipal", region="湖南省株洲市")
+    db.session.execute(sa.insert(Body), [
+        {"name": f"长沙县测试局{n}", "name_en": "", "kind": "department", "level": "county",
+         "region": "湖南省长沙市长沙县", "region_code": "430121", "spelled": f"test{n}", "contact_email": ""}
+        for n in range(FILTER_LIST_LIMIT + 1)])
+    db.session.commit()
+    national = client.get("/analytics/").get_data(as_text=True)
+    assert f'value="{province.id}"' in national and "长沙县测试局1<" not in national
+    assert f'value="{chosen.id}"' not in national
+    assert f'value="{chosen.id}" selected' in client.get(f"/analytics/?body={chosen.id}").get_data(as_text=True)
+    within = client.get("/analytics/?edition=430200").get_data(as_text=True)
+    assert f'value="{chosen.id}"' in within and f'value="{province.id}"' not in within

@@ -79,3 +79,14 @@ def test_the_api_takes_the_edition_as_a_parameter(two_editions, client):
     assert figures["scope"]["edition"] == "430100"
     assert client.get("/api/v1/proposals?edition=999999").status_code == 400
     assert client.get("/api/v1/metrics?edition=999999").status_code == 404
+
+
+def test_an_edition_s_proposal_list_holds_its_public_proposals_only(two_editions, client):
+    ids = {key: p.id for key, p in two_editions.items()}
+    for code, own, other in (("430100", "changsha", "zhuzhou"), ("430200", "zhuzhou", "changsha")):
+        for sort in ("newest", "supported", "nonsense"):
+            page = client.get(f"/r/{code}/proposals", query_string={"sort": sort, "page": "1"})
+            shown = {int(n) for n in re.findall(r'href="/suggestions/(\d+)"', page.get_data(as_text=True))}
+            assert page.status_code == 200 and shown == {ids[own]}
+    assert client.get("/r/430100/proposals?page=99").status_code == 200  # past the end: an empty page, no 500
+    assert client.get("/r/999999/proposals").status_code == 404
