@@ -83,7 +83,7 @@ def test_the_api_takes_the_edition_as_a_parameter(two_editions, client):
 
 def test_an_edition_s_proposal_list_holds_its_public_proposals_only(two_editions, client):
     ids = {key: p.id for key, p in two_editions.items()}
-    for code, own, other in (("430100", "changsha", "zhuzhou"), ("430200", "zhuzhou", "changsha")):
+    for code, own in (("430100", "changsha"), ("430200", "zhuzhou")):
         for sort in ("newest", "supported", "nonsense"):
             page = client.get(f"/r/{code}/proposals", query_string={"sort": sort, "page": "1"})
             shown = {int(n) for n in re.findall(r'href="/suggestions/(\d+)"', page.get_data(as_text=True))}
