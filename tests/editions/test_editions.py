@@ -216,3 +216,33 @@ def test_a_national_platform_s_dashboard_lists_a_readable_number_of_bodies_in_it
     assert f'value="{chosen.id}" selected' in client.get(f"/analytics/?body={chosen.id}").get_data(as_text=True)
     within = client.get("/analytics/?edition=430200").get_data(as_text=True)
     assert f'value="{chosen.id}"' in within and f'value="{province.id}"' not in within
+
+
+def test_a_proposal_goes_up_the_hierarchy_and_across_editions_keeping_its_history_and_deadline(divisions, client):
+    """A county problem raised with a city body in one edition is handed to a body of another edition, then up to
+    the province: the deadline stays, the history shows both transfers, and the figures follow the handling body."""
+    from suggestions import handling
+    from suggestions.models import Transfer
+
+    changsha, zhuzhou = _edition("430100", "长沙市建言平台"), _edition("430200", "株洲市建言平台")
+    city = make_body(name="长沙市交通运输局", level="municipal", region="湖南省长沙市")
+    county = make_body(name="醴陵市交通运输局", region="湖南省株洲市醴陵市")
+    province = make_body(name="湖南省交通运输厅", level="provincial", region="湖南省")
+    proposal = make_suggestion(make_campaign(city), title="醴陵市某路段校车安全隐患")
+    staff = make_staff(city)
+    suggestion_services.accept_suggestion(staff, proposal)
+    due = proposal.reply_due_on
+    handling.transfer(staff, proposal, county.id, "属醴陵市交通运输局职责")
+    handling.transfer(make_staff(county), proposal, province.id, "涉及省道，由省交通运输厅办理")
+    db.session.commit()
+    rollup.refresh()
+    assert proposal.reply_due_on == due and proposal.handling_body_id == province.id
+    moves = db.session.scalars(sa.select(Transfer).where(Transfer.suggestion_id == proposal.id)
+                               .order_by(Transfer.id)).all()
+    assert [(m.from_body_id, m.to_body_id) for m in moves] == [(city.id, county.id), (county.id, province.id)]
+    page = client.get(f"/suggestions/{proposal.id}").get_data(as_text=True)
+    assert "属醴陵市交通运输局职责" in page and "涉及省道，由省交通运输厅办理" in page
+    # The figures count it where it is handled now: the province, outside both editions, once.
+    assert metrics.headline(services.scope_of(changsha))["messages"] == 0
+    assert metrics.headline(services.scope_of(zhuzhou))["messages"] == 0
+    assert metrics.headline(metrics.Scope(body_id=province.id))["messages"] == metrics.headline()["messages"] == 1
