@@ -196,6 +196,8 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
               and queries.vote_of(current_user, cluster.representative_id) != 1
               and suggestion.campaign.accepts_submissions(utcnow()))
     latest_extension = deadlines.latest_extension_date(suggestion) if suggestion.reply_due_on else None
+    routing = (handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
+               if is_staff and suggestion.status == "published" else {})
     return render_template(
         "suggestions/detail.html", suggestion=suggestion, campaign=suggestion.campaign, is_staff=is_staff,
         reveal=suggestion.private_details_visible_to(current_user),
@@ -218,8 +220,8 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         outcomes=outcome_services.outcomes_of(suggestion),
         following=current_user.is_authenticated
         and db.session.get(Follow, (current_user.id, suggestion.id)) is not None,
-        routing=handling.routing_suggestions(current_app.config["ROUTER_DIR"], suggestion)
-        if is_staff and suggestion.status == "published" else {},
+        routing=routing,
+        assign_bodies=_assign_choices(suggestion, routing) if is_staff and suggestion.status == "published" else [],
         hold=moderation_queue.hold_of(suggestion) if suggestion.status == "pending" else None,
         hold_categories=_category_names, reported=moderation_queue.reported_by(current_user, suggestion),
         extensions_left=max(suggestion.campaign.max_extensions - len(deadlines.extensions_this_round(suggestion)), 0),
@@ -238,6 +240,15 @@ def _bounded(form: ExtensionForm, suggestion: Suggestion, latest: date | None) -
             "min": earliest.isoformat(), "max": latest.isoformat(), "aria-describedby": "extension-count",
             "data-working-days": ",".join(day.isoformat() for day in days_after if is_working_day(day))}
     return form
+
+
+def _assign_choices(suggestion: Suggestion, routing: dict) -> list[Body]:
+    """The bodies the acceptance form offers as lead and co-handling bodies: the campaign's body, the routing
+    model's suggestions, then the campaign body's neighbours; at most 40, never all 16,000."""
+    campaign_body = suggestion.campaign.body
+    offered = [campaign_body, *(body for body, _share in routing.get("body", ())),
+               *regions.nearby_bodies(campaign_body, limit=40)]
+    return list({body.id: body for body in offered}.values())[:40]
 
 
 def _transfer_choices(suggestion: Suggestion, query: str) -> list[Body]:

@@ -117,3 +117,20 @@ def test_the_demo_bodies_sit_in_the_demo_s_fictional_province(app):
     assert body.region_code == "990122"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Region).where(Region.code.like("99%"))) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Body)) >= 1
+
+
+def test_the_acceptance_form_offers_the_campaign_body_and_its_neighbours_never_every_body(app, client):
+    bodies = _directory()
+    for n in range(60):
+        make_body(name=f"株洲市测试局{n}", level="municipal", region="湖南省株洲市")
+    home = bodies["浏阳市教育局"]
+    suggestion = make_suggestion(make_campaign(home))
+    db.session.commit()
+    login(client, make_staff(home))
+    page = client.get(f"/suggestions/{suggestion.id}").get_data(as_text=True)
+    lead = re.search(r'<select name="lead_body"[^>]*>(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r'<option value="(\d+)" ?(selected)?>([^<]*)</option>', lead)
+    assert options[0] == (str(home.id), "selected", "浏阳市教育局")  # the campaign's own body, chosen
+    assert "浏阳市住房和城乡建设局" in [name for _, _, name in options] and len(options) == 40
+    co_bodies = re.findall(r'name="co_bodies" value="(\d+)"', page)
+    assert len(co_bodies) == 40 and str(bodies["浏阳市住房和城乡建设局"].id) in co_bodies
