@@ -88,17 +88,22 @@ def import_messages_command(path, body_id, campaign_id, source, mappings, encodi
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Directory to write the files into (created if needed).")
 @click.option("--campaign", "campaign_id", type=int, help="Export one campaign only.")
-def export_command(out_dir, campaign_id):
+@click.option("--edition", "edition_code", help="Export one local edition only (its division code).")
+def export_command(out_dir, campaign_id, edition_code):
     """Write the open data (CSV and JSON of every dataset, the data dictionary, the headline figures)."""
     from analytics import exports
     from analytics.export_rows import is_exportable
     from campaigns.models import Campaign
+    from editions.services import edition_by_code
 
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None or not is_exportable(campaign):
             raise click.ClickException(f"No public campaign {campaign_id}.")
-    written = exports.write_export(out_dir, campaign_id=campaign_id)
+    edition = edition_by_code(edition_code) if edition_code else None
+    if edition_code and edition is None:
+        raise click.ClickException(f"No local edition {edition_code}.")
+    written = exports.write_export(out_dir, campaign_id=campaign_id, edition=edition)
     for name, rows in written.items():
         click.echo(f"{name}: {rows} rows" if rows is not None else name)
     click.echo(f"Written to {out_dir}.")

@@ -18,6 +18,15 @@ from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, Rating, 
 BATCH = 1000
 
 
+Campaigns = int | tuple[int, ...] | None
+"""The scope of an export: None (the whole site), one campaign's id, or several (a local edition's campaigns)."""
+
+
+def within(column, campaigns: Campaigns):
+    """A condition: ``column`` (a campaign id) is the campaign, or one of the campaigns, of the scope."""
+    return column.in_(campaigns) if isinstance(campaigns, tuple) else column == campaigns
+
+
 def _public_proposals():
     return (Suggestion.status.in_(PUBLIC_STATUSES), Campaign.status != CampaignStatus.DRAFT)
 
@@ -70,13 +79,13 @@ def _masked(row: dict, official: bool = False) -> dict:
 
 # ---------------------------------------------------------------------------------------------- datasets
 
-def campaigns(campaign_id: int | None = None) -> Iterator[dict]:
+def campaigns(campaign_id: Campaigns = None) -> Iterator[dict]:
     """Campaigns that are not drafts."""
     query = (sa.select(Campaign.id, Campaign.title, Campaign.theme, Campaign.body_id, Body.name, Body.level,
                        Body.region, Campaign.region_scope, Campaign.status, Campaign.opens_at, Campaign.closes_at)
              .join(Body, Body.id == Campaign.body_id).where(Campaign.status != CampaignStatus.DRAFT))
     if campaign_id is not None:
-        query = query.where(Campaign.id == campaign_id)
+        query = query.where(within(Campaign.id, campaign_id))
     for row in _keyset(query, Campaign.id):
         yield _masked({"id": row.id, "title": row.title, "theme": row.theme, "body_id": row.body_id,
                        "body": row.name, "body_level": row.level, "body_region": row.region,
@@ -84,7 +93,7 @@ def campaigns(campaign_id: int | None = None) -> Iterator[dict]:
                        "closes_at": moment(row.closes_at)})
 
 
-def proposals(campaign_id: int | None = None) -> Iterator[dict]:
+def proposals(campaign_id: Campaigns = None) -> Iterator[dict]:
     """Public proposals with their counts and handling."""
     handler = aliased(Body)
     query = (sa.select(Suggestion.id, Suggestion.campaign_id, Campaign.title.label("campaign"), Category.code,
@@ -98,7 +107,7 @@ def proposals(campaign_id: int | None = None) -> Iterator[dict]:
              .outerjoin(handler, handler.id == Suggestion.handling_body_id)
              .where(*_public_proposals()))
     if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
+        query = query.where(within(Suggestion.campaign_id, campaign_id))
     for row in _keyset(query, Suggestion.id):
         yield _masked({
             "id": row.id, "campaign_id": row.campaign_id, "campaign": row.campaign, "category_code": row.code,
@@ -111,7 +120,7 @@ def proposals(campaign_id: int | None = None) -> Iterator[dict]:
             "source_ref": row.source_ref})
 
 
-def replies(campaign_id: int | None = None) -> Iterator[dict]:
+def replies(campaign_id: Campaigns = None) -> Iterator[dict]:
     """Official replies to public proposals (a reply a moderator hid keeps its decision; its text is empty)."""
     query = (sa.select(Reply.id, Reply.suggestion_id, Reply.body_id, Body.name, Reply.decision, Reply.created_at,
                        sa.case((Reply.hidden_at.is_(None), Reply.content), else_="").label("content"))
@@ -119,20 +128,20 @@ def replies(campaign_id: int | None = None) -> Iterator[dict]:
              .join(Campaign, Campaign.id == Suggestion.campaign_id)
              .join(Body, Body.id == Reply.body_id).where(*_public_proposals()))
     if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
+        query = query.where(within(Suggestion.campaign_id, campaign_id))
     for row in _keyset(query, Reply.id):
         yield _masked({"id": row.id, "proposal_id": row.suggestion_id, "body_id": row.body_id, "body": row.name,
                        "decision": row.decision, "replied_at": moment(row.created_at),
                        "replied_on": _day(row.created_at), "content": row.content}, official=True)
 
 
-def ratings(campaign_id: int | None = None) -> Iterator[dict]:
+def ratings(campaign_id: Campaigns = None) -> Iterator[dict]:
     """Ratings of replies to public proposals, counted per replying body and Beijing year of the rating."""
     query = (sa.select(Rating.id, Rating.body_id, Rating.created_at, Rating.satisfaction)
              .join(Suggestion, Suggestion.id == Rating.suggestion_id)
              .join(Campaign, Campaign.id == Suggestion.campaign_id).where(*_public_proposals()))
     if campaign_id is not None:
-        query = query.where(Suggestion.campaign_id == campaign_id)
+        query = query.where(within(Suggestion.campaign_id, campaign_id))
     counts: dict[tuple[int, int], Counter] = defaultdict(Counter)
     for row in _keyset(query, Rating.id):
         counts[row.body_id, beijing_date(row.created_at).year][row.satisfaction] += 1
@@ -158,14 +167,14 @@ def _members(cluster_ids: list[int]) -> dict[int, list[int]]:
     return members
 
 
-def clusters(campaign_id: int | None = None) -> Iterator[dict]:
+def clusters(campaign_id: Campaigns = None) -> Iterator[dict]:
     """Clusters of near-duplicate public proposals (two or more public members, a public representative)."""
     query = (sa.select(Cluster.id, Cluster.campaign_id, Cluster.representative_id, Cluster.supporter_count,
                        Cluster.keywords, Cluster.confirmed_at)
              .join(Suggestion, Suggestion.id == Cluster.representative_id)
              .join(Campaign, Campaign.id == Cluster.campaign_id).where(*_public_proposals()))
     if campaign_id is not None:
-        query = query.where(Cluster.campaign_id == campaign_id)
+        query = query.where(within(Cluster.campaign_id, campaign_id))
 
     def emit(rows: list[sa.Row]) -> Iterator[dict]:
         members = _members([row.id for row in rows])
@@ -180,7 +189,7 @@ def clusters(campaign_id: int | None = None) -> Iterator[dict]:
         yield from emit(batch)
 
 
-def _outcome_links(outcome_ids: list[int], campaign_id: int | None) -> tuple[dict, dict]:
+def _outcome_links(outcome_ids: list[int], campaign_id: Campaigns) -> tuple[dict, dict]:
     proposals_q = (sa.select(outcome_suggestions.c.outcome_id, outcome_suggestions.c.suggestion_id)
                    .join(Suggestion, Suggestion.id == outcome_suggestions.c.suggestion_id)
                    .join(Campaign, Campaign.id == Suggestion.campaign_id)
@@ -191,8 +200,8 @@ def _outcome_links(outcome_ids: list[int], campaign_id: int | None) -> tuple[dic
                   .join(Campaign, Campaign.id == Cluster.campaign_id)
                   .where(outcome_clusters.c.outcome_id.in_(outcome_ids), *_public_proposals()))
     if campaign_id is not None:
-        proposals_q = proposals_q.where(Suggestion.campaign_id == campaign_id)
-        clusters_q = clusters_q.where(Cluster.campaign_id == campaign_id)
+        proposals_q = proposals_q.where(within(Suggestion.campaign_id, campaign_id))
+        clusters_q = clusters_q.where(within(Cluster.campaign_id, campaign_id))
     linked_proposals: dict[int, list[int]] = defaultdict(list)
     linked_clusters: dict[int, list[int]] = defaultdict(list)
     for outcome_id, suggestion_id in db.session.execute(proposals_q.order_by(*proposals_q.selected_columns)):
@@ -202,17 +211,17 @@ def _outcome_links(outcome_ids: list[int], campaign_id: int | None) -> tuple[dic
     return linked_proposals, linked_clusters
 
 
-def _outcome_ids_of_campaign(campaign_id: int) -> sa.Select:
+def _outcome_ids_of_campaign(campaign_id: int | tuple[int, ...]) -> sa.Select:
     through_proposals = (sa.select(outcome_suggestions.c.outcome_id)
                          .join(Suggestion, Suggestion.id == outcome_suggestions.c.suggestion_id)
-                         .where(Suggestion.campaign_id == campaign_id, Suggestion.status.in_(PUBLIC_STATUSES)))
+                         .where(within(Suggestion.campaign_id, campaign_id), Suggestion.status.in_(PUBLIC_STATUSES)))
     through_clusters = (sa.select(outcome_clusters.c.outcome_id)
                         .join(Cluster, Cluster.id == outcome_clusters.c.cluster_id)
-                        .where(Cluster.campaign_id == campaign_id))
+                        .where(within(Cluster.campaign_id, campaign_id)))
     return sa.union(through_proposals, through_clusters)
 
 
-def outcomes(campaign_id: int | None = None) -> Iterator[dict]:
+def outcomes(campaign_id: Campaigns = None) -> Iterator[dict]:
     """Policy outcomes (all of them; of one campaign: those linked to its public proposals or clusters)."""
     query = (sa.select(PolicyOutcome.id, PolicyOutcome.title, PolicyOutcome.document_name,
                        PolicyOutcome.document_number, PolicyOutcome.issuing_body_id, Body.name,
@@ -235,7 +244,7 @@ def outcomes(campaign_id: int | None = None) -> Iterator[dict]:
         yield from emit(batch)
 
 
-def milestones(campaign_id: int | None = None) -> Iterator[dict]:
+def milestones(campaign_id: Campaigns = None) -> Iterator[dict]:
     """The dated steps of the exported outcomes."""
     query = sa.select(Milestone.id, Milestone.outcome_id, Milestone.happened_on, Milestone.title, Milestone.note)
     if campaign_id is not None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from analytics.export_rows import (
+    Campaigns,
     campaigns,
     clusters,
     milestones,
@@ -154,11 +155,15 @@ NOTES = ["Only public proposals of campaigns that are not drafts, and what hangs
          "figures.json holds the headline figures of the same scope, defined in docs/metrics.md."]
 
 
-def dictionary(campaign_id: int | None = None) -> dict:
+def _scope(campaign_id, edition) -> dict:
+    return {"edition": edition.code} if edition is not None else {"campaign_id": campaign_id}
+
+
+def dictionary(campaign_id: int | None = None, edition=None) -> dict:
     """The data dictionary shipped with every export (data-dictionary.json)."""
     return {
         "title": "Jianyan open data",
-        "scope": {"campaign_id": campaign_id},
+        "scope": _scope(campaign_id, edition),
         "generated_at": moment(utcnow()),
         "notes": NOTES,
         "files": {f"{d.name}.csv / {d.name}.json": {
@@ -171,13 +176,15 @@ def dictionary(campaign_id: int | None = None) -> dict:
     }
 
 
-def figures(campaign_id: int | None = None) -> dict:
-    """The headline figures of the export's scope, from the one definition in ``analytics.metrics``."""
+def figures(campaign_id: int | None = None, edition=None) -> dict:
+    """The headline figures of the export's scope (a campaign, a local edition's bodies, or the whole site), from
+    the one definition in ``analytics.metrics``."""
     from analytics.metrics import Scope, headline
     from analytics.rollup import ensure_fresh
 
     ensure_fresh()
-    return {"scope": {"campaign_id": campaign_id}, "figures": headline(Scope(campaign_id=campaign_id))}
+    scope = Scope(divisions=edition.prefix) if edition is not None else Scope(campaign_id=campaign_id)
+    return {"scope": _scope(campaign_id, edition), "figures": headline(scope)}
 
 
 # ------------------------------------------------------------------------------------------------ writers
@@ -199,7 +206,7 @@ def csv_value(value) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_chunks(dataset: Dataset, campaign_id: int | None = None) -> Iterator[str]:
+def csv_chunks(dataset: Dataset, campaign_id: Campaigns = None) -> Iterator[str]:
     """The dataset as CSV text in chunks: a byte-order mark, the header, then the rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -215,7 +222,7 @@ def csv_chunks(dataset: Dataset, campaign_id: int | None = None) -> Iterator[str
     yield buffer.getvalue()
 
 
-def json_chunks(dataset: Dataset, campaign_id: int | None = None) -> Iterator[str]:
+def json_chunks(dataset: Dataset, campaign_id: Campaigns = None) -> Iterator[str]:
     """The dataset as a JSON array of objects, one row a chunk."""
     yield "["
     for i, row in enumerate(dataset.rows(campaign_id)):
@@ -223,26 +230,31 @@ def json_chunks(dataset: Dataset, campaign_id: int | None = None) -> Iterator[st
     yield "\n]\n"
 
 
-def chunks(name: str, fmt: str, campaign_id: int | None = None) -> Iterator[str]:
+def chunks(name: str, fmt: str, campaign_id: Campaigns = None) -> Iterator[str]:
     dataset = DATASETS[name]
     return csv_chunks(dataset, campaign_id) if fmt == "csv" else json_chunks(dataset, campaign_id)
 
 
-def write_export(out_dir: str, campaign_id: int | None = None) -> dict[str, int | None]:
+def write_export(out_dir: str, campaign_id: int | None = None, edition=None) -> dict[str, int | None]:
     """Write every dataset as CSV and JSON, data-dictionary.json and figures.json into ``out_dir``; returns
-    the rows written per file."""
+    the rows written per file. With ``edition`` (editions.models.Edition), the datasets of its campaigns and the
+    figures of its bodies."""
+    chosen: Campaigns = campaign_id
+    if edition is not None:
+        from editions.services import edition_campaign_ids  # editions build on the figures
+        chosen = tuple(edition_campaign_ids(edition))
     os.makedirs(out_dir, exist_ok=True)
     written: dict[str, int | None] = {}
     for name in DATASETS:
         for fmt in FORMATS:
             path = os.path.join(out_dir, f"{name}.{fmt}")
             with open(path, "w", encoding="utf-8", newline="") as handle:
-                for chunk in chunks(name, fmt, campaign_id):
+                for chunk in chunks(name, fmt, chosen):
                     handle.write(chunk)
             db.session.rollback()  # end the read transaction between files
         written[f"{name}.csv, {name}.json"] = _count_rows(os.path.join(out_dir, f"{name}.json"))
-    for filename, content in (("data-dictionary.json", dictionary(campaign_id)),
-                              ("figures.json", figures(campaign_id))):
+    for filename, content in (("data-dictionary.json", dictionary(campaign_id, edition)),
+                              ("figures.json", figures(campaign_id, edition))):
         with open(os.path.join(out_dir, filename), "w", encoding="utf-8") as handle:
             json.dump(content, handle, ensure_ascii=False, indent=2)
             handle.write("\n")

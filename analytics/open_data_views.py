@@ -10,6 +10,8 @@ from analytics.export_rows import is_exportable
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 from core.params import record_id
+from editions.models import Edition
+from editions.services import all_editions, edition_by_code, edition_campaign_ids
 
 bp = Blueprint("open_data", __name__, url_prefix="/open-data")
 
@@ -37,22 +39,25 @@ def index():
     campaigns = db.session.scalars(sa.select(Campaign).where(Campaign.status != CampaignStatus.DRAFT)
                                    .order_by(Campaign.id.desc()))
     return render_template("open_data/index.html", datasets=exports.DATASETS, labels=DATASET_LABELS,
-                           formats=exports.FORMATS, campaign=campaign, campaigns=list(campaigns))
+                           formats=exports.FORMATS, campaign=campaign, campaigns=list(campaigns),
+                           editions=all_editions(), edition=edition_by_code(request.args.get("edition", "")[:12]))
 
 
-def _download(filename: str, campaign: Campaign | None) -> Response:
+def _download(filename: str, campaign: Campaign | None, edition: Edition | None = None) -> Response:
     campaign_id = campaign.id if campaign is not None else None
-    prefix = f"campaign-{campaign_id}-" if campaign_id is not None else "jianyan-"
+    prefix = (f"edition-{edition.code}-" if edition is not None
+              else f"campaign-{campaign_id}-" if campaign_id is not None else "jianyan-")
     disposition = {"Content-Disposition": f'attachment; filename="{prefix}{filename}"'}
     if filename in ("data-dictionary.json", "figures.json"):
-        content = exports.dictionary(campaign_id) if filename == "data-dictionary.json" \
-            else exports.figures(campaign_id)
+        content = exports.dictionary(campaign_id, edition) if filename == "data-dictionary.json" \
+            else exports.figures(campaign_id, edition)
         return Response(json.dumps(content, ensure_ascii=False, indent=2) + "\n", mimetype="application/json",
                         headers=disposition)
     name, _, fmt = filename.rpartition(".")
     if name not in exports.DATASETS or fmt not in MIMETYPES:
         abort(404)
-    return Response(stream_with_context(exports.chunks(name, fmt, campaign_id)), mimetype=MIMETYPES[fmt],
+    chosen = tuple(edition_campaign_ids(edition)) if edition is not None else campaign_id
+    return Response(stream_with_context(exports.chunks(name, fmt, chosen)), mimetype=MIMETYPES[fmt],
                     headers=disposition)
 
 
@@ -60,6 +65,15 @@ def _download(filename: str, campaign: Campaign | None) -> Response:
 def download(filename: str):
     """One file of the whole site's open data, streamed."""
     return _download(filename, None)
+
+
+@bp.get("/editions/<code>/<filename>")
+def edition_download(code: str, filename: str):
+    """One file of a local edition's open data: its campaigns' datasets and its bodies' figures, streamed."""
+    edition = edition_by_code(code[:12])
+    if edition is None:
+        abort(404)
+    return _download(filename, None, edition)
 
 
 @bp.get("/campaigns/<int:campaign_id>/<filename>")

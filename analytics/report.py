@@ -22,6 +22,7 @@ class Report:
     categories: charts.Chart
     league: charts.Chart
     as_of: datetime | None = None
+    edition: object | None = None  # editions.models.Edition: the report of a local edition
 
 
 def _days(value: float | None) -> str:
@@ -82,25 +83,27 @@ def _category_change(scope_now: Scope, scope_before: Scope, locale: str) -> tupl
     return names.get(grew, str(grew)), names.get(shrank, str(shrank))
 
 
-def build(year: int | None, *, body_id: int | None = None, locale: str = "zh_Hans") -> Report:
-    """The report of ``year`` (default: the latest year with messages) for the whole site or one body."""
+def build(year: int | None, *, body_id: int | None = None, locale: str = "zh_Hans", edition=None) -> Report:
+    """The report of ``year`` (default: the latest year with messages) for the whole site, one body, or one local
+    edition (its bodies: the same figures within its region)."""
     body = db.session.get(Body, body_id) if body_id is not None else None
-    years = sorted(metrics.messages_by(Scope(body_id=body_id), key="year"))
+    within = {"body_id": body_id, "divisions": edition.prefix if edition is not None else None}
+    years = sorted(metrics.messages_by(Scope(**within), key="year"))
     if year is None:
         year = years[-1] if years else None
     if year is None or not years:
         empty = charts.Chart("none", "", "table", [])
-        return Report(None, body, metrics.headline(Scope(body_id=body_id)), None, [], [], empty, empty,
-                      rollup.refreshed_at())
-    scope, scope_before = Scope(body_id=body_id, year=year), Scope(body_id=body_id, year=year - 1)
+        return Report(None, body, metrics.headline(Scope(**within)), None, [], [], empty, empty,
+                      rollup.refreshed_at(), edition)
+    scope, scope_before = Scope(**within, year=year), Scope(**within, year=year - 1)
     figures = metrics.headline(scope)
     previous = metrics.headline(scope_before)
     if not previous["messages"] and not previous["handling_days"]["n"]:
         previous = None
-    all_years = Scope(body_id=body_id, year=min(years[0], year), year_to=max(years[-1], year))
+    all_years = Scope(**within, year=min(years[0], year), year_to=max(years[-1], year))
     trends = [charts.handling_days(all_years, locale), charts.suggestion_share(all_years, locale),
               charts.satisfaction(all_years, locale)]
     return Report(year, body, figures, previous,
                   sentences(year, figures, previous, _category_change(scope, scope_before, locale)),
-                  trends, charts.category_trend(Scope(body_id=body_id, year=year - 1, year_to=year), locale),
-                  charts.league(scope, locale), rollup.refreshed_at())
+                  trends, charts.category_trend(Scope(**within, year=year - 1, year_to=year), locale),
+                  charts.league(scope, locale), rollup.refreshed_at(), edition)

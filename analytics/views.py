@@ -134,6 +134,8 @@ def chart_csv(name: str):
 def yearly_report():
     """The printable yearly report of a year (default: the latest with messages), optionally for one body."""
     scope = _fresh_scope()
-    data = report.build(scope.year, body_id=scope.body_id, locale=str(get_locale()))
+    edition = db.session.scalar(sa.select(Edition).where(Edition.code == request.args.get("edition", "")[:12])) \
+        if scope.divisions is not None else None
+    data = report.build(scope.year, body_id=scope.body_id, locale=str(get_locale()), edition=edition)
     return render_template("analytics/report_page.html", report=data, choices=_filter_choices(scope),
                            args={k: v for k, v in request.args.items() if v})

@@ -116,6 +116,9 @@ def test_an_edition_s_home_shows_its_own_campaigns_figures_and_colours(divisions
     assert "/r/430100/" in home and "/r/430200/" in home  # the national site lists its editions
     dashboard = client.get("/analytics/?edition=430200").get_data(as_text=True)
     assert f'data-figure="messages">{metrics.headline(metrics.Scope(divisions="4302"))["messages"]}<' in dashboard
+    report = client.get("/analytics/report?edition=430100").get_data(as_text=True)
+    assert "长沙市建言平台" in report  # the yearly report of the edition, with its bodies' figures
+    assert f'data-figure="messages">{figures["messages"]}<' in report
     refused = client.get("/analytics/?edition=nonsense")
     assert refused.status_code == 200 and "没有这个地方版" in refused.get_data(as_text=True)
 

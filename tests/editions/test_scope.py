@@ -90,3 +90,29 @@ def test_an_edition_s_proposal_list_holds_its_public_proposals_only(two_editions
             assert page.status_code == 200 and shown == {ids[own]}
     assert client.get("/r/430100/proposals?page=99").status_code == 200  # past the end: an empty page, no 500
     assert client.get("/r/999999/proposals").status_code == 404
+
+
+def test_open_data_of_an_edition_holds_its_public_proposals_and_its_figures(two_editions, client, tmp_path):
+    import json
+
+    from analytics import exports
+
+    ids = {key: p.id for key, p in two_editions.items()}
+    names = [f"{name}.{fmt}" for name in exports.DATASETS for fmt in exports.FORMATS] + ["data-dictionary.json"]
+    for name in names:  # every file: nothing of 株洲, nothing hidden or unscreened
+        response = client.get(f"/open-data/editions/430100/{name}", buffered=True)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200 and not any(m in text for m in ("株洲", "被隐藏", "待审核")), name
+    rows = json.loads(client.get("/open-data/editions/430100/proposals.json", buffered=True).get_data(as_text=True))
+    assert {row["id"] for row in rows} == {ids["changsha"]}
+    response = client.get("/open-data/editions/430100/figures.json")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="edition-430100-figures.json"'
+    figures = response.get_json()
+    assert figures["scope"] == {"edition": "430100"}
+    assert figures["figures"]["messages"] == 1
+    assert client.get("/open-data/editions/999999/proposals.json").status_code == 404
+    page = client.get("/open-data/?edition=430200").get_data(as_text=True)
+    assert "/open-data/editions/430200/proposals.csv" in page
+    written = exports.write_export(str(tmp_path), edition=services.edition_by_code("430200"))
+    assert written["proposals.csv, proposals.json"] == 1
+    assert json.loads((tmp_path / "proposals.json").read_text(encoding="utf-8"))[0]["id"] == ids["zhuzhou"]
