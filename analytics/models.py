@@ -15,7 +15,8 @@ class FigureCount(db.Model):
     ``bucket`` splits a measure by its value (handling days, good rating or not, adopted or not, funnel stage)."""
 
     __tablename__ = "analytics_counts"
-    __table_args__ = (sa.Index("ix_analytics_counts_measure_month", "measure", "month"),)
+    __table_args__ = (sa.Index("ix_analytics_counts_measure_month", "measure", "month"),
+                      sa.Index("ix_analytics_counts_body_measure", "body_id", "measure"))  # a body's or edition's
 
     id: Mapped[int] = mapped_column(primary_key=True)
     measure: Mapped[str] = mapped_column(sa.String(24))

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 
 from analytics.dialect import beijing_year, first_of_january, start_of, start_of_year
 from analytics.models import FigureCount, FiguresRefresh
@@ -141,6 +141,8 @@ def refresh(on: date | None = None, *, wait: bool = True, max_age_seconds: float
     db.session.execute(sa.delete(FiguresRefresh))
     db.session.add(FiguresRefresh(refreshed_at=utcnow(), took_seconds=took))
     db.session.commit()
+    if has_app_context():
+        g.pop("bodies_with_figures", None)  # metrics keeps which bodies have rows for the request
     return took
 
 

@@ -1,11 +1,15 @@
 """The public figures: the dashboard (charts with table views and CSV downloads) and the yearly report."""
 import csv
+import functools
 import io
+import threading
+from collections import OrderedDict
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import load_only
 
 from accounts.models import BODY_LEVEL_LABELS, Body
 from analytics import charts, metrics, report, rollup
@@ -72,27 +76,43 @@ provincial bodies and their regions, or, within an edition, that edition's; the 
 
 
 def _filter_bodies(scope: Scope) -> list[Body]:
-    query = sa.select(Body).order_by(Body.level, Body.name)
+    query = sa.select(Body).options(load_only(Body.name, Body.name_en, Body.level, Body.region))
     if scope.divisions is not None:
         query = query.where(Body.region_code.startswith(scope.divisions, autoescape=True))
-    bodies = db.session.scalars(query.limit(FILTER_LIST_LIMIT + 1)).all()
-    if len(bodies) > FILTER_LIST_LIMIT:
-        bodies = db.session.scalars(query.where(sa.or_(Body.level.in_(("national", "provincial")),
-                                                       Body.id == scope.body_id)).limit(FILTER_LIST_LIMIT)).all()
-    return list(bodies)
+    many = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.with_only_columns(Body.id).limit(FILTER_LIST_LIMIT + 1).subquery())) > FILTER_LIST_LIMIT
+    if many:
+        query = query.where(sa.or_(Body.level.in_(("national", "provincial")), Body.id == scope.body_id))
+    return list(db.session.scalars(query.order_by(Body.level, Body.name).limit(FILTER_LIST_LIMIT)))
 
 
 def _filter_choices(scope: Scope = metrics.ALL) -> dict:
     bodies = _filter_bodies(scope)
-    campaigns = list(db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft")
-                                        .order_by(Campaign.id.desc()).limit(FILTER_LIST_LIMIT)))
+    listed = sa.select(Campaign).where(Campaign.status != "draft").order_by(Campaign.id.desc())
+    if scope.divisions is not None:  # within an edition, the campaigns of its bodies
+        listed = listed.join(Body, Body.id == Campaign.body_id).where(
+            Body.region_code.startswith(scope.divisions, autoescape=True))
+    campaigns = list(db.session.scalars(listed.limit(FILTER_LIST_LIMIT)))
     if scope.campaign_id is not None and scope.campaign_id not in {c.id for c in campaigns}:
         campaigns.append(db.session.get(Campaign, scope.campaign_id))
     return {"bodies": bodies, "campaigns": campaigns,
             "regions": sorted({b.region for b in bodies} | ({scope.region} if scope.region else set())),
             "levels": BODY_LEVEL_LABELS,
             "editions": db.session.scalars(sa.select(Edition).order_by(Edition.code)).all(),
-            "years": sorted(metrics.messages_by(key="year"), reverse=True)}
+            "years": _years(scope.divisions, rollup.refreshed_at())}
+
+
+@functools.lru_cache(maxsize=64)
+def _years_kept(database: str, divisions: str | None, as_of) -> list[int]:  # noqa: ARG001 (keys of the cache)
+    return sorted(metrics.messages_by(Scope(divisions=divisions), key="year"), reverse=True)
+
+
+def _years(divisions: str | None, as_of) -> list[int]:
+    """The years with messages (of an edition, or the whole site), newest first: the same until the rollup is
+    rebuilt, so kept per rebuild."""
+    if as_of is None:
+        return sorted(metrics.messages_by(Scope(divisions=divisions), key="year"), reverse=True)
+    return _years_kept(current_app.config["SQLALCHEMY_DATABASE_URI"], divisions, as_of)
 
 
 def _fresh_scope() -> Scope:
@@ -104,14 +124,39 @@ def _fresh_scope() -> Scope:
     return scope
 
 
+FIGURES_KEPT = 128
+_figures_kept: OrderedDict = OrderedDict()
+_figures_lock = threading.Lock()
+
+
+def _figures(scope: Scope, locale: str, as_of) -> tuple[dict, list]:
+    """The headline and the charts of a scope. They read only the rollup, so they stay the same until it is
+    rebuilt: each serving process keeps the latest ``FIGURES_KEPT`` of them per rebuild (``as_of``), and a
+    dashboard of an edition or a body costs its filters and its template, not thirty queries, between rebuilds."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], as_of, scope, locale)
+    with _figures_lock:
+        if key in _figures_kept:
+            _figures_kept.move_to_end(key)
+            return _figures_kept[key]
+    figures = metrics.headline(scope), charts.build_all(scope, locale)
+    if as_of is not None:
+        with _figures_lock:
+            _figures_kept[key] = figures
+            while len(_figures_kept) > FIGURES_KEPT:
+                _figures_kept.popitem(last=False)
+    return figures
+
+
 @bp.get("/")
 def dashboard():
     """Public dashboard: the headline figures and every chart of the chosen scope."""
     scope = _fresh_scope()
     locale = str(get_locale())
-    return render_template("analytics/dashboard.html", scope=scope, headline=metrics.headline(scope),
-                           charts=charts.build_all(scope, locale), choices=_filter_choices(scope),
-                           args={k: v for k, v in request.args.items() if v}, as_of=rollup.refreshed_at())
+    as_of = rollup.refreshed_at()
+    headline, built = _figures(scope, locale, as_of)
+    return render_template("analytics/dashboard.html", scope=scope, headline=headline, charts=built,
+                           choices=_filter_choices(scope), args={k: v for k, v in request.args.items() if v},
+                           as_of=as_of)
 
 
 @bp.get("/charts/<name>.csv")

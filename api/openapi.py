@@ -208,9 +208,10 @@ READ_ONE_ERRORS = {"404": _error("Not found (or not public)."), "503": BUSY}
 TOKEN = [{"bearerAuth": []}]
 
 
-def _read_list(summary: str, schema: str, filters: list[dict], tag: str) -> dict:
+def _read_list(summary: str, schema: str, filters: list[dict], tag: str, not_found: str = "") -> dict:
+    errors = {**READ_LIST_ERRORS, **({"404": _error(not_found)} if not_found else {})}
     return {"get": {"summary": summary, "tags": [tag], "operationId": f"list{schema}",
-                    "parameters": filters + PAGING, "responses": {"200": _ok(schema), **READ_LIST_ERRORS}}}
+                    "parameters": filters + PAGING, "responses": {"200": _ok(schema), **errors}}}
 
 
 def _read_one(summary: str, schema: str, id_name: str, tag: str, operation_id: str) -> dict:
@@ -238,7 +239,7 @@ PATHS = {
                "Only campaigns in this phase (open includes closing soon)."),
         _query("body_id", ID_FILTER, "Only campaigns of this body."),
         _query("edition", EDITION_FILTER, "Only the campaigns of this local edition (its division code): its "
-               "bodies' and those about its region.")], "campaigns"),
+               "bodies' and those about its region.")], "campaigns", not_found="No such local edition."),
     "/api/v1/campaigns/{campaign_id}": _read_one("One public campaign", "Campaign", "campaign_id", "campaigns",
                                                  "getCampaign"),
     "/api/v1/campaigns/{campaign_id}/clusters": {"get": {
@@ -257,7 +258,7 @@ PATHS = {
             _query("sort", {**enum(("newest", "supported")), "default": "newest"},
                    "Newest first (default) or most supported first."),
             _query("edition", EDITION_FILTER, "Only proposals to the campaigns of this local edition (its "
-                   "division code).")], "proposals"),
+                   "division code).")], "proposals", not_found="No such local edition."),
         "post": {"summary": "Submit a proposal to an open campaign as the token's user", "tags": ["proposals"],
                  "operationId": "submitProposal", "security": TOKEN,
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": STRING,

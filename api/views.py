@@ -104,15 +104,14 @@ def _paginated(query: sa.Select, render) -> dict:
             "total": result.total}
 
 
-def _edition_arg(missing=None):
-    """The edition named by ``?edition=CODE`` (its division code), or None; an unknown code raises ``missing``
-    (a 400 for lists, whose other filters say the same of bad values), or BadParameter."""
+def _edition_arg():
+    """The edition named by ``?edition=CODE`` (its division code), or None; an unknown code is a 404."""
     code = _text_arg("edition", 12)
     if code is None:
         return None
     edition = edition_by_code(code)
     if edition is None:
-        raise (missing or BadParameter)(_("No local edition has that code."))
+        raise NotFound(_("No local edition has that code."))
     return edition
 
 
@@ -265,7 +264,7 @@ def outcome(outcome_id: int):
 @bp.get("/metrics")
 def metrics():
     """The headline figures (analytics.metrics, one definition per figure) for a scope."""
-    edition = _edition_arg(missing=NotFound)
+    edition = _edition_arg()
     scope = Scope(body_id=_int_arg("body_id"), level=_choice_arg("level", list(BodyLevel)),
                   region=_text_arg("region", 80), divisions=edition.prefix if edition else None,
                   campaign_id=_int_arg("campaign_id"), year=_int_arg("year", minimum=MIN_YEAR, maximum=MAX_YEAR))

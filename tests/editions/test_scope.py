@@ -77,7 +77,7 @@ def test_the_api_takes_the_edition_as_a_parameter(two_editions, client):
     assert [c["title"] for c in campaigns["items"]] == ["长沙市校车安全建议征集"]
     figures = client.get("/api/v1/metrics?edition=430100").get_json()
     assert figures["scope"]["edition"] == "430100"
-    assert client.get("/api/v1/proposals?edition=999999").status_code == 400
+    assert client.get("/api/v1/proposals?edition=999999").status_code == 404
     assert client.get("/api/v1/metrics?edition=999999").status_code == 404
 
 
