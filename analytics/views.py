@@ -132,7 +132,9 @@ _figures_lock = threading.Lock()
 def _figures(scope: Scope, locale: str, as_of) -> tuple[dict, list]:
     """The headline and the charts of a scope. They read only the rollup, so they stay the same until it is
     rebuilt: each serving process keeps the latest ``FIGURES_KEPT`` of them per rebuild (``as_of``), and a
-    dashboard of an edition or a body costs its filters and its template, not thirty queries, between rebuilds."""
+    dashboard of an edition or a body costs its filters and its template, not thirty queries, between rebuilds.
+    The charts hold plain values (names, masked keywords): a body renamed or a cluster regrouped since shows as it
+    was until the next rebuild (5 minutes on a small site; cron on a large one), as the counts do."""
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], as_of, scope, locale)
     with _figures_lock:
         if key in _figures_kept:
