@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SEARCH_INDEX_DIR", os.path.join(app.instance_path, "search-index"))
     app.config.setdefault("ROUTER_DIR", os.path.join(app.instance_path, "router"))
     app.config.setdefault("SIMILARITY_INDEX_DIR", os.path.join(app.instance_path, "similarity"))
+    app.config.setdefault("EDITION_LOGO_DIR", os.path.join(app.instance_path, "editions"))
     app.config.setdefault("SAME_ISSUE_MODEL", os.path.join(app.instance_path, "same_issue_model.json"))
     app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
         app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL"), app.instance_path)

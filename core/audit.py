@@ -110,6 +110,7 @@ ACTIONS: dict[str, Action] = {
     "edition.create": Action(_l("Edition created"), "edition", ("editions",)),
     "edition.add_operator": Action(_l("Edition operator added"), "edition", ("editions",)),
     "edition.remove_operator": Action(_l("Edition operator removed"), "edition", ("editions",)),
+    "edition.set_logo": Action(_l("Edition logo set"), "edition", ("editions",)),
     "body.add_member": Action(_l("Staff member added"), "body", ("bodies",)),
     "body.change_member_role": Action(_l("Staff member's role changed"), "body", ("bodies",)),
     "body.remove_member": Action(_l("Staff member removed"), "body", ("bodies",)),
@@ -158,7 +159,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "rules": _l("Signs"), "phone": _l("Mobile number"), "attempts": _l("Wrong tries"), "voided": _l("Code voided"),
     "changed": _l("Changed"), "role": _l("Role"), "removed_from_bodies": _l("Removed from bodies"),
     "user_id": _l("Account"), "site_role": _l("Site role"), "name": _l("Name"), "source": _l("Source"),
-    "code": _l("Region code"), "host": _l("Host name"),
+    "code": _l("Region code"), "host": _l("Host name"), "file": _l("File"),
     "rows": _l("Rows read"), "imported": _l("Imported"),
 }
 

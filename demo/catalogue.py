@@ -35,6 +35,14 @@ DIVISIONS = [  # the fictional province, under codes GB/T 2260 leaves unused (99
     {"code": "990200", "name": "云岭市", "level": "city", "parent": "990000"},
     {"code": "990223", "name": "丰源县", "level": "county", "parent": "990200"},
 ]
+def edition_logo(mark: str, colour: str) -> bytes:
+    """The demo editions' logos (the project's own drawing): the edition's first character on its colour."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40" width="40" height="40">'
+            f'<rect width="40" height="40" rx="8" fill="#ffffff"/><rect x="3" y="3" width="34" height="34" rx="6" '
+            f'fill="{colour}"/><text x="20" y="27" font-size="20" text-anchor="middle" fill="#ffffff" '
+            f'font-family="sans-serif">{mark}</text></svg>').encode()
+
+
 EDITIONS = [  # two local editions under the national site, each with its own look
     {"code": "990100", "name": "临川市人民建议征集平台", "short_name": "临川",
      "name_en": "Linchuan Citizens' Suggestions", "short_name_en": "Linchuan", "colour": "#1f4e79"},

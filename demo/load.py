@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 
 from accounts import regions
 from accounts import services as accounts_services
@@ -13,6 +14,7 @@ from campaigns.models import Campaign, Category
 from core.extensions import db
 from core.models import utcnow
 from demo import content
+from demo.catalogue import edition_logo
 from demo.history import import_history
 from demo.outcomes import add_outcomes
 from editions import services as edition_services
@@ -50,7 +52,9 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
     regions.load_divisions()  # China's divisions, and the demo's fictional province beside them
     regions.load_divisions(content.DIVISIONS)
     for spec in content.EDITIONS:
-        edition_services.create_edition(None, **spec)
+        edition = edition_services.create_edition(None, **spec)
+        edition_services.set_logo(None, edition, "logo.svg", edition_logo(spec["short_name"][0], spec["colour"]),
+                                  current_app.config["EDITION_LOGO_DIR"])
     bodies: dict[str, Body] = {}
     staff: dict[str, User] = {}
     for spec in content.BODIES:

@@ -49,3 +49,21 @@ def add_operator(code: str, username: str) -> None:
         services.add_operator(None, edition, user)
     db.session.commit()
     click.echo(f"{user.username} now operates {edition.name}.")
+
+
+@cli.command("set-logo")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def set_logo(code: str, file: str) -> None:
+    """Give the edition CODE its logo: FILE, an SVG or PNG of at most 200 KB (copied into EDITION_LOGO_DIR)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    edition = services.edition_by_code(code)
+    if edition is None:
+        raise click.ClickException(f"No edition {code}.")
+    with domain_errors_as_click_errors():
+        name = services.set_logo(None, edition, file, Path(file).read_bytes(), current_app.config["EDITION_LOGO_DIR"])
+    db.session.commit()
+    click.echo(f"{edition.name}: logo {name}")

@@ -22,6 +22,7 @@ class Edition(TimestampMixin, db.Model):
     short_name_en: Mapped[str] = mapped_column(sa.String(40), default="")
     colour: Mapped[str] = mapped_column(sa.String(7), default="#1f4e79")  # the header band, #rrggbb
     host: Mapped[str | None] = mapped_column(sa.String(253), unique=True)  # linchuan.example.cn
+    logo: Mapped[str] = mapped_column(sa.String(40), default="")  # its file in EDITION_LOGO_DIR (990100.svg)
 
     region: Mapped[Region] = relationship()
 

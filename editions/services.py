@@ -5,6 +5,7 @@ overlap (a new one inside or around another is refused), so a body, its proposal
 most one edition, and the national figures are the editions' figures plus those of bodies outside any edition,
 each counted once. Lists, the edition's home page and its figures all select through ``bodies_in``.
 """
+import os
 import re
 
 import sqlalchemy as sa
@@ -158,3 +159,29 @@ def edition_campaign_ids(edition: Edition) -> list[int]:
         sa.select(Campaign.id).join(Body, Campaign.body_id == Body.id)
         .where(Campaign.status != CampaignStatus.DRAFT,
                sa.or_(bodies_in(edition), Campaign.region_scope.startswith(edition.region.path, autoescape=True)))))
+
+
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+LOGO_MAX_BYTES = 200 * 1024
+
+
+def set_logo(actor: User | None, edition: Edition, filename: str, data: bytes, folder: str) -> str:
+    """Give ``edition`` its logo (an SVG or PNG of at most 200 KB), saved as ``<code><ext>`` in ``folder``
+    (EDITION_LOGO_DIR); administrators and the command line only. Returns the saved file's name."""
+    _require_admin(actor)
+    extension = os.path.splitext(filename or "")[1].lower()
+    if extension not in LOGO_TYPES:
+        raise InvalidInput(_l("A logo is an SVG or PNG file."))
+    if not data or len(data) > LOGO_MAX_BYTES:
+        raise InvalidInput(_l("A logo may be at most 200 KB."))
+    looks_right = data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip().startswith(b"<svg") \
+        if extension == ".svg" else data.startswith(b"\x89PNG\r\n\x1a\n")
+    if not looks_right:
+        raise InvalidInput(_l("That file is not an SVG or PNG image."))
+    os.makedirs(folder, exist_ok=True)
+    name = f"{edition.code}{extension}"
+    with open(os.path.join(folder, name), "wb") as handle:
+        handle.write(data)
+    edition.logo = name
+    audit.record(actor, "edition.set_logo", edition, code=edition.code, file=name)
+    return name

@@ -1,7 +1,20 @@
 """The editions' pages: the list of local editions (/r/) and each edition's home page (/r/<code>/, or "/" on its own
 host name), with its open campaigns, its standing 人民建议 channel and its figures."""
+import os
+
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -77,6 +90,18 @@ def proposals(code: str):
     page = public_suggestions_page_of(services.edition_campaign_ids(edition), sort, page_number(),
                                       current_app.config["PAGE_SIZE"])
     return render_template("editions/proposals.html", edition=edition, page=page, sort=sort)
+
+
+@bp.get("/<code>/logo")
+def logo(code: str):
+    """The edition's logo. An SVG is served sandboxed: opened on its own, nothing in it runs."""
+    edition = _edition_or_404(code)
+    if not edition.logo:
+        abort(404)
+    response = send_from_directory(current_app.config["EDITION_LOGO_DIR"], edition.logo,
+                                   mimetype=services.LOGO_TYPES[os.path.splitext(edition.logo)[1]], max_age=300)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
 
 
 @bp.get("/<code>/edition.css")

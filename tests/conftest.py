@@ -41,6 +41,7 @@ def base_config(database_url: str) -> dict:
             "SEARCH_INDEX_DIR": tempfile.mkdtemp(prefix="jianyan-index-"),
             "ROUTER_DIR": tempfile.mkdtemp(prefix="jianyan-router-"),
             "SIMILARITY_INDEX_DIR": tempfile.mkdtemp(prefix="jianyan-similarity-"),
+            "EDITION_LOGO_DIR": tempfile.mkdtemp(prefix="jianyan-logos-"),
             "SAME_ISSUE_MODEL": os.path.join(tempfile.mkdtemp(prefix="jianyan-model-"), "same_issue_model.json"),
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "SQLITE_BUSY_TIMEOUT_MS": 30000,
             "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://", "ANALYTICS_MAX_AGE_SECONDS": 0,

@@ -28,6 +28,7 @@ def upgrade():
         sa.Column('short_name_en', sa.String(length=40), nullable=False),
         sa.Column('colour', sa.String(length=7), nullable=False),
         sa.Column('host', sa.String(length=253), nullable=True),
+        sa.Column('logo', sa.String(length=40), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['code'], ['regions.code'], name=op.f('fk_editions_code_regions')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_editions')),

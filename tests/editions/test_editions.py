@@ -249,3 +249,24 @@ def test_a_proposal_goes_up_the_hierarchy_and_across_editions_keeping_its_histor
     assert metrics.headline(services.scope_of(changsha))["messages"] == 0
     assert metrics.headline(services.scope_of(zhuzhou))["messages"] == 0
     assert metrics.headline(metrics.Scope(body_id=province.id))["messages"] == metrics.headline()["messages"] == 1
+
+
+def test_an_edition_s_logo_is_an_svg_or_png_served_sandboxed_and_bad_files_are_refused(divisions, client, app):
+    from demo.catalogue import edition_logo
+
+    changsha = _edition("430100", "长沙市建言平台")
+    folder = app.config["EDITION_LOGO_DIR"]
+    for filename, data in (("logo.gif", b"GIF89a"), ("logo.svg", b"not an image"),
+                           ("logo.png", b"<svg></svg>"), ("logo.svg", b"<svg>" + b" " * 300_000)):
+        with pytest.raises(InvalidInput):
+            services.set_logo(None, changsha, filename, data, folder)
+    assert changsha.logo == "" and client.get("/r/430100/logo").status_code == 404
+    with pytest.raises(NotAllowed):
+        services.set_logo(make_user(role=Role.STAFF), changsha, "logo.svg", edition_logo("长", "#1f4e79"), folder)
+    services.set_logo(None, changsha, "Logo.SVG", edition_logo("长", "#1f4e79"), folder)
+    db.session.commit()
+    response = client.get("/r/430100/logo")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert '<img src="/r/430100/logo"' in client.get("/r/430100/").get_data(as_text=True)
+    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "edition.set_logo")) is not None
