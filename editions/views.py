@@ -132,8 +132,17 @@ def _manage_page(edition: Edition, body_form: BodyForm, operator_form: OperatorF
                            body_kind_labels=BODY_KIND_LABELS, body_level_labels=BODY_LEVEL_LABELS), status
 
 
+LEVELS_BELOW = {"province": ("provincial", "municipal", "county"), "city": ("municipal", "county"),
+                "county": ("county",)}
+"""The levels of the bodies an edition of a province, a city or a county holds, its own level first."""
+
+
 def _body_form(edition: Edition) -> BodyForm:
     form = BodyForm(prefix="body")
+    levels = LEVELS_BELOW[edition.region.level]
+    form.level.choices = [(value, label) for value, label in form.level.choices if value in levels]
+    if not form.is_submitted():  # a new body of the edition: a department at the edition's own level, in its region
+        form.level.data, form.kind.data, form.region.data = levels[0], "department", edition.region.path
     locale = str(get_locale())
     parents = db.session.scalars(sa.select(Body).where(services.bodies_in(edition), Body.level != "county")
                                  .order_by(Body.region_code, Body.id).limit(300)).all()
@@ -158,8 +167,12 @@ def add_body(code: str):
     edition = _run_or_403(code)
     form = _body_form(edition)
     if form.validate():
+        division = regions.region_by_path(form.region.data)
         parent_id = form.parent_id.data or ""
         parent = db.session.get(Body, int(parent_id)) if parent_id.isdigit() else None
+        if division is None or not division.code.startswith(edition.prefix):  # administrators' bodies too
+            form.region.errors.append(_("That region is not in this edition: choose one of its divisions."))
+            return _manage_page(edition, form, OperatorForm(prefix="operator", formdata=None), 422)
         try:
             body = account_services.create_body(
                 current_user, name=form.name.data, name_en=form.name_en.data, kind=form.kind.data,
@@ -173,6 +186,14 @@ def add_body(code: str):
             flash(_("The body has been created."), "success")
             return redirect(url_for("accounts_staff.staff", body_id=body.id), code=303)
     return _manage_page(edition, form, OperatorForm(prefix="operator", formdata=None), 422)
+
+
+@bp.get("/<code>/bodies")
+@bp.get("/<code>/operators")
+@bp.get("/<code>/operators/<int:user_id>/remove")
+def form_address(code: str, user_id: int | None = None):  # noqa: ARG001 (the address's own part)
+    """A form's address opened in the browser (reloaded after a refused form): the management page, not a 405."""
+    return redirect(url_for("editions.manage", code=code), code=303)
 
 
 @bp.post("/<code>/operators")

@@ -28,10 +28,13 @@ def public_suggestions_page_of(campaign_ids: list[int], sort: str, page: int, pe
 
 
 def inbox_query(body_ids: set[int], state: str) -> sa.Select:
-    """Proposals a body's staff must act on: to screen, to accept, or to reply to."""
+    """Proposals a body's staff must act on: to screen or to accept (its campaigns'), or to reply to (those it
+    handles, its own campaigns' or transferred to it from another body, of any edition)."""
     statuses = {"screen": (Status.PENDING,), "accept": (Status.PUBLISHED,), "reply": (Status.ACCEPTED,)}[state]
+    owner = (sa.func.coalesce(Suggestion.handling_body_id, Campaign.body_id) if state == "reply"
+             else Campaign.body_id)
     return (sa.select(Suggestion).join(Campaign, Campaign.id == Suggestion.campaign_id)
-            .where(Campaign.body_id.in_(body_ids), Suggestion.status.in_(statuses))
+            .where(owner.in_(body_ids), Suggestion.status.in_(statuses))
             .options(joinedload(Suggestion.campaign), joinedload(Suggestion.category))
             .order_by(Suggestion.created_at, Suggestion.id))
 

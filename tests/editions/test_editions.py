@@ -1,6 +1,8 @@
 """Local editions (issue 16): an edition is a region's portal; its pages and figures cover its region's bodies
 only, with the national definitions; editions never overlap, so the national figures are the editions' plus the
 bodies outside any, each counted once; only administrators open one, and it is audit-logged."""
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -166,7 +168,7 @@ def test_an_operator_runs_the_edition_s_bodies_and_nothing_outside(divisions, cl
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Body))
     response = client.post("/r/430100/bodies", data={"body-name": "株洲市数据局", "body-kind": "department",
                                                      "body-level": "municipal", "body-region": "湖南省株洲市"})
-    assert response.status_code == 422 and "只能在本地方版的地区内" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "这个地区不在本地方版内" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Body)) == before
     response = client.post("/r/430100/bodies", data={"body-name": "浏阳市数据局", "body-kind": "department",
                                                      "body-level": "county", "body-region": "湖南省长沙市浏阳市"})
@@ -176,6 +178,7 @@ def test_an_operator_runs_the_edition_s_bodies_and_nothing_outside(divisions, cl
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "body.create")
                               .order_by(AuditLog.id.desc()).limit(1))
     assert entry.actor_id == operator.id and entry.target_id == created.id
+    assert client.get("/r/430100/bodies").status_code == 303  # the form's address reloaded: back to the page
     # Only administrators name operators.
     assert client.post("/r/430100/operators", data={"operator-username": operator.username}).status_code == 403
     assert len(services.operators_of(zhuzhou)) == 0
@@ -195,6 +198,13 @@ def test_administrators_add_and_remove_operators_on_the_page_with_messages(divis
     again = client.post("/r/430100/operators", data={"operator-username": person.username})
     assert again.status_code == 422  # already an operator: said, not a 500
     assert client.post(f"/r/430100/operators/{person.id}/remove").status_code == 303
+    # On an edition's page an administrator's new body must lie in the edition too.
+    response = client.post("/r/430100/bodies", data={"body-name": "株洲市数据局", "body-kind": "department",
+                                                     "body-level": "municipal", "body-region": "湖南省株洲市"})
+    assert response.status_code == 422 and "这个地区不在本地方版内" in response.get_data(as_text=True)
+    page = client.get("/r/430100/manage").get_data(as_text=True)  # a new body defaults to the edition's level
+    assert re.search(r'<option selected value="municipal">|<option value="municipal" selected>', page)
+    assert 'value="national"' not in page
     assert services.operators_of(changsha) == []
     actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.action.like("edition.%"))).all()
     assert actions.count("edition.add_operator") == 1 and actions.count("edition.remove_operator") == 1
@@ -270,3 +280,22 @@ def test_an_edition_s_logo_is_an_svg_or_png_served_sandboxed_and_bad_files_are_r
     assert "sandbox" in response.headers["Content-Security-Policy"]
     assert '<img src="/r/430100/logo"' in client.get("/r/430100/").get_data(as_text=True)
     assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "edition.set_logo")) is not None
+
+
+def test_a_transferred_proposal_waits_in_the_receiving_body_s_inbox_not_the_sender_s(divisions, client):
+    """Found by a newcomer: after a transfer to another body, its staff saw nothing to reply to."""
+    from suggestions import handling
+    from tests.conftest import login
+
+    city = make_body(name="长沙市交通运输局", level="municipal", region="湖南省长沙市")
+    county = make_body(name="醴陵市交通运输局", region="湖南省株洲市醴陵市")
+    proposal = make_suggestion(make_campaign(city), title="醴陵市某路段校车安全隐患")
+    sender, receiver = make_staff(city), make_staff(county)
+    suggestion_services.accept_suggestion(sender, proposal)
+    handling.transfer(sender, proposal, county.id, "属醴陵市交通运输局职责")
+    db.session.commit()
+    login(client, receiver)
+    assert "醴陵市某路段校车安全隐患" in client.get("/suggestions/inbox?state=reply").get_data(as_text=True)
+    client.post("/accounts/logout")
+    login(client, sender)
+    assert "醴陵市某路段校车安全隐患" not in client.get("/suggestions/inbox?state=reply").get_data(as_text=True)
