@@ -8,7 +8,8 @@ proposals, on PostgreSQL, through gunicorn as `make run` starts it, under wrk.
 citizens, replies, ratings, supports, clusters) over 310 campaigns, then China's divisions, 16,000 bodies over
 them (as ``picker``) and 31 editions, one per mainland province; each campaign belongs to a body of one province
 (ten campaigns an edition), and its proposals' handling bodies, replies and ratings follow it. The figures'
-rollup is rebuilt. Then wrk, with the page cache off (every request renders): each edition's home page
+rollup is rebuilt. Then wrk, with the page cache off (every request renders; ``--page-cache`` leaves it on, as
+`make run` does): each edition's home page
 (/r/<code>/), its proposal list (/r/<code>/proposals, pages 1-5, newest and most supported) and its dashboard
 (/analytics/?edition=<code>), p50/p95/p99 each.
 
@@ -168,7 +169,8 @@ def pages(args) -> None:
         "edition dashboard /analytics/?edition=": [f"/analytics/?edition={c}" for c in codes],
     }
     server = Server({"JIANYAN_DATABASE_URL": url, "JIANYAN_SEARCH_BACKEND": "postgres",
-                     "JIANYAN_PAGE_CACHE_SECONDS": "0", "JIANYAN_ANALYTICS_MAX_AGE_SECONDS": str(10**9)})
+                     "JIANYAN_ANALYTICS_MAX_AGE_SECONDS": str(10**9),
+                     **({} if args.page_cache else {"JIANYAN_PAGE_CACHE_SECONDS": "0"})})
     server.start()
     try:
         # The first views, one request at a time: templates, the planner's caches, and each worker's figures of
@@ -203,6 +205,8 @@ def main() -> None:
     q.add_argument("--connections", type=int, default=2)
     q.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     q.add_argument("--keep", action="store_true", help="reuse the data of the previous run")
+    q.add_argument("--page-cache", action="store_true",
+                   help="leave the page cache on, as make run does (10 s for anonymous readers); off by default")
     p = sub.add_parser("picker", help="the body picker among N bodies")
     p.add_argument("--bodies", type=int, default=16_000)
     p.add_argument("--targets", type=int, default=300, help="bodies whose names are typed")
