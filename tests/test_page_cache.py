@@ -79,3 +79,23 @@ def test_workers_share_the_cache_through_redis(app, tmp_path):
                           "PAGE_CACHE_URL": "redis://127.0.0.1:1/0"})  # nothing listens there
     assert stopped.test_client().get(f"/campaigns/{campaign.id}").status_code == 200
     redis.Redis.from_url(url).flushdb()
+
+
+def test_an_edition_s_own_host_name_has_its_own_cached_home_page(app, client):
+    """Issue 16: "/" on an edition's host name is the edition's home; the cache keeps one per host."""
+    from accounts import regions
+    from demo.catalogue import DIVISIONS
+    from editions.services import create_edition
+
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    regions.load_divisions(DIVISIONS)
+    create_edition(None, code="990100", name="临川市人民建议征集平台", short_name="临川", host="linchuan.example.cn")
+    db.session.commit()
+    national = client.get("/")
+    own = client.get("/", headers={"Host": "linchuan.example.cn"})
+    assert national.headers["X-Page-Cache"] == own.headers["X-Page-Cache"] == "miss"
+    assert "edition-band" in own.get_data(as_text=True) and "edition-band" not in national.get_data(as_text=True)
+    again = client.get("/", headers={"Host": "linchuan.example.cn"})
+    assert again.headers["X-Page-Cache"] == "hit" and "edition-band" in again.get_data(as_text=True)
+    assert client.get("/r/990100/").headers["X-Page-Cache"] == "miss"  # an edition's pages are cached too
+    assert client.get("/r/990100/").headers["X-Page-Cache"] == "hit"
