@@ -91,6 +91,14 @@ def create_database(admin_url: str, name: str) -> str:
         database=name).render_as_string(hide_password=False)
 
 
+def scratch_database(admin_url: str, name: str, keep: bool) -> str:
+    """The URL of the benchmark's database ``name``: created afresh, or the previous run's with ``keep``."""
+    if not keep:
+        return create_database(admin_url, name)
+    return sa.engine.make_url(admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
+        database=name).render_as_string(hide_password=False)
+
+
 def fill(n: int, campaigns: int = CAMPAIGNS) -> None:
     """Generate the data in SQL (``n`` proposals over ``campaigns`` campaigns); every value is a function of the row
     number, so runs are repeatable."""
@@ -179,12 +187,7 @@ def main() -> None:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="reuse the data of the previous run")
     args = parser.parse_args()
-    name = "jianyan_bench_analytics"
-    if args.keep:
-        url = sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
-            database=name).render_as_string(hide_password=False)
-    else:
-        url = create_database(args.admin_url, name)
+    url = scratch_database(args.admin_url, "jianyan_bench_analytics", args.keep)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ANALYTICS_MAX_AGE_SECONDS": 10**9,
                       "SEARCH_INDEX_ON_REQUEST": False, "RATELIMIT_ENABLED": False})
     with app.app_context():

@@ -37,7 +37,7 @@ import urllib.request
 
 import sqlalchemy as sa
 
-from bench.analytics import create_database, percentile
+from bench.analytics import percentile, scratch_database
 from bench.pages import DONE_LUA, Server, _login, run_wrk
 
 DATABASE = "jianyan_bench_editions"
@@ -140,11 +140,7 @@ def pages(args) -> None:
     from app import create_app
     from core.extensions import db
 
-    if args.keep:
-        url = sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
-            database=PAGES_DATABASE).render_as_string(hide_password=False)
-    else:
-        url = create_database(args.admin_url, PAGES_DATABASE)
+    url = scratch_database(args.admin_url, PAGES_DATABASE, args.keep)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "ANALYTICS_MAX_AGE_SECONDS": 10**9,
                       "SEARCH_INDEX_ON_REQUEST": False, "RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -223,11 +219,7 @@ def main() -> None:
     from app import create_app
     from core.extensions import db
 
-    if args.keep:
-        url = sa.engine.make_url(args.admin_url.replace("postgresql://", "postgresql+psycopg://", 1)).set(
-            database=DATABASE).render_as_string(hide_password=False)
-    else:
-        url = create_database(args.admin_url, DATABASE)
+    url = scratch_database(args.admin_url, DATABASE, args.keep)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     with app.app_context():
         if not args.keep:
