@@ -234,7 +234,7 @@ def main() -> None:
             db.session.commit()
             print(f"{len(rows):,} bodies over {db.session.scalar(sa.text('SELECT count(*) FROM regions')):,} "
                   f"divisions in {time.perf_counter() - started:.1f} s")
-        bodies = list(db.session.execute(sa.select(Body.name, Body.spelled)))
+        bodies = list(db.session.execute(sa.select(Body.name, Body.spelled).order_by(Body.id)))
         print(f"bodies: {len(bodies):,}")
         rng = random.Random(16)
         keystrokes = [q for name, spelled in rng.sample(bodies, min(args.targets, len(bodies)))
