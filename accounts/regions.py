@@ -68,11 +68,6 @@ def region_by_path(path: str) -> Region | None:
     return db.session.scalar(sa.select(Region).where(Region.path == to_simplified(path.strip())))
 
 
-def _escaped(term: str) -> str:
-    """``term`` for LIKE ... ESCAPE '\\': its wildcards are searched for, not obeyed."""
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def find_bodies(query: str, limit: int = PICKER_LIMIT, exclude: int | None = None,
                 within: str | None = None) -> list[Body]:
     """The bodies matching every space-separated term of ``query`` (in the name, the region or the name's pinyin),
@@ -84,19 +79,17 @@ def find_bodies(query: str, limit: int = PICKER_LIMIT, exclude: int | None = Non
         return []
     statement = sa.select(Body)
     for term in terms:
-        pattern = f"%{_escaped(term[:40])}%"
-        statement = statement.where(sa.or_(Body.name.like(pattern, escape="\\"),
-                                           Body.region.like(pattern, escape="\\"),
-                                           Body.spelled.like(pattern, escape="\\")))
+        statement = statement.where(sa.or_(*(column.contains(term[:40], autoescape=True)  # % and _ are text
+                                             for column in (Body.name, Body.region, Body.spelled))))
     if exclude:
         statement = statement.where(Body.id != exclude)
     if within:
         statement = statement.where(Body.region_code.startswith(within, autoescape=True))
     first = terms[0][:40]
-    exact, starts = _escaped(first), f"{_escaped(first)}%"
-    rank = sa.case((Body.name == first, 0), (Body.spelled.like("% " + exact, escape="\\"), 0),  # the initials
-                   (Body.name.like(starts, escape="\\"), 1), (Body.spelled.like(starts, escape="\\"), 2),
-                   (Body.spelled.like("% " + starts, escape="\\"), 2), else_=3)
+    rank = sa.case((Body.name == first, 0), (Body.spelled.endswith(" " + first, autoescape=True), 0),  # initials
+                   (Body.name.startswith(first, autoescape=True), 1),
+                   (Body.spelled.startswith(first, autoescape=True), 2),
+                   (Body.spelled.contains(" " + first, autoescape=True), 2), else_=3)
     return list(db.session.scalars(statement.order_by(rank, sa.func.length(Body.name), Body.id).limit(limit)))
 
 

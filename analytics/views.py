@@ -2,8 +2,6 @@
 import csv
 import functools
 import io
-import threading
-from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, render_template, request
@@ -18,6 +16,7 @@ from analytics.metrics import Scope
 from campaigns.models import Campaign
 from core.extensions import db
 from editions.models import Edition
+from editions.services import edition_by_code
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
@@ -51,8 +50,6 @@ def scope_from_args(args) -> tuple[Scope, list[str]]:
     region = args.get("region", "").strip()[:80] or None
     divisions = None
     if edition_code := args.get("edition", "").strip()[:12]:
-        from editions.services import edition_by_code  # editions build on the figures
-
         edition = edition_by_code(edition_code)
         if edition is None:
             problems.append(_("There is no such edition; that filter is ignored."))
@@ -124,29 +121,20 @@ def _fresh_scope() -> Scope:
     return scope
 
 
-FIGURES_KEPT = 128
-_figures_kept: OrderedDict = OrderedDict()
-_figures_lock = threading.Lock()
+@functools.lru_cache(maxsize=128)
+def _figures_kept(database: str, as_of, scope: Scope, locale: str) -> tuple[dict, list]:  # noqa: ARG001 (keys)
+    return metrics.headline(scope), charts.build_all(scope, locale)
 
 
 def _figures(scope: Scope, locale: str, as_of) -> tuple[dict, list]:
     """The headline and the charts of a scope. They read only the rollup, so they stay the same until it is
-    rebuilt: each serving process keeps the latest ``FIGURES_KEPT`` of them per rebuild (``as_of``), and a
-    dashboard of an edition or a body costs its filters and its template, not thirty queries, between rebuilds.
+    rebuilt: each serving process keeps the latest 128 of them per rebuild (``as_of``), and a dashboard of an
+    edition or a body costs its filters and its template, not thirty queries, between rebuilds.
     The charts hold plain values (names, masked keywords): a body renamed or a cluster regrouped since shows as it
     was until the next rebuild (5 minutes on a small site; cron on a large one), as the counts do."""
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], as_of, scope, locale)
-    with _figures_lock:
-        if key in _figures_kept:
-            _figures_kept.move_to_end(key)
-            return _figures_kept[key]
-    figures = metrics.headline(scope), charts.build_all(scope, locale)
-    if as_of is not None:
-        with _figures_lock:
-            _figures_kept[key] = figures
-            while len(_figures_kept) > FIGURES_KEPT:
-                _figures_kept.popitem(last=False)
-    return figures
+    if as_of is None:
+        return metrics.headline(scope), charts.build_all(scope, locale)
+    return _figures_kept(current_app.config["SQLALCHEMY_DATABASE_URI"], as_of, scope, locale)
 
 
 @bp.get("/")
@@ -181,8 +169,7 @@ def chart_csv(name: str):
 def yearly_report():
     """The printable yearly report of a year (default: the latest with messages), optionally for one body."""
     scope = _fresh_scope()
-    edition = db.session.scalar(sa.select(Edition).where(Edition.code == request.args.get("edition", "")[:12])) \
-        if scope.divisions is not None else None
+    edition = edition_by_code(request.args.get("edition", "")[:12]) if scope.divisions is not None else None
     data = report.build(scope.year, body_id=scope.body_id, locale=str(get_locale()), edition=edition)
     return render_template("analytics/report_page.html", report=data, choices=_filter_choices(scope),
                            args={k: v for k, v in request.args.items() if v})

@@ -27,8 +27,7 @@ _HOST = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 def create_edition(actor: User | None, *, code: str, name: str, short_name: str, name_en: str = "",
                    short_name_en: str = "", colour: str = "#1f4e79", host: str | None = None) -> Edition:
     """Open an edition for the division ``code``; administrators and the command line only."""
-    if actor is not None and not actor.is_admin:
-        raise NotAllowed(_l("Only administrators may do this."))
+    _require_admin(actor)
     region = db.session.get(Region, (code or "").strip())
     if region is None:
         raise InvalidInput(_l("No region has that code."))
@@ -64,13 +63,6 @@ def edition_for_host(host: str) -> Edition | None:
     """The edition served on ``host`` (its port left out), if one is configured for it."""
     name = (host or "").split(":")[0].strip().lower()
     return db.session.scalar(sa.select(Edition).where(Edition.host == name)) if name else None
-
-
-def edition_of(body: Body) -> Edition | None:
-    """The edition a body belongs to, if any."""
-    if not body.region_code:
-        return None
-    return next((e for e in all_editions() if body.region_code.startswith(e.prefix)), None)
 
 
 def all_editions() -> list[Edition]:
