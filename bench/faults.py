@@ -186,6 +186,7 @@ def site_env(database_url: str, folder: Path, **settings) -> dict:
             "JIANYAN_ARGON2_TIME_COST": "1", "JIANYAN_ARGON2_MEMORY_COST": "1024",
             "JIANYAN_SUBMIT_RATE_LIMIT": "10000 per hour", "JIANYAN_SUBMIT_ADDRESS_RATE_LIMIT": "10000 per hour",
             "JIANYAN_VOTE_RATE_LIMIT": "10000 per minute", "JIANYAN_FLOOD_SUPPORT_COUNT": "100000",
+            "JIANYAN_LOGIN_ACCOUNT_RATE_LIMIT": "10000 per hour", "JIANYAN_LOGIN_ADDRESS_RATE_LIMIT": "10000 per hour",
             **{f"JIANYAN_{name}": str(value) for name, value in settings.items()}}
 
 
@@ -286,6 +287,7 @@ class Client(threading.Thread):
         self.next_proposal = number % len(seed.proposal_ids) if seed.proposal_ids else 0
         self.voted = 0
         self.error: str | None = None
+        self.logged_in = threading.Event()
 
     def request(self, kind: str, method: str, path: str, **kwargs) -> requests.Response | None:
         started = time.monotonic()
@@ -309,7 +311,8 @@ class Client(threading.Thread):
                 if response is not None and response.status_code == 303:
                     return
             time.sleep(0.1)
-        raise RuntimeError(f"{self.username} could not log in")
+        seen = Counter(str(answer.status or "connection error") for answer in self.answers if answer.kind == "login")
+        raise RuntimeError(f"{self.username} could not log in; login answers: {dict(seen)}")
 
     def form(self) -> tuple[str, str] | None:
         """The proposal form's CSRF token and submission key (None while the site fails)."""
@@ -322,6 +325,7 @@ class Client(threading.Thread):
     def run(self) -> None:
         try:
             self.login()
+            self.logged_in.set()
             turn = 0
             while not self.stop_event.is_set():
                 turn += 1
@@ -585,6 +589,9 @@ def under_load(url: str, seed: Seed, options: Options, report: Report, database_
     started = time.monotonic()
     for client in clients:
         client.start()
+    # The fault must meet writes, not logins: on a busy machine logging in can take longer than the first half.
+    for client in clients:
+        client.logged_in.wait(60)
     time.sleep(options.seconds / 2)
     fault_at = time.monotonic()
     inject()
