@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-SOURCES := accounts analytics api campaigns core demo editions moderation ops outcomes suggestions search templates app.py
+SOURCES := accounts analytics api campaigns core demo drafts editions moderation ops outcomes suggestions search templates app.py
 # Two processes, each taking whole test files (tests of one file share fixtures and, for some, one Redis
 # database); `make test PYTEST_ARGS=...` replaces this, e.g. PYTEST_ARGS="tests/test_csrf.py" for one file.
 PYTEST_ARGS ?= -n 2 --dist loadfile

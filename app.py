@@ -100,6 +100,7 @@ def _import_models() -> None:
     import core.audit  # noqa: F401
     import core.mail  # noqa: F401
     import core.sms  # noqa: F401
+    import drafts.models  # noqa: F401
     import editions.models  # noqa: F401
     import moderation.models  # noqa: F401
     import outcomes.models  # noqa: F401
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from api.views import bp as api_bp
     from campaigns.views import bp as campaigns_bp
     from campaigns.views import home
+    from drafts.views import bp as drafts_bp
     from editions.views import bp as editions_bp
     from moderation.views import bp as moderation_bp
     from ops.views import bp as ops_bp
@@ -141,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(editions_bp)
+    app.register_blueprint(drafts_bp)
     app.add_url_rule("/", endpoint="home", view_func=home)
     # Browsers and WeChat ask for /favicon.ico whatever the page's <link rel="icon"> says.
     app.add_url_rule("/favicon.ico", endpoint="favicon",
@@ -152,6 +155,7 @@ def _register_cli(app: Flask) -> None:
     from analytics.cli import analytics_cli
     from core.cli import jobs_cli, mail_cli
     from demo.cli import cli as demo_cli
+    from drafts.cli import cli as drafts_cli
     from editions.cli import cli as editions_cli
     from moderation.cli import cli as moderation_cli
     from ops.backup import cli as backup_cli
@@ -163,6 +167,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(editions_cli)
+    app.cli.add_command(drafts_cli)
     app.cli.add_command(suggestions_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(analytics_cli)

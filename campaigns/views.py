@@ -18,6 +18,7 @@ from core.extensions import db
 from core.models import utcnow
 from core.params import page_number
 from core.web import redirect_with_error
+from drafts import services as draft_services
 from suggestions.queries import public_suggestions_page
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -74,7 +75,8 @@ def detail(campaign_id: int):
     sort = sort if sort in SORTS else "newest"
     page = public_suggestions_page(campaign.id, sort, page_number(), current_app.config["PAGE_SIZE"])
     return render_template("campaigns/detail.html", campaign=campaign, page=page, sort=sort, now=utcnow(),
-                           phase_labels=PHASE_LABELS, is_manager=_is_manager_of(campaign))
+                           phase_labels=PHASE_LABELS, is_manager=_is_manager_of(campaign),
+                           draft=draft_services.draft_of(campaign))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """Load the project's own demo data (demo.content) into the database through the services."""
 import random
 from datetime import timedelta
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ from demo import content
 from demo.catalogue import edition_logo
 from demo.history import import_history
 from demo.outcomes import add_outcomes
+from drafts import parsing
+from drafts import services as draft_services
 from editions import services as edition_services
 from suggestions import clustering, ratings
 from suggestions import services as suggestion_services
@@ -114,11 +117,27 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
         if spec["status"] == "archived":
             campaign_services.archive_campaign(owner, campaign)
     suggestion_services.recount_votes()
+    drafted = _add_draft(campaigns["moe-after-school-draft"], staff["moe"], now)
     db.session.flush()
     clusters = sum(clustering.cluster_campaign(campaign) for campaign in campaigns.values())
     return {"bodies": len(bodies), "campaigns": len(campaigns), "citizens": len(citizens),
             "proposals": len(suggestions), "votes": votes, "replies": replies, "outcomes": outcomes,
-            "clusters": clusters, "board history messages (2016-2025)": history}
+            "clusters": clusters, "board history messages (2016-2025)": history,
+            "draft comments tied to articles": drafted}
+
+
+def _add_draft(campaign: Campaign, owner: User, now) -> int:
+    """The ministry's draft as a real draft: version 1 (征求意见稿) as consulted on, its comments tied to the
+    articles they name, then version 2 (修改稿) drafted after the consultation closed."""
+    folder = Path(__file__).parent / "drafts"
+    first = parsing.parse_text((folder / "after_school_v1.md").read_text(encoding="utf-8"))
+    draft = draft_services.create_draft(owner, campaign, first, source_name="after_school_v1.md", note="征求意见稿")
+    draft.current_version.created_at = campaign.opens_at
+    tied = draft_services.link_comments_by_mention(draft)
+    second = parsing.parse_text((folder / "after_school_v2.md").read_text(encoding="utf-8"))
+    version = draft_services.import_version(owner, draft, second, source_name="after_school_v2.md", note="修改稿")
+    version.created_at = min(now, (campaign.closes_at or now) + timedelta(days=20))
+    return tied
 
 
 def _add_votes(rng: random.Random, suggestions: list[Suggestion], citizens: list[User], now) -> int:

@@ -58,6 +58,11 @@ class SuggestionForm(FlaskForm):
     # it, so the same form sent again finds that proposal instead of saving a second (services.submission_by_key).
     submission_key = HiddenField(default=new_submission_key)
     move_details = BooleanField(_l("Move these details to the private section"), default=True)
+    # On a campaign with a draft (drafts/): the article commented on ("whole": the whole draft) and the passage.
+    draft_article = HiddenField()
+    draft_quote = TextAreaField(_l("The passage you comment on (optional)"), validators=[
+        CleanText(_l("The passage you comment on (optional)"), max_length=500, min_length=0, multiline=True)],
+        description=_l("Copied from the article's text."))
 
     def validate_category(self, field):
         if field.data not in {value for value, _label in field.choices if value}:

@@ -22,6 +22,7 @@ from core.privacy import KIND_LABELS
 from core.ratelimit import account_key, limit_submissions
 from core.web import error_response, redirect_with_error, saved_then, wants_json
 from core.workdays import is_working_day
+from drafts import services as draft_services
 from moderation import queue as moderation_queue
 from moderation.models import WORD_CATEGORY_LABELS
 from outcomes import services as outcome_services
@@ -99,16 +100,24 @@ def submit(campaign_id: int):
     form.category.choices = [("", _("Choose…"))] + [(c.code, c.display_name(locale)) for c in campaign.categories]
     findings = []
     phone_missing = campaign.phone_to_submit and not has_verified_phone(current_user)
+    target = draft_services.comment_target(campaign, form.draft_article.data or request.args.get("article"))
+    if target is not None and not form.is_submitted():
+        _start_comment(form, target)
     if form.validate_on_submit():
         already = services.submission_by_key(current_user, form.submission_key.data)
         if already is not None:
             return _already_received(already)
+        if target is not None and form.draft_quote.data and not (
+                target.provision and draft_services.passage_in(target.provision.text, form.draft_quote.data)):
+            form.draft_quote.errors.append(_("The passage must be copied from the article's text, or left empty."))
+            return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
+                                   phone_missing=phone_missing, target=target), 422
         findings = _personal_data(form.title.data, form.body.data)
         if findings and not form.privacy_reviewed.data:
             # Personal data in the public text: show the form again, with everything typed, and offer to move it.
             form.privacy_reviewed.data, form.move_details.data = "1", True
             return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
-                                   phone_missing=phone_missing)
+                                   phone_missing=phone_missing, target=target)
         category = db.session.scalar(sa.select(Category).where(Category.code == form.category.data))
         try:
             suggestion = services.submit_suggestion(
@@ -122,6 +131,8 @@ def submit(campaign_id: int):
         except services.AlreadySubmitted as sent:  # the same form sent twice at once: the other sending saved it
             return _already_received(sent.suggestion)
         else:
+            if target is not None:
+                draft_services.attach_comment(suggestion, target, form.draft_quote.data)
             saved_then(url_for("suggestions.detail", suggestion_id=suggestion.id))
             db.session.commit()
             clustering.place_after_submit(suggestion)
@@ -139,7 +150,18 @@ def submit(campaign_id: int):
     if wants_json() and form.is_submitted():
         return jsonify(error=_("The proposal was not saved."), fields=form.errors, status=status), status
     return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
-                           phone_missing=phone_missing), status
+                           phone_missing=phone_missing, target=target), status
+
+
+def _start_comment(form: SuggestionForm, target: draft_services.Target) -> None:
+    """The proposal form opened from a draft: it remembers the article and the passage selected, and offers a
+    title naming the article."""
+    provision = target.provision
+    form.draft_article.data = str(provision.article_id) if provision else draft_services.WHOLE_DRAFT
+    if provision is not None:
+        form.draft_quote.data = draft_services.passage_in(provision.text, request.args.get("quote", ""))
+    form.title.data = (_("Comment on %(article)s", article=provision.label or provision.heading)
+                       if provision else _("Comment on the whole draft"))
 
 
 def _already_received(suggestion: Suggestion):

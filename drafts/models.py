@@ -1,0 +1,104 @@
+"""A draft put out for comment: its versions, their provisions, and the comments anchored to its articles."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.models import Campaign
+from core.extensions import db
+from core.models import TimestampMixin, UTCDateTime, utcnow
+
+
+class Draft(TimestampMixin, db.Model):
+    """The draft a campaign consults on (a law, a regulation, a plan outline); at most one per campaign."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+
+    campaign: Mapped[Campaign] = relationship()
+    versions: Mapped[list["DraftVersion"]] = relationship(back_populates="draft", order_by="DraftVersion.number")
+
+    @property
+    def current_version(self) -> "DraftVersion":
+        return self.versions[-1]
+
+
+class DraftVersion(TimestampMixin, db.Model):
+    """One version of the draft as imported (征求意见稿, 修改稿 …); the newest is the one shown."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = (sa.UniqueConstraint("draft_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"))
+    number: Mapped[int]  # 1, 2, …
+    title: Mapped[str] = mapped_column(sa.String(200))  # as the file names it
+    note: Mapped[str] = mapped_column(sa.String(500), default="")  # what this version is (修改稿, 二次审议稿)
+    source_name: Mapped[str] = mapped_column(sa.String(200), default="")  # the imported file's name
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    draft: Mapped[Draft] = relationship(back_populates="versions")
+    provisions: Mapped[list["DraftProvision"]] = relationship(order_by="DraftProvision.position",
+                                                              back_populates="version")
+
+
+class DraftArticle(db.Model):
+    """An article's identity across versions: renumbered or reworded it stays the same article, so comments on
+    it follow it; when a version drops it, the comments on it are orphaned (``services.anchor_of``)."""
+
+    __tablename__ = "draft_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"), index=True)
+
+
+class DraftProvision(db.Model):
+    """One unit of one version: a heading (编, 章, 节, an outline's heading) or an article with its paragraphs
+    (款, with its items 项 as lines). A unit citizens can comment on has ``article_id``."""
+
+    __tablename__ = "draft_provisions"
+    __table_args__ = (sa.Index("ix_draft_provisions_version_position", "version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("draft_versions.id"))
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(12))  # parsing.Provision.kind
+    depth: Mapped[int]
+    label: Mapped[str] = mapped_column(sa.String(40), default="")  # 第十二条
+    number: Mapped[int | None]
+    heading: Mapped[str] = mapped_column(sa.String(200), default="")
+    text: Mapped[str] = mapped_column(sa.Text, default="")  # paragraphs, one per line
+    within: Mapped[str] = mapped_column(sa.String(400), default="")  # 第二章 服务内容 / 第一节 …
+    article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_articles.id"), index=True)
+
+    version: Mapped[DraftVersion] = relationship(back_populates="provisions")
+
+    @property
+    def title(self) -> str:
+        return " ".join(part for part in (self.label, self.heading) if part)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return self.text.split("\n") if self.text else []
+
+
+class DraftComment(db.Model):
+    """What makes a proposal a comment on the draft: the article it is on (none: on the whole draft), the version
+    it was written on, and the passage selected, if any. The proposal itself goes through the usual pipeline
+    (screening, privacy, similar hints, clusters, supports, search)."""
+
+    __tablename__ = "draft_comments"
+    __table_args__ = (sa.Index("ix_draft_comments_draft_article", "draft_id", "article_id"),)
+
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"))
+    article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_articles.id"))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("draft_versions.id"))
+    quote: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    suggestion = relationship("Suggestion")
+    version: Mapped[DraftVersion] = relationship()

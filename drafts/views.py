@@ -1,0 +1,184 @@
+"""The draft's pages: the draft article by article with comment counts (public), one article with its comments
+(public; with the summary, filters and CSV for the body's staff), what changed between versions (public), the
+summary of every article (staff) and importing a draft or a new version (the body's managers)."""
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from accounts.permissions import can_act_for_body, can_manage_body
+from analytics.exports import csv_value
+from campaigns.models import Campaign
+from core.errors import DomainError, NotFound
+from core.extensions import db
+from core.models import utcnow
+from core.web import redirect_with_error
+from drafts import parsing, services, summaries
+from drafts.forms import ImportForm
+from drafts.models import Draft, DraftProvision
+from suggestions.models import MESSAGE_TYPE_LABELS, STATUS_LABELS
+
+bp = Blueprint("drafts", __name__, url_prefix="/drafts")
+PER_PAGE = 30
+STAFF_SHOWN_LABELS = {"public": _l("Published"), "pending": _l("Awaiting screening"), "all": _l("All")}
+
+
+def _draft_or_404(draft_id: int) -> Draft:
+    draft = db.get_or_404(Draft, draft_id)
+    if draft.campaign.status == "draft" and not can_act_for_body(current_user, draft.campaign.body_id):
+        abort(404)
+    return draft
+
+
+def _version_number() -> int | None:
+    raw = request.args.get("version", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else None
+
+
+@bp.get("/<int:draft_id>")
+def read(draft_id: int):
+    """The draft, article by article, each with its number of comments and a way to comment."""
+    draft = _draft_or_404(draft_id)
+    try:
+        version = services.version_by_number(draft, _version_number())
+    except NotFound:
+        abort(404)
+    return render_template("drafts/read.html", draft=draft, version=version,
+                           counts=services.comment_counts(draft), orphaned=services.orphaned_count(draft),
+                           accepts=draft.campaign.accepts_submissions(utcnow()),
+                           is_staff=services.can_read_summaries(current_user, draft),
+                           is_manager=can_manage_body(current_user, draft.campaign.body_id))
+
+
+def _provision_of(draft: Draft, article_id: int) -> tuple[DraftProvision, bool]:
+    """The article as the current version has it, else as the last version that had it (then orphaned)."""
+    provision = db.session.scalar(
+        sa.select(DraftProvision).join(DraftProvision.version)
+        .where(DraftProvision.article_id == article_id, DraftProvision.version.has(draft_id=draft.id))
+        .order_by(DraftProvision.version_id.desc()).limit(1))
+    if provision is None:
+        abort(404)
+    return provision, provision.version_id != draft.current_version.id
+
+
+def _filters(is_staff: bool) -> dict:
+    shown = request.args.get("shown", "public")
+    message_type = request.args.get("type", "")
+    sort = request.args.get("sort", "support")
+    return {"shown": shown if is_staff and shown in summaries.SHOWN_STATUSES else "public",
+            "message_type": message_type if message_type in MESSAGE_TYPE_LABELS else "",
+            "passage_only": request.args.get("passage") == "1",
+            "sort": sort if sort in summaries.SORTS else "support"}
+
+
+@bp.get("/<int:draft_id>/articles/<int:article_id>")
+@bp.get("/<int:draft_id>/whole", defaults={"article_id": None})
+def article(draft_id: int, article_id: int | None):
+    """One article (or the whole draft) with its comments; the body's staff also see the summary and filters."""
+    draft = _draft_or_404(draft_id)
+    provision, orphaned = _provision_of(draft, article_id) if article_id is not None else (None, False)
+    is_staff = services.can_read_summaries(current_user, draft)
+    filters = _filters(is_staff)
+    page = db.paginate(summaries.article_comments(draft.id, article_id, **filters), per_page=PER_PAGE,
+                       error_out=False)
+    summary = summaries.summarise_article(db.session, draft.id, article_id) if is_staff else None
+    history = services.article_history(article_id) if article_id is not None else []
+    return render_template("drafts/article.html", draft=draft, provision=provision, orphaned=orphaned, history=history,
+                           article_id=article_id, page=page, summary=summary, filters=filters, is_staff=is_staff,
+                           accepts=draft.campaign.accepts_submissions(utcnow()),
+                           type_labels=MESSAGE_TYPE_LABELS, status_labels=STATUS_LABELS,
+                           shown_labels=STAFF_SHOWN_LABELS)
+
+
+@bp.get("/<int:draft_id>/articles/<int:article_id>.csv")
+@bp.get("/<int:draft_id>/whole.csv", defaults={"article_id": None})
+@login_required
+def article_csv(draft_id: int, article_id: int | None):
+    """The article's comments as CSV for the drafting team (staff of the campaign's body)."""
+    draft = _draft_or_404(draft_id)
+    if not services.can_read_summaries(current_user, draft):
+        abort(403)
+    provision, _orphaned = _provision_of(draft, article_id) if article_id is not None else (None, False)
+    label = provision.title if provision is not None else _("The whole draft")
+    query = summaries.article_comments(draft.id, article_id, **_filters(True))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(summaries.CSV_COLUMNS)
+    for row in summaries.csv_rows(db.session, draft.id, label, query,
+                                  lambda i: url_for("suggestions.detail", suggestion_id=i, _external=True)):
+        writer.writerow([csv_value(value) for value in row])
+    name = f"draft-{draft.id}-{'whole' if article_id is None else f'article-{article_id}'}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.get("/<int:draft_id>/summary")
+@login_required
+def summary(draft_id: int):
+    """Every article with its comments, commenters and support, for the drafting team."""
+    draft = _draft_or_404(draft_id)
+    if not services.can_read_summaries(current_user, draft):
+        abort(403)
+    return render_template("drafts/summary.html", draft=draft, rows=services.article_table(draft),
+                           orphaned=services.orphaned_count(draft))
+
+
+@bp.get("/<int:draft_id>/changes")
+def changes(draft_id: int):
+    """What changed from one version to the next (by default the last two)."""
+    draft = _draft_or_404(draft_id)
+    if len(draft.versions) < 2:
+        return redirect(url_for("drafts.read", draft_id=draft.id))
+    after_number = _version_number() or draft.current_version.number
+    try:
+        after = services.version_by_number(draft, after_number)
+        before = services.version_by_number(draft, after.number - 1)
+    except NotFound:
+        abort(404)
+    return render_template("drafts/changes.html", draft=draft, before=before, after=after,
+                           changes=services.compare_versions(before, after), counts=services.comment_counts(draft))
+
+
+@bp.route("/import/<int:campaign_id>", methods=["GET", "POST"])
+@login_required
+def import_draft(campaign_id: int):
+    """Import the campaign's draft, or a new version of it (managers of the campaign's body)."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not can_manage_body(current_user, campaign.body_id):
+        abort(403)
+    draft = services.draft_of(campaign)
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.document.data
+        try:
+            if upload and upload.filename:
+                parsed = parsing.parse_file(upload.filename, upload.read())
+                source = upload.filename
+            elif form.text.data:
+                parsed, source = parsing.parse_text(form.text.data), ""
+            else:
+                form.form_errors.append(_("Choose a file or paste the text of the draft."))
+                parsed = None
+        except parsing.DraftUnreadable:
+            form.form_errors.append(_("No articles or headings with text were found in it. A draft's articles "
+                                      "begin with 第…条; a plan outline's headings with 第…章, 第…节 or 一、."))
+            parsed = None
+        if parsed is not None:
+            try:
+                if draft is None:
+                    draft = services.create_draft(current_user, campaign, parsed, source_name=source,
+                                                  note=form.note.data, title=form.title.data)
+                else:
+                    services.import_version(current_user, draft, parsed, source_name=source, note=form.note.data)
+            except DomainError as error:
+                return redirect_with_error(error, url_for("drafts.import_draft", campaign_id=campaign.id))
+            db.session.commit()
+            flash(_("Version %(n)d of the draft is published with %(count)d articles.",
+                    n=draft.current_version.number, count=len(parsed.articles)), "success")
+            return redirect(url_for("drafts.read", draft_id=draft.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("drafts/import.html", form=form, campaign=campaign, draft=draft), status
