@@ -10,6 +10,7 @@ from analytics.export_rows import is_exportable
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
 from core.params import record_id
+from drafts.feedback import published_reports
 from editions.models import Edition
 from editions.services import all_editions, edition_by_code, edition_campaign_ids
 
@@ -40,7 +41,8 @@ def index():
                                    .order_by(Campaign.id.desc()))
     return render_template("open_data/index.html", datasets=exports.DATASETS, labels=DATASET_LABELS,
                            formats=exports.FORMATS, campaign=campaign, campaigns=list(campaigns),
-                           editions=all_editions(), edition=edition_by_code(request.args.get("edition", "")[:12]))
+                           editions=all_editions(), edition=edition_by_code(request.args.get("edition", "")[:12]),
+                           draft_reports=published_reports())
 
 
 def _download(filename: str, campaign: Campaign | None, edition: Edition | None = None) -> Response:

@@ -184,3 +184,39 @@ def draft_comment(rng: random.Random, places: Places, kind: str) -> tuple[str, s
     rec.tail = [com["reason"]] if rng.random() < 0.85 else []
     rec.sign = rng.choice(DRAFT_SIGNOFFS) if rng.random() < 0.5 else ""
     return art["cat"], title, rec
+
+
+# What the ministry decided on the comments when it drafted version 2 (demo/drafts/after_school_v2.md): by the
+# comment's short name above, (decision, reason). Comments of other kinds get no decision in the demo.
+DRAFT_DECISIONS = {
+    "明确中途退出的办法": ("adopted", "已在第四条增加“学生可以按学期申请调整参加意愿，学校应当及时办理”。"),
+    "对农村学校作出区别规定": ("adopted", "已在第六条增加农村学校和寄宿制学校可以结合实际确定课后服务时间的规定。"),
+    "增加弹性离校规定": ("adopted", "已在第六条增加“学校可以提供弹性离校服务”。"),
+    "允许分段设置结束时间": ("not_adopted", "分段结束可以通过弹性离校服务实现，办法不再作统一规定。"),
+    "明确体育活动的时间比例": ("adopted", "已在第七条规定体育活动时间每天一般不少于三十分钟。"),
+    "禁止集体补课": ("adopted", "已在第七条增加不得组织集体补课的规定。"),
+    "明确财政投入为主": ("adopted", "已将第十一条修改为“课后服务所需经费以财政投入为主”。"),
+    "公开收费和支出明细": ("not_adopted", "第十二条已规定学校每学期向家长公开收费和经费使用情况，不再重复规定。"),
+    "明确交接责任": ("adopted", "已在第十五条明确交接程序和交接责任人。"),
+    "把寒假也纳入": ("adopted", "已将第十七条的暑期托管修改为寒暑假托管。"),
+    "明确托管不得补课": ("adopted", "已在第十七条增加托管期间不得组织集体补课的规定。"),
+    "扩大减免范围": ("partly", "已将残疾学生纳入减免范围；多子女家庭的减免与各地财力有关，由省级教育部门结合实际确定。"),
+    "引入第三方评价": ("adopted", "已在第二十条增加可以委托第三方开展评价的规定。"),
+    "设立投诉渠道": ("partly", "投诉渠道纳入家长满意度评价机制统筹考虑，具体办法由县级教育行政部门规定。"),
+    "增加处理措施": ("adopted", "已在第二十一条增加情节严重时对直接负责的主管人员依法给予处分的规定。"),
+    "增加定义条款": ("adopted", "已增加第三条，对课后服务和托管服务作出定义。"),
+    "明确特殊教育学校的适用": ("adopted", "已在第二条增加特殊教育学校参照本办法执行的规定。"),
+}
+DRAFT_REPORT_INTRODUCTION = (
+    "《中小学课后服务管理办法（征求意见稿）》公开征求意见期间，社会各界通过本平台提出了大量意见建议。"
+    "我部逐条研究了这些意见，对征求意见稿作了修改，形成了修改稿。\n"
+    "现将意见采纳情况说明如下。对未采纳的意见，我们也说明了理由。感谢大家的参与。")
+
+
+def decision_for(title: str, body: str) -> tuple[str, str] | None:
+    """The demo's decision on a comment written from one of ``DRAFT_ARTICLES``' comments, if it has one."""
+    for article in DRAFT_ARTICLES:
+        for comment in article["comments"]:
+            if comment["short"] in DRAFT_DECISIONS and (comment["short"] in title or comment["opinion"] in body):
+                return DRAFT_DECISIONS[comment["short"]]
+    return None

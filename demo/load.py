@@ -16,13 +16,16 @@ from core.extensions import db
 from core.models import utcnow
 from demo import content
 from demo.catalogue import edition_logo
+from demo.draft import DRAFT_REPORT_INTRODUCTION, decision_for
 from demo.history import import_history
 from demo.outcomes import add_outcomes
-from drafts import parsing
+from drafts import feedback, parsing
 from drafts import services as draft_services
+from drafts.models import DraftComment
 from editions import services as edition_services
 from suggestions import clustering, ratings
 from suggestions import services as suggestion_services
+from suggestions.cluster_models import Cluster
 from suggestions.models import STAFF_DECISIONS, Suggestion, Vote
 
 DEMO_PASSWORD = "jianyan-demo"
@@ -120,10 +123,31 @@ def load_demo(seed: int = 2026, n_proposals: int = 2400, progress: bool = True) 
     drafted = _add_draft(campaigns["moe-after-school-draft"], staff["moe"], now)
     db.session.flush()
     clusters = sum(clustering.cluster_campaign(campaign) for campaign in campaigns.values())
+    decided = _decide_draft(campaigns["moe-after-school-draft"], staff["moe"])
     return {"bodies": len(bodies), "campaigns": len(campaigns), "citizens": len(citizens),
             "proposals": len(suggestions), "votes": votes, "replies": replies, "outcomes": outcomes,
             "clusters": clusters, "board history messages (2016-2025)": history,
-            "draft comments tied to articles": drafted}
+            "draft comments tied to articles": drafted, "draft decisions": decided}
+
+
+def _decide_draft(campaign: Campaign, owner: User) -> int:
+    """The ministry's decisions on the clusters of comments its version 2 answered, and the published report."""
+    draft = draft_services.draft_of(campaign)
+    comments = sa.select(DraftComment.suggestion_id).where(DraftComment.draft_id == draft.id)
+    decided = 0
+    for cluster in db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == campaign.id,
+                                                               Cluster.representative_id.in_(comments))
+                                      .order_by(Cluster.id)):
+        representative = cluster.representative
+        chosen = decision_for(representative.title, representative.body)
+        if chosen is None or not representative.is_public:
+            continue
+        article_id = db.session.get(DraftComment, representative.id).article_id
+        feedback.decide_cluster(owner, draft, cluster, article_id=article_id, decision=chosen[0], reason=chosen[1])
+        decided += 1
+    if decided:
+        feedback.publish_report(owner, draft, DRAFT_REPORT_INTRODUCTION)
+    return decided
 
 
 def _add_draft(campaign: Campaign, owner: User, now) -> int:

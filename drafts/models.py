@@ -1,7 +1,9 @@
 """A draft put out for comment: its versions, their provisions, and the comments anchored to its articles."""
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.models import Campaign
@@ -17,6 +19,9 @@ class Draft(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id"), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
+    # The feedback report (意见采纳情况说明): public once published, with the drafting team's introduction.
+    report_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    report_introduction: Mapped[str] = mapped_column(sa.Text, default="")
 
     campaign: Mapped[Campaign] = relationship()
     versions: Mapped[list["DraftVersion"]] = relationship(back_populates="draft", order_by="DraftVersion.number")
@@ -102,3 +107,34 @@ class DraftComment(db.Model):
 
     suggestion = relationship("Suggestion")
     version: Mapped[DraftVersion] = relationship()
+
+
+class Decision(enum.StrEnum):
+    """What the drafting team decided on a group of comments (the words of 意见采纳情况说明)."""
+    ADOPTED = "adopted"  # 采纳
+    PARTLY = "partly"  # 部分采纳
+    NOT_ADOPTED = "not_adopted"  # 不予采纳
+
+
+DECISION_LABELS = {Decision.ADOPTED: _l("Adopted"), Decision.PARTLY: _l("Partly adopted"),
+                   Decision.NOT_ADOPTED: _l("Not adopted")}
+
+
+class DraftDecision(TimestampMixin, db.Model):
+    """The drafting team's decision on a cluster of comments about an article (or the whole draft), with its
+    reason, and the version whose change it led to (none when not adopted). One per cluster and draft."""
+
+    __tablename__ = "draft_decisions"
+    __table_args__ = (sa.UniqueConstraint("draft_id", "cluster_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"))
+    cluster_id: Mapped[int] = mapped_column(sa.ForeignKey("clusters.id"))
+    article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_articles.id"))
+    version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_versions.id"))  # the change it led to
+    decision: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    decided_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    cluster = relationship("Cluster")
+    version: Mapped[DraftVersion | None] = relationship()

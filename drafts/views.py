@@ -3,6 +3,7 @@
 summary of every article (staff) and importing a draft or a new version (the body's managers)."""
 import csv
 import io
+import json
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,9 +18,10 @@ from core.errors import DomainError, NotFound
 from core.extensions import db
 from core.models import utcnow
 from core.web import redirect_with_error
-from drafts import parsing, services, summaries
-from drafts.forms import ImportForm
-from drafts.models import Draft, DraftProvision
+from drafts import feedback, parsing, services, summaries
+from drafts.forms import DecisionForm, ImportForm, ReportForm
+from drafts.models import DECISION_LABELS, Draft, DraftProvision
+from suggestions.cluster_models import Cluster
 from suggestions.models import MESSAGE_TYPE_LABELS, STATUS_LABELS
 
 bp = Blueprint("drafts", __name__, url_prefix="/drafts")
@@ -79,19 +81,34 @@ def _filters(is_staff: bool) -> dict:
 @bp.get("/<int:draft_id>/whole", defaults={"article_id": None})
 def article(draft_id: int, article_id: int | None):
     """One article (or the whole draft) with its comments; the body's staff also see the summary and filters."""
-    draft = _draft_or_404(draft_id)
+    return _article_page(_draft_or_404(draft_id), article_id)
+
+
+def _article_page(draft: Draft, article_id: int | None, refused: DecisionForm | None = None):
+    """The article page; ``refused``: a decision form sent back with its errors and what was typed (422)."""
     provision, orphaned = _provision_of(draft, article_id) if article_id is not None else (None, False)
     is_staff = services.can_read_summaries(current_user, draft)
     filters = _filters(is_staff)
     page = db.paginate(summaries.article_comments(draft.id, article_id, **filters), per_page=PER_PAGE,
                        error_out=False)
     summary = summaries.summarise_article(db.session, draft.id, article_id) if is_staff else None
+    decision_forms = {}
+    if summary is not None:
+        decided = feedback.decisions_by_cluster(draft, [row.cluster.id for row in summary.clusters])
+        for row in summary.clusters:
+            record = decided.get(row.cluster.id)
+            decision_forms[row.cluster.id] = DecisionForm(
+                formdata=None, cluster_id=row.cluster.id, article_id=article_id,
+                decision=record.decision if record else "", reason=record.reason if record else "")
+        if refused is not None:
+            decision_forms[refused.cluster_id.data] = refused
     history = services.article_history(article_id) if article_id is not None else []
     return render_template("drafts/article.html", draft=draft, provision=provision, orphaned=orphaned, history=history,
                            article_id=article_id, page=page, summary=summary, filters=filters, is_staff=is_staff,
-                           accepts=draft.campaign.accepts_submissions(utcnow()),
-                           type_labels=MESSAGE_TYPE_LABELS, status_labels=STATUS_LABELS,
-                           shown_labels=STAFF_SHOWN_LABELS)
+                           accepts=draft.campaign.accepts_submissions(utcnow()), decision_forms=decision_forms,
+                           decision_labels=DECISION_LABELS, type_labels=MESSAGE_TYPE_LABELS,
+                           status_labels=STATUS_LABELS, shown_labels=STAFF_SHOWN_LABELS), \
+        422 if refused is not None else 200
 
 
 @bp.get("/<int:draft_id>/articles/<int:article_id>.csv")
@@ -139,8 +156,13 @@ def changes(draft_id: int):
         before = services.version_by_number(draft, after.number - 1)
     except NotFound:
         abort(404)
+    decided: dict[int, list] = {}
+    for row in feedback.decisions_of(draft):
+        if row.decision.version_id == after.id and row.decision.article_id is not None:
+            decided.setdefault(row.decision.article_id, []).append(row)
     return render_template("drafts/changes.html", draft=draft, before=before, after=after,
-                           changes=services.compare_versions(before, after), counts=services.comment_counts(draft))
+                           changes=services.compare_versions(before, after), counts=services.comment_counts(draft),
+                           decided=decided, decision_labels=DECISION_LABELS)
 
 
 @bp.route("/import/<int:campaign_id>", methods=["GET", "POST"])
@@ -182,3 +204,84 @@ def import_draft(campaign_id: int):
             return redirect(url_for("drafts.read", draft_id=draft.id), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("drafts/import.html", form=form, campaign=campaign, draft=draft), status
+
+
+@bp.post("/<int:draft_id>/decisions")
+@login_required
+def decide(draft_id: int):
+    """Record the decision on one cluster of an article's comments, from the article page's staff view."""
+    draft = _draft_or_404(draft_id)
+    if not services.can_read_summaries(current_user, draft):
+        abort(403)
+    form = DecisionForm()
+    article_id = form.article_id.data or None
+    if form.validate():
+        cluster = db.session.get(Cluster, form.cluster_id.data)
+        if cluster is None:
+            abort(404)
+        try:
+            feedback.decide_cluster(current_user, draft, cluster, article_id=article_id,
+                                    decision=form.decision.data, reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            if error.status_code == 403:
+                raise
+            form.form_errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The decision is recorded."), "success")
+            back = (url_for("drafts.article", draft_id=draft.id, article_id=article_id) if article_id
+                    else url_for("drafts.article", draft_id=draft.id))
+            return redirect(back + "#summary-clusters", code=303)
+    if form.cluster_id.data is None:
+        abort(400)
+    return _article_page(draft, article_id, refused=form)
+
+
+def _report_or_404(draft_id: int) -> tuple[Draft, bool]:
+    draft = _draft_or_404(draft_id)
+    is_staff = services.can_read_summaries(current_user, draft)
+    if draft.report_published_at is None and not is_staff:
+        abort(404)
+    return draft, is_staff
+
+
+@bp.get("/<int:draft_id>/report")
+def report(draft_id: int):
+    """The feedback report (意见采纳情况说明): public once published; the body's staff see it before."""
+    draft, is_staff = _report_or_404(draft_id)
+    return _report_page(draft, is_staff, ReportForm(formdata=None, introduction=draft.report_introduction))
+
+
+def _report_page(draft: Draft, is_staff: bool, form: ReportForm, status: int = 200):
+    return render_template("drafts/report.html", draft=draft, report=feedback.feedback_report(draft),
+                           is_staff=is_staff, labels=DECISION_LABELS, form=form), status
+
+
+@bp.get("/<int:draft_id>/report.json")
+def report_json(draft_id: int):
+    """The feedback report as open data."""
+    draft, _is_staff = _report_or_404(draft_id)
+    data = feedback.report_data(draft, lambda i: url_for("suggestions.detail", suggestion_id=i, _external=True))
+    return Response(json.dumps(data, ensure_ascii=False, indent=2) + "\n", mimetype="application/json")
+
+
+@bp.post("/<int:draft_id>/report")
+@login_required
+def publish_report(draft_id: int):
+    """Publish the report with its introduction, or update the introduction (the body's staff)."""
+    draft = _draft_or_404(draft_id)
+    if not services.can_read_summaries(current_user, draft):
+        abort(403)
+    form = ReportForm()
+    if form.validate():
+        try:
+            feedback.publish_report(current_user, draft, form.introduction.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The report is published."), "success")
+            return redirect(url_for("drafts.report", draft_id=draft.id), code=303)
+    return _report_page(draft, True, form, 422)

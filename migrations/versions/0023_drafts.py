@@ -1,4 +1,4 @@
-"""drafts: versions, provisions, article identities and comments anchored to them
+"""drafts: versions, provisions, article identities, comments anchored to them and decisions on their clusters
 
 Revision ID: 0023
 Revises: 0022
@@ -22,6 +22,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('report_published_at', sa.DateTime(), nullable=True),
+    sa.Column('report_introduction', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_drafts_campaign_id_campaigns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_drafts')),
@@ -86,6 +88,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_draft_provisions_article_id'), ['article_id'], unique=False)
         batch_op.create_index('ix_draft_provisions_version_position', ['version_id', 'position'], unique=False)
 
+    op.create_table('draft_decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draft_id', sa.Integer(), nullable=False),
+    sa.Column('cluster_id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=True),
+    sa.Column('decision', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=1000), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['draft_articles.id'], name=op.f('fk_draft_decisions_article_id_draft_articles')),
+    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_draft_decisions_cluster_id_clusters')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_draft_decisions_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['draft_id'], ['drafts.id'], name=op.f('fk_draft_decisions_draft_id_drafts')),
+    sa.ForeignKeyConstraint(['version_id'], ['draft_versions.id'], name=op.f('fk_draft_decisions_version_id_draft_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draft_decisions')),
+    sa.UniqueConstraint('draft_id', 'cluster_id', name=op.f('uq_draft_decisions_draft_id_cluster_id'))
+    )
     # ### end Alembic commands ###
 
 
@@ -95,6 +115,7 @@ def downgrade():
         batch_op.drop_index('ix_draft_provisions_version_position')
         batch_op.drop_index(batch_op.f('ix_draft_provisions_article_id'))
 
+    op.drop_table('draft_decisions')
     op.drop_table('draft_provisions')
     with op.batch_alter_table('draft_comments', schema=None) as batch_op:
         batch_op.drop_index('ix_draft_comments_draft_article')

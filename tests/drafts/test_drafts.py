@@ -273,3 +273,21 @@ def test_comments_made_before_the_draft_was_imported_are_tied_to_the_article_the
     assert tied[earlier[0].id] == article(draft, "第五条").article_id
     assert tied[earlier[1].id] is None and tied[earlier[2].id] is None  # no 第十条: the whole draft
     assert services.link_comments_by_mention(draft) == 0  # once only
+
+
+def test_the_command_line_imports_a_draft_then_its_next_version(app, tmp_path):
+    campaign = make_campaign(make_body())
+    db.session.commit()
+    first, second = tmp_path / "v1.md", tmp_path / "v2.md"
+    first.write_text(FIRST, encoding="utf-8")
+    second.write_text(SECOND, encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["drafts", "import", str(campaign.id), str(first), "--note", "征求意见稿"])
+    assert result.exit_code == 0 and "6 articles" in result.output
+    result = runner.invoke(args=["drafts", "import", str(campaign.id), str(second), "--note", "修改稿"])
+    assert result.exit_code == 0 and "version 2" in result.output
+    (tmp_path / "bad.md").write_text("没有条文的一段话。", encoding="utf-8")
+    result = runner.invoke(args=["drafts", "import", str(campaign.id), str(tmp_path / "bad.md")])
+    assert result.exit_code != 0 and "no articles" in result.output
+    db.session.expire_all()
+    assert [v.note for v in services.draft_of(campaign).versions] == ["征求意见稿", "修改稿"]
