@@ -196,6 +196,8 @@ def _register_hooks(app: Flask) -> None:
     from core import mail, page_cache
     from search import indexing
     indexing.install(app)
+    from drafts import services as draft_services
+    draft_services.install()
     mail.install(app)
     page_cache.install(app)
     register_error_handlers(app)

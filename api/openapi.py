@@ -140,7 +140,12 @@ SCHEMAS = {
         "move_personal_data": {"type": "boolean", "default": False,
                                "description": "Move the personal data written in the title and body (phone, ID "
                                               "and card numbers, addresses, names…) into the private contact "
-                                              "details, leaving the text masked."}},
+                                              "details, leaving the text masked."},
+        "draft_article": {**INTEGER, "description": "On a campaign consulting on a draft: the id of the article of "
+                                                    "its current version this comment is on (without it, the "
+                                                    "comment is on the whole draft)."},
+        "draft_quote": {"type": "string", "maxLength": 500,
+                        "description": "The passage of that article the comment is on, copied from its text."}},
         required=["campaign_id", "title", "body", "category"], closed=False),
     "VoteResult": obj({"proposal_id": INTEGER, "support_count": {"type": "integer", "minimum": 0},
                        "oppose_count": {"type": "integer", "minimum": 0}, "my_vote": {"type": "integer",

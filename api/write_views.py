@@ -14,6 +14,7 @@ from core.extensions import db, limiter
 from core.network import request_network_key
 from core.ratelimit import MESSAGES, account_key, address_key, configured, limit_submissions, limit_votes
 from core.web import saved_then
+from drafts import services as draft_services
 from suggestions import clustering, services
 from suggestions.contacts import ContactDetails
 from suggestions.models import MessageType, Suggestion
@@ -110,6 +111,16 @@ def submit():
     if campaign is None or campaign.status == CampaignStatus.DRAFT:
         raise Unprocessable(_("No campaign has the number %(id)d.", id=campaign_id))
     category = next((c for c in campaign.categories if c.code == code), None)
+    target = draft_services.comment_target(campaign, None)
+    article_id = _id_field(data, "draft_article") if data.get("draft_article") is not None else None
+    quote = _text_field(data, "draft_quote", default="")
+    if target is not None and article_id is not None:
+        target = draft_services.comment_target(campaign, str(article_id))
+        if target.provision is None:
+            raise Unprocessable(_("The draft has no article %(id)d in its current version.", id=article_id))
+    if quote and (target is None or target.provision is None
+                  or not draft_services.passage_in(target.provision.text, quote)):
+        raise Unprocessable(_("The passage must be copied from the article's text, or left empty."))
     key = request.headers.get("Idempotency-Key")
     already = services.submission_by_key(user, key)
     if already is not None:
@@ -121,6 +132,8 @@ def submit():
                                                 submission_key=key)
     except services.AlreadySubmitted as sent:  # sent twice at once: the other sending saved it
         return _already_received(sent.suggestion)
+    if target is not None:  # a campaign consulting on a draft: a comment on the article, else on the whole draft
+        draft_services.attach_comment(suggestion, target, quote)
     saved_then(url_for("api.proposal", suggestion_id=suggestion.id))
     db.session.commit()
     clustering.place_after_submit(suggestion)

@@ -96,13 +96,17 @@ class DraftComment(db.Model):
     (screening, privacy, similar hints, clusters, supports, search)."""
 
     __tablename__ = "draft_comments"
-    __table_args__ = (sa.Index("ix_draft_comments_draft_article", "draft_id", "article_id"),)
+    # The draft page counts public comments per article from this index alone (drafts.services.comment_counts).
+    __table_args__ = (sa.Index("ix_draft_comments_draft_public_article", "draft_id", "public", "article_id"),)
 
     suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
     draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"))
     article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_articles.id"))
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("draft_versions.id"))
     quote: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The proposal's own ``public``, copied here so that counting needs no join with every proposal; kept in step
+    # on every flush that changes a proposal's status (drafts.services.copy_public_flags).
+    public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     suggestion = relationship("Suggestion")

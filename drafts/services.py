@@ -176,7 +176,7 @@ def attach_comment(suggestion: Suggestion, target: Target, quote: str = "") -> D
     provision = target.provision
     comment = DraftComment(suggestion_id=suggestion.id, draft_id=target.draft.id,
                            article_id=provision.article_id if provision else None,
-                           version_id=target.draft.current_version.id,
+                           version_id=target.draft.current_version.id, public=suggestion.is_public,
                            quote=passage_in(provision.text, quote) if provision else "")
     db.session.add(comment)
     db.session.flush()
@@ -202,25 +202,38 @@ def anchor_of(comment: DraftComment, version: DraftVersion) -> Anchor:
     return Anchor("article", provision, bool(comment.quote) and comment.quote in provision.text)
 
 
+def copy_public_flags(session, _flush_context) -> None:
+    """After a flush: copy the ``public`` of each proposal whose status changed to its draft comment, if any
+    (every status change goes through the ORM: services, moderation, screening)."""
+    changed = [obj for obj in session.dirty if isinstance(obj, Suggestion)
+               and sa.inspect(obj).attrs.status.history.has_changes()]
+    for public in (True, False):
+        ids = [obj.id for obj in changed if obj.is_public is public]
+        if ids:
+            session.connection().execute(sa.update(DraftComment).where(DraftComment.suggestion_id.in_(ids))
+                                         .values(public=public))
+
+
+def install() -> None:
+    """Keep ``DraftComment.public`` in step with the proposals' status on every flush (once per process)."""
+    if not sa.event.contains(db.session, "after_flush", copy_public_flags):
+        sa.event.listen(db.session, "after_flush", copy_public_flags)
+
+
 def comment_counts(draft: Draft) -> dict[int | None, int]:
-    """Public comments per article id (None: on the whole draft)."""
+    """Public comments per article id (None: on the whole draft); read from an index alone."""
     rows = db.session.execute(
         sa.select(DraftComment.article_id, sa.func.count())
-        .join(Suggestion, Suggestion.id == DraftComment.suggestion_id)
-        .where(DraftComment.draft_id == draft.id, Suggestion.public)
+        .where(DraftComment.draft_id == draft.id, DraftComment.public)
         .group_by(DraftComment.article_id))
     return {article_id: count for article_id, count in rows}
 
 
-def orphaned_count(draft: Draft) -> int:
-    """Public comments whose article the current version no longer has."""
-    current = sa.select(DraftProvision.article_id).where(DraftProvision.version_id == draft.current_version.id,
-                                                         DraftProvision.article_id.is_not(None))
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(DraftComment)
-        .join(Suggestion, Suggestion.id == DraftComment.suggestion_id)
-        .where(DraftComment.draft_id == draft.id, DraftComment.article_id.is_not(None),
-               DraftComment.article_id.not_in(current), Suggestion.public)) or 0
+def orphaned_count(draft: Draft, counts: dict[int | None, int] | None = None) -> int:
+    """Public comments whose article the current version no longer has (from ``comment_counts`` when given)."""
+    counts = comment_counts(draft) if counts is None else counts
+    current = set(article_ids(draft.current_version))
+    return sum(count for article_id, count in counts.items() if article_id is not None and article_id not in current)
 
 
 def require_draft_staff(actor: User | None, draft: Draft) -> None:
@@ -258,14 +271,14 @@ def link_comments_by_mention(draft: Draft) -> int:
     article_by_number = {p.number: p.article_id for p in version.provisions
                          if p.kind == "article" and p.article_id is not None}
     untied = db.session.execute(
-        sa.select(Suggestion.id, Suggestion.title, Suggestion.body)
+        sa.select(Suggestion.id, Suggestion.title, Suggestion.body, Suggestion.public)
         .outerjoin(DraftComment, DraftComment.suggestion_id == Suggestion.id)
         .where(Suggestion.campaign_id == draft.campaign_id, DraftComment.suggestion_id.is_(None))).all()
-    for suggestion_id, title, body in untied:
+    for suggestion_id, title, body, public in untied:
         mention = ARTICLE_MENTION.search(title) or ARTICLE_MENTION.search(body)
         article_id = article_by_number.get(chinese_number(mention.group(1))) if mention else None
         db.session.add(DraftComment(suggestion_id=suggestion_id, draft_id=draft.id, article_id=article_id,
-                                    version_id=version.id))
+                                    version_id=version.id, public=public))
     db.session.flush()
     return len(untied)
 

@@ -49,8 +49,9 @@ def read(draft_id: int):
         version = services.version_by_number(draft, _version_number())
     except NotFound:
         abort(404)
+    counts = services.comment_counts(draft)
     return render_template("drafts/read.html", draft=draft, version=version,
-                           counts=services.comment_counts(draft), orphaned=services.orphaned_count(draft),
+                           counts=counts, orphaned=services.orphaned_count(draft, counts),
                            accepts=draft.campaign.accepts_submissions(utcnow()),
                            is_staff=services.can_read_summaries(current_user, draft),
                            is_manager=can_manage_body(current_user, draft.campaign.body_id))

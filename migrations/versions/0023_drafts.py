@@ -58,6 +58,7 @@ def upgrade():
     sa.Column('article_id', sa.Integer(), nullable=True),
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('quote', sa.String(length=500), nullable=False),
+    sa.Column('public', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['draft_articles.id'], name=op.f('fk_draft_comments_article_id_draft_articles')),
     sa.ForeignKeyConstraint(['draft_id'], ['drafts.id'], name=op.f('fk_draft_comments_draft_id_drafts')),
@@ -66,7 +67,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('suggestion_id', name=op.f('pk_draft_comments'))
     )
     with op.batch_alter_table('draft_comments', schema=None) as batch_op:
-        batch_op.create_index('ix_draft_comments_draft_article', ['draft_id', 'article_id'], unique=False)
+        batch_op.create_index('ix_draft_comments_draft_public_article', ['draft_id', 'public', 'article_id'],
+                              unique=False)
 
     op.create_table('draft_provisions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,7 +120,7 @@ def downgrade():
     op.drop_table('draft_decisions')
     op.drop_table('draft_provisions')
     with op.batch_alter_table('draft_comments', schema=None) as batch_op:
-        batch_op.drop_index('ix_draft_comments_draft_article')
+        batch_op.drop_index('ix_draft_comments_draft_public_article')
 
     op.drop_table('draft_comments')
     op.drop_table('draft_versions')

@@ -291,3 +291,49 @@ def test_the_command_line_imports_a_draft_then_its_next_version(app, tmp_path):
     assert result.exit_code != 0 and "no articles" in result.output
     db.session.expire_all()
     assert [v.note for v in services.draft_of(campaign).versions] == ["征求意见稿", "修改稿"]
+
+
+def test_counts_follow_a_comment_screened_published_withdrawn_or_hidden(app):
+    body = make_body()
+    manager = make_staff(body, role="manager")
+    campaign = make_campaign(body, screening=True)
+    draft = services.create_draft(manager, campaign, parsing.parse_text(FIRST))
+    target = article(draft, "第五条")
+    author = make_user()
+    waiting = comment(draft, target, author=author)
+    db.session.commit()
+    assert services.comment_counts(draft) == {}  # awaiting screening: not counted
+    suggestion_services.publish_suggestion(manager, waiting)
+    db.session.commit()
+    assert services.comment_counts(draft) == {target.article_id: 1}
+    suggestion_services.hide_suggestion(make_user(role=Role.MODERATOR), waiting, "含有他人隐私")
+    db.session.commit()
+    assert services.comment_counts(draft) == {}
+    suggestion_services.unhide_suggestion(make_user(role=Role.MODERATOR), waiting)
+    db.session.commit()
+    assert services.comment_counts(draft) == {target.article_id: 1}
+    suggestion_services.withdraw_suggestion(author, waiting)
+    db.session.commit()
+    assert services.comment_counts(draft) == {}
+    # the per-article table, which reads the proposals themselves, agrees
+    assert all(row.comments == 0 for row in services.article_table(draft))
+
+
+def test_the_api_comments_on_an_article_or_the_whole_draft_and_refuses_a_foreign_passage(consultation, client):
+    from tests.api.helpers import api_post, make_token
+    draft, _manager = consultation
+    secret = make_token(make_user("api_commenter"))
+    target = article(draft, "第五条")
+    base = {"campaign_id": draft.campaign_id, "title": "关于第五条的意见", "message_type": "suggestion",
+            "body": "建议明确采砂审批的办理期限，并向社会公开审批结果。", "category": draft.campaign.categories[0].code}
+    on_article = api_post(client, "/api/v1/proposals", secret,
+                          json={**base, "draft_article": target.article_id, "draft_quote": "应当经县水利局批准"})
+    on_whole = api_post(client, "/api/v1/proposals", secret, json={**base, "title": "对办法的总体意见"})
+    assert on_article.status_code == 201 and on_whole.status_code == 201
+    anchors = {c.suggestion_id: (c.article_id, c.quote) for c in db.session.scalars(sa.select(DraftComment))}
+    assert anchors == {on_article.get_json()["id"]: (target.article_id, "应当经县水利局批准"),
+                       on_whole.get_json()["id"]: (None, "")}
+    for bad in ({"draft_article": 999_999}, {"draft_article": "5"},
+                {"draft_article": target.article_id, "draft_quote": "不在条文里的话"}):
+        assert api_post(client, "/api/v1/proposals", secret, json={**base, **bad}).status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)) == 2
