@@ -183,3 +183,25 @@ def test_no_demo_cluster_holds_one_problem_at_two_places(demo_app):
     mixed = [(cluster_id, a[:30], b[:30]) for cluster_id, texts in members.items()
              for a, b in combinations(texts, 2) if places_conflict(a, b)]
     assert len(members) >= 50 and mixed == []
+
+
+def test_demo_has_a_draft_in_two_versions_with_comments_decisions_and_a_report(demo_app):
+    from drafts import services as draft_services
+    from drafts.feedback import feedback_report
+    from drafts.models import Draft
+    client = demo_app.test_client()
+    with demo_app.app_context():
+        draft = db.session.scalar(sa.select(Draft))
+        assert [v.note for v in draft.versions] == ["征求意见稿", "修改稿"]
+        counts = draft_services.comment_counts(draft)
+        assert counts[None] > 0 and sum(1 for article_id in counts if article_id) >= 10
+        report = feedback_report(draft)
+        assert draft.report_published_at is not None and report.participants > 50
+        assert all(report.decisions[decision] for decision in ("adopted", "partly", "not_adopted"))
+        article_id = next(a for a in counts if a)
+        draft_id = draft.id
+    for path in (f"/drafts/{draft_id}", f"/drafts/{draft_id}?version=1", f"/drafts/{draft_id}/changes",
+                 f"/drafts/{draft_id}/articles/{article_id}", f"/drafts/{draft_id}/whole",
+                 f"/drafts/{draft_id}/report", f"/drafts/{draft_id}/report.json"):
+        assert client.get(path).status_code == 200, path
+    assert client.get(f"/drafts/{draft_id}/summary").status_code in (302, 401)  # staff only
