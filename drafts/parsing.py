@@ -1,6 +1,7 @@
 """Reading a draft into its structure, the way Chinese legal and plan texts are written.
 
-A law or regulation: 编 (part), 分编, 章 (chapter), 节 (section), 条 (article); an article's paragraphs are its 款,
+A law or regulation: 编 (part), 分编, 章 (chapter), 节 (section), 条 (article), in Simplified or Traditional
+characters (編, 節, 條); an article's paragraphs are its 款,
 and the lines "（一）…" within them its 项. A plan outline: 篇, 章, 节 and headings "一、", "（一）" or Markdown
 "#" headings, with prose under them. Citizens comment on articles; in a text without articles, on each heading
 that has prose under it.
@@ -12,21 +13,21 @@ import io
 import re
 from dataclasses import dataclass, field
 
-NUMERAL = r"[零〇一二三四五六七八九十百千两\d]+"
-DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+NUMERAL = r"[零〇一二三四五六七八九十百千两兩\d]+"
+DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
           "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000}
 
 # Structural units above the article, outermost first: (kind, pattern). 篇 is a plan outline's part.
 UNITS_ABOVE_ARTICLE = [
-    ("part", re.compile(rf"^第({NUMERAL})[编篇](?!\S*条)\s*(.*)$")),
-    ("subpart", re.compile(rf"^第({NUMERAL})分编\s*(.*)$")),
+    ("part", re.compile(rf"^第({NUMERAL})[编編篇]\s*(.*)$")),
+    ("subpart", re.compile(rf"^第({NUMERAL})分[编編]\s*(.*)$")),
     ("chapter", re.compile(rf"^第({NUMERAL})章\s*(.*)$")),
-    ("section", re.compile(rf"^第({NUMERAL})节\s*(.*)$")),
+    ("section", re.compile(rf"^第({NUMERAL})[节節]\s*(.*)$")),
 ]
 DEPTH = {"part": 1, "subpart": 2, "chapter": 3, "section": 4}
-ARTICLE = re.compile(rf"^第({NUMERAL})条(之({NUMERAL}))?\s*(.*)$")
-ARTICLE_MENTION = re.compile(rf"第({NUMERAL})条")  # an article named in a comment's text
+ARTICLE = re.compile(rf"^第(?P<number>{NUMERAL})[条條](之{NUMERAL})?(?P<space>\s*)(?P<rest>.*)$")
+ARTICLE_MENTION = re.compile(rf"第({NUMERAL})[条條]")  # an article named in a comment's text
 ARTICLE_TITLE = re.compile(r"^【([^】]{1,30})】")
 # A plan outline's lower headings: "一、加快发展现代产业体系" and "（一）提升产业链供应链现代化水平".
 OUTLINE_HEADINGS = [(5, re.compile(rf"^({NUMERAL})、\s*(.*)$")),
@@ -115,11 +116,23 @@ def _outline_heading(line: str) -> tuple[int, re.Match] | None:
     return None
 
 
+def _article_start(match: re.Match | None, last_article: int | None) -> re.Match | None:
+    """``match`` if the line starts an article: its label followed by a space or 【 (第一条　为了……), or the next
+    number in order (第一条为了……). A paragraph that opens by citing an article (第三十条规定的期限……, inside
+    article 45) is not one."""
+    if match is None:
+        return None
+    if match.group("space") or match.group("rest")[:1] in ("", "【") or last_article is None \
+            or chinese_number(match.group("number")) == last_article + 1:
+        return match
+    return None
+
+
 def parse_text(text: str) -> ParsedDraft:
     """The structure of a draft written as Markdown or plain text, one paragraph per line."""
     lines = [(MARKDOWN_HEADING.match(raw.strip()), raw) for raw in text.replace("\r\n", "\n").split("\n")]
     has_articles = any(ARTICLE.match(_clean(m.group(2) if m else raw)) for m, raw in lines)
-    title, provisions, current = "", [], None
+    title, provisions, current, last_article = "", [], None, None
     enclosing: dict[int, str] = {}  # depth → that unit's title, for ``within``
 
     def start(provision: Provision) -> Provision:
@@ -136,16 +149,17 @@ def parse_text(text: str) -> ParsedDraft:
         if not line:
             continue
         above = _heading_above_article(line)
-        article = ARTICLE.match(line)
+        article = _article_start(ARTICLE.match(line), last_article)
         outline = None if has_articles else _outline_heading(line)
         if above:
             kind, match = above
             current = start(Provision(kind, DEPTH[kind], line[:match.start(2)].strip(),
                                       chinese_number(match.group(1)), match.group(2).strip()))
         elif article:
-            label = line[:article.start(4)].strip()
-            current = start(Provision("article", 7, label, chinese_number(article.group(1))))
-            rest = article.group(4).strip()
+            label = line[:article.start("space")]
+            current = start(Provision("article", 7, label, chinese_number(article.group("number"))))
+            last_article = current.number
+            rest = article.group("rest").strip()
             bracketed = ARTICLE_TITLE.match(rest)  # 第一条【立法目的】为了……
             if bracketed:
                 current.heading, rest = bracketed.group(1), rest[bracketed.end():].strip()

@@ -121,3 +121,17 @@ def test_a_docx_with_word_heading_styles():
 def test_what_is_not_a_draft_is_refused(name, data):
     with pytest.raises(DraftUnreadable):
         parse_file(name, data)
+
+
+def test_a_draft_in_traditional_characters():
+    draft = parse_text("第一編 總則\n第一章 一般規定\n第一節 適用範圍\n第十二條 本條例適用於全縣。\n第二十條 兩款規定。")
+    assert [(p.kind, p.number) for p in draft.provisions] == [("part", 1), ("chapter", 1), ("section", 1),
+                                                             ("article", 12), ("article", 20)]
+    assert draft.articles[0].text == "本條例適用於全縣。"
+
+
+def test_a_paragraph_citing_another_article_does_not_start_one():
+    draft = parse_text("第四十五条 当事人可以申请复议。\n第三十条规定的期限届满后，不得再申请。\n第四十六条本条例自公布之日起施行。")
+    assert [a.label for a in draft.articles] == ["第四十五条", "第四十六条"]
+    assert draft.articles[0].paragraphs == ["当事人可以申请复议。", "第三十条规定的期限届满后，不得再申请。"]
+    assert draft.articles[1].text == "本条例自公布之日起施行。"
