@@ -258,6 +258,9 @@ def test_importing_through_the_page_managers_only_with_a_message_for_a_bad_file(
     assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "draft.version")).actor_id == manager.id
     changes = client.get(f"/drafts/{draft.id}/changes").get_data(as_text=True)
     assert "<ins>、时段</ins>" in changes
+    title = re.search(r"<title>([^<]*)</title>", changes).group(1)
+    assert "青溪县河道管理办法" in title and "→" not in title  # the renumbered list is in the page, not the title
+    assert re.search(r'id="renumbered".*第二条 → 第三条', changes, re.S)
 
 
 def test_comments_made_before_the_draft_was_imported_are_tied_to_the_article_they_name(app):
