@@ -60,6 +60,7 @@ ACTION_GROUPS: dict[str, LazyString] = {
     "flood": _l("Floods"), "cluster": _l("Similar proposals"), "campaign": _l("Campaigns"),
     "outcome": _l("Policy outcomes"), "body": _l("Bodies and their staff"), "user": _l("User accounts"),
     "phone": _l("Mobile number verification"), "api_token": _l("API tokens"), "edition": _l("Local editions"),
+    "draft": _l("Draft consultations"),
 }
 _S, _R, _C = ("suggestions",), ("replies",), ("campaigns",)
 ACTIONS: dict[str, Action] = {
@@ -130,6 +131,12 @@ ACTIONS: dict[str, Action] = {
     "phone.release": Action(_l("Verified number released"), "phone", ("users",)),
     "api_token.create": Action(_l("API token created"), "api_token", ("api_tokens",)),
     "api_token.revoke": Action(_l("API token revoked"), "api_token", ("api_tokens",)),
+    "draft.create": Action(_l("Draft imported for comment"), "draft", ("drafts",)),
+    "draft.version": Action(_l("New version of a draft imported"), "draft", ("drafts",)),
+    "draft.link_comments": Action(_l("Earlier proposals tied to the draft's articles"), "draft", ("drafts",)),
+    "draft.decision": Action(_l("Decision on a group of comments recorded"), "draft", ("draft_decisions",)),
+    "draft.report_publish": Action(_l("Feedback report published"), "draft", ("drafts",)),
+    "draft.report_update": Action(_l("Feedback report's introduction updated"), "draft", ("drafts",)),
 }
 
 # What each row is about, by the table name ``record`` stores.
@@ -137,7 +144,7 @@ TARGET_TYPE_LABELS: dict[str, LazyString] = {
     "suggestions": _l("Proposal"), "replies": _l("Reply"), "users": _l("Account"), "bodies": _l("Body"),
     "campaigns": _l("Campaign"), "clusters": _l("Group of similar proposals"), "policy_outcomes": _l("Policy outcome"),
     "flood_groups": _l("Flood"), "sensitive_words": _l("Sensitive word"), "api_tokens": _l("API token"),
-    "editions": _l("Edition"),
+    "editions": _l("Edition"), "drafts": _l("Draft"), "draft_decisions": _l("Decision on comments"),
 }
 
 # The keys of ``detail``; their values are read by the viewer (moderation.audit_display).
@@ -161,6 +168,8 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "user_id": _l("Account"), "site_role": _l("Site role"), "name": _l("Name"), "source": _l("Source"),
     "code": _l("Region code"), "host": _l("Host name"), "file": _l("File"),
     "rows": _l("Rows read"), "imported": _l("Imported"),
+    "version": _l("Version"), "articles": _l("Articles"), "kept": _l("Articles kept from the previous version"),
+    "comments": _l("Comments"), "article": _l("Article"), "comment": _l("Comment"),
 }
 
 

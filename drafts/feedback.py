@@ -1,16 +1,19 @@
 """What the comments changed: the drafting team's decision on each cluster of comments (采纳, 部分采纳, 不予采纳)
 with its reason, linked to the article and version it changed; and the public feedback report built from them
 (意见采纳情况说明). The figures are defined in docs/metrics.md ("Draft consultations")."""
+from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
+from accounts.permissions import require_body_manager
 from core import audit
 from core.errors import Conflict, InvalidInput
 from core.extensions import db
 from core.models import utcnow
+from core.privacy import mask_personal_data
 from core.text import clean_text
 from drafts.models import Decision, Draft, DraftComment, DraftDecision, DraftProvision
 from drafts.services import article_table, require_draft_staff
@@ -21,38 +24,76 @@ REASON_MAX_LENGTH = 1000
 INTRODUCTION_MAX_LENGTH = 5000
 
 
+def current_groups(records: list[DraftDecision]) -> dict[int, int]:
+    """The cluster that is each decision's group now, by decision id: the one holding most of the comments the
+    group had when it was decided (a tie: the lower cluster id). A decision none of whose comments is in a
+    cluster now (all withdrawn or hidden) has none."""
+    wanted = {i for r in records for i in (r.comment_ids or [r.suggestion_id])}
+    if not wanted:
+        return {}
+    holder = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
+                                     .where(ClusterMember.suggestion_id.in_(wanted))).all())
+    groups = {}
+    for record in records:
+        votes = Counter(holder[i] for i in (record.comment_ids or [record.suggestion_id]) if i in holder)
+        if votes:
+            groups[record.id] = min(votes, key=lambda cluster_id: (-votes[cluster_id], cluster_id))
+    return groups
+
+
 def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: int | None, decision: str,
                    reason: str) -> DraftDecision:
-    """Record (or change) the decision on a cluster of comments about ``article_id`` (None: the whole draft).
-    An adopted or partly adopted cluster is linked to the current version's change when there is a later
-    version than the one consulted on. Staff of the campaign's body; audit-logged."""
+    """Record (or change) the decision on a cluster of comments about ``article_id`` (None: the whole draft); the
+    decision is held by the cluster's representative comment, so it outlives the cluster's rebuilding. An adopted
+    or partly adopted cluster is linked to the current version's change when a later version than the first
+    exists, else to the next version imported (``link_pending_decisions``). Staff of the campaign's body;
+    audit-logged."""
     require_draft_staff(actor, draft)
     if cluster.campaign_id != draft.campaign_id:
         raise InvalidInput(_l("This group of comments is not about this draft."))
     if decision not in Decision.__members__.values():
         raise InvalidInput(_l("Choose a decision."))
     reason = clean_text(reason, field=_l("Reason"), max_length=REASON_MAX_LENGTH, min_length=4, multiline=True)
-    if article_id is not None and db.session.scalar(
-            sa.select(sa.func.count()).select_from(DraftProvision).join(DraftProvision.version)
-            .where(DraftProvision.article_id == article_id, DraftProvision.version.has(draft_id=draft.id))) == 0:
-        raise InvalidInput(_l("This article is not in this draft."))
+    on_article = (DraftComment.article_id.is_(None) if article_id is None
+                  else DraftComment.article_id == article_id)
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(ClusterMember)
+                             .join(DraftComment, DraftComment.suggestion_id == ClusterMember.suggestion_id)
+                             .where(ClusterMember.cluster_id == cluster.id, DraftComment.draft_id == draft.id,
+                                    on_article)):
+        raise InvalidInput(_l("None of this group's comments is on this article."))
     led_to = draft.current_version if decision != Decision.NOT_ADOPTED and len(draft.versions) > 1 else None
-    record = db.session.scalar(sa.select(DraftDecision).where(DraftDecision.draft_id == draft.id,
-                                                              DraftDecision.cluster_id == cluster.id))
+    members = sorted(db.session.scalars(sa.select(ClusterMember.suggestion_id).where(
+        ClusterMember.cluster_id == cluster.id)))
+    record = decisions_by_cluster(draft, [cluster.id]).get(cluster.id)  # deciding again changes it
     if record is None:
-        record = DraftDecision(draft_id=draft.id, cluster_id=cluster.id)
+        record = DraftDecision(draft_id=draft.id, suggestion_id=cluster.representative_id)
         db.session.add(record)
+    record.comment_ids = members
     record.article_id, record.decision, record.reason = article_id, decision, reason
     record.version_id, record.decided_by_id = (led_to.id if led_to else None), actor.id
     db.session.flush()
     audit.record(actor, "draft.decision", record, body_id=draft.campaign.body_id, cluster=cluster.id,
-                 article=article_id, decision=decision, version=led_to.number if led_to else None)
+                 comment=record.suggestion_id, article=article_id, decision=decision,
+                 version=led_to.number if led_to else None)
     return record
 
 
+def link_pending_decisions(draft: Draft) -> int:
+    """After a new version is imported: the adopted and partly adopted decisions not yet linked to a change (made
+    while only the consulted version existed) are linked to it. Returns how many."""
+    pending = list(db.session.scalars(sa.select(DraftDecision).where(
+        DraftDecision.draft_id == draft.id, DraftDecision.version_id.is_(None),
+        DraftDecision.decision != Decision.NOT_ADOPTED)))
+    for record in pending:
+        record.version_id = draft.current_version.id
+    db.session.flush()
+    return len(pending)
+
+
 def publish_report(actor: User, draft: Draft, introduction: str) -> None:
-    """Publish the feedback report with the drafting team's introduction (or update it once published)."""
-    require_draft_staff(actor, draft)
+    """Publish the feedback report with the drafting team's introduction (or update it once published):
+    managers of the campaign's body."""
+    require_body_manager(actor, draft.campaign.body_id)
     if not db.session.scalar(sa.select(sa.func.count()).select_from(DraftDecision)
                              .where(DraftDecision.draft_id == draft.id)):
         raise Conflict(_l("Record at least one decision on the comments before publishing the report."))
@@ -66,16 +107,23 @@ def publish_report(actor: User, draft: Draft, introduction: str) -> None:
 
 
 def decisions_by_cluster(draft: Draft, cluster_ids: list[int]) -> dict[int, DraftDecision]:
-    """The decisions already recorded on these clusters, by cluster id."""
-    return {r.cluster_id: r for r in db.session.scalars(sa.select(DraftDecision).where(
-        DraftDecision.draft_id == draft.id, DraftDecision.cluster_id.in_(cluster_ids)))}
+    """The decisions whose group is now one of these clusters, by cluster id (the first made, if several)."""
+    records = list(db.session.scalars(sa.select(DraftDecision).where(DraftDecision.draft_id == draft.id)
+                                      .order_by(DraftDecision.id)))
+    groups = current_groups(records)
+    found: dict[int, DraftDecision] = {}
+    for record in records:
+        cluster_id = groups.get(record.id)
+        if cluster_id in cluster_ids and cluster_id not in found:
+            found[cluster_id] = record
+    return found
 
 
 @dataclass
 class DecisionRow:
     decision: DraftDecision
-    representative: Suggestion
-    comments: int  # the cluster's members that comment on this draft (public ones)
+    representative: Suggestion  # the comment shown for it (shown only when public)
+    comments: int  # the public comments on this draft in its group (counted once, with the first decision)
     article: DraftProvision | None  # as the current version has it, else as the last version that had it
 
 
@@ -91,20 +139,21 @@ class FeedbackReport:
 
 
 def decisions_of(draft: Draft) -> list[DecisionRow]:
-    """The draft's decisions with their representative comment, comment count and article, by article order."""
+    """The draft's decisions with a comment to show for each (the one that represented the group, else its
+    group's representative now), the public comments of its group and its article (as the newest version that
+    has it names it), in the order of the articles, the whole draft first."""
     records = list(db.session.scalars(sa.select(DraftDecision).where(DraftDecision.draft_id == draft.id)
                                       .order_by(DraftDecision.id)))
     if not records:
         return []
-    cluster_ids = [r.cluster_id for r in records]
+    groups = current_groups(records)
     comments = dict(db.session.execute(
         sa.select(ClusterMember.cluster_id, sa.func.count())
         .join(DraftComment, DraftComment.suggestion_id == ClusterMember.suggestion_id)
-        .join(Suggestion, Suggestion.id == ClusterMember.suggestion_id)
-        .where(ClusterMember.cluster_id.in_(cluster_ids), DraftComment.draft_id == draft.id, Suggestion.public)
+        .where(ClusterMember.cluster_id.in_(set(groups.values())), DraftComment.draft_id == draft.id,
+               DraftComment.public)
         .group_by(ClusterMember.cluster_id)).all())
-    representatives = {c.id: c.representative for c in db.session.scalars(
-        sa.select(Cluster).where(Cluster.id.in_(cluster_ids)))}
+    clusters = {c.id: c for c in db.session.scalars(sa.select(Cluster).where(Cluster.id.in_(set(groups.values()))))}
     latest: dict[int, DraftProvision] = {}
     for provision in db.session.scalars(
             sa.select(DraftProvision).join(DraftProvision.version)
@@ -112,8 +161,15 @@ def decisions_of(draft: Draft) -> list[DecisionRow]:
                    DraftProvision.article_id.in_([r.article_id for r in records if r.article_id]))
             .order_by(DraftProvision.version_id)):
         latest[provision.article_id] = provision  # the newest version's wins
-    rows = [DecisionRow(r, representatives[r.cluster_id], comments.get(r.cluster_id, 0), latest.get(r.article_id))
-            for r in records]
+    rows, counted = [], set()
+    for record in records:
+        cluster_id = groups.get(record.id)
+        shown = record.suggestion
+        if not shown.is_public and cluster_id is not None:
+            shown = clusters[cluster_id].representative
+        count = comments.get(cluster_id, 0) if cluster_id is not None and cluster_id not in counted else 0
+        counted.add(cluster_id)  # two decisions whose comments were grouped later: counted with the first
+        rows.append(DecisionRow(record, shown, count, latest.get(record.article_id)))
     return sorted(rows, key=lambda row: (row.article is not None, row.article.position if row.article else 0))
 
 
@@ -161,7 +217,8 @@ def report_data(draft: Draft, url_for_proposal) -> dict:
         "decisions": [{"decision": row.decision.decision, "reason": row.decision.reason,
                        "article": row.article.title if row.article else None,
                        "changed_in_version": row.decision.version.number if row.decision.version else None,
-                       "representative_comment": {"id": row.representative.id, "title": row.representative.title,
+                       "representative_comment": {"id": row.representative.id,
+                                                  "title": mask_personal_data(row.representative.title),
                                                   "url": url_for_proposal(row.representative.id)}
                        if row.representative.is_public else None,
                        "comments": row.comments}

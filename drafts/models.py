@@ -125,20 +125,24 @@ DECISION_LABELS = {Decision.ADOPTED: _l("Adopted"), Decision.PARTLY: _l("Partly 
 
 
 class DraftDecision(TimestampMixin, db.Model):
-    """The drafting team's decision on a cluster of comments about an article (or the whole draft), with its
-    reason, and the version whose change it led to (none when not adopted). One per cluster and draft."""
+    """The drafting team's decision on a group of comments about an article (or the whole draft), with its
+    reason, and the version whose change it led to (none when not adopted). Clusters are rebuilt and renumbered,
+    comments stay: the decision keeps the comment that represented the group and the group's comments when it
+    was decided, and its group is whichever cluster holds most of them now (``feedback.current_groups``)."""
 
     __tablename__ = "draft_decisions"
-    __table_args__ = (sa.UniqueConstraint("draft_id", "cluster_id"),)
+    __table_args__ = (sa.UniqueConstraint("draft_id", "suggestion_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"))
-    cluster_id: Mapped[int] = mapped_column(sa.ForeignKey("clusters.id"))
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"))
+    # The group's comments when it was decided: after clusters are rebuilt, the group is the cluster holding most.
+    comment_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_articles.id"))
     version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("draft_versions.id"))  # the change it led to
     decision: Mapped[str] = mapped_column(sa.String(16))
     reason: Mapped[str] = mapped_column(sa.String(1000))
     decided_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
-    cluster = relationship("Cluster")
+    suggestion = relationship("Suggestion")
     version: Mapped[DraftVersion | None] = relationship()

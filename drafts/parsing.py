@@ -13,6 +13,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from core.text import has_invalid_characters, remove_format_characters
+
 NUMERAL = r"[零〇一二三四五六七八九十百千两兩\d]+"
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
           "九": 9}
@@ -33,14 +35,15 @@ ARTICLE_TITLE = re.compile(r"^【([^】]{1,30})】")
 OUTLINE_HEADINGS = [(5, re.compile(rf"^({NUMERAL})、\s*(.*)$")),
                     (6, re.compile(rf"^[（(]({NUMERAL})[)）]\s*(.*)$"))]
 HEADING_MAX_LENGTH = 40
+MAX_NUMBER = 2_147_483_647  # what an integer column holds
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 MARKDOWN_NOISE = re.compile(r"\*\*|__|^>\s*|^[-*+]\s+(?=\S)")
 DRAFT_TITLE = re.compile(r"《.+》|（(草案|征求意见稿|送审稿)[^）]*）|纲要|办法|条例|规定")
 
 
 def chinese_number(text: str) -> int:
-    """二十三 → 23, 一百零五 → 105, 十二 → 12, 12 → 12."""
-    if text.isdigit():
+    """二十三 → 23, 一百零五 → 105, 十二 → 12, 12 → 12; ValueError for anything else (十2, 甲)."""
+    if text.isascii() and text.isdigit():
         return int(text)
     total, current = 0, 0
     for char in text:
@@ -52,6 +55,15 @@ def chinese_number(text: str) -> int:
         else:
             raise ValueError(f"not a Chinese numeral: {text}")
     return total + current
+
+
+def number_of(text: str) -> int | None:
+    """The number a label gives, or None when it gives none a column can hold (十2, 99999999999)."""
+    try:
+        number = chinese_number(text)
+    except ValueError:
+        return None
+    return number if number <= MAX_NUMBER else None
 
 
 @dataclass
@@ -92,7 +104,16 @@ class ParsedDraft:
 
 
 class DraftUnreadable(ValueError):
-    """The file is not a draft this parser can read (no structure at all, or not a .docx)."""
+    """The file is not a draft this parser can read. ``reason``: "no_structure" (no articles or headings with text),
+    "not_docx", "not_utf8" or "not_text" (control characters: a binary file)."""
+
+    DESCRIPTIONS = {"no_structure": "no articles or headings with text were found",
+                    "not_docx": "not a .docx file", "not_utf8": "not UTF-8 text",
+                    "not_text": "holds control characters: not a text file"}
+
+    def __init__(self, reason: str):
+        super().__init__(self.DESCRIPTIONS[reason])
+        self.reason = reason
 
 
 def _clean(line: str) -> str:
@@ -123,7 +144,7 @@ def _article_start(match: re.Match | None, last_article: int | None) -> re.Match
     if match is None:
         return None
     if match.group("space") or match.group("rest")[:1] in ("", "【") or last_article is None \
-            or chinese_number(match.group("number")) == last_article + 1:
+            or number_of(match.group("number")) == last_article + 1:
         return match
     return None
 
@@ -154,10 +175,10 @@ def parse_text(text: str) -> ParsedDraft:
         if above:
             kind, match = above
             current = start(Provision(kind, DEPTH[kind], line[:match.start(2)].strip(),
-                                      chinese_number(match.group(1)), match.group(2).strip()))
+                                      number_of(match.group(1)), match.group(2).strip()))
         elif article:
             label = line[:article.start("space")]
-            current = start(Provision("article", 7, label, chinese_number(article.group("number"))))
+            current = start(Provision("article", 7, label, number_of(article.group("number"))))
             last_article = current.number
             rest = article.group("rest").strip()
             bracketed = ARTICLE_TITLE.match(rest)  # 第一条【立法目的】为了……
@@ -168,7 +189,7 @@ def parse_text(text: str) -> ParsedDraft:
         elif outline:
             depth, match = outline
             current = start(Provision("heading", depth, line[:match.start(2)].strip(),
-                                      chinese_number(match.group(1)), match.group(2).strip()))
+                                      number_of(match.group(1)), match.group(2).strip()))
         elif markdown and not title and not provisions:
             title = line
         elif markdown and len(markdown.group(1)) > 1 and not has_articles:
@@ -182,7 +203,7 @@ def parse_text(text: str) -> ParsedDraft:
         else:
             current.paragraphs.append(line)
     if not any(p.commentable for p in provisions):
-        raise DraftUnreadable("no articles or headings with text were found")
+        raise DraftUnreadable("no_structure")
     return ParsedDraft(title=title, provisions=provisions)
 
 
@@ -192,7 +213,7 @@ def docx_text(data: bytes) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # noqa: BLE001 - python-docx raises several kinds for a file that is not a .docx
-        raise DraftUnreadable("not a .docx file") from error
+        raise DraftUnreadable("not_docx") from error
     lines = []
     for paragraph in document.paragraphs:
         style = (paragraph.style.name if paragraph.style is not None else "") or ""
@@ -207,10 +228,15 @@ def docx_text(data: bytes) -> str:
 
 
 def parse_file(filename: str, data: bytes) -> ParsedDraft:
-    """A draft from an uploaded file: .docx, else UTF-8 Markdown or text."""
+    """A draft from an uploaded file: .docx, else UTF-8 Markdown or text. Invisible format characters (a bidi
+    override could make an article read otherwise than it is) are dropped; control characters refuse the file."""
     if filename.lower().endswith(".docx"):
-        return parse_text(docx_text(data))
-    try:
-        return parse_text(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        raise DraftUnreadable("the file is not UTF-8 text") from error
+        text = docx_text(data)
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise DraftUnreadable("not_utf8") from error
+    if has_invalid_characters(text.replace("\r", "")):
+        raise DraftUnreadable("not_text")
+    return parse_text(remove_format_characters(text))

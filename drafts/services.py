@@ -15,6 +15,7 @@ from campaigns.models import Campaign
 from core import audit
 from core.errors import Conflict, NotFound
 from core.extensions import db
+from core.params import record_id
 from core.text import clean_text
 from drafts.models import Draft, DraftArticle, DraftComment, DraftProvision, DraftVersion
 from drafts.parsing import ParsedDraft, Provision
@@ -65,6 +66,8 @@ def import_version(actor: User | None, draft: Draft, parsed: ParsedDraft, *, sou
     before = set(article_ids(draft.current_version))
     version = _add_version(draft, parsed, source_name=source_name, note=_clean_note(note), actor=actor)
     kept = len(before & set(article_ids(version)))
+    from drafts.feedback import link_pending_decisions  # feedback builds on this module
+    link_pending_decisions(draft)
     audit.record(actor, "draft.version", draft, body_id=draft.campaign.body_id, version=version.number,
                  articles=len(parsed.articles), kept=kept, source=source_name)
     return version
@@ -147,28 +150,39 @@ def match_articles(previous: list[DraftProvision], new: list[Provision]) -> list
 
 @dataclass
 class Target:
-    """What a comment is on: the draft, and one of its current version's articles (None: the whole draft)."""
+    """What a comment is on: the draft, and one of its current version's articles (None: the whole draft).
+    ``missing``: an article was asked for that the current version does not have (a new version dropped it)."""
     draft: Draft
     provision: DraftProvision | None
+    missing: bool = False
 
 
 def comment_target(campaign: Campaign, chosen: str | None) -> Target | None:
-    """The target the proposal form was opened for: None when the campaign has no draft; the whole draft when
-    ``chosen`` is empty, ``whole`` or names no article of the current version."""
+    """The target the proposal form was opened or sent for: None when the campaign has no draft; the whole draft
+    when ``chosen`` is empty or ``whole``; an article of the current version by its id, else ``missing``."""
     draft = draft_of(campaign)
     if draft is None:
         return None
-    provision = None
-    if chosen and chosen.isdigit():
-        provision = db.session.scalar(sa.select(DraftProvision).where(
-            DraftProvision.version_id == draft.current_version.id, DraftProvision.article_id == int(chosen)))
-    return Target(draft, provision)
+    if not chosen or chosen == WHOLE_DRAFT:
+        return Target(draft, None)
+    try:
+        article_id = record_id(chosen)
+    except ValueError:
+        return Target(draft, None, missing=True)
+    provision = db.session.scalar(sa.select(DraftProvision).where(
+        DraftProvision.version_id == draft.current_version.id, DraftProvision.article_id == article_id))
+    return Target(draft, provision, missing=provision is None)
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
 
 
 def passage_in(text: str, quote: str) -> str:
-    """``quote`` if it is a passage of ``text`` (spaces ignored at its ends), else ""."""
-    quote = " ".join((quote or "").split())[:QUOTE_MAX_LENGTH]
-    return quote if quote and quote in text else ""
+    """``quote`` if it is a passage of ``text``, with runs of spaces and line breaks read as one space on both
+    sides (a selection across two paragraphs holds a line break), else ""."""
+    quote = _spaced(quote or "")[:QUOTE_MAX_LENGTH]
+    return quote if quote and quote in _spaced(text) else ""
 
 
 def attach_comment(suggestion: Suggestion, target: Target, quote: str = "") -> DraftComment:
@@ -199,7 +213,7 @@ def anchor_of(comment: DraftComment, version: DraftVersion) -> Anchor:
         DraftProvision.version_id == version.id, DraftProvision.article_id == comment.article_id))
     if provision is None:
         return Anchor("orphaned")
-    return Anchor("article", provision, bool(comment.quote) and comment.quote in provision.text)
+    return Anchor("article", provision, bool(comment.quote) and comment.quote in _spaced(provision.text))
 
 
 def copy_public_flags(session, _flush_context) -> None:
@@ -266,7 +280,7 @@ def link_comments_by_mention(draft: Draft) -> int:
     """Tie the campaign's proposals not yet tied to the draft to the article of the current version their title
     or text names first ("第十二条"), else to the whole draft; returns how many were tied. For a consultation
     whose comments came in as ordinary proposals before its draft was imported."""
-    from drafts.parsing import ARTICLE_MENTION, chinese_number
+    from drafts.parsing import ARTICLE_MENTION, number_of
     version = draft.current_version
     article_by_number = {p.number: p.article_id for p in version.provisions
                          if p.kind == "article" and p.article_id is not None}
@@ -276,10 +290,11 @@ def link_comments_by_mention(draft: Draft) -> int:
         .where(Suggestion.campaign_id == draft.campaign_id, DraftComment.suggestion_id.is_(None))).all()
     for suggestion_id, title, body, public in untied:
         mention = ARTICLE_MENTION.search(title) or ARTICLE_MENTION.search(body)
-        article_id = article_by_number.get(chinese_number(mention.group(1))) if mention else None
+        article_id = article_by_number.get(number_of(mention.group(1))) if mention else None
         db.session.add(DraftComment(suggestion_id=suggestion_id, draft_id=draft.id, article_id=article_id,
                                     version_id=version.id, public=public))
     db.session.flush()
+    audit.record(None, "draft.link_comments", draft, body_id=draft.campaign.body_id, comments=len(untied))
     return len(untied)
 
 
@@ -311,6 +326,11 @@ def text_diff(before: str, after: str) -> list[tuple[str, str]]:
     return segments
 
 
+def _with_heading(provision: DraftProvision) -> str:
+    """An article's text as the diff shows it: its 【title】 first, when it has one."""
+    return (f"【{provision.heading}】" if provision.heading and provision.kind == "article" else "") + provision.text
+
+
 def compare_versions(before: DraftVersion, after: DraftVersion) -> list[Change]:
     """The articles that changed from ``before`` to ``after``, in the order of ``after`` (removed ones where
     they stood)."""
@@ -326,7 +346,7 @@ def compare_versions(before: DraftVersion, after: DraftVersion) -> list[Change]:
             changes.append(Change("added", article_id, None, provision, []))
         elif previous.heading + previous.text != provision.heading + provision.text:
             changes.append(Change("reworded", article_id, previous, provision,
-                                  text_diff(previous.text, provision.text)))
+                                  text_diff(_with_heading(previous), _with_heading(provision))))
         elif previous.label != provision.label:
             changes.append(Change("renumbered", article_id, previous, provision, []))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from core.privacy import mask_personal_data
 from drafts.models import DraftComment, DraftVersion
 from suggestions.cluster_models import Cluster, ClusterMember
 from suggestions.models import Status, Suggestion
@@ -90,7 +91,8 @@ CSV_COLUMNS = ("proposal_id", "url", "article", "version_commented", "passage", 
 
 
 def csv_rows(session, draft_id: int, article_label: str, query: sa.Select, url_for_proposal):
-    """One row per comment for the drafting team, as ``CSV_COLUMNS``: never the private contact details."""
+    """One row per comment for the drafting team, as ``CSV_COLUMNS``: the text masked as the public reads it, never
+    the private contact details (a file travels further than a page)."""
     cluster_of = dict(session.execute(
         sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
         .where(ClusterMember.suggestion_id.in_(query.with_only_columns(Suggestion.id).order_by(None)))).all())
@@ -101,6 +103,7 @@ def csv_rows(session, draft_id: int, article_label: str, query: sa.Select, url_f
     for suggestion in session.scalars(query.execution_options(yield_per=500)):
         version, quote = anchors[suggestion.id]
         yield (suggestion.id, url_for_proposal(suggestion.id), article_label, version, quote,
-               suggestion.title, suggestion.body, suggestion.message_type, suggestion.status,
+               mask_personal_data(suggestion.title), mask_personal_data(suggestion.body), suggestion.message_type,
+               suggestion.status,
                suggestion.support_count, suggestion.oppose_count, cluster_of.get(suggestion.id),
                suggestion.created_at.isoformat(timespec="seconds"))

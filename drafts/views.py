@@ -17,7 +17,7 @@ from campaigns.models import Campaign
 from core.errors import DomainError, NotFound
 from core.extensions import db
 from core.models import utcnow
-from core.web import redirect_with_error
+from core.text import remove_format_characters
 from drafts import feedback, parsing, services, summaries
 from drafts.forms import DecisionForm, ImportForm, ReportForm
 from drafts.models import DECISION_LABELS, Draft, DraftProvision
@@ -26,12 +26,21 @@ from suggestions.models import MESSAGE_TYPE_LABELS, STATUS_LABELS
 
 bp = Blueprint("drafts", __name__, url_prefix="/drafts")
 PER_PAGE = 30
+UNREADABLE = {
+    "no_structure": _l("No articles or headings with text were found in it. A draft's articles begin with 第…条; "
+                       "a plan outline's headings with 第…章, 第…节 or 一、."),
+    "not_docx": _l("This file is not a .docx document. Save it from Word or WPS as .docx, or as text."),
+    "not_utf8": _l("This text file is not in UTF-8. Save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)."),
+    "not_text": _l("This file holds characters that are not text. Upload the draft as .docx, Markdown or text."),
+}
 STAFF_SHOWN_LABELS = {"public": _l("Published"), "pending": _l("Awaiting screening"), "all": _l("All")}
 
 
 def _draft_or_404(draft_id: int) -> Draft:
     draft = db.get_or_404(Draft, draft_id)
-    if draft.campaign.status == "draft" and not can_act_for_body(current_user, draft.campaign.body_id):
+    body_id = draft.campaign.body_id
+    if draft.campaign.status == "draft" and not (can_act_for_body(current_user, body_id)
+                                                 or can_manage_body(current_user, body_id)):
         abort(404)
     return draft
 
@@ -101,12 +110,13 @@ def _article_page(draft: Draft, article_id: int | None, refused: DecisionForm | 
             decision_forms[row.cluster.id] = DecisionForm(
                 formdata=None, cluster_id=row.cluster.id, article_id=article_id,
                 decision=record.decision if record else "", reason=record.reason if record else "")
-        if refused is not None:
+        if refused is not None and refused.cluster_id.data in decision_forms:
             decision_forms[refused.cluster_id.data] = refused
     history = services.article_history(article_id) if article_id is not None else []
     return render_template("drafts/article.html", draft=draft, provision=provision, orphaned=orphaned, history=history,
                            article_id=article_id, page=page, summary=summary, filters=filters, is_staff=is_staff,
                            accepts=draft.campaign.accepts_submissions(utcnow()), decision_forms=decision_forms,
+                           refused=refused,
                            decision_labels=DECISION_LABELS, type_labels=MESSAGE_TYPE_LABELS,
                            status_labels=STATUS_LABELS, shown_labels=STAFF_SHOWN_LABELS), \
         422 if refused is not None else 200
@@ -176,20 +186,7 @@ def import_draft(campaign_id: int):
     draft = services.draft_of(campaign)
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.document.data
-        try:
-            if upload and upload.filename:
-                parsed = parsing.parse_file(upload.filename, upload.read())
-                source = upload.filename
-            elif form.text.data:
-                parsed, source = parsing.parse_text(form.text.data), ""
-            else:
-                form.form_errors.append(_("Choose a file or paste the text of the draft."))
-                parsed = None
-        except parsing.DraftUnreadable:
-            form.form_errors.append(_("No articles or headings with text were found in it. A draft's articles "
-                                      "begin with 第…条; a plan outline's headings with 第…章, 第…节 or 一、."))
-            parsed = None
+        parsed, source = _read_import(form)
         if parsed is not None:
             try:
                 if draft is None:
@@ -198,13 +195,35 @@ def import_draft(campaign_id: int):
                 else:
                     services.import_version(current_user, draft, parsed, source_name=source, note=form.note.data)
             except DomainError as error:
-                return redirect_with_error(error, url_for("drafts.import_draft", campaign_id=campaign.id))
-            db.session.commit()
-            flash(_("Version %(n)d of the draft is published with %(count)d articles.",
-                    n=draft.current_version.number, count=len(parsed.articles)), "success")
-            return redirect(url_for("drafts.read", draft_id=draft.id), code=303)
+                db.session.rollback()
+                if error.status_code == 403:
+                    raise
+                form.form_errors.append(str(error.message))  # shown with the pasted text kept
+                draft = services.draft_of(campaign)
+            else:
+                db.session.commit()
+                flash(_("Version %(n)d of the draft is published with %(count)d articles.",
+                        n=draft.current_version.number, count=len(parsed.articles)), "success")
+                return redirect(url_for("drafts.read", draft_id=draft.id), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("drafts/import.html", form=form, campaign=campaign, draft=draft), status
+
+
+def _read_import(form: ImportForm) -> tuple[parsing.ParsedDraft | None, str]:
+    """The draft the import form sends (its file, else its pasted text) and the file's name; on a file that cannot
+    be read, None with the reason put on the form."""
+    upload = form.document.data
+    try:
+        if upload and upload.filename:
+            source = remove_format_characters(" ".join(upload.filename.split()))[:200]
+            return parsing.parse_file(source, upload.read()), source
+        if form.text.data:
+            return parsing.parse_text(form.text.data), ""
+    except parsing.DraftUnreadable as error:
+        form.form_errors.append(str(UNREADABLE[error.reason]))
+        return None, ""
+    form.form_errors.append(_("Choose a file or paste the text of the draft."))
+    return None, ""
 
 
 @bp.post("/<int:draft_id>/decisions")

@@ -107,9 +107,8 @@ def submit(campaign_id: int):
         already = services.submission_by_key(current_user, form.submission_key.data)
         if already is not None:
             return _already_received(already)
-        if target is not None and form.draft_quote.data and not (
-                target.provision and draft_services.passage_in(target.provision.text, form.draft_quote.data)):
-            form.draft_quote.errors.append(_("The passage must be copied from the article's text, or left empty."))
+        refusal = _comment_refusal(form, target)
+        if refusal:
             return render_template("suggestions/form.html", form=form, campaign=campaign, findings=findings,
                                    phone_missing=phone_missing, target=target), 422
         findings = _personal_data(form.title.data, form.body.data)
@@ -153,9 +152,31 @@ def submit(campaign_id: int):
                            phone_missing=phone_missing, target=target), status
 
 
+def _comment_refusal(form: SuggestionForm, target: draft_services.Target | None) -> bool:
+    """A comment form that cannot be saved as sent, with the reason put on the form: the article is gone from
+    the draft's current version (sent again, the comment is on the whole draft), or the passage is not the
+    article's."""
+    if target is None:
+        return False
+    if target.missing:
+        form.draft_article.data, form.draft_quote.data = draft_services.WHOLE_DRAFT, ""
+        form.form_errors.append(_("The current version of the draft no longer has this article. Send the form "
+                                  "again to comment on the whole draft, or go back to the draft to choose another "
+                                  "article."))
+        return True
+    if form.draft_quote.data and not (
+            target.provision and draft_services.passage_in(target.provision.text, form.draft_quote.data)):
+        form.draft_quote.errors.append(_("The passage must be copied from the article's text, or left empty."))
+        return True
+    return False
+
+
 def _start_comment(form: SuggestionForm, target: draft_services.Target) -> None:
     """The proposal form opened from a draft: it remembers the article and the passage selected, and offers a
     title naming the article."""
+    if target.missing:
+        flash(_("The current version of the draft no longer has this article: this comment is on the whole draft."),
+              "info")
     provision = target.provision
     form.draft_article.data = str(provision.article_id) if provision else draft_services.WHOLE_DRAFT
     if provision is not None:

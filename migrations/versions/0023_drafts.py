@@ -93,7 +93,8 @@ def upgrade():
     op.create_table('draft_decisions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('draft_id', sa.Integer(), nullable=False),
-    sa.Column('cluster_id', sa.Integer(), nullable=False),
+    sa.Column('suggestion_id', sa.Integer(), nullable=False),
+    sa.Column('comment_ids', sa.JSON(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=True),
     sa.Column('version_id', sa.Integer(), nullable=True),
     sa.Column('decision', sa.String(length=16), nullable=False),
@@ -101,12 +102,12 @@ def upgrade():
     sa.Column('decided_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['draft_articles.id'], name=op.f('fk_draft_decisions_article_id_draft_articles')),
-    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_draft_decisions_cluster_id_clusters')),
+    sa.ForeignKeyConstraint(['suggestion_id'], ['suggestions.id'], name=op.f('fk_draft_decisions_suggestion_id_suggestions')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_draft_decisions_decided_by_id_users')),
     sa.ForeignKeyConstraint(['draft_id'], ['drafts.id'], name=op.f('fk_draft_decisions_draft_id_drafts')),
     sa.ForeignKeyConstraint(['version_id'], ['draft_versions.id'], name=op.f('fk_draft_decisions_version_id_draft_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_draft_decisions')),
-    sa.UniqueConstraint('draft_id', 'cluster_id', name=op.f('uq_draft_decisions_draft_id_cluster_id'))
+    sa.UniqueConstraint('draft_id', 'suggestion_id', name=op.f('uq_draft_decisions_draft_id_suggestion_id'))
     )
     # ### end Alembic commands ###
 

@@ -61,9 +61,9 @@ def article(draft: Draft, label: str, version: DraftVersion | None = None) -> Dr
 
 
 def comment(draft: Draft, provision: DraftProvision | None, quote: str = "", author=None,
-            title: str = "关于采砂审批的意见") -> Suggestion:
+            title: str = "关于采砂审批的意见", body: str = "建议明确采砂审批的期限，并向社会公开审批结果。") -> Suggestion:
     suggestion = suggestion_services.submit_suggestion(
-        author or make_user(), draft.campaign, title=title, body="建议明确采砂审批的期限，并向社会公开审批结果。",
+        author or make_user(), draft.campaign, title=title, body=body,
         category=draft.campaign.categories[0], message_type="suggestion")
     services.attach_comment(suggestion, services.Target(draft, provision), quote)
     return suggestion
@@ -240,8 +240,6 @@ def test_staff_read_each_articles_summary_and_export_it_others_cannot(consultati
 
 def test_importing_through_the_page_managers_only_with_a_message_for_a_bad_file(consultation, client):
     draft, manager = consultation
-    url = f"/suggestions/new/{draft.campaign_id}"
-    assert url  # the campaign exists; now its import page
     page_url = f"/drafts/import/{draft.campaign_id}"
     login(client, make_user("not_a_manager"))
     assert client.get(page_url).status_code == 403
@@ -340,3 +338,75 @@ def test_the_api_comments_on_an_article_or_the_whole_draft_and_refuses_a_foreign
                 {"draft_article": target.article_id, "draft_quote": "不在条文里的话"}):
         assert api_post(client, "/api/v1/proposals", secret, json={**base, **bad}).status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)) == 2
+
+
+@pytest.mark.parametrize("chosen", ["²", "99999999999999999999", "-1", "0", "abc", "999999"])
+def test_an_odd_article_in_the_comment_form_never_answers_500_and_saves_nothing_unsaid(consultation, client, chosen):
+    draft, _manager = consultation
+    login(client, make_user("odd_article"))
+    page = client.get(f"/suggestions/new/{draft.campaign_id}", query_string={"article": chosen})
+    assert page.status_code == 200
+    response = client.post(f"/suggestions/new/{draft.campaign_id}", data={
+        "title": "关于条文的意见", "body": "建议明确审批期限，并向社会公开审批结果。", "draft_article": chosen,
+        "category": draft.campaign.categories[0].code, "message_type": "suggestion"})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "建议明确审批期限" in text and 'value="whole"' in text  # kept, and sent again it is on the whole draft
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Suggestion)) == 0
+
+
+def test_a_passage_across_two_paragraphs_is_kept(app):
+    body = make_body()
+    draft = services.create_draft(make_staff(body, role="manager"), make_campaign(body), parsing.parse_text(
+        "第一条 学校应当公布下列事项：\n（一）服务内容；\n（二）收费标准。"))
+    provision = article(draft, "第一条")
+    assert services.passage_in(provision.text, "公布下列事项：\n（一）服务内容") == "公布下列事项： （一）服务内容"
+    kept = comment(draft, provision, quote="公布下列事项：\n（一）服务内容")
+    anchor = services.anchor_of(db.session.get(DraftComment, kept.id), draft.current_version)
+    assert anchor.passage_found
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("draft.md", "第一条 文本。\x00第二条".encode(), "not text"),
+    ("draft.txt", "第一条 本办法自发布之日起施行。".encode("gb18030"), "UTF-8"),
+    ("draft.docx", b"PK not really a zip", ".docx"),
+    ("notes.md", "只是一段话。".encode(), "第…条")])
+def test_an_unreadable_file_is_refused_with_its_reason_and_writes_nothing(consultation, client, name, data, message):
+    draft, manager = consultation
+    login(client, manager)
+    response = client.post(f"/drafts/import/{draft.campaign_id}", data={"document": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page or {"not text": "非文本", "UTF-8": "UTF-8", ".docx": ".docx"}.get(message, "") in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftVersion)) == 1
+
+
+def test_odd_numbers_and_format_characters_in_a_file_are_read_safely(consultation, client):
+    draft, manager = consultation
+    login(client, manager)
+    text = SECOND.replace("第六条 在河道", "第十6条 在河道").replace(
+        "第五条 禁止", "第99999999999999999999条 禁止\u202e")
+    response = client.post(f"/drafts/import/{draft.campaign_id}", data={
+        "document": (io.BytesIO(text.encode()), "v2\u202e.md")}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    version = services.draft_of(db.session.get(Draft, draft.id).campaign).current_version
+    assert version.source_name == "v2.md"
+    assert not any("\u202e" in p.text for p in version.provisions)
+    big = next(p for p in version.provisions if p.label.startswith("第99999"))
+    assert big.number is None and big.text == "禁止在河道管理范围内倾倒垃圾、渣土。"
+    mixed = next(p for p in version.provisions if p.label == "第十6条")  # an article, with no number
+    assert mixed.number is None and mixed.article_id is not None
+
+
+def test_a_title_too_long_keeps_the_pasted_text_on_the_form(app, client):
+    body = make_body()
+    manager = make_staff(body, role="manager")
+    campaign = make_campaign(body)
+    db.session.commit()
+    login(client, manager)
+    pasted = "# " + "很长的标题" * 50 + "\n第一条 本办法自发布之日起施行。"
+    response = client.post(f"/drafts/import/{campaign.id}", data={"text": pasted})
+    assert response.status_code == 422
+    assert "本办法自发布之日起施行" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Draft)) == 0

@@ -11,7 +11,9 @@ from core.extensions import db
 from drafts import feedback, parsing, services
 from drafts.models import DraftDecision
 from suggestions import clustering
+from suggestions import services as suggestion_services
 from suggestions.cluster_models import Cluster, ClusterMember
+from suggestions.models import Suggestion
 from tests.conftest import login
 from tests.drafts.test_drafts import FIRST, SECOND, article, comment
 from tests.factories import make_body, make_campaign, make_staff, make_user
@@ -127,3 +129,81 @@ def test_a_decision_refused_on_the_article_page_keeps_what_was_typed(decided_con
         "reason": "已在第六条增加时段的规定。"})
     assert saved.status_code == 303
     assert db.session.scalar(sa.select(DraftDecision)).decision == "adopted"
+
+
+def test_a_decision_outlives_the_rebuilding_of_its_cluster(decided_consultation):
+    draft, manager, article_id, alike, _apart, _whole = decided_consultation
+    cluster = cluster_of(alike[0])
+    representative_id = cluster.representative_id
+    feedback.decide_cluster(manager, draft, cluster, article_id=article_id, decision="adopted",
+                            reason="已在第六条增加时段的规定。")
+    db.session.commit()
+    # Its representative withdraws: the cluster is rebuilt around another comment (clustering deletes the old
+    # one), and the decision follows the group's other comments.
+    suggestion_services.withdraw_suggestion(cluster.representative.author, cluster.representative)
+    db.session.commit()
+    clustering.cluster_campaign(draft.campaign)
+    db.session.commit()
+    remaining = cluster_of(next(s for s in alike if s.id != representative_id))
+    assert remaining.representative_id != representative_id
+    public_members = db.session.scalar(sa.select(sa.func.count()).select_from(ClusterMember).join(
+        Suggestion, Suggestion.id == ClusterMember.suggestion_id).where(
+        ClusterMember.cluster_id == remaining.id, Suggestion.public))
+    rows = feedback.decisions_of(draft)
+    assert [(row.decision.decision, row.comments) for row in rows] == [("adopted", public_members)]
+    assert rows[0].representative.is_public  # the withdrawn comment is not shown; the group's is
+    # deciding again on the rebuilt cluster changes the same decision
+    feedback.decide_cluster(manager, draft, remaining, article_id=article_id, decision="partly",
+                            reason="部分采纳。增加了时段。")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftDecision)) == 1
+
+
+def test_a_decision_on_comments_not_about_that_article_is_refused(decided_consultation):
+    draft, manager, article_id, _alike, _apart, whole = decided_consultation
+    with pytest.raises(InvalidInput):
+        feedback.decide_cluster(manager, draft, cluster_of(whole), article_id=article_id, decision="adopted",
+                                reason="放错了条文。")
+
+
+def test_only_managers_publish_the_report(decided_consultation):
+    draft, manager, article_id, alike, *_ = decided_consultation
+    clerk = make_staff(draft.campaign.body, "drafting_clerk", role="staff")
+    feedback.decide_cluster(clerk, draft, cluster_of(alike[0]), article_id=article_id, decision="adopted",
+                            reason="已在第六条增加时段的规定。")  # body staff decide
+    with pytest.raises(NotAllowed):
+        feedback.publish_report(clerk, draft, "感谢大家的参与，现将意见采纳情况说明如下。")
+    feedback.publish_report(manager, draft, "感谢大家的参与，现将意见采纳情况说明如下。")
+    assert draft.report_published_at is not None
+
+
+def test_a_decision_made_before_the_revision_is_linked_to_it_when_it_comes(app):
+    body = make_body()
+    manager = make_staff(body, role="manager")
+    campaign = make_campaign(body)
+    draft = services.create_draft(manager, campaign, parsing.parse_text(FIRST))
+    mining = article(draft, "第五条")
+    decided = comment(draft, mining, title="采砂审批应当明确时段")
+    db.session.commit()
+    clustering.cluster_campaign(campaign)
+    record = feedback.decide_cluster(manager, draft, cluster_of(decided), article_id=mining.article_id,
+                                     decision="adopted", reason="将在修改稿中增加时段。")
+    assert record.version_id is None  # no revision yet
+    services.import_version(manager, draft, parsing.parse_text(SECOND))
+    assert record.version_id == draft.current_version.id
+
+
+def test_the_report_masks_personal_data_as_the_proposal_page_does(decided_consultation, client):
+    draft, manager, article_id, *_ = decided_consultation
+    leaky = comment(draft, article(draft, "第六条"), title="渔船停靠问题请打13912345678联系我",
+                    body="码头附近的渔船乱停乱靠，汛期影响行洪，请有关部门划定停靠区域。")
+    db.session.commit()
+    clustering.cluster_campaign(draft.campaign)
+    feedback.decide_cluster(manager, draft, cluster_of(leaky), article_id=article_id, decision="not_adopted",
+                            reason="已有规定。")
+    feedback.publish_report(manager, draft, "感谢大家的参与，现将意见采纳情况说明如下。")
+    db.session.commit()
+    for path in (f"/drafts/{draft.id}/report", f"/drafts/{draft.id}/report.json", f"/drafts/{draft.id}/changes",
+                 f"/drafts/{draft.id}/articles/{article_id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "13912345678" not in page, path
+    assert "139****5678" in client.get(f"/drafts/{draft.id}/report").get_data(as_text=True)
