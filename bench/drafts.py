@@ -9,7 +9,8 @@ items), imported through ``drafts.services`` as version 1; then a version 2 that
 drops two and adds two, imported the same way (the import's time is printed: matching 200 articles to 200). Then,
 in SQL, ``--comments`` proposals from 60,000 citizens, each tied to an article (skewed: the first articles draw most
 comments; one in ten on the whole draft; one in five on a passage), 90% published, 5% awaiting screening, 5%
-replied; clusters of about twenty comments of one article with their keywords. Then wrk, with the page cache off
+replied; clusters of about twenty comments of one article with their keywords, a quarter of them decided on
+(采纳, 部分采纳, 不予采纳, with a reason; linked to version 2 when it is imported). Then wrk, with the page cache off
 (every request renders; ``--page-cache`` leaves it on, as `make run` does, which serves anonymous readers):
 
 - the draft page /drafts/<id> (every article with its comment count), anonymous;
@@ -23,6 +24,7 @@ replied; clusters of about twenty comments of one article with their keywords. T
 Prints req/s and p50/p95/p99 in ms per page. Prints figures; asserts nothing.
 """
 import argparse
+import json
 import random
 import sys
 import time
@@ -43,6 +45,8 @@ DUTIES = ["应当建立健全相关管理制度", "应当每学期向社会公�
           "应当加强对从业人员的培训和考核", "应当定期组织开展安全检查", "应当畅通投诉举报渠道并及时处理",
           "可以委托第三方机构开展评估", "应当保障残疾人、老年人等群体的合理需求", "不得以任何形式变相收取费用",
           "应当在规定期限内作出答复并说明理由"]
+DECISIONS = ["adopted", "partly", "not_adopted"]
+DECISION_REASONS = ["已在修改稿中采纳。", "部分采纳，其余由配套文件规定。", "已有规定，不再重复。"]
 KEYWORDS = ["办理期限", "公开", "监督", "经费", "评估"]
 PURPOSES = ["保障公共安全", "提高服务质量", "减轻群众负担", "促进资源合理配置", "维护当事人合法权益"]
 
@@ -157,18 +161,25 @@ def fill(articles: int, comments: int) -> int:
     for i, article_id in enumerate(chosen, start=1):
         if i % 20 != 0:  # the public ones (published or replied)
             members.setdefault(article_id, []).append(i)
-    cluster_rows, member_rows = [], []
-    for ids in members.values():
+    cluster_rows, member_rows, decision_rows = [], [], []
+    for article_id, ids in members.items():
         for start in range(0, len(ids), 20):
             group = ids[start:start + 20]
             number = len(cluster_rows) + 1
             keywords = " ".join(KEYWORDS[(number + k) % len(KEYWORDS)] for k in range(3))
             cluster_rows.append({"id": number, "c": campaign.id, "r": group[0], "n": len(group), "k": keywords})
             member_rows += [{"s": s, "c": number, "k": "representative" if s == group[0] else "near"} for s in group]
+            if number % 4 == 0:  # a quarter of the groups decided on, before version 2 (linked to it on import)
+                decision_rows.append({"d": draft.id, "s": group[0], "ids": json.dumps(group), "a": article_id,
+                                      "x": DECISIONS[number % 3], "u": manager.id,
+                                      "r": f"第{number}组意见：{DECISION_REASONS[number % 3]}"})
     db.session.execute(sa.text("INSERT INTO clusters (id, campaign_id, representative_id, size, supporter_count, "
                                "keywords, created_at) VALUES (:id, :c, :r, :n, :n * 3, :k, now())"), cluster_rows)
     db.session.execute(sa.text("INSERT INTO cluster_members (suggestion_id, cluster_id, kind, score) "
                                "VALUES (:s, :c, :k, 0.8)"), member_rows)
+    db.session.execute(sa.text("INSERT INTO draft_decisions (draft_id, suggestion_id, comment_ids, article_id, "
+                               "decision, reason, decided_by_id, created_at) VALUES (:d, :s, :ids, :a, :x, :r, :u, "
+                               "now())"), decision_rows)
     for table in ("users", "suggestions", "clusters"):
         run(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     db.session.commit()
@@ -178,7 +189,7 @@ def fill(articles: int, comments: int) -> int:
     kept = db.session.scalar(sa.select(sa.func.count()).select_from(DraftProvision).where(
         DraftProvision.version_id == draft.current_version.id, DraftProvision.article_id.in_(article_ids)))
     print(f"version 2 imported in {time.perf_counter() - started:.2f} s: {kept} of {len(article_ids)} articles "
-          f"matched to version 1's, {len(cluster_rows):,} clusters")
+          f"matched to version 1's; {len(cluster_rows):,} clusters, {len(decision_rows):,} of them decided on")
     run("ANALYZE")
     db.session.commit()
     return draft.id

@@ -22,7 +22,8 @@ from flask_wtf.csrf import generate_csrf
 CACHED_ENDPOINTS = frozenset({
     "home", "campaigns.index", "campaigns.detail", "suggestions.detail", "suggestions.timeliness", "search.results",
     "clusters.index", "clusters.page", "outcomes.index", "outcomes.detail", "analytics.dashboard",
-    "analytics.yearly_report", "editions.index", "editions.home", "editions.proposals"})
+    "analytics.yearly_report", "editions.index", "editions.home", "editions.proposals", "drafts.read",
+    "drafts.article", "drafts.changes", "drafts.report"})
 PLACEHOLDER = "\x00csrf-placeholder\x00"  # NUL never occurs in a page (requests carrying one are refused)
 MEMORY_ENTRIES = 2_000
 

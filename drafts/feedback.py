@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import defer, selectinload
 
 from accounts.models import User
 from accounts.permissions import require_body_manager
@@ -21,23 +22,29 @@ from suggestions.cluster_models import Cluster, ClusterMember
 from suggestions.models import Suggestion
 
 REASON_MAX_LENGTH = 1000
+SHOWN = (Suggestion.id, Suggestion.title, Suggestion.status)  # what the report shows of a decision's comment
 INTRODUCTION_MAX_LENGTH = 5000
 
 
-def current_groups(records: list[DraftDecision]) -> dict[int, int]:
-    """The cluster that is each decision's group now, by decision id: the one holding most of the comments the
-    group had when it was decided (a tie: the lower cluster id). A decision none of whose comments is in a
-    cluster now (all withdrawn or hidden) has none."""
-    wanted = {i for r in records for i in (r.comment_ids or [r.suggestion_id])}
-    if not wanted:
-        return {}
-    holder = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
-                                     .where(ClusterMember.suggestion_id.in_(wanted))).all())
-    groups = {}
-    for record in records:
-        votes = Counter(holder[i] for i in (record.comment_ids or [record.suggestion_id]) if i in holder)
-        if votes:
-            groups[record.id] = min(votes, key=lambda cluster_id: (-votes[cluster_id], cluster_id))
+def current_groups(draft: Draft, records: list[DraftDecision]) -> dict[int, int]:
+    """The cluster that is each decision's group now, by decision id: the one holding the comment that represented
+    the group when it was decided; if that comment is in no cluster now (withdrawn, hidden), the one holding most
+    of the group's other comments (a tie: the lower cluster id). A decision none of whose comments is in a
+    cluster has none."""
+    wanted = {r.id for r in records}
+    groups = {decision_id: cluster_id for decision_id, cluster_id in db.session.execute(
+        sa.select(DraftDecision.id, ClusterMember.cluster_id)
+        .join(ClusterMember, ClusterMember.suggestion_id == DraftDecision.suggestion_id)
+        .where(DraftDecision.draft_id == draft.id)) if decision_id in wanted}
+    strays = [r for r in records if r.id not in groups]
+    others = {i for r in strays for i in r.comment_ids or []}
+    if others:
+        holder = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
+                                         .where(ClusterMember.suggestion_id.in_(others))).all())
+        for record in strays:
+            votes = Counter(holder[i] for i in record.comment_ids if i in holder)
+            if votes:
+                groups[record.id] = min(votes, key=lambda cluster_id: (-votes[cluster_id], cluster_id))
     return groups
 
 
@@ -64,7 +71,7 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
     led_to = draft.current_version if decision != Decision.NOT_ADOPTED and len(draft.versions) > 1 else None
     members = sorted(db.session.scalars(sa.select(ClusterMember.suggestion_id).where(
         ClusterMember.cluster_id == cluster.id)))
-    record = decisions_by_cluster(draft, [cluster.id]).get(cluster.id)  # deciding again changes it
+    record = decisions_by_cluster(draft, article_id, [cluster.id]).get(cluster.id)  # deciding again changes it
     if record is None:
         record = DraftDecision(draft_id=draft.id, suggestion_id=cluster.representative_id)
         db.session.add(record)
@@ -106,11 +113,14 @@ def publish_report(actor: User, draft: Draft, introduction: str) -> None:
                  body_id=draft.campaign.body_id)
 
 
-def decisions_by_cluster(draft: Draft, cluster_ids: list[int]) -> dict[int, DraftDecision]:
-    """The decisions whose group is now one of these clusters, by cluster id (the first made, if several)."""
-    records = list(db.session.scalars(sa.select(DraftDecision).where(DraftDecision.draft_id == draft.id)
+def decisions_by_cluster(draft: Draft, article_id: int | None, cluster_ids: list[int]) -> dict[int, DraftDecision]:
+    """The decisions on the article (None: the whole draft) whose group is now one of these clusters, by cluster
+    id (the first made, if several). A cluster whose comments are on two articles has a decision for each."""
+    on_article = (DraftDecision.article_id.is_(None) if article_id is None
+                  else DraftDecision.article_id == article_id)
+    records = list(db.session.scalars(sa.select(DraftDecision).where(DraftDecision.draft_id == draft.id, on_article)
                                       .order_by(DraftDecision.id)))
-    groups = current_groups(records)
+    groups = current_groups(draft, records)
     found: dict[int, DraftDecision] = {}
     for record in records:
         cluster_id = groups.get(record.id)
@@ -143,17 +153,21 @@ def decisions_of(draft: Draft) -> list[DecisionRow]:
     group's representative now), the public comments of its group and its article (as the newest version that
     has it names it), in the order of the articles, the whole draft first."""
     records = list(db.session.scalars(sa.select(DraftDecision).where(DraftDecision.draft_id == draft.id)
+                                      .options(selectinload(DraftDecision.suggestion).load_only(*SHOWN),
+                                               defer(DraftDecision.comment_ids))
                                       .order_by(DraftDecision.id)))
     if not records:
         return []
-    groups = current_groups(records)
+    groups = current_groups(draft, records)
     comments = dict(db.session.execute(
         sa.select(ClusterMember.cluster_id, sa.func.count())
         .join(DraftComment, DraftComment.suggestion_id == ClusterMember.suggestion_id)
         .where(ClusterMember.cluster_id.in_(set(groups.values())), DraftComment.draft_id == draft.id,
                DraftComment.public)
         .group_by(ClusterMember.cluster_id)).all())
-    clusters = {c.id: c for c in db.session.scalars(sa.select(Cluster).where(Cluster.id.in_(set(groups.values()))))}
+    clusters = {c.id: c for c in db.session.scalars(
+        sa.select(Cluster).options(selectinload(Cluster.representative).load_only(*SHOWN))
+        .where(Cluster.id.in_(set(groups.values()))))}
     latest: dict[int, DraftProvision] = {}
     for provision in db.session.scalars(
             sa.select(DraftProvision).join(DraftProvision.version)

@@ -131,7 +131,8 @@ class DraftDecision(TimestampMixin, db.Model):
     was decided, and its group is whichever cluster holds most of them now (``feedback.current_groups``)."""
 
     __tablename__ = "draft_decisions"
-    __table_args__ = (sa.UniqueConstraint("draft_id", "suggestion_id"),)
+    __table_args__ = (sa.UniqueConstraint("draft_id", "suggestion_id"),
+                      sa.Index("ix_draft_decisions_draft_article", "draft_id", "article_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(sa.ForeignKey("drafts.id"))

@@ -104,7 +104,7 @@ def _article_page(draft: Draft, article_id: int | None, refused: DecisionForm | 
     summary = summaries.summarise_article(db.session, draft.id, article_id) if is_staff else None
     decision_forms = {}
     if summary is not None:
-        decided = feedback.decisions_by_cluster(draft, [row.cluster.id for row in summary.clusters])
+        decided = feedback.decisions_by_cluster(draft, article_id, [row.cluster.id for row in summary.clusters])
         for row in summary.clusters:
             record = decided.get(row.cluster.id)
             decision_forms[row.cluster.id] = DecisionForm(

@@ -109,6 +109,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_draft_decisions')),
     sa.UniqueConstraint('draft_id', 'suggestion_id', name=op.f('uq_draft_decisions_draft_id_suggestion_id'))
     )
+    with op.batch_alter_table('draft_decisions', schema=None) as batch_op:
+        batch_op.create_index('ix_draft_decisions_draft_article', ['draft_id', 'article_id'], unique=False)
     # ### end Alembic commands ###
 
 
@@ -117,6 +119,9 @@ def downgrade():
     with op.batch_alter_table('draft_provisions', schema=None) as batch_op:
         batch_op.drop_index('ix_draft_provisions_version_position')
         batch_op.drop_index(batch_op.f('ix_draft_provisions_article_id'))
+
+    with op.batch_alter_table('draft_decisions', schema=None) as batch_op:
+        batch_op.drop_index('ix_draft_decisions_draft_article')
 
     op.drop_table('draft_decisions')
     op.drop_table('draft_provisions')
