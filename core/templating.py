@@ -71,6 +71,10 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _current_path():
+        chinese = str(get_locale()).startswith("zh")
         return {"current_path": request.full_path.rstrip("?") if request else "/",
                 # Lists in running text: 教育、交通 in Chinese, "Education, Transport" in English.
-                "list_sep": "、" if str(get_locale()).startswith("zh") else ", "}
+                "list_sep": "、" if chinese else ", ",
+                # A label and its value, and an aside: 采纳：…（9 条意见） in Chinese, "Adopted: … (9 comments)".
+                "colon": "：" if chinese else ": ",
+                "aside": (lambda text: f"（{text}）") if chinese else (lambda text: f"({text})")}
