@@ -17,7 +17,7 @@ from core.models import utcnow
 from core.privacy import mask_personal_data
 from core.text import clean_text
 from drafts.models import Decision, Draft, DraftComment, DraftDecision, DraftProvision
-from drafts.services import article_table, require_draft_staff
+from drafts.services import article_history, article_table, require_draft_staff
 from suggestions.cluster_models import Cluster, ClusterMember
 from suggestions.models import Suggestion
 
@@ -169,11 +169,7 @@ def decisions_of(draft: Draft) -> list[DecisionRow]:
         sa.select(Cluster).options(selectinload(Cluster.representative).load_only(*SHOWN))
         .where(Cluster.id.in_(set(groups.values()))))}
     latest: dict[int, DraftProvision] = {}
-    for provision in db.session.scalars(
-            sa.select(DraftProvision).join(DraftProvision.version)
-            .where(DraftProvision.version.has(draft_id=draft.id),
-                   DraftProvision.article_id.in_([r.article_id for r in records if r.article_id]))
-            .order_by(DraftProvision.version_id)):
+    for provision in article_history(draft, [r.article_id for r in records if r.article_id]):
         latest[provision.article_id] = provision  # the newest version's wins
     rows, counted = [], set()
     for record in records:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from accounts.permissions import can_act_for_body, require_body_manager
+from accounts.permissions import can_act_for_body, require_body_manager, require_body_staff
 from campaigns.models import Campaign
 from core import audit
 from core.errors import Conflict, NotFound
@@ -252,7 +252,6 @@ def orphaned_count(draft: Draft, counts: dict[int | None, int] | None = None) ->
 
 def require_draft_staff(actor: User | None, draft: Draft) -> None:
     """Staff of the campaign's body read the per-article summaries and exports."""
-    from accounts.permissions import require_body_staff
     require_body_staff(actor, draft.campaign.body_id)
 
 
@@ -260,10 +259,12 @@ def can_read_summaries(actor: User | None, draft: Draft) -> bool:
     return can_act_for_body(actor, draft.campaign.body_id)
 
 
-def article_history(article_id: int) -> list[DraftProvision]:
-    """The article as each version had it, oldest first."""
-    return list(db.session.scalars(sa.select(DraftProvision).where(DraftProvision.article_id == article_id)
-                                   .order_by(DraftProvision.version_id)))
+def article_history(draft: Draft, article_ids: list[int]) -> list[DraftProvision]:
+    """These articles of the draft as each version had them, oldest version first."""
+    return list(db.session.scalars(
+        sa.select(DraftProvision).join(DraftProvision.version)
+        .where(DraftVersion.draft_id == draft.id, DraftProvision.article_id.in_(article_ids))
+        .order_by(DraftProvision.version_id)))
 
 
 def version_by_number(draft: Draft, number: int | None) -> DraftVersion:

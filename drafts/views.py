@@ -5,7 +5,6 @@ import csv
 import io
 import json
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -66,15 +65,13 @@ def read(draft_id: int):
                            is_manager=can_manage_body(current_user, draft.campaign.body_id))
 
 
-def _provision_of(draft: Draft, article_id: int) -> tuple[DraftProvision, bool]:
-    """The article as the current version has it, else as the last version that had it (then orphaned)."""
-    provision = db.session.scalar(
-        sa.select(DraftProvision).join(DraftProvision.version)
-        .where(DraftProvision.article_id == article_id, DraftProvision.version.has(draft_id=draft.id))
-        .order_by(DraftProvision.version_id.desc()).limit(1))
-    if provision is None:
+def _provision_of(draft: Draft, article_id: int) -> tuple[DraftProvision, bool, list[DraftProvision]]:
+    """The article as the current version has it, else as the last version that had it (then orphaned), and as
+    each version had it."""
+    history = services.article_history(draft, [article_id])
+    if not history:
         abort(404)
-    return provision, provision.version_id != draft.current_version.id
+    return history[-1], history[-1].version_id != draft.current_version.id, history
 
 
 def _filters(is_staff: bool) -> dict:
@@ -96,7 +93,7 @@ def article(draft_id: int, article_id: int | None):
 
 def _article_page(draft: Draft, article_id: int | None, refused: DecisionForm | None = None):
     """The article page; ``refused``: a decision form sent back with its errors and what was typed (422)."""
-    provision, orphaned = _provision_of(draft, article_id) if article_id is not None else (None, False)
+    provision, orphaned, history = _provision_of(draft, article_id) if article_id is not None else (None, False, [])
     is_staff = services.can_read_summaries(current_user, draft)
     filters = _filters(is_staff)
     page = db.paginate(summaries.article_comments(draft.id, article_id, **filters), per_page=PER_PAGE,
@@ -112,7 +109,6 @@ def _article_page(draft: Draft, article_id: int | None, refused: DecisionForm | 
                 decision=record.decision if record else "", reason=record.reason if record else "")
         if refused is not None and refused.cluster_id.data in decision_forms:
             decision_forms[refused.cluster_id.data] = refused
-    history = services.article_history(article_id) if article_id is not None else []
     return render_template("drafts/article.html", draft=draft, provision=provision, orphaned=orphaned, history=history,
                            article_id=article_id, page=page, summary=summary, filters=filters, is_staff=is_staff,
                            accepts=draft.campaign.accepts_submissions(utcnow()), decision_forms=decision_forms,
@@ -130,7 +126,7 @@ def article_csv(draft_id: int, article_id: int | None):
     draft = _draft_or_404(draft_id)
     if not services.can_read_summaries(current_user, draft):
         abort(403)
-    provision, _orphaned = _provision_of(draft, article_id) if article_id is not None else (None, False)
+    provision = _provision_of(draft, article_id)[0] if article_id is not None else None
     label = provision.title if provision is not None else _("The whole draft")
     query = summaries.article_comments(draft.id, article_id, **_filters(True))
     out = io.StringIO()
