@@ -85,6 +85,7 @@ class Walk:
         """The page as it is now: no sideways scroll, no console error, no serious or critical axe violation;
         then a screenshot of the first screen. ``refused``: the page is the site's answer to a refused form with
         that status, which Chromium logs as a failed load (the only console error allowed, once)."""
+        self.page.wait_for_load_state()
         assert self.page.evaluate("document.documentElement.scrollWidth") <= self.width, step
         if refused:
             expected = f"Failed to load resource: the server responded with a status of {refused}"

@@ -186,6 +186,7 @@ def test_staff_accept_extend_transfer_reply_and_record_the_outcome(app, live_ser
     walk.log_in(base, first_staff)
     menu_item(page, "link", t("Staff inbox")).click()
     page.get_by_role("link", name="幸福小区外墙瓷砖脱落").click()
+    expect(page).to_have_url(re.compile(rf"/suggestions/{suggestion_id}"))  # the click only starts the navigation
     walk.check("inbox-item")
     page.get_by_role("link", name=t("Go to the staff actions ↓")).click()  # below the proposal: one tap away
     expect(page.get_by_role("heading", name=t("Staff actions"))).to_be_in_viewport()
