@@ -4,6 +4,7 @@
     python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv]
         [--train-demo]
     python -m bench.dedup hint-floor FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
+        # also the shipped model's figures as typing hints score, and their cost
     python -m bench.dedup issues-e2e FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
@@ -278,8 +279,9 @@ def main() -> None:
         from bench.dedup_issues import run_issues
         run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels, args.train_demo)
     elif args.command == "hint-floor":
-        from bench.dedup_issues import run_hint_floor
+        from bench.dedup_issues import run_hint_floor, run_hint_model
         run_hint_floor(args.file, args.train_labels)
+        run_hint_model(args.file)
     elif args.command == "issues-e2e":
         from bench.dedup_e2e import run_issues_e2e
         run_issues_e2e(args.file, args.train_labels, args.train_pairs, args.database_url)

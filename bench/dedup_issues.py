@@ -183,3 +183,38 @@ def run_hint_floor(path: str, train_labels: str | None, floors=(0.05, 0.1, 0.15,
     print("share of pairs whose whole texts' copies score reaches each floor:")
     for name, scores in shown:
         print(f"  {name} ({len(scores)}): " + ", ".join(f"{floor} {np.mean(scores >= floor):.1%}" for floor in floors))
+
+
+def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
+    """Typing hints scored by the model in use (``suggestions.same_issue.issue_probabilities``): each labelled pair
+    of FILE, and as many random pairs of its messages, scored as a hint is, in a corpus of the two texts and
+    ``others`` other messages of the file (a draft and its candidates); the shipped model, trained on the demo's
+    own pairs only. Against the same pairs scored with the whole file as corpus."""
+    import time
+
+    from suggestions.same_issue import SHIPPED_MODEL, issue_probabilities
+
+    pairs, labels = read_pairs(path)
+    texts, i, j = texts_of_pairs(pairs)
+    model = SameIssueModel.load(SHIPPED_MODEL)
+    whole = model.probability(IssueTexts(texts).features(i, j))
+    rng = np.random.default_rng(seed)
+
+    def as_hint(a: Text, b: Text) -> tuple[float, float]:
+        corpus = [texts[k] for k in rng.choice(len(texts), others, replace=False)]
+        started = time.perf_counter()
+        probability = issue_probabilities(a, [b, *corpus], model)[0]
+        return probability, time.perf_counter() - started
+    scored = [as_hint(a, b) for a, b in pairs]
+    hint = np.array([p for p, _ in scored])
+    a, b = rng.integers(0, len(texts), 1000), rng.integers(0, len(texts), 1000)
+    random_scores = np.array([as_hint(texts[x], texts[y])[0] for x, y in zip(a, b, strict=True) if x != y])
+    seconds = np.array([s for _, s in scored[50:]]) * 1000  # the first calls fill jieba's and the words' caches
+    show("shipped model, the whole file as corpus", [figures(labels, whole, model.threshold)])
+    show(f"shipped model as typing hints score (a pair and {others} other messages as corpus)",
+         [figures(labels, hint, model.threshold)])
+    print(f"  labelled the same issue (≥ {model.threshold}): {np.mean(hint[labels == 1] >= model.threshold):.1%} of "
+          f"same-issue pairs, {np.mean(hint[labels == 0] >= model.threshold):.1%} of the others, "
+          f"{np.mean(random_scores >= model.threshold):.1%} of {len(random_scores)} random pairs of its messages")
+    print(f"  scoring one draft against {others + 1} candidates: p50 {np.percentile(seconds, 50):.1f} ms, "
+          f"p95 {np.percentile(seconds, 95):.1f} ms")

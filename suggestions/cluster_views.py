@@ -32,7 +32,7 @@ def similar():
         abort(404)
     text = f"{request.args.get('title', '')[:TITLE_MAX_LENGTH]}\n{request.args.get('body', '')[:BODY_MAX_LENGTH]}"
     author_id = current_user.id if current_user.is_authenticated else None
-    found = similar_proposals(campaign.id, text, author_id=author_id, floor=RELATED_FLOOR)
+    found = similar_proposals(campaign.id, text, author_id=author_id, floor=RELATED_FLOOR, by_issue=True)
     if wants_json():
         return jsonify(similar=[{"id": s.id, "title": mask_personal_data(s.title), "support_count": s.support_count,
                                  "score": round(m.score, 3), "kind": m.kind, "relation": relation(m.kind, m.score),

@@ -37,9 +37,10 @@ from flask_babel import lazy_gettext as _l
 from core import jobs
 from core.extensions import db
 from core.privacy import mask_personal_data
-from suggestions import dedup
+from suggestions import dedup, issue_model
 from suggestions.models import ClusterMember, Suggestion
 from suggestions.places import Places
+from suggestions.same_issue import Text, issue_probabilities
 
 SIMILAR_LIMIT = 5
 # Hints while typing may be looser than near-duplicates: a related proposal is worth a look.
@@ -317,12 +318,14 @@ def forget_indexes() -> None:
 
 
 def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = None, exclude: int | None = None,
-                      limit: int = SIMILAR_LIMIT, floor: float = HINT_FLOOR) -> list[tuple[Suggestion, dedup.Match]]:
+                      limit: int = SIMILAR_LIMIT, floor: float = HINT_FLOOR,
+                      by_issue: bool = False) -> list[tuple[Suggestion, dedup.Match]]:
     """Public proposals of the campaign most like ``text`` (a draft or a proposal: its title, a line break, its
     body), best first: by the whole text's similarity or, when higher, by how alike the two titles are, so that a
     draft with only its title typed already finds a proposal with that title. ``floor``: the least whole-text
     score kept (typing hints pass RELATED_FLOOR; a proposal's stored related list keeps HINT_FLOOR, as clustering
-    does); titles alone always need HINT_FLOOR."""
+    does); titles alone always need HINT_FLOOR. ``by_issue`` (typing hints): the candidates that are not copies
+    are scored by the same-issue model too (``_by_issue``)."""
     if len(text.strip()) < 4:
         return []
     text = without_personal_data(text)
@@ -342,10 +345,53 @@ def similar_proposals(campaign_id: int, text: str, *, author_id: int | None = No
                     index.remove(match.id)
                 continue
             likeness = title_likeness(draft_title, suggestion.title)
-            if match.score >= floor or likeness >= HINT_FLOOR:
+            if by_issue or match.score >= floor or likeness >= HINT_FLOOR:
                 ranked.append((max(match.score, likeness), suggestion, match))
     ranked.sort(key=lambda item: -item[0])
+    if by_issue:
+        return _by_issue(text, ranked, limit, exclude, floor)
     return _with_the_same_issue(text, [(suggestion, match) for _, suggestion, match in ranked], limit, exclude)
+
+
+def _by_issue(text: str, ranked: list[tuple[float, Suggestion, dedup.Match]], limit: int, exclude: int | None,
+              floor: float) -> list[tuple[Suggestion, dedup.Match]]:
+    """The best ``limit`` typing hints: copies of the text first, then the proposals about the same issue in other
+    words, most likely first (the model in use, ``issue_model.current_model``, scores every candidate that is no
+    copy, and the other members of the copies' clusters count whatever it says: clustering or the staff joined
+    them), then related ones (reaching ``floor``, or a title like the draft's). A candidate naming another place of
+    the same kind is never the same issue, as clustering keeps it apart. The score of a same-issue hint is the
+    model's probability."""
+    places = Places.of(text)
+    conflicting = {s.id for _, s, m in ranked if places.names and places.conflicts(Places.of(text_of(s.title, s.body)))}
+    copies = [(s, m) for _, s, m in ranked if m.kind != "related" and s.id not in conflicting]
+    mates = _cluster_mates([s.id for s, _ in copies], exclude, limit)
+    copy_ids = {s.id for s, _ in copies}
+    pool = [s for _, s, _ in ranked if s.id not in copy_ids] + [s for s in mates if s.id not in
+                                                                 {s.id for _, s, _ in ranked}]
+    title, _, body = text.partition("\n")
+    model = issue_model.current_model()
+    probabilities = issue_probabilities(Text(title, body), [Text(without_personal_data(s.title),
+                                                                without_personal_data(s.body)) for s in pool], model)
+    mate_ids = {s.id for s in mates}
+    same_issue = sorted(((p, s) for p, s in zip(probabilities.tolist(), pool, strict=True)
+                         if s.id in mate_ids or (p >= model.threshold and s.id not in conflicting)),
+                        key=lambda item: -item[0])
+    taken = copy_ids | {s.id for _, s in same_issue}
+    related = [(s, dedup.Match(m.id, m.score, "related")) for rank, s, m in ranked
+               if s.id not in taken and (m.score >= floor or rank >= HINT_FLOOR)]
+    return (copies + [(s, dedup.Match(s.id, p, "same_issue")) for p, s in same_issue] + related)[:limit]
+
+
+def _cluster_mates(ids: list[int], exclude: int | None, limit: int) -> list[Suggestion]:
+    """Other public members of the clusters of the proposals ``ids``, most supported first."""
+    if not ids:
+        return []
+    clusters = sa.select(ClusterMember.cluster_id).where(ClusterMember.suggestion_id.in_(ids))
+    return db.session.scalars(
+        sa.select(Suggestion).join(ClusterMember, ClusterMember.suggestion_id == Suggestion.id)
+        .where(ClusterMember.cluster_id.in_(clusters), Suggestion.public == sa.true(),
+               Suggestion.id.not_in([*ids, *([exclude] if exclude else [])]))
+        .order_by(Suggestion.support_count.desc(), Suggestion.id).limit(limit)).all()
 
 
 def _with_the_same_issue(text: str, hints: list[tuple[Suggestion, dedup.Match]], limit: int,
@@ -360,12 +406,7 @@ def _with_the_same_issue(text: str, hints: list[tuple[Suggestion, dedup.Match]],
     copies = [(s, m) for s, m in hints if m.kind != "related"]
     if not copies:
         return hints[:limit]
-    clusters = sa.select(ClusterMember.cluster_id).where(ClusterMember.suggestion_id.in_([s.id for s, _ in copies]))
-    taken = {s.id for s, _ in copies} | ({exclude} if exclude else set())
-    mates = db.session.scalars(
-        sa.select(Suggestion).join(ClusterMember, ClusterMember.suggestion_id == Suggestion.id)
-        .where(ClusterMember.cluster_id.in_(clusters), Suggestion.public == sa.true(), Suggestion.id.not_in(taken))
-        .order_by(Suggestion.support_count.desc(), Suggestion.id).limit(limit)).all()
+    mates = _cluster_mates([s.id for s, _ in copies], exclude, limit)
     found = {s.id: m for s, m in hints}
     same_issue = [(s, dedup.Match(s.id, found[s.id].score if s.id in found else 0.0, "same_issue")) for s in mates]
     mate_ids = {s.id for s in mates}

@@ -158,3 +158,20 @@ def test_typing_hints_offer_the_same_issue_in_other_words_beside_the_copy_of_the
     assert proposals[-1].id not in relations or relations[proposals[-1].id] == "related"  # the other estate
     page = client.get("/suggestions/similar", query_string={**draft, "inside_form": "1"}).get_data(as_text=True)
     assert "同一问题" in page
+
+
+def test_typing_hints_score_the_same_issue_with_the_model_before_any_clustering(app, client):
+    """No cluster yet (a campaign's first hour): the model itself says which candidate is the same issue in other
+    words, and ranks it before proposals that merely share words; the same complaint about another estate is
+    never called the same issue."""
+    campaign = make_campaign()
+    proposals = {t: make_suggestion(campaign, make_user(), title=t.title, body=t.body)
+                 for t in (DRAIN, DRAIN_OTHER_ESTATE, *OTHERS)}
+    db.session.commit()
+    draft = {"campaign": campaign.id, "title": DRAIN_OTHER_WORDS.title, "body": DRAIN_OTHER_WORDS.body}
+    hints = client.get("/suggestions/similar", query_string=draft, headers={"Accept": "application/json"}).get_json()
+    relations = {hint["id"]: hint["relation"] for hint in hints["similar"]}
+    assert relations[proposals[DRAIN].id] == "same_issue"
+    assert hints["similar"][0]["id"] == proposals[DRAIN].id
+    assert relations.get(proposals[DRAIN_OTHER_ESTATE].id) in (None, "related")
+    assert all(relation != "same_issue" for id_, relation in relations.items() if id_ != proposals[DRAIN].id)
