@@ -9,6 +9,7 @@ distinct citizens who supported any of its members.
 import dataclasses
 from collections.abc import Callable
 
+import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
@@ -17,7 +18,7 @@ from core import audit, jobs
 from core.extensions import db
 from suggestions import dedup, issue_groups, issue_model, places, related, similar
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
-from suggestions.same_issue import Text
+from suggestions.same_issue import Text, issue_probabilities
 
 # --- clusters --------------------------------------------------------------------------------------------------
 
@@ -268,8 +269,11 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
                                              .where(ClusterMember.suggestion_id.in_(candidates))).all())
         representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)
                                                   .where(Cluster.id.in_(set(membership.values())))).all())
+        heads = _member_heads(set(membership.values()))
         member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
-                              apart=apart, text=text, member_texts=_member_heads(set(membership.values())))
+                              apart=apart, text=text, member_texts=heads)
+    if member.cluster is None and _groups_by_issue(campaign_id):
+        member = _same_issue_member(suggestion, membership, apart, heads)
     if member.cluster is None:
         cluster = Cluster(campaign_id=campaign_id, representative_id=suggestion.id, size=1)
         db.session.add(cluster)
@@ -282,6 +286,39 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
     db.session.flush()
     refresh_cluster(cluster)
     return cluster
+
+
+def _groups_by_issue(campaign_id: int) -> bool:
+    """Whether the campaign's clusters join by issue (as ``cluster_campaign`` decides: on, and not too large)."""
+    most = current_app.config["ISSUE_GROUPING_MAX_PROPOSALS"]
+    public = sa.select(Suggestion.id).where(Suggestion.campaign_id == campaign_id, Suggestion.public == sa.true())
+    return current_app.config["ISSUE_GROUPING"] and db.session.scalar(
+        sa.select(sa.func.count()).select_from(public.limit(most + 1).subquery())) <= most
+
+
+def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], apart: list[int],
+                       heads: dict[int, list[str]]) -> dedup.Member:
+    """For a proposal that copies no cluster: the cluster of the candidate the same-issue model finds most likely
+    one issue with it (at least the model's threshold), as the nightly batch would join it, unless staff keep
+    the two apart or the cluster names a place of the same kind under another name. Kind "same_issue"."""
+    ids = list(membership)
+    candidates = db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(ids))).all() if ids else []
+    model = issue_model.current_model()
+    probability = issue_probabilities(
+        Text(similar.without_personal_data(suggestion.title), similar.without_personal_data(suggestion.body)),
+        [Text(similar.without_personal_data(c.title), similar.without_personal_data(c.body)) for c in candidates],
+        model)
+    blocked = {membership[a] for a in apart if a in membership}
+    own_places = places.Places.of(similar.text_of(suggestion.title, suggestion.body))
+    for k in np.argsort(-probability, kind="stable").tolist():
+        p, cluster_id = float(probability[k]), membership[candidates[k].id]
+        if p < model.threshold:
+            break
+        if cluster_id in blocked or (own_places.names and any(
+                own_places.conflicts(places.Places.of(head)) for head in heads.get(cluster_id, ()))):
+            continue
+        return dedup.Member(suggestion.id, cluster_id, "same_issue", p)
+    return dedup.Member(suggestion.id, None, "representative", 1.0)
 
 
 MEMBER_HEADS = 1000

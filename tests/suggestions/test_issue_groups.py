@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from suggestions import dedup, issue_model
 from suggestions.issue_groups import join_issues
-from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, PinKind
+from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -175,3 +175,30 @@ def test_typing_hints_score_the_same_issue_with_the_model_before_any_clustering(
     assert hints["similar"][0]["id"] == proposals[DRAIN].id
     assert relations.get(proposals[DRAIN_OTHER_ESTATE].id) in (None, "related")
     assert all(relation != "same_issue" for id_, relation in relations.items() if id_ != proposals[DRAIN].id)
+
+
+def test_a_proposal_placed_between_batches_joins_its_issue_and_never_another_estate(app, client):
+    """Between two nightly batches a new proposal in other words joins the cluster of its issue at once (it
+    copies none), as the next batch would; the same complaint about a third estate does not."""
+    campaign = make_campaign()
+    proposals = {t: make_suggestion(campaign, make_user(), title=t.title, body=t.body)
+                 for t in (DRAIN, DRAIN_OTHER_ESTATE, *OTHERS)}
+    db.session.commit()
+    recluster(app, campaign)
+    login(client, make_user())
+    third_estate = Text("明珠小区门口下水道堵塞积水", "明珠小区东门外的下水道堵了很久，一下雨门口就积水，老人孩子出门要蹚水，请尽快疏通。")
+    for text in (DRAIN_OTHER_WORDS, third_estate):
+        response = client.post(f"/suggestions/new/{campaign.id}", data={
+            "title": text.title, "body": text.body, "category": "transport", "message_type": "suggestion"})
+        assert response.status_code == 303
+    db.session.expire_all()
+    new = {text: db.session.scalar(sa.select(Suggestion).where(Suggestion.title == text.title))
+           for text in (DRAIN_OTHER_WORDS, third_estate)}
+    placed = db.session.get(ClusterMember, new[DRAIN_OTHER_WORDS].id)
+    assert placed.cluster_id == cluster_of(proposals[DRAIN]).id and placed.kind == "same_issue"
+    assert 0.5 <= placed.score <= 1
+    assert cluster_of(new[third_estate]).id not in {cluster_of(proposals[DRAIN]).id,
+                                                    cluster_of(proposals[DRAIN_OTHER_ESTATE]).id}
+    before = partition(campaign)
+    recluster(app, campaign)
+    assert partition(campaign) == before  # the batch agrees
