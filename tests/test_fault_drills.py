@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from bench import faults
+from bench.faults_support import PG_BIN
 from tests.conftest import FAULTS, REQUIRED
 
 pytestmark = [pytest.mark.faults,
@@ -45,7 +46,7 @@ def test_workers_killed_during_votes_and_submissions(options):
 
 
 def test_postgres_restarted_during_writes(options):
-    needs(os.path.exists(faults.PG_BIN / "initdb"), f"{faults.PG_BIN / 'initdb'} is missing")
+    needs(os.path.exists(PG_BIN / "initdb"), f"{PG_BIN / 'initdb'} is missing")
     report = faults.drill_pg_restart(options)
     assert_nothing_lost(report)
     # Requests that met the restart were told to try again (503 with Retry-After) or lost their connection; a
