@@ -265,15 +265,19 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
     with similar.campaign_index(campaign_id) as index:
         similar.index_proposal(index, suggestion)
         candidates = [m.id for m in index.query(text, 20, exclude={suggestion.id})]
+        # The clusters of the proposals staff keep this one apart from count as candidates' clusters, so that
+        # both rules below refuse them wherever those members are (as the batch does).
         membership = dict(db.session.execute(sa.select(ClusterMember.suggestion_id, ClusterMember.cluster_id)
-                                             .where(ClusterMember.suggestion_id.in_(candidates))).all())
+                                             .where(ClusterMember.suggestion_id.in_(candidates + apart))).all())
         representatives = dict(db.session.execute(sa.select(Cluster.id, Cluster.representative_id)
                                                   .where(Cluster.id.in_(set(membership.values())))).all())
         heads = _member_heads(set(membership.values()))
         member = dedup.assign(index, suggestion.id, membership=membership, representatives=representatives,
                               apart=apart, text=text, member_texts=heads)
-    if member.cluster is None and _groups_by_issue(campaign_id):
-        member = _same_issue_member(suggestion, membership, apart, heads)
+        by_issue = _groups_by_issue(len(index))
+    if member.cluster is None and by_issue and not _is_pinned_representative(suggestion.id):
+        member = _same_issue_member(suggestion, {c: membership[c] for c in candidates if c in membership},
+                                    {membership[a] for a in apart if a in membership}, heads)
     if member.cluster is None:
         cluster = Cluster(campaign_id=campaign_id, representative_id=suggestion.id, size=1)
         db.session.add(cluster)
@@ -288,19 +292,25 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
     return cluster
 
 
-def _groups_by_issue(campaign_id: int) -> bool:
-    """Whether the campaign's clusters join by issue (as ``cluster_campaign`` decides: on, and not too large)."""
-    most = current_app.config["ISSUE_GROUPING_MAX_PROPOSALS"]
-    public = sa.select(Suggestion.id).where(Suggestion.campaign_id == campaign_id, Suggestion.public == sa.true())
-    return current_app.config["ISSUE_GROUPING"] and db.session.scalar(
-        sa.select(sa.func.count()).select_from(public.limit(most + 1).subquery())) <= most
+def _groups_by_issue(public_proposals: int) -> bool:
+    """Whether a campaign of that many public proposals (as its similarity index counts them) joins its clusters
+    by issue, as ``cluster_campaign`` decides: on, and not above ``ISSUE_GROUPING_MAX_PROPOSALS``."""
+    settings = current_app.config
+    return settings["ISSUE_GROUPING"] and public_proposals <= settings["ISSUE_GROUPING_MAX_PROPOSALS"]
 
 
-def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], apart: list[int],
+def _is_pinned_representative(suggestion_id: int) -> bool:
+    """A representative staff chose keeps its own cluster until they merge it (the batch joins no two)."""
+    return db.session.scalar(sa.select(ClusterPin.id).where(ClusterPin.kind == PinKind.REPRESENTATIVE,
+                                                            ClusterPin.suggestion_id == suggestion_id)) is not None
+
+
+def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], blocked: set[int],
                        heads: dict[int, list[str]]) -> dedup.Member:
-    """For a proposal that copies no cluster: the cluster of the candidate the same-issue model finds most likely
-    one issue with it (at least the model's threshold), as the nightly batch would join it, unless staff keep
-    the two apart or the cluster names a place of the same kind under another name. Kind "same_issue"."""
+    """For a proposal that copies no cluster: the cluster of the candidate (``membership``: candidate → cluster)
+    the same-issue model finds most likely one issue with it (at least the model's threshold), as the nightly
+    batch would join it, unless staff keep the proposal apart from one of that cluster's members (``blocked``) or
+    one of the members there (``heads``) names a place of the same kind under another name. Kind "same_issue"."""
     ids = list(membership)
     candidates = db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(ids))).all() if ids else []
     model = issue_model.current_model()
@@ -308,7 +318,6 @@ def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], apart
         Text(similar.without_personal_data(suggestion.title), similar.without_personal_data(suggestion.body)),
         [Text(similar.without_personal_data(c.title), similar.without_personal_data(c.body)) for c in candidates],
         model)
-    blocked = {membership[a] for a in apart if a in membership}
     own_places = places.Places.of(similar.text_of(suggestion.title, suggestion.body))
     for k in np.argsort(-probability, kind="stable").tolist():
         p, cluster_id = float(probability[k]), membership[candidates[k].id]

@@ -95,14 +95,20 @@ class IssueTexts:
         # Only the columns these texts use (the hashed space has 9.4 million): the same idf and cosines, without
         # allocating the whole space for a corpus of a draft and its 20 candidates.
         used = np.unique(np.concatenate([m.indices for m in (self._whole_counts, title_counts, body_counts)]))
-        chars = TfidfTransformer(sublinear_tf=True).fit(_columns(self._whole_counts, used))
-        self.title_chars = chars.transform(_columns(title_counts, used)).tocsr()
-        self.body_chars = chars.transform(_columns(body_counts, used)).tocsr()
+        if len(used):
+            chars = TfidfTransformer(sublinear_tf=True).fit(_columns(self._whole_counts, used))
+            self.title_chars = chars.transform(_columns(title_counts, used)).tocsr()
+            self.body_chars = chars.transform(_columns(body_counts, used)).tocsr()
+        else:  # texts of punctuation only (a draft being typed): nothing in common
+            self.title_chars = self.body_chars = _nothing(len(wholes))
         whole_words = _in_processes(_cut, wholes, n_jobs)
         title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
-        words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
-        self.whole_words = words.fit_transform(whole_words).tocsr()
-        self.title_words = words.transform(title_words).tocsr()
+        if any(whole_words):
+            words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
+            self.whole_words = words.fit_transform(whole_words).tocsr()
+            self.title_words = words.transform(title_words).tocsr()
+        else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
+            self.whole_words = self.title_words = _nothing(len(wholes))
         document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
         unseen = math.log(len(wholes) + 1) + 1
         idf = {word: math.log((len(wholes) + 1) / (df + 1)) + 1 for word, df in document_frequency.items()}
@@ -206,22 +212,36 @@ def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) 
     return out
 
 
+def _nothing(rows: int) -> sp.csr_matrix:
+    """Rows with no feature: every cosine with them is 0."""
+    return sp.csr_matrix((rows, 1), dtype=np.float32)
+
+
 def _columns(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
     """``counts`` with its columns renumbered as their positions in ``used`` (sorted, holding all of them)."""
     return sp.csr_matrix((counts.data.copy(), np.searchsorted(used, counts.indices), counts.indptr.copy()),
                          shape=(counts.shape[0], len(used)))
 
 
+REMEMBERED_LENGTH = 600
+"""Texts up to this many characters have their words remembered (``_remembered_words``, 2,048 of them: a few tens
+of MiB at most); longer ones, rare among proposals, are cut each time."""
+
+
 def _cut(texts: Sequence[str]) -> list[list[str]]:
     """Words of two characters or more, without punctuation or masked places."""
-    return [list(_words(text)) for text in texts]
+    return [list(_remembered_words(text) if len(text) <= REMEMBERED_LENGTH else _words(text)) for text in texts]
 
 
-@functools.lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
-    """``_cut`` of one text, remembered: typing hints score the same candidates at every pause."""
     return tuple(w for w in load_jieba().lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
                  and not MASKED_PLACE.fullmatch(w))
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered_words(text: str) -> tuple[str, ...]:
+    """``_words``, remembered: typing hints score the same candidates at every pause in typing."""
+    return _words(text)
 
 
 def _in_processes(function, texts: Sequence[str], n_jobs: int, chunk: int = 5_000) -> list:
@@ -298,7 +318,7 @@ class SameIssueModel:
 
 def issue_probabilities(text: Text, others: Sequence[Text], model: SameIssueModel) -> np.ndarray:
     """P(the same issue) of ``text`` with each of ``others``, for a few texts at once (a draft and its candidate
-    hints): idf and the gazetteer come from these texts alone, which costs about 25 ms for 20 candidates. On the
+    hints): idf and the gazetteer come from these texts alone, which costs about 35 ms for 20 candidates. On the
     878 pairs of ../shared/data/issue_pairs_dev.csv, each scored in a corpus of itself and 19 other messages, the
     shipped model's ROC-AUC is 0.927 against 0.933 with the whole file as corpus (docs/benchmarks.md)."""
     if not others:

@@ -97,8 +97,10 @@ RELATIONS = {"same_text": _l("same text"), "reworded": _l("same text, reworded")
              "same_issue": _l("the same issue"), "related": _l("related")}
 """What a hint or a related proposal is to the text it was found for, in the words the pages use: the same text
 (identical once normalised, or nearly: score ≥ SAME_TEXT_SCORE), the same text reworded (a copy: score ≥ the
-threshold; clustered and its support pooled), the same issue in other words (in the cluster of a proposal the
-text copies, joined there by ``issue_groups``) or related (sharing words, below the threshold)."""
+threshold; clustered and its support pooled), the same issue in other words (typing hints: a candidate the
+same-issue model scores at its threshold or more, or in the cluster of a proposal the text copies, joined there
+by ``issue_groups`` or the staff; its score is then the model's probability) or related (sharing words, below
+the threshold)."""
 
 
 def relation(kind: str, score: float) -> str:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from suggestions import dedup, issue_model
+from suggestions.clustering import place_new
 from suggestions.issue_groups import join_issues
 from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
@@ -202,3 +203,41 @@ def test_a_proposal_placed_between_batches_joins_its_issue_and_never_another_est
     before = partition(campaign)
     recluster(app, campaign)
     assert partition(campaign) == before  # the batch agrees
+
+
+@pytest.mark.parametrize("case", ["staff keep them apart", "issue grouping off"])
+def test_a_proposal_placed_between_batches_joins_by_copies_only_where_the_batch_would_not_join_its_issue(app, case):
+    campaign = make_campaign()
+    proposals = {t: make_suggestion(campaign, make_user(), title=t.title, body=t.body)
+                 for t in (DRAIN, DRAIN_OTHER_ESTATE, *OTHERS)}
+    db.session.commit()
+    recluster(app, campaign)
+    new = make_suggestion(campaign, make_user(), title=DRAIN_OTHER_WORDS.title, body=DRAIN_OTHER_WORDS.body)
+    member_of_drain = [m for m in db.session.scalars(sa.select(ClusterMember).where(
+        ClusterMember.cluster_id == cluster_of(proposals[DRAIN]).id))]
+    saved = dict(app.config)
+    if case == "staff keep them apart":  # from the drain cluster's member
+        db.session.add(ClusterPin(campaign_id=campaign.id, kind=PinKind.APART, suggestion_id=new.id,
+                                  other_id=member_of_drain[0].suggestion_id, actor_id=make_user().id, reason="另案"))
+    else:
+        app.config["ISSUE_GROUPING"] = False
+    db.session.commit()
+    try:
+        placed = place_new(db.session.get(type(new), new.id))
+        db.session.commit()
+    finally:
+        app.config.update(saved)
+    assert placed.id != cluster_of(proposals[DRAIN]).id
+    assert db.session.get(ClusterMember, new.id).kind == "representative"
+
+
+def test_typing_hints_answer_drafts_and_proposals_without_a_word_of_two_characters(app, client):
+    campaign = make_campaign()
+    for body in ("的了的了的了的了的了的了", "吗呢吗呢吗呢吗呢吗呢吗呢"):
+        make_suggestion(campaign, make_user(), title=body[:4], body=body)
+    db.session.commit()
+    for title, body in (("啊的", "了吗呢吧啊哦的了吗呢吧啊哦"), ("！！！！", "？？？？"), ("的了的了", "")):
+        response = client.get("/suggestions/similar", query_string={"campaign": campaign.id, "title": title,
+                                                                     "body": body}, headers={"Accept": "application/json"})
+        assert response.status_code == 200, (title, body)
+        assert all(hint["relation"] != "same_issue" for hint in response.get_json()["similar"])
