@@ -25,7 +25,16 @@ from sklearn.model_selection import GroupKFold
 
 from suggestions.dedup import THRESHOLD
 from suggestions.places import places_conflict
-from suggestions.same_issue import FEATURES, IssueTexts, SameIssueModel, Text, read_pairs_csv, texts_of_pairs
+from suggestions.same_issue import (
+    FEATURES,
+    IssueTexts,
+    SameIssueModel,
+    Text,
+    connected_groups,
+    group_weights,
+    read_pairs_csv,
+    texts_of_pairs,
+)
 
 
 def read_pairs(path: str) -> tuple[list[tuple[Text, Text]], np.ndarray]:
@@ -55,28 +64,20 @@ def read_labelled_ids(labels_path: str, data_folder: Path) -> tuple[list[tuple[l
 
 
 def train_on_labelled_ids(labels_path: str, data_folder: Path, features_only: bool = False):
-    """A model trained only on the pairs of LABELS (see ``read_labelled_ids``), and those labels; with
-    ``features_only``, (their features, their labels) instead."""
+    """A model trained only on the pairs of LABELS (see ``read_labelled_ids``), each group of connected pairs
+    weighing the same, and those labels; with ``features_only``, (their features, labels, weights) instead."""
     by_file, labels = read_labelled_ids(labels_path, data_folder)
     features = np.vstack([IssueTexts(texts).features(i, j) for texts, i, j in by_file])
+    weights = group_weights(connected_groups([((f, a), (f, b)) for f, (_, i, j) in enumerate(by_file)
+                                              for a, b in zip(i.tolist(), j.tolist(), strict=True)]))
     if features_only:
-        return features, labels
-    return SameIssueModel().fit(features, labels), labels
+        return features, labels, weights
+    return SameIssueModel().fit(features, labels, sample_weight=weights), labels
 
 
 def message_groups(pairs: list[tuple[Text, Text]]) -> np.ndarray:
     """A group number per pair: pairs connected through a shared message (the same title and body) share one."""
-    parent: dict[Text, Text] = {}
-
-    def root(message: Text) -> Text:
-        while parent.setdefault(message, message) != message:
-            parent[message] = parent[parent[message]]
-            message = parent[message]
-        return message
-    for a, b in pairs:
-        parent[root(a)] = root(b)
-    roots = {}
-    return np.array([roots.setdefault(root(a), len(roots)) for a, _ in pairs])
+    return connected_groups(pairs)
 
 
 def precision_at_recall(labels: np.ndarray, scores: np.ndarray, recall: float) -> float:
@@ -100,13 +101,16 @@ def show(name: str, runs: list[dict[str, float]]) -> None:
     print(f"{name}: " + ", ".join(parts) + f"; F1 margin over calling every pair the same {margin:+.3f}")
 
 
-def demo_features() -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of the project's own labelled demo pairs, idf and gazetteer from their own texts."""
+def demo_features() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and weights (all 1) of the project's own labelled demo pairs, idf and gazetteer from their
+    own texts."""
     from demo.issue_pairs import labelled_pairs
 
     labelled = labelled_pairs()
-    texts, i, j = texts_of_pairs([(a, b) for a, b, _ in labelled])
-    return IssueTexts(texts).features(i, j), np.array([label for _, _, label in labelled])
+    pairs = [(a, b) for a, b, _ in labelled]
+    texts, i, j = texts_of_pairs(pairs)
+    return (IssueTexts(texts).features(i, j), np.array([label for _, _, label in labelled]),
+            np.ones(len(labelled)))  # drawn balanced by construction: not weighed by group (same_issue.train_model)
 
 
 def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None,
@@ -126,7 +130,8 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
     sources = ([train_labels] if train_labels else []) + (["the demo's labelled pairs"] if train_demo else [])
     others = [train_on_labelled_ids(train_labels, Path(path).parent, features_only=True)] if train_labels else []
     others += [demo_features()] if train_demo else []
-    added = (np.vstack([x for x, _ in others]), np.concatenate([y for _, y in others])) if others else None
+    added = tuple(np.vstack([part[0] for part in others]) if k == 0 else np.concatenate([part[k] for part in others])
+                  for k in range(3)) if others else None
     if folds:
         for name, extra in (("", None), (f" + {' and '.join(sources)} in every fold's training", added)):
             if name and extra is None:
@@ -135,28 +140,30 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
             for seed in range(shuffles):
                 predicted = np.zeros(len(labels))
                 for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
-                    x, y = features[train], labels[train]
+                    x, y, w = features[train], labels[train], group_weights(np.unique(groups[train],
+                                                                                      return_inverse=True)[1])
                     if extra is not None:
-                        x, y = np.vstack([x, extra[0]]), np.concatenate([y, extra[1]])
-                    predicted[test] = SameIssueModel().fit(x, y).probability(features[test])
+                        x, y, w = np.vstack([x, extra[0]]), np.concatenate([y, extra[1]]), np.concatenate([w, extra[2]])
+                    predicted[test] = SameIssueModel().fit(x, y, sample_weight=w).probability(features[test])
                 runs.append(figures(labels, predicted, 0.5))
                 ruled.append(figures(labels, np.where(apart, 0.0, predicted), 0.5))
             show(f"same-issue score{name}, grouped {folds}-fold CV x {shuffles} shuffles", runs)
             show("  the same with the place rule (0 for a pair the rule keeps apart, as clusters do)", ruled)
     if train_first:
-        model = SameIssueModel().fit(features[:train_first], labels[:train_first])
+        model = SameIssueModel().fit(features[:train_first], labels[:train_first],
+                                     sample_weight=group_weights(message_groups(pairs[:train_first])))
         held = slice(train_first, None)
         show(f"same-issue score trained on the first {train_first} pairs, on the other {len(pairs) - train_first}",
              [figures(labels[held], model.probability(features[held]), 0.5)])
         show("copies score on those", [figures(labels[held], copies[held], THRESHOLD)])
     if added is not None:
-        model = SameIssueModel().fit(*added)
+        model = SameIssueModel().fit(added[0], added[1], sample_weight=added[2])
         scores = model.probability(features)
         show(f"same-issue score trained only on {len(added[1])} pairs of {' and '.join(sources)} "
              f"({added[1].sum()} the same issue), on the whole file", [figures(labels, scores, 0.5)])
         show("  the same with the place rule", [figures(labels, np.where(apart, 0.0, scores), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
-    model = SameIssueModel().fit(features, labels)
+    model = SameIssueModel().fit(features, labels, sample_weight=group_weights(groups))
     print("weights on the whole file (standardised features): " + ", ".join(
         f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
 

@@ -10,13 +10,19 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
 from core.extensions import db
 from suggestions.models import ClusterPin, PinKind, Suggestion
-from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text, train_model
+from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text, connected_groups, group_weights, train_model
+
+BALANCED_SOURCES = {"demo.issue_pairs"}
+"""Sources whose pairs are drawn balanced by construction. Every other source (a file of labelled pairs, the staff's
+decisions) is weighed so that each group of its connected pairs counts once (``same_issue.group_weights``): such
+files are labelled around hot issues, and one complaint campaign would otherwise outweigh many issues."""
 
 _loaded: dict[str, tuple[float, SameIssueModel]] = {}
 _lock = threading.Lock()
@@ -53,7 +59,9 @@ def staff_decision_pairs(limit: int = 50_000) -> list[tuple[Text, Text, int]]:
 def retrain(sources: dict[str, list[tuple[Text, Text, int]]], output: Path) -> SameIssueModel:
     """Train a model on the labelled pairs of every source (name → pairs) and save it to ``output``."""
     labelled = [pair for pairs in sources.values() for pair in pairs]
-    model = train_model(labelled, {"sources": {name: len(pairs) for name, pairs in sources.items()}})
+    weights = np.concatenate([np.ones(len(pairs)) if name in BALANCED_SOURCES else group_weights(connected_groups(
+        [(a, b) for a, b, _ in pairs])) for name, pairs in sources.items()]) if labelled else None
+    model = train_model(labelled, {"sources": {name: len(pairs) for name, pairs in sources.items()}}, weights)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".partial")
     model.save(partial)

@@ -30,7 +30,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -339,12 +339,37 @@ def read_pairs_csv(path: Path | str) -> list[tuple[Text, Text, int]]:
              int(r["label"])) for r in rows]
 
 
-def train_model(labelled: Sequence[tuple[Text, Text, int]], trained_on: dict) -> SameIssueModel:
-    """A model trained on labelled pairs; idf and the gazetteer are learned from the pairs' own texts."""
+def connected_groups(pairs: Sequence[tuple[Hashable, Hashable]]) -> np.ndarray:
+    """A group number per pair: pairs that share a message (directly or through other pairs) share one."""
+    parent: dict[Hashable, Hashable] = {}
+
+    def root(message: Hashable) -> Hashable:
+        while parent.setdefault(message, message) != message:
+            parent[message] = parent[parent[message]]
+            message = parent[message]
+        return message
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    roots: dict[Hashable, int] = {}
+    return np.array([roots.setdefault(root(a), len(roots)) for a, _ in pairs], dtype=np.int64)
+
+
+def group_weights(groups: np.ndarray) -> np.ndarray:
+    """Training weights under which each group of connected pairs counts as much as any other (1 / its size,
+    scaled to a mean of 1): a complaint campaign from which a hundred pairs were labelled does not outweigh a
+    hundred issues labelled once each (docs/benchmarks.md: in the grouped CV, ROC-AUC 0.931 to 0.942)."""
+    weights = 1.0 / np.bincount(groups)[groups]
+    return weights / weights.mean() if len(weights) else weights
+
+
+def train_model(labelled: Sequence[tuple[Text, Text, int]], trained_on: dict,
+                weights: np.ndarray | None = None) -> SameIssueModel:
+    """A model trained on labelled pairs (``weights``: one per pair, e.g. ``group_weights``; default all 1); idf and
+    the gazetteer are learned from the pairs' own texts."""
     labels = np.array([label for _, _, label in labelled])
     if len(set(labels.tolist())) < 2:
         raise ValueError("training needs pairs of both kinds: the same issue and not")
     texts, i, j = texts_of_pairs([(a, b) for a, b, _ in labelled])
-    model = SameIssueModel().fit(IssueTexts(texts).features(i, j), labels)
+    model = SameIssueModel().fit(IssueTexts(texts).features(i, j), labels, sample_weight=weights)
     model.trained_on = {**trained_on, "pairs": len(labels), "same_issue": int(labels.sum())}
     return model

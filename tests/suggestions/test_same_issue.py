@@ -4,7 +4,15 @@ import numpy as np
 
 from bench.dedup_issues import message_groups
 from suggestions.places import mine_place_names, place_names
-from suggestions.same_issue import FEATURES, IssueTexts, SameIssueModel, Text, texts_of_pairs
+from suggestions.same_issue import (
+    FEATURES,
+    IssueTexts,
+    SameIssueModel,
+    Text,
+    connected_groups,
+    group_weights,
+    texts_of_pairs,
+)
 
 ESTATE_TEXTS = [
     "翠湖花园小区门口的下水道堵了，一下雨就积水。",
@@ -89,3 +97,15 @@ def test_pairs_sharing_a_message_directly_or_through_others_form_one_group():
     a, b, c, d = (Text(f"标题{i}", f"正文{i}") for i in range(4))
     groups = message_groups([(a, b), (c, d), (b, c), (Text("别的", "别的"), Text("另一条", "另一条"))])
     assert groups[0] == groups[1] == groups[2] != groups[3]
+
+
+def test_each_group_of_connected_pairs_weighs_the_same_in_training():
+    """Five pairs labelled around one complaint (connected through its first message) weigh together as much as
+    one pair about another issue."""
+    hub = Text("丽发新城旁建搅拌站扰民", "丽发新城小区旁边新建搅拌站，噪音粉尘严重。")
+    around = [(hub, Text(f"搅拌站扰民第{k}次反映", f"丽发新城附近的搅拌站又在夜间施工，第{k}次反映。")) for k in range(5)]
+    alone = [(Text("幸福里社区缺少健身器材", "建议安装健身器材。"), Text("幸福里社区健身器材不足", "希望增加健身设施。"))]
+    groups = connected_groups(around + alone)
+    assert len(set(groups[:5].tolist())) == 1 and groups[5] != groups[0]
+    weights = group_weights(groups)
+    assert abs(weights[:5].sum() - weights[5]) < 1e-9 and abs(weights.mean() - 1) < 1e-9
