@@ -199,7 +199,7 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     own pairs only. Against the same pairs scored with the whole file as corpus."""
     import time
 
-    from suggestions.same_issue import SHIPPED_MODEL, issue_probabilities
+    from suggestions.same_issue import SHIPPED_MODEL, _remembered_words, issue_probabilities
 
     pairs, labels = read_pairs(path)
     texts, i, j = texts_of_pairs(pairs)
@@ -207,21 +207,26 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     whole = model.probability(IssueTexts(texts).features(i, j))
     rng = np.random.default_rng(seed)
 
-    def as_hint(a: Text, b: Text) -> tuple[float, float]:
+    def as_hint(a: Text, b: Text) -> float:
         corpus = [texts[k] for k in rng.choice(len(texts), others, replace=False)]
-        started = time.perf_counter()
-        probability = issue_probabilities(a, [b, *corpus], model)[0]
-        return probability, time.perf_counter() - started
-    scored = [as_hint(a, b) for a, b in pairs]
-    hint = np.array([p for p, _ in scored])
+        return issue_probabilities(a, [b, *corpus], model)[0]
+    hint = np.array([as_hint(a, b) for a, b in pairs])
     a, b = rng.integers(0, len(texts), 1000), rng.integers(0, len(texts), 1000)
-    random_scores = np.array([as_hint(texts[x], texts[y])[0] for x, y in zip(a, b, strict=True) if x != y])
-    seconds = np.array([s for _, s in scored[50:]]) * 1000  # the first calls fill jieba's and the words' caches
+    random_scores = np.array([as_hint(texts[x], texts[y]) for x, y in zip(a, b, strict=True) if x != y])
+    cold, warm = [], []  # a draft's first pause (no text's words known yet), then a later one (candidates' known)
+    for start in range(0, 200 * (others + 1), others + 1):
+        corpus = [texts[k % len(texts)] for k in range(start, start + others + 1)]
+        _remembered_words.cache_clear()
+        for seconds in (cold, warm):
+            started = time.perf_counter()
+            issue_probabilities(corpus[0], corpus[1:], model)
+            seconds.append((time.perf_counter() - started) * 1000)
     show("shipped model, the whole file as corpus", [figures(labels, whole, model.threshold)])
     show(f"shipped model as typing hints score (a pair and {others} other messages as corpus)",
          [figures(labels, hint, model.threshold)])
     print(f"  labelled the same issue (≥ {model.threshold}): {np.mean(hint[labels == 1] >= model.threshold):.1%} of "
           f"same-issue pairs, {np.mean(hint[labels == 0] >= model.threshold):.1%} of the others, "
           f"{np.mean(random_scores >= model.threshold):.1%} of {len(random_scores)} random pairs of its messages")
-    print(f"  scoring one draft against {others + 1} candidates: p50 {np.percentile(seconds, 50):.1f} ms, "
-          f"p95 {np.percentile(seconds, 95):.1f} ms")
+    print(f"  scoring one draft against {others} candidates (200 drafts): at its first pause p50 "
+          f"{np.percentile(cold, 50):.1f} ms, p95 {np.percentile(cold, 95):.1f} ms; at a later pause, the candidates' "
+          f"words known: p50 {np.percentile(warm, 50):.1f} ms, p95 {np.percentile(warm, 95):.1f} ms")
