@@ -18,7 +18,7 @@ from core import audit, jobs
 from core.extensions import db
 from suggestions import dedup, issue_groups, issue_model, places, related, similar
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
-from suggestions.same_issue import Text, issue_probabilities
+from suggestions.same_issue import issue_probabilities
 
 # --- clusters --------------------------------------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ def _by_issue(rows, found: dedup.Clustering,
     whose copy group was joined to the representative's has kind "same_issue" and the link's probability. Also
     the merge candidates for staff, named by proposal ids."""
     row_of = {row.id: r for r, row in enumerate(rows)}
-    texts = [Text(similar.without_personal_data(row.title), similar.without_personal_data(row.body)) for row in rows]
+    texts = [similar.issue_text(row.title, row.body) for row in rows]
     grouping = issue_groups.join_issues(
         texts, [row_of[m.cluster] for m in found.members], found.pairs, issue_model.current_model(),
         apart=[(row_of[a], row_of[b]) for a, b in pins.apart],
@@ -315,8 +315,8 @@ def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], block
     candidates = db.session.scalars(sa.select(Suggestion).where(Suggestion.id.in_(ids))).all() if ids else []
     model = issue_model.current_model()
     probability = issue_probabilities(
-        Text(similar.without_personal_data(suggestion.title), similar.without_personal_data(suggestion.body)),
-        [Text(similar.without_personal_data(c.title), similar.without_personal_data(c.body)) for c in candidates],
+        similar.issue_text(suggestion.title, suggestion.body),
+        [similar.issue_text(c.title, c.body) for c in candidates],
         model)
     own_places = places.Places.of(similar.text_of(suggestion.title, suggestion.body))
     for k in np.argsort(-probability, kind="stable").tolist():

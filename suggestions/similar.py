@@ -117,6 +117,11 @@ def text_of(title: str, body: str) -> str:
     return without_personal_data(f"{title}\n{body}")
 
 
+def issue_text(title: str, body: str) -> Text:
+    """A proposal as the same-issue score reads it: title and body apart, without personal data."""
+    return Text(without_personal_data(title), without_personal_data(body))
+
+
 def public_rows(campaign_id: int, *, since: datetime | None = None, ids: list[int] | None = None):
     """(id, title, body, author_id, public_since) of the campaign's public proposals, oldest id first."""
     query = (sa.select(Suggestion.id, Suggestion.title, Suggestion.body, Suggestion.author_id,
@@ -368,12 +373,11 @@ def _by_issue(text: str, ranked: list[tuple[float, Suggestion, dedup.Match]], li
     copies = [(s, m) for _, s, m in ranked if m.kind != "related" and s.id not in conflicting]
     mates = _cluster_mates([s.id for s, _ in copies], exclude, limit)
     copy_ids = {s.id for s, _ in copies}
-    pool = [s for _, s, _ in ranked if s.id not in copy_ids] + [s for s in mates if s.id not in
-                                                                 {s.id for _, s, _ in ranked}]
+    ranked_ids = {s.id for _, s, _ in ranked}
+    pool = [s for _, s, _ in ranked if s.id not in copy_ids] + [s for s in mates if s.id not in ranked_ids]
     title, _, body = text.partition("\n")
     model = issue_model.current_model()
-    probabilities = issue_probabilities(Text(title, body), [Text(without_personal_data(s.title),
-                                                                without_personal_data(s.body)) for s in pool], model)
+    probabilities = issue_probabilities(Text(title, body), [issue_text(s.title, s.body) for s in pool], model)
     mate_ids = {s.id for s in mates}
     same_issue = sorted(((p, s) for p, s in zip(probabilities.tolist(), pool, strict=True)
                          if s.id in mate_ids or (p >= model.threshold and s.id not in conflicting)),
