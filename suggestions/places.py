@@ -7,7 +7,7 @@ gazetteer mined from a campaign's own texts (a dictionary knows no housing estat
 features (``suggestions.same_issue``).
 
 On the 878 labelled pairs of ../shared/data/issue_pairs_dev.csv (title and first 80 characters), the rule flags
-0.4% of the pairs about the same issue and 10.9% of the others (docs/benchmarks.md).
+0.4% of the pairs about the same issue and 12.6% of the others (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ CONFLICT_HEAD = 80
 
 
 _NOT_PLACES = re.compile("马路|道路|公路|铁路|线路|走路|过路|让路|修路|之路|城市|县城|进城|城管|城区|城乡|"
-                         "市场监管|山区|园区|港口|中小学|大中小")
-"""Words that hold a place suffix without naming a place (过马路 is no road of its own)."""
+                         "市场监管|山区|园区|港口|中小学|大中小|临街|沿街|过街|街头|街边")
+"""Words that hold a place suffix without naming a place (过马路 is no road of its own; 临街门面 is a shop facing
+any street)."""
 
 
 _ENDS_A_PLACE = set("路街巷村道镇乡")

@@ -33,6 +33,15 @@ def test_words_for_a_kind_of_estate_are_no_name():
     assert places_conflict(sunny, flowers)  # both say 老旧小区, which names no estate
 
 
+def test_a_shop_facing_the_street_names_no_street():
+    # 临街门面 (shops facing the street) in one template at two estates read as one street called "区临" in both,
+    # which hid the two estates' conflict
+    first = "翠湖花园小区临街门面烧烤夜宵摊24小时经营，油烟扰民，本小区临街居民楼下店里面无烟管道。"
+    second = "金桂苑小区临街门面烧烤夜宵摊24小时经营，油烟扰民，本小区临街居民楼下店里面无烟管道。"
+    assert places_conflict(first, second)
+    assert not places_conflict(first, "翠湖花园小区楼下烧烤摊油烟直排，临街门面没有烟道。")
+
+
 def test_the_same_problem_at_two_places_never_shares_a_cluster_however_alike_the_texts():
     items = [(1, CROSSING_RIVER, 10), (2, CROSSING_XINHUA, 11), (3, CROSSING_RIVER_AGAIN, 12),
              (4, ESTATE_A, 13), (5, ESTATE_B, 14)]
