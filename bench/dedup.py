@@ -251,6 +251,7 @@ def main() -> None:
     i.add_argument("--train-first", type=int, default=564, help="train on the first N pairs, test the rest (0: no)")
     i.add_argument("--train-labels", help="train only on these labelled pairs (bench/labels/), test on the whole FILE")
     i.add_argument("--train-demo", action="store_true", help="add the demo's labelled pairs to every training")
+    i.add_argument("--more-labels", help="more labelled pairs of FILE's own messages, joined to the grouped folds")
     h = sub.add_parser("hint-floor", help="same-issue pairs a typing hint offers at each floor (bench/dedup_issues.py)")
     h.add_argument("file")
     h.add_argument("--train-labels", help="also the same-issue pairs of these labelled message numbers")
@@ -277,7 +278,8 @@ def main() -> None:
         run_pairs(args.file, args.cv)
     elif args.command == "issues":
         from bench.dedup_issues import run_issues
-        run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels, args.train_demo)
+        run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels, args.train_demo,
+                   args.more_labels)
     elif args.command == "hint-floor":
         from bench.dedup_issues import run_hint_floor, run_hint_model
         run_hint_floor(args.file, args.train_labels)

@@ -13,10 +13,15 @@ messages about one issue from the rest. ``python -m bench.dedup issues FILE.csv 
 - ``--train-demo``: the project's own labelled pairs of the demo's proposals (``demo.issue_pairs``, what the shipped
   model is trained on) join every fold's training too, and the "trained only on other pairs" line.
 With both, the other pairs are the two together.
+- ``--more-labels LABELS.csv``: more labelled pairs among FILE's own messages (columns file, key1, key2, label,
+  unsure: ``message_key`` of each message, judgement calls left out; bench/labels/issue_pairs_city.csv holds the
+  project's own for issue_pairs_dev.csv). They join the grouping, so a group held out takes its added pairs with it,
+  and the training of every fold whose training part holds their group; the figures stay those of FILE's own pairs.
 idf and the place gazetteer are learned from the file's distinct messages (no labels), as a campaign's own
 proposals would be. Prints figures; asserts nothing.
 """
 import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +80,20 @@ def train_on_labelled_ids(labels_path: str, data_folder: Path, features_only: bo
     return SameIssueModel().fit(features, labels, sample_weight=weights), labels
 
 
-def message_groups(pairs: list[tuple[Text, Text]]) -> np.ndarray:
-    """A group number per pair: pairs connected through a shared message (the same title and body) share one."""
-    return connected_groups(pairs)
+def message_key(text: Text) -> str:
+    """A message's name in a label file that holds no text: the first 12 hex digits of the SHA-1 of its title, a
+    newline and its body, as FILE spells them."""
+    return hashlib.sha1(f"{text.title}\n{text.body}".encode()).hexdigest()[:12]
+
+
+def read_more_pairs(labels_path: str, texts: list[Text]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of LABELS among ``texts`` (by ``message_key``; judgement calls left out): positions and labels."""
+    position = {message_key(text): k for k, text in enumerate(texts)}
+    with open(labels_path, encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["unsure"] == "0" and r["key1"] in position
+                and r["key2"] in position]
+    return (np.array([position[r["key1"]] for r in rows], dtype=np.int64),
+            np.array([position[r["key2"]] for r in rows], dtype=np.int64), np.array([int(r["label"]) for r in rows]))
 
 
 def precision_at_recall(labels: np.ndarray, scores: np.ndarray, recall: float) -> float:
@@ -114,13 +130,18 @@ def demo_features() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None,
-               train_demo: bool = False) -> None:
+               train_demo: bool = False, more_labels: str | None = None) -> None:
     pairs, labels = read_pairs(path)
-    groups = message_groups(pairs)
     texts, i, j = texts_of_pairs(pairs)
+    more_i, more_j, more_labels_ = read_more_pairs(more_labels, texts) if more_labels else (i[:0], j[:0], labels[:0])
+    grouped = connected_groups(list(zip(np.concatenate([i, more_i]).tolist(), np.concatenate([j, more_j]).tolist(),
+                                        strict=True)))
+    groups, more_groups = grouped[:len(pairs)], grouped[len(pairs):]
     print(f"{len(pairs)} pairs ({labels.sum()} the same issue), {len(set(groups))} groups of connected messages, "
-          f"{len(texts)} distinct messages")
-    features = IssueTexts(texts).features(i, j)
+          f"{len(texts)} distinct messages" + (f"; {len(more_labels_)} more pairs of them from {more_labels} "
+                                               f"({more_labels_.sum()} the same issue)" if more_labels else ""))
+    corpus = IssueTexts(texts)
+    features, more_features = corpus.features(i, j), corpus.features(more_i, more_j)
     copies = features[:, FEATURES.index("copies_score")]
     apart = np.array([places_conflict(a.whole, b.whole) for a, b in pairs])
     print(f"place rule (clusters never join these): {apart[labels == 1].sum()} of {labels.sum()} same-issue pairs "
@@ -140,8 +161,11 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
             for seed in range(shuffles):
                 predicted = np.zeros(len(labels))
                 for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
-                    x, y, w = features[train], labels[train], group_weights(np.unique(groups[train],
-                                                                                      return_inverse=True)[1])
+                    more = np.isin(more_groups, groups[train])
+                    x, y = np.vstack([features[train], more_features[more]]), np.concatenate([labels[train],
+                                                                                              more_labels_[more]])
+                    w = group_weights(np.unique(np.concatenate([groups[train], more_groups[more]]),
+                                                return_inverse=True)[1])
                     if extra is not None:
                         x, y, w = np.vstack([x, extra[0]]), np.concatenate([y, extra[1]]), np.concatenate([w, extra[2]])
                     predicted[test] = SameIssueModel().fit(x, y, sample_weight=w).probability(features[test])
@@ -150,8 +174,14 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
             show(f"same-issue score{name}, grouped {folds}-fold CV x {shuffles} shuffles", runs)
             show("  the same with the place rule (0 for a pair the rule keeps apart, as clusters do)", ruled)
     if train_first:
-        model = SameIssueModel().fit(features[:train_first], labels[:train_first],
-                                     sample_weight=group_weights(message_groups(pairs[:train_first])))
+        held_out = set(i[train_first:].tolist()) | set(j[train_first:].tolist())
+        more = ~np.isin(more_i, list(held_out)) & ~np.isin(more_j, list(held_out))
+        model = SameIssueModel().fit(
+            np.vstack([features[:train_first], more_features[more]]),
+            np.concatenate([labels[:train_first], more_labels_[more]]),
+            sample_weight=group_weights(connected_groups(list(zip(
+                np.concatenate([i[:train_first], more_i[more]]).tolist(),
+                np.concatenate([j[:train_first], more_j[more]]).tolist(), strict=True)))))
         held = slice(train_first, None)
         show(f"same-issue score trained on the first {train_first} pairs, on the other {len(pairs) - train_first}",
              [figures(labels[held], model.probability(features[held]), 0.5)])
