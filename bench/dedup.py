@@ -203,7 +203,7 @@ def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int
 
 def _time_queries(texts: list[str], origin: list[int], items: list, jobs: int, queries: int, seed: int,
                   index_folder: str | None) -> None:
-    """Top-5 queries on the saved index, mapped as a serving process maps it (suggestions.similar). With
+    """Top-5 queries on the saved index, mapped as a serving process maps it (suggestions.similarity_index). With
     ``index_folder`` the index is kept there, and reused when it is already there (the million takes 12 minutes
     to build)."""
     folder = Path(index_folder) if index_folder else Path(tempfile.mkdtemp(prefix="bench-dedup-")) / "index"

@@ -68,7 +68,7 @@ def derive(*, postgres_search: bool) -> None:
     from analytics import rollup
     from campaigns.models import Campaign
     from search.indexing import get_backend, reindex
-    from suggestions import clustering, similar
+    from suggestions import clustering, similarity_index
 
     for table in ("related_proposals", "cluster_members", "clusters"):
         db.session.execute(sa.text(f"DELETE FROM {table}"))
@@ -81,7 +81,7 @@ def derive(*, postgres_search: bool) -> None:
     print(f"clustered every campaign in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     for campaign in campaigns:
-        similar.save_campaign_index(campaign.id)
+        similarity_index.save_campaign_index(campaign.id)
     print(f"similarity index of every campaign saved in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     if postgres_search:

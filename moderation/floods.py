@@ -30,7 +30,7 @@ from core.extensions import db
 from core.models import utcnow
 from moderation.bursts import Act, SupportRules, in_bursts, summary, support_burst
 from moderation.models import FloodGroup, FloodKind, FloodStatus, FloodSubmission, FloodVote
-from suggestions import clustering, dedup, similar
+from suggestions import clustering, dedup, similarity_index
 from suggestions import services as suggestion_services
 from suggestions.models import Suggestion, Vote
 
@@ -115,7 +115,7 @@ def _detect_submissions(settings: FloodSettings, since: datetime, now: datetime,
             .where(Suggestion.campaign_id == campaign_id, Suggestion.created_at >= since, Suggestion.source == "")
             .order_by(Suggestion.created_at, Suggestion.id)).all()
         acts = {r.id: Act(r.id, r.author_id, r.created_at, r.account, r.network_key) for r in rows}
-        found = dedup.near_identical([(r.id, similar.text_of(r.title, r.body), r.author_id) for r in rows],
+        found = dedup.near_identical([(r.id, similarity_index.text_of(r.title, r.body), r.author_id) for r in rows],
                                      threshold=settings.text_similarity)
         for ids in found.clusters(min_size=settings.min_submissions).values():
             members = in_bursts([acts[i] for i in ids], settings.submission_window, settings.min_submissions,

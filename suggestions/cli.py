@@ -8,8 +8,9 @@ from flask.cli import AppGroup
 
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
-from suggestions import clustering, deadlines, handling, issue_model, services, similar
+from suggestions import clustering, deadlines, handling, issue_model, services
 from suggestions.same_issue import read_pairs_csv
+from suggestions.similarity_index import save_campaign_index
 
 cli = AppGroup("suggestions", help="Maintain proposals.")
 
@@ -49,7 +50,7 @@ def similarity_index(campaign_ids: tuple[int, ...]) -> None:
         campaign_ids = tuple(db.session.scalars(sa.select(Campaign.id).where(Campaign.status == CampaignStatus.OPEN)
                                                 .order_by(Campaign.id)))
     for campaign_id in campaign_ids:
-        held = similar.save_campaign_index(campaign_id)
+        held = save_campaign_index(campaign_id)
         click.echo(f"campaign {campaign_id}: {held} proposals" if held else f"campaign {campaign_id}: none public")
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from campaigns.models import Campaign, CampaignStatus
 from core import audit, jobs
 from core.extensions import db
-from suggestions import dedup, issue_groups, issue_model, places, related, similar
+from suggestions import dedup, issue_groups, issue_model, places, related, similar, similarity_index
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
 from suggestions.same_issue import issue_probabilities
 
@@ -66,9 +66,9 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     clusters have two or more members. Clusters keep their id (and confirmation) while their representative
     stays the same."""
     say = progress or (lambda _step: None)
-    rows = similar.public_rows(campaign.id)
+    rows = similarity_index.public_rows(campaign.id)
     say(f"{len(rows)} proposals read")
-    items = [(row.id, similar.text_of(row.title, row.body), row.author_id) for row in rows]
+    items = [(row.id, similarity_index.text_of(row.title, row.body), row.author_id) for row in rows]
     pins = _pins(campaign.id, {row.id for row in rows})
     found = dedup.cluster(items, pins=pins, neighbours=similar.SIMILAR_LIMIT,
                           neighbour_floor=similar.HINT_FLOOR) if items else dedup.Clustering()
@@ -177,7 +177,7 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
     cluster.size = len(member_ids)
     cluster.supporter_count = distinct_supporters(cluster)
     if texts is None:
-        texts = {s.id: similar.text_of(s.title, s.body) for s in db.session.scalars(
+        texts = {s.id: similarity_index.text_of(s.title, s.body) for s in db.session.scalars(
             sa.select(Suggestion).where(Suggestion.id.in_(member_ids)))}
     # Keywords are public (lists, dashboard, exports, API): drawn from text with personal data masked.
     cluster.keywords = " ".join(dedup.keywords([texts[i] for i in member_ids if i in texts]))[:200]
@@ -231,7 +231,7 @@ def recluster_campaign(campaign_id: int) -> None:
     db.session.commit()
     current_app.logger.info("campaign %s: %d clusters of two or more proposals", campaign_id, clusters)
     try:
-        similar.save_campaign_index(campaign_id)
+        similarity_index.save_campaign_index(campaign_id)
     except OSError as error:  # the clustering is committed; hints keep the index they have
         current_app.logger.warning("similarity index of campaign %s not saved: %s", campaign_id, error)
 
@@ -257,13 +257,13 @@ def place_new(suggestion: Suggestion) -> Cluster | None:
         return None
     if db.session.scalar(sa.select(Cluster.id).where(Cluster.campaign_id == campaign_id).limit(1)) is None:
         return None
-    text = similar.text_of(suggestion.title, suggestion.body)
+    text = similarity_index.text_of(suggestion.title, suggestion.body)
     apart = [pin.other_id if pin.suggestion_id == suggestion.id else pin.suggestion_id
              for pin in db.session.scalars(sa.select(ClusterPin).where(
                  ClusterPin.kind == PinKind.APART,
                  sa.or_(ClusterPin.suggestion_id == suggestion.id, ClusterPin.other_id == suggestion.id)))]
-    with similar.campaign_index(campaign_id) as index:
-        similar.index_proposal(index, suggestion)
+    with similarity_index.campaign_index(campaign_id) as index:
+        similarity_index.index_proposal(index, suggestion)
         candidates = [m.id for m in index.query(text, 20, exclude={suggestion.id})]
         # The clusters of the proposals staff keep this one apart from count as candidates' clusters, so that
         # both rules below refuse them wherever those members are (as the batch does).
@@ -318,7 +318,7 @@ def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], block
         similar.issue_text(suggestion.title, suggestion.body),
         [similar.issue_text(c.title, c.body) for c in candidates],
         model)
-    own_places = places.Places.of(similar.text_of(suggestion.title, suggestion.body))
+    own_places = places.Places.of(similarity_index.text_of(suggestion.title, suggestion.body))
     for k in np.argsort(-probability, kind="stable").tolist():
         p, cluster_id = float(probability[k]), membership[candidates[k].id]
         if p < model.threshold:
@@ -347,5 +347,5 @@ def _member_heads(cluster_ids: set[int]) -> dict[int, list[str]]:
               .where(ClusterMember.cluster_id.in_(cluster_ids)).subquery())
     heads: dict[int, list[str]] = {}
     for row in db.session.execute(sa.select(ranked).where(ranked.c.rank <= MEMBER_HEADS)):
-        heads.setdefault(row.cluster_id, []).append(similar.text_of(row.title, row.body))
+        heads.setdefault(row.cluster_id, []).append(similarity_index.text_of(row.title, row.body))
     return heads

@@ -8,7 +8,7 @@ touch every row and say little), the rarest first and at most ``POSTINGS_BUDGET`
 rows by that partial score are then scored exactly. Items added after the fit
 are transformed with the fitted idf into a buffer that is scanned directly. An index built in memory merges its
 buffer into the stores when it grows; an index loaded from a folder never does (that would copy the whole store
-into each process): whoever keeps it saves a fresh one instead (``suggestions.similar``).
+into each process): whoever keeps it saves a fresh one instead (``suggestions.similarity_index``).
 
 Per row the index keeps the item's id, its author, and the digest and length of its exact key, never its text
 (an index built in memory keeps the normalised texts too, for ``refit``).

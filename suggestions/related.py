@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from core.database import insert_for
 from core.extensions import db
 from suggestions.models import RelatedProposal, Suggestion
-from suggestions.similar import SIMILAR_LIMIT, similar_proposals, text_of
+from suggestions.similar import SIMILAR_LIMIT, similar_proposals
+from suggestions.similarity_index import text_of
 
 
 def related_of(suggestion: Suggestion, limit: int = SIMILAR_LIMIT) -> list[tuple[Suggestion, RelatedProposal]]:

@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from core.extensions import db
-from suggestions import similar
+from suggestions import similarity_index
 
 POSTGRES_URL = os.environ.get("JIANYAN_TEST_POSTGRES_URL", "")
 BROWSER = os.environ.get("JIANYAN_TEST_BROWSER", "") == "1"
@@ -152,7 +152,7 @@ def app(backend, tmp_path, request):
     marker = request.node.get_closest_marker("app_config")  # e.g. rate limits switched on, as in production
     application = create_app({**base_config(url), "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path / 'ratelimits.db'}",
                               **(marker.args[0] if marker else {})})
-    similar.forget_indexes()  # ids restart in every test database
+    similarity_index.forget_indexes()  # ids restart in every test database
     with application.app_context():
         db.create_all()
         yield application

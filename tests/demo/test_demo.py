@@ -170,7 +170,7 @@ def test_no_demo_cluster_holds_one_problem_at_two_places(demo_app):
 
     from suggestions.cluster_models import ClusterMember
     from suggestions.places import places_conflict
-    from suggestions.similar import text_of
+    from suggestions.similarity_index import text_of
 
     with demo_app.app_context():
         rows = db.session.execute(sa.select(ClusterMember.cluster_id, Suggestion.title, Suggestion.body)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from core.audit import AuditLog
 from core.extensions import db
-from suggestions import related, services, similar
+from suggestions import related, services, similar, similarity_index
 from suggestions.models import Cluster, ClusterMember, Suggestion, Vote
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -419,9 +419,9 @@ def test_a_process_keeps_the_indexes_it_built_itself_within_a_budget_of_proposal
     db.session.commit()
     for campaign in campaigns:
         assert similar.similar_proposals(campaign.id, "\n".join(PARKING_REWORDED))  # each answers...
-    assert list(similar._indexes) == [campaigns[2].id]  # ...and only the latest stays (2 + 2 > 3)
+    assert list(similarity_index._indexes) == [campaigns[2].id]  # ...and only the latest stays (2 + 2 > 3)
     assert similar.similar_proposals(campaigns[0].id, "\n".join(PARKING_REWORDED))  # rebuilt when used again
-    assert list(similar._indexes) == [campaigns[0].id]
+    assert list(similarity_index._indexes) == [campaigns[0].id]
 
 
 def test_saved_indexes_are_shared_and_count_only_what_was_published_since(app, client):
@@ -432,17 +432,17 @@ def test_saved_indexes_are_shared_and_count_only_what_was_published_since(app, c
     db.session.commit()
     for campaign in campaigns:
         assert similar.similar_proposals(campaign.id, "\n".join(PARKING_REWORDED))
-    assert list(similar._indexes) == [c.id for c in campaigns]  # mapped folders: none of it in this process alone
-    held = similar._indexes[campaigns[0].id]
+    assert list(similarity_index._indexes) == [c.id for c in campaigns]  # mapped folders: none of it in this process alone
+    held = similarity_index._indexes[campaigns[0].id]
     assert held.folder is not None and held.in_memory == 0
     assert _mapped(held.index.rows.data)  # read from the saved folder, not copied
     later = propose(campaigns[0], PARKING_REWORDED)  # published after the folder was saved
     db.session.commit()
     hits = similar.similar_proposals(campaigns[0].id, "\n".join(PARKING))
     assert later.id in [s.id for s, _ in hits] and held.in_memory == 1
-    similar.forget_indexes()  # a process started afterwards maps the same folder and finds it too
+    similarity_index.forget_indexes()  # a process started afterwards maps the same folder and finds it too
     assert later.id in [s.id for s, _ in similar.similar_proposals(campaigns[0].id, "\n".join(PARKING))]
-    assert similar._indexes[campaigns[0].id].folder == held.folder
+    assert similarity_index._indexes[campaigns[0].id].folder == held.folder
 
 
 def test_a_fresh_saved_index_replaces_the_old_one_in_every_process(app, client):
@@ -451,12 +451,12 @@ def test_a_fresh_saved_index_replaces_the_old_one_in_every_process(app, client):
     propose(campaign, PARKING)
     db.session.commit()
     assert similar.similar_proposals(campaign.id, "\n".join(PARKING_REWORDED))
-    first = similar._indexes[campaign.id].folder
+    first = similarity_index._indexes[campaign.id].folder
     school, noise = propose(campaign, SCHOOL), propose(campaign, NOISE)
     db.session.commit()
     similar.similar_proposals(campaign.id, "\n".join(SCHOOL))  # 2 published since > 1: a fresh folder is saved
-    second = similar._current_folder(campaign.id)
+    second = similarity_index._current_folder(campaign.id)
     assert second != first
     assert [s.id for s, _ in similar.similar_proposals(campaign.id, "\n".join(SCHOOL))][:1] == [school.id]
-    held = similar._indexes[campaign.id]
+    held = similarity_index._indexes[campaign.id]
     assert held.folder == second and held.in_memory == 0 and noise.id in held.index

@@ -1,4 +1,4 @@
-"""The saved similarity index (suggestions.dedup_index, suggestions.similar): saved and mapped as one file, added
+"""The saved similarity index (suggestions.dedup_index, suggestions.similarity_index): saved and mapped as one file, added
 to past its buffer, shared by processes that save at the same time, queried by threads while others add, and
 kept working when nothing can be saved."""
 import mmap
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from campaigns.models import Campaign
+from core import jobs
 from core.extensions import db
-from suggestions import dedup, similar
+from suggestions import dedup, similar, similarity_index
 from tests.factories import make_campaign, make_suggestion, make_user
 from tests.suggestions.test_dedup import PROPOSALS, TEXT
 
@@ -91,7 +92,7 @@ def test_saves_at_the_same_time_leave_current_naming_a_folder_that_exists(app):
     def save():
         try:
             with app.app_context():
-                similar.save_campaign_index(campaign_id)
+                similarity_index.save_campaign_index(campaign_id)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
     threads = [threading.Thread(target=save) for _ in range(6)]
@@ -100,24 +101,24 @@ def test_saves_at_the_same_time_leave_current_naming_a_folder_that_exists(app):
     for thread in threads:
         thread.join()
     assert not errors
-    current = similar._current_folder(campaign_id)
-    assert (similar._campaign_dir(campaign_id) / current / "index.bin").exists()
-    assert not [p for p in similar._campaign_dir(campaign_id).iterdir() if p.name.startswith(".writing-")]
+    current = similarity_index._current_folder(campaign_id)
+    assert (similarity_index._campaign_dir(campaign_id) / current / "index.bin").exists()
+    assert not [p for p in similarity_index._campaign_dir(campaign_id).iterdir() if p.name.startswith(".writing-")]
 
 
 def test_a_current_pointer_to_a_missing_folder_is_mended_once_not_rebuilt_on_every_hint(app, monkeypatch):
     campaign_id = _campaign_with(PARKING)
-    folder = similar._campaign_dir(campaign_id)
+    folder = similarity_index._campaign_dir(campaign_id)
     folder.mkdir(parents=True)
     (folder / "current").write_text("gone")
     builds = []
-    real_build = similar._index_of
-    monkeypatch.setattr(similar, "_index_of", lambda rows: builds.append(1) or real_build(rows))
+    real_build = similarity_index._index_of
+    monkeypatch.setattr(similarity_index, "_index_of", lambda rows: builds.append(1) or real_build(rows))
     for _ in range(5):
         assert similar.similar_proposals(campaign_id, "锦绣华庭小区车位不足，消防通道停满车")
     assert len(builds) == 1  # built once, saved, mapped
-    assert similar._current_folder(campaign_id) not in (None, "gone")
-    assert similar._indexes[campaign_id].folder == similar._current_folder(campaign_id)
+    assert similarity_index._current_folder(campaign_id) not in (None, "gone")
+    assert similarity_index._indexes[campaign_id].folder == similarity_index._current_folder(campaign_id)
 
 
 def test_a_failed_save_is_not_retried_on_every_hint(app, tmp_path, monkeypatch):
@@ -125,11 +126,11 @@ def test_a_failed_save_is_not_retried_on_every_hint(app, tmp_path, monkeypatch):
     app.config.update(SIMILARITY_INDEX_DIR=str(tmp_path / "full"), SIMILARITY_INDEX_REBUILD_AFTER=0)
     campaign_id = _campaign_with(PARKING)
     saves = []
-    real_save = similar._save
-    monkeypatch.setattr(similar, "_save", lambda *a: saves.append(1) or real_save(*a))
+    real_save = similarity_index._save
+    monkeypatch.setattr(similarity_index, "_save", lambda *a: saves.append(1) or real_save(*a))
     for _ in range(5):
         assert similar.similar_proposals(campaign_id, "锦绣华庭小区车位不足，消防通道停满车")
-    assert len(saves) == 1 and similar._indexes[campaign_id].folder is None
+    assert len(saves) == 1 and similarity_index._indexes[campaign_id].folder is None
 
 
 def test_threads_query_while_others_add(app):
@@ -142,7 +143,7 @@ def test_threads_query_while_others_add(app):
         with app.app_context():
             while not stop.is_set():
                 try:
-                    with similar.campaign_index(campaign_id) as index:
+                    with similarity_index.campaign_index(campaign_id) as index:
                         index.query("锦绣华庭小区停车位不够", 5)
                     db.session.rollback()  # a hint is a GET; outside a request SQLite would keep the write lock
                 except Exception as error:  # noqa: BLE001 - reported below
@@ -155,10 +156,20 @@ def test_threads_query_while_others_add(app):
             suggestion = make_suggestion(campaign, make_user(), title=f"第{n}号建议：小区停车难",
                                          body=f"锦绣华庭小区第{n}栋楼下车位不足，建议增设停车位。")
             db.session.commit()
-            with similar.campaign_index(campaign_id) as index:
-                similar.index_proposal(index, suggestion)
+            with similarity_index.campaign_index(campaign_id) as index:
+                similarity_index.index_proposal(index, suggestion)
             db.session.commit()  # ends the read (SQLite's lock, outside a request)
     finally:
         stop.set()
         reader.join()
     assert not errors
+
+
+def test_a_job_queued_under_the_index_jobs_earlier_name_still_runs():
+    # build_similarity_index lived in suggestions.similar until the index got its own module; RQ finds a queued
+    # job's function by the dotted name stored with it
+    from rq.utils import import_attribute
+
+    assert import_attribute("suggestions.similar.build_similarity_index") is similarity_index.build_similarity_index
+    assert jobs.name_of(similarity_index.build_similarity_index) == \
+        "suggestions.similarity_index.build_similarity_index"
