@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, make_body, make_staff, make_user
 
 def memberships_of(user) -> list[tuple[int, str]]:
     return sorted(db.session.execute(sa.select(Membership.body_id, Membership.role)
-                                     .where(Membership.user_id == user.id)).tuples())
+                                     .where(Membership.user_id == user.id)))
 
 
 def last_audit() -> AuditLog:

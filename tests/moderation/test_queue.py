@@ -62,7 +62,7 @@ def test_staff_publish_several_pending_proposals_at_once(app, client, screened):
     assert "已完成：对 2 项执行“发布”" in text_of(client.get(response.headers["Location"]))
     assert statuses(s.id for s in pending) == ["published", "pending", "published"]
     rows = db.session.execute(sa.select(AuditLog.action, AuditLog.actor_id, AuditLog.target_id)
-                              .where(AuditLog.id > before).order_by(AuditLog.id)).tuples().all()
+                              .where(AuditLog.id > before).order_by(AuditLog.id)).all()
     assert rows == [("suggestion.publish", staff.id, pending[0].id), ("suggestion.publish", staff.id, pending[2].id)]
     # Bulk rejection with one reason code.
     client.post("/moderation/decide?tab=screening", data={"items": [f"suggestions-{pending[1].id}"],

@@ -20,7 +20,7 @@ def text_of(response) -> str:
 
 
 def actions() -> list[tuple[str, int | None]]:
-    return list(db.session.execute(sa.select(AuditLog.action, AuditLog.actor_id).order_by(AuditLog.id)).tuples())
+    return list(db.session.execute(sa.select(AuditLog.action, AuditLog.actor_id).order_by(AuditLog.id)))
 
 
 def report(client, user, suggestion_id: int, reason="abusive", note="", kind="suggestions", target_id=None):

@@ -47,7 +47,9 @@ def test_the_same_complaint_about_another_estate_is_a_conflict_and_the_same_esta
     assert rows[1, copies] > rows[0, copies]  # the template reads closer: why one cosine is not enough
 
 
-def test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_about_another_place():
+def _estates_model_and_unseen_probabilities() -> tuple[SameIssueModel, np.ndarray]:
+    """A model trained on one problem at five estates (the same problem in other words: 1; the same words at the
+    next estate: 0), and its probabilities for a sixth estate's pair of each kind."""
     estates = ["翠湖花园", "金桂苑", "银杏家园", "枫林新村", "桃源小区", "松鹤公寓"]
     problems = [("门口积水", "门口一下雨就积水，请尽快疏通下水道。", "门前路面淹水", "门外排水不畅，路面常年积水没人管。"),
                 ("油烟扰民", "楼下烧烤摊油烟太大，晚上吵到凌晨。", "烧烤摊油烟直排", "临街烧烤店油烟直排，窗户都不敢开。"),
@@ -69,14 +71,17 @@ def test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_
     texts, i, j = texts_of_pairs(pairs + unseen)  # one corpus, as a campaign's proposals are
     features = IssueTexts(texts).features(i, j)
     model = SameIssueModel().fit(features[:len(pairs)], np.array(labels))
-    same, template = model.probability(features[len(pairs):])
+    return model, model.probability(features[len(pairs):])
+
+
+def test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_about_another_place():
+    model, (same, template) = _estates_model_and_unseen_probabilities()
     assert same > model.threshold > template
     assert model.weights()["names_conflict"] < 0
-    return model
 
 
 def test_a_saved_model_gives_the_same_probabilities_and_says_what_it_was_trained_on(tmp_path):
-    model = test_a_model_trained_on_labelled_pairs_puts_the_same_issue_above_a_template_about_another_place()
+    model, _ = _estates_model_and_unseen_probabilities()
     model.trained_on = {"sources": {"test": 30}}
     model.save(tmp_path / "model.json")
     loaded = SameIssueModel.load(tmp_path / "model.json")
