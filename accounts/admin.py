@@ -15,6 +15,7 @@ from accounts.models import Body, User
 from core.audit import AuditLog
 from core.errors import DomainError
 from core.extensions import db
+from core.forms import select_choices
 from core.text import remove_format_characters
 from core.web import redirect_with_error
 
@@ -34,7 +35,8 @@ def bodies():
     locale = str(get_locale())
     all_bodies = db.session.scalars(sa.select(Body).order_by(Body.level, Body.region, Body.id)).all()
     form = BodyForm()
-    form.parent_id.choices = [("", _("None"))] + [(str(b.id), b.display_name(locale)) for b in all_bodies]
+    form.parent_id.choices = select_choices([("", _("None"))] +
+                                            [(str(b.id), b.display_name(locale)) for b in all_bodies])
     valid_parents = {str(b.id) for b in all_bodies}
     if form.validate_on_submit():
         parent_id = form.parent_id.data or ""

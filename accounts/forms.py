@@ -7,7 +7,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 from accounts.models import BODY_KIND_LABELS, BODY_LEVEL_LABELS, MEMBERSHIP_ROLE_LABELS, ROLE_LABELS
 from accounts.password_policy import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from accounts.services import EMAIL_PATTERN
-from core.forms import CleanText
+from core.forms import CleanText, select_choices
 
 PASSWORD_HELP = _l("At least %(n)d characters; not your username and not a common password such as 12345678. "
                    "A few unrelated words are easy to remember and hard to guess.", n=PASSWORD_MIN_LENGTH)
@@ -90,8 +90,8 @@ class BodyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[CleanText(_l("Name"), max_length=120)])
     name_en = StringField(_l("English name (optional)"), validators=[
         CleanText(_l("English name"), max_length=200, min_length=0)])
-    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in BODY_KIND_LABELS.items()])
-    level = SelectField(_l("Level"), choices=[(k.value, v) for k, v in BODY_LEVEL_LABELS.items()])
+    kind = SelectField(_l("Kind"), choices=select_choices((k.value, v) for k, v in BODY_KIND_LABELS.items()))
+    level = SelectField(_l("Level"), choices=select_choices((k.value, v) for k, v in BODY_LEVEL_LABELS.items()))
     region = StringField(_l("Region"), validators=[CleanText(_l("Region"), max_length=80)],
                          description=_l("e.g. 江南省临川市"))
     parent_id = SelectField(_l("Parent body (optional)"), coerce=str, validate_choice=False)
@@ -101,15 +101,15 @@ class BodyForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     username = StringField(_l("Username"), validators=[InputRequired(_l("Please enter a username."))])
-    role = SelectField(_l("Role in the body"), choices=list(MEMBERSHIP_ROLE_LABELS.items()))
+    role = SelectField(_l("Role in the body"), choices=select_choices(MEMBERSHIP_ROLE_LABELS.items()))
 
 
 class MemberRoleForm(FlaskForm):
-    role = SelectField(_l("Role in the body"), choices=list(MEMBERSHIP_ROLE_LABELS.items()))
+    role = SelectField(_l("Role in the body"), choices=select_choices(MEMBERSHIP_ROLE_LABELS.items()))
 
 
 class SiteRoleForm(FlaskForm):
-    role = SelectField(_l("Site role"), choices=[(k.value, v) for k, v in ROLE_LABELS.items()],
+    role = SelectField(_l("Site role"), choices=select_choices((k.value, v) for k, v in ROLE_LABELS.items()),
                        description=_l("“Citizen” also removes the person from every body's staff. Staff are made "
                                       "by adding them to a body."))
 

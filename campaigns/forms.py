@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from core.forms import CleanText, MultiCheckboxField
+from core.forms import CleanText, MultiCheckboxField, select_choices
 
 
 class CampaignForm(FlaskForm):
@@ -52,9 +52,9 @@ class CampaignFilterForm(FlaskForm):
         csrf = False
 
     # "All" leaves archived campaigns out (retired from the list); they are one choice away.
-    phase = SelectField(_l("Status"), choices=[("", _l("All")), ("open", _l("Open")),
-                                               ("closing_soon", _l("Closing soon")), ("upcoming", _l("Upcoming")),
-                                               ("closed", _l("Closed")), ("archived", _l("Archived"))],
+    phase = SelectField(_l("Status"), choices=select_choices([
+                            ("", _l("All")), ("open", _l("Open")), ("closing_soon", _l("Closing soon")),
+                            ("upcoming", _l("Upcoming")), ("closed", _l("Closed")), ("archived", _l("Archived"))]),
                         validators=[Optional()])
     body = SelectField(_l("Body"), coerce=str, validators=[Optional()])
     level = SelectField(_l("Level"), validators=[Optional()])

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from accounts.models import BODY_LEVEL_LABELS, Body, MembershipRole
 from accounts.permissions import can_act_for_body, can_manage_body, operated_prefixes
@@ -15,6 +16,7 @@ from campaigns.forms import CampaignFilterForm, CampaignForm
 from campaigns.models import PHASE_LABELS, Campaign, Category, Phase
 from core.errors import DomainError
 from core.extensions import db
+from core.forms import select_choices
 from core.models import utcnow
 from core.params import page_number
 from core.web import redirect_with_error
@@ -52,9 +54,9 @@ def index():
     form = CampaignFilterForm(request.args)
     bodies = db.session.scalars(sa.select(Body).order_by(Body.level, Body.id)).all()
     categories = db.session.scalars(sa.select(Category).order_by(Category.id)).all()
-    form.body.choices = [("", _("All"))] + [(str(b.id), b.display_name(locale)) for b in bodies]
-    form.level.choices = [("", _("All"))] + [(k, str(v)) for k, v in BODY_LEVEL_LABELS.items()]
-    form.category.choices = [("", _("All"))] + [(c.code, c.display_name(locale)) for c in categories]
+    form.body.choices = select_choices([("", _("All"))] + [(str(b.id), b.display_name(locale)) for b in bodies])
+    form.level.choices = select_choices([("", _("All"))] + [(k, str(v)) for k, v in BODY_LEVEL_LABELS.items()])
+    form.category.choices = select_choices([("", _("All"))] + [(c.code, c.display_name(locale)) for c in categories])
     form.validate()
     filters = {name: (form[name].data or "") if not form[name].errors else ""
                for name in ("phase", "body", "level", "category")}
@@ -87,7 +89,7 @@ def create():
         abort(403)
     locale = str(get_locale())
     form = CampaignForm()
-    form.body_id.choices = [(b.id, b.display_name(locale)) for b in bodies]
+    form.body_id.choices = select_choices((b.id, b.display_name(locale)) for b in bodies)
     form.categories.choices = _category_choices()
     requested = request.form.get("body_id", "")
     if requested and requested not in {str(b.id) for b in bodies}:
@@ -132,9 +134,10 @@ def _save_or_show(form: CampaignForm, campaign: Campaign | None, save, success: 
     return render_template("campaigns/form.html", form=form, campaign=campaign), status
 
 
-def _category_choices() -> list[tuple[int, str]]:
+def _category_choices() -> list[SelectChoice]:
     locale = str(get_locale())
-    return [(c.id, c.display_name(locale)) for c in db.session.scalars(sa.select(Category).order_by(Category.id))]
+    return select_choices((c.id, c.display_name(locale))
+                          for c in db.session.scalars(sa.select(Category).order_by(Category.id)))
 
 
 def _fields_from(form: CampaignForm) -> dict:

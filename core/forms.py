@@ -1,12 +1,21 @@
 """Form helpers shared by every package."""
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.errors import InvalidInput
 from core.params import MAX_ID
 from core.text import clean_text
+
+
+def select_choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """The choices of a select, radio or checkbox field from (value, label) pairs: WTForms reads plain tuples no
+    more after 3.3; code reading a field's choices uses ``choice.value`` and ``choice.label``."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class CleanText:

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from core.forms import CleanText, IdField
+from core.forms import CleanText, IdField, select_choices
 from drafts.models import DECISION_LABELS
 
 
@@ -24,7 +24,8 @@ class DecisionForm(FlaskForm):
     """The decision on one cluster of comments about an article (article empty: the whole draft)."""
     cluster_id = IdField(validators=[InputRequired(_l("Choose a group of comments."))])
     article_id = IdField()
-    decision = SelectField(_l("Decision"), choices=[("", "—")] + [(k.value, v) for k, v in DECISION_LABELS.items()],
+    decision = SelectField(_l("Decision"),
+                           choices=select_choices([("", "—")] + [(k.value, v) for k, v in DECISION_LABELS.items()]),
                            validators=[InputRequired(_l("Choose a decision."))])
     reason = TextAreaField(_l("Reason"), validators=[CleanText(_l("Reason"), max_length=1000, min_length=4,
                                                                multiline=True)])

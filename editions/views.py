@@ -28,6 +28,7 @@ from campaigns import services as campaign_services
 from campaigns.models import PHASE_LABELS, Phase
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
+from core.forms import select_choices
 from core.models import utcnow
 from core.params import page_number
 from core.web import redirect_with_error
@@ -140,13 +141,13 @@ LEVELS_BELOW = {"province": ("provincial", "municipal", "county"), "city": ("mun
 def _body_form(edition: Edition) -> BodyForm:
     form = BodyForm(prefix="body")
     levels = LEVELS_BELOW[edition.region.level]
-    form.level.choices = [(value, label) for value, label in form.level.choices if value in levels]
+    form.level.choices = [choice for choice in form.level.choices if choice.value in levels]
     if not form.is_submitted():  # a new body of the edition: a department at the edition's own level, in its region
         form.level.data, form.kind.data, form.region.data = levels[0], "department", edition.region.path
     locale = str(get_locale())
     parents = db.session.scalars(sa.select(Body).where(services.bodies_in(edition), Body.level != "county")
                                  .order_by(Body.region_code, Body.id).limit(300)).all()
-    form.parent_id.choices = [("", _("None"))] + [(str(b.id), b.display_name(locale)) for b in parents]
+    form.parent_id.choices = select_choices([("", _("None"))] + [(str(b.id), b.display_name(locale)) for b in parents])
     form.region.render_kw = {"list": "edition-divisions"}  # the edition's divisions, offered as staff type
     return form
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Optional, Regexp, ValidationError
 
-from core.forms import CleanText, IdField
+from core.forms import CleanText, IdField, select_choices
 from moderation.models import REPORT_REASON_LABELS, WORD_CATEGORY_LABELS
 from moderation.services import HIDE_REASON_MAX_LENGTH, NOTE_MAX_LENGTH
 from moderation.words import WORD_MAX_LENGTH, WORDS_PER_SUBMISSION
@@ -20,7 +20,8 @@ CODE = r"^[a-z0-9_]{1,32}(\.[a-z0-9_]{0,31})?$"  # an action code, a group's pre
 
 class ReportForm(FlaskForm):
     """A citizen's report of a proposal or a reply."""
-    reason = RadioField(_l("What is wrong?"), choices=list(REPORT_REASON_LABELS.items()), validate_choice=False,
+    reason = RadioField(_l("What is wrong?"), choices=select_choices(REPORT_REASON_LABELS.items()),
+                        validate_choice=False,
                         validators=[AnyOf(list(REPORT_REASON_LABELS), message=_l("Choose a reason for the report."))])
     note = TextAreaField(_l("Note for the moderators (optional)"), validators=[
         CleanText(_l("Note"), max_length=NOTE_MAX_LENGTH, min_length=0, multiline=True)],
@@ -30,17 +31,17 @@ class ReportForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """One action for the checked items of the queue, or for one item's own button (``single``)."""
     items = SelectMultipleField(_l("Items"), validate_choice=False)
-    action = SelectField(_l("Action"), choices=list(ACTION_LABELS.items()), validate_choice=False)
+    action = SelectField(_l("Action"), choices=select_choices(ACTION_LABELS.items()), validate_choice=False)
     single = StringField()
     reason = StringField(_l("Reason for hiding (optional)"), validators=[
         CleanText(_l("Reason"), max_length=HIDE_REASON_MAX_LENGTH, min_length=0)])
-    reject_reason = SelectField(_l("Reason for rejecting"), choices=list(REJECT_REASON_LABELS.items()),
+    reject_reason = SelectField(_l("Reason for rejecting"), choices=select_choices(REJECT_REASON_LABELS.items()),
                                 validate_choice=False)
 
 
 class WordsForm(FlaskForm):
     """Administrators add words to the sensitive-word list."""
-    category = SelectField(_l("Category"), choices=list(WORD_CATEGORY_LABELS.items()), validate_choice=False,
+    category = SelectField(_l("Category"), choices=select_choices(WORD_CATEGORY_LABELS.items()), validate_choice=False,
                            validators=[AnyOf(list(WORD_CATEGORY_LABELS), message=_l("Choose a category."))])
     words = TextAreaField(_l("Words, one a line"), validators=[
         CleanText(_l("Words"), max_length=WORDS_PER_SUBMISSION * (WORD_MAX_LENGTH + 1), multiline=True)],

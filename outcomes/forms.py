@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from core.forms import CleanText, IdField
+from core.forms import CleanText, IdField, select_choices
 from outcomes.models import STAGE_LABELS
 
 
@@ -20,7 +20,7 @@ class OutcomeForm(FlaskForm):
         CleanText(_l("Link"), max_length=500, min_length=0)])
     clause = TextAreaField(_l("Article or clause concerned"), validators=[
         CleanText(_l("Clause"), max_length=5000, min_length=0, multiline=True)])
-    stage = SelectField(_l("Stage"), choices=list(STAGE_LABELS.items()))
+    stage = SelectField(_l("Stage"), choices=select_choices(STAGE_LABELS.items()))
     progress = IntegerField(_l("Progress (%)"), default=0, validators=[
         InputRequired(_l("Give the progress as a number from 0 to 100.")),
         NumberRange(0, 100, message=_l("Progress is a percentage from 0 to 100."))])

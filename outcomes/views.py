@@ -11,6 +11,7 @@ from analytics import metrics, rollup
 from campaigns.models import Campaign
 from core.errors import DomainError, InvalidInput
 from core.extensions import db
+from core.forms import select_choices
 from core.params import record_id
 from core.web import redirect_with_error
 from outcomes import services
@@ -78,7 +79,7 @@ def create():
         abort(403)
     suggestion = db.session.get(Suggestion, request.args.get("suggestion", type=record_id) or 0)
     form = OutcomeForm()
-    form.issuing_body.choices = [(b.id, b.display_name(str(get_locale()))) for b in bodies]
+    form.issuing_body.choices = select_choices((b.id, b.display_name(str(get_locale()))) for b in bodies)
     def save() -> PolicyOutcome:
         outcome = services.create_outcome(current_user, db.session.get(Body, form.issuing_body.data), **_fields(form))
         if suggestion is not None:
@@ -92,7 +93,8 @@ def create():
 def edit(outcome_id: int):
     outcome = _outcome_for_staff(outcome_id)
     form = OutcomeForm(obj=outcome)
-    form.issuing_body.choices = [(outcome.issuing_body_id, outcome.issuing_body.display_name(str(get_locale())))]
+    form.issuing_body.choices = select_choices([(outcome.issuing_body_id,
+                                                 outcome.issuing_body.display_name(str(get_locale())))])
     if request.method == "GET":
         form.issuing_body.data = outcome.issuing_body_id
     def save() -> PolicyOutcome:

@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectFiel
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
 from core.errors import InvalidInput
-from core.forms import CleanText, IdField, MultiCheckboxField
+from core.forms import CleanText, IdField, MultiCheckboxField, select_choices
 from suggestions import contacts
 from suggestions.models import (
     DECISION_LABELS,
@@ -36,7 +36,7 @@ class SuggestionForm(FlaskForm):
                        "put your phone number or address in the private section below.", n=BODY_MAX_LENGTH))
     category = SelectField(_l("Category"), coerce=str, validate_choice=False,
                            validators=[InputRequired(_l("Choose a category."))])
-    message_type = RadioField(_l("Type of message"), choices=list(MESSAGE_TYPE_LABELS.items()),
+    message_type = RadioField(_l("Type of message"), choices=select_choices(MESSAGE_TYPE_LABELS.items()),
                               default="suggestion", validate_choice=False,
                               validators=[AnyOf(list(MESSAGE_TYPE_LABELS), message=_l("Choose a message type."))])
 
@@ -65,7 +65,7 @@ class SuggestionForm(FlaskForm):
         description=_l("Copied from the article's text."))
 
     def validate_category(self, field):
-        if field.data not in {value for value, _label in field.choices if value}:
+        if field.data not in {choice.value for choice in field.choices if choice.value}:
             raise ValidationError(_l("Choose a category."))
 
     def validate_contact_phone(self, field):
@@ -81,7 +81,7 @@ class SuggestionForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[(d, DECISION_LABELS[d]) for d in STAFF_DECISIONS],
+    decision = RadioField(_l("Decision"), choices=select_choices((d, DECISION_LABELS[d]) for d in STAFF_DECISIONS),
                           validate_choice=False,
                           validators=[AnyOf(list(STAFF_DECISIONS), message=_l("Choose a decision."))])
     content = TextAreaField(_l("Official reply"), validators=[
@@ -89,7 +89,7 @@ class ReplyForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = SelectField(_l("Reason"), choices=[(r, REJECT_REASON_LABELS[r]) for r in REJECT_REASONS])
+    reason = SelectField(_l("Reason"), choices=select_choices((r, REJECT_REASON_LABELS[r]) for r in REJECT_REASONS))
 
 
 class HideForm(FlaskForm):
@@ -111,10 +111,11 @@ class ExtensionForm(FlaskForm):
 
 class RatingForm(FlaskForm):
     """The author's rating of the official reply."""
-    satisfaction = RadioField(_l("How satisfied are you with the reply?"), choices=list(SATISFACTION_LABELS.items()),
+    satisfaction = RadioField(_l("How satisfied are you with the reply?"),
+                              choices=select_choices(SATISFACTION_LABELS.items()),
                               validate_choice=False, validators=[
                                   AnyOf(list(SATISFACTION_LABELS), message=_l("Choose how satisfied you are."))])
-    reasons = MultiCheckboxField(_l("Reasons (optional)"), choices=list(RATING_REASON_LABELS.items()),
+    reasons = MultiCheckboxField(_l("Reasons (optional)"), choices=select_choices(RATING_REASON_LABELS.items()),
                                  validate_choice=False)
     comment = TextAreaField(_l("Comment (optional)"), validators=[
         CleanText(_l("Comment"), max_length=1000, min_length=0, multiline=True)])

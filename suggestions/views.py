@@ -16,6 +16,7 @@ from analytics import metrics, rollup
 from campaigns.models import Campaign, Category
 from core.errors import DomainError
 from core.extensions import db
+from core.forms import select_choices
 from core.models import utcnow
 from core.network import request_network_key
 from core.privacy import KIND_LABELS
@@ -97,7 +98,8 @@ def submit(campaign_id: int):
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id), code=303)
     locale = str(get_locale())
     form = SuggestionForm()
-    form.category.choices = [("", _("Choose…"))] + [(c.code, c.display_name(locale)) for c in campaign.categories]
+    form.category.choices = select_choices([("", _("Choose…"))] +
+                                           [(c.code, c.display_name(locale)) for c in campaign.categories])
     findings = []
     phone_missing = campaign.phone_to_submit and not has_verified_phone(current_user)
     target = draft_services.comment_target(campaign, form.draft_article.data or request.args.get("article"))
