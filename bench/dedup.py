@@ -19,6 +19,7 @@ Prints figures; asserts nothing.
 import argparse
 import csv
 import gc
+import math
 import random
 import resource
 import shutil
@@ -182,10 +183,12 @@ def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int
     elapsed = time.perf_counter() - t
     labels = result.labels()
     precision, recall = planted_pair_scores([labels[i] for i in range(n)], origin)
+    variants = sum(o != i for i, o in enumerate(origin))
     print(f"clustering: {elapsed:.1f} s (featurisation included, {jobs} processes), "
           f"{len(result.clusters())} clusters with ≥ 2 members; planted pairs precision {precision:.4f}, "
-          f"recall {recall:.4f}; peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB, largest worker "
-          f"{peak_child_rss_gib():.2f} GiB")
+          f"recall {recall:.4f} ({round(recall * variants)} of {variants} variants with their original: the target "
+          f"0.95 needs {math.ceil(0.95 * variants)}); peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB, "
+          f"largest worker {peak_child_rss_gib():.2f} GiB")
     if by_issue and n > Config.ISSUE_GROUPING_MAX_PROPOSALS:
         print(f"not joined by issue: {n} proposals is above ISSUE_GROUPING_MAX_PROPOSALS "
               f"({Config.ISSUE_GROUPING_MAX_PROPOSALS}), so `flask suggestions cluster` groups copies only")

@@ -33,6 +33,14 @@ def test_words_for_a_kind_of_estate_are_no_name():
     assert places_conflict(sunny, flowers)  # both say 老旧小区, which names no estate
 
 
+def test_two_estates_ending_in_the_same_suffix_are_two_places_but_a_typo_is_not():
+    # 银杏苑 and 金桂苑: the two characters before 小区 (杏苑, 桂苑) share 苑, a suffix of their own, not a
+    # mistyped character; 银杳苑 for 银杏苑 still reads as one estate mistyped
+    ginkgo = "银杏苑小区地下车库常年积水，电梯井进水，物业一直不处理。"
+    assert places_conflict(ginkgo, ESTATE_B)
+    assert not places_conflict(ginkgo, "银杳苑小区地下车库常年积水，电梯井进水，物业一直不处理。")
+
+
 def test_a_shop_facing_the_street_names_no_street():
     # 临街门面 (shops facing the street) in one template at two estates read as one street called "区临" in both,
     # which hid the two estates' conflict
