@@ -317,7 +317,7 @@ def issue_probabilities(text: Text, others: Sequence[Text], model: SameIssueMode
     """P(the same issue) of ``text`` with each of ``others``, for a few texts at once (a draft and its candidate
     hints): idf and the gazetteer come from these texts alone: about 35 ms for 20 candidates (90 ms when their
     words are not remembered yet). On the 878 pairs of ../shared/data/issue_pairs_dev.csv, each scored in a
-    corpus of itself and 19 other messages, the shipped model's ROC-AUC is 0.929 against 0.933 with the whole
+    corpus of itself and 19 other messages, the shipped model's ROC-AUC is 0.927 against 0.932 with the whole
     file as corpus (docs/benchmarks.md)."""
     if not others:
         return np.zeros(0)

@@ -178,6 +178,28 @@ def test_typing_hints_score_the_same_issue_with_the_model_before_any_clustering(
     assert all(relation != "same_issue" for id_, relation in relations.items() if id_ != proposals[DRAIN].id)
 
 
+def test_two_drains_at_our_estates_gate_in_other_words_are_the_same_issue_while_typing(app, client):
+    """What a newcomer met twice: two citizens write of the drain at their estate's gate under one title, naming
+    no estate; one says where the writer lives (我家住在东湖区), as another proposal of the campaign does, which read
+    as a place called 家住在东 and set them apart as two places."""
+    campaign = make_campaign()
+    title = "小区门口下水道堵塞，一下雨就积水"
+    first = make_suggestion(campaign, make_user(), title=title, body=(
+        "我们小区大门口的下水道已经堵了好几个月，每次下雨门口就积水，水深的时候能没过脚踝。老人和孩子进出只能绕着走，"
+        "电动车也容易熄火。希望有关部门尽快来疏通下水道，顺便把门口的排水管换粗一点。"))
+    make_suggestion(campaign, make_user(), title="路灯坏了好几个月没人修",
+                    body="我家住在东湖区，门口那条路的路灯坏了好几个月，晚上出门一片漆黑，老人摔倒过两次。")
+    for other in OTHERS:
+        make_suggestion(campaign, make_user(), title=other.title, body=other.body)
+    db.session.commit()
+    draft = {"campaign": campaign.id, "title": title, "body": (
+        "我家住在东湖区一个老小区，小区门口的下水道口经常被树叶和垃圾堵住，一下大雨门口就变成一片水塘。"
+        "上班的人只能踩着砖头过去，晚上看不清很容易摔倒。建议这次改造时把门口的排水系统彻底修一修，并定期清理。")}
+    hints = client.get("/suggestions/similar", query_string=draft, headers={"Accept": "application/json"}).get_json()
+    relations = {hint["id"]: hint["relation"] for hint in hints["similar"]}
+    assert relations[first.id] == "same_issue"
+
+
 def test_a_proposal_placed_between_batches_joins_its_issue_and_never_another_estate(app, client):
     """Between two nightly batches a new proposal in other words joins the cluster of its issue at once (it
     copies none), as the next batch would; the same complaint about a third estate does not."""
