@@ -51,10 +51,11 @@ def current_groups(draft: Draft, records: list[DraftDecision]) -> dict[int, int]
 def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: int | None, decision: str,
                    reason: str) -> DraftDecision:
     """Record (or change) the decision on a cluster of comments about ``article_id`` (None: the whole draft); the
-    decision is held by the cluster's representative comment, so it outlives the cluster's rebuilding. An adopted
+    decision is held by a comment of the cluster (its representative when on the article), so it outlives the
+    cluster's rebuilding. An adopted
     or partly adopted cluster is linked to the current version's change when a later version than the first
-    exists, else to the next version imported (``link_pending_decisions``). Staff of the campaign's body;
-    audit-logged."""
+    exists, else to the next version imported (``link_pending_decisions``). A cluster with comments on two
+    articles takes a decision on each (``_holder``). Staff of the campaign's body; audit-logged."""
     require_draft_staff(actor, draft)
     if cluster.campaign_id != draft.campaign_id:
         raise InvalidInput(_l("This group of comments is not about this draft."))
@@ -73,7 +74,7 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
         ClusterMember.cluster_id == cluster.id)))
     record = decisions_by_cluster(draft, article_id, [cluster.id]).get(cluster.id)  # deciding again changes it
     if record is None:
-        record = DraftDecision(draft_id=draft.id, suggestion_id=cluster.representative_id)
+        record = DraftDecision(draft_id=draft.id, suggestion_id=_holder(draft, cluster, members, on_article))
         db.session.add(record)
     record.comment_ids = members
     record.article_id, record.decision, record.reason = article_id, decision, reason
@@ -83,6 +84,16 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
                  comment=record.suggestion_id, article=article_id, decision=decision,
                  version=led_to.number if led_to else None)
     return record
+
+
+def _holder(draft: Draft, cluster: Cluster, members: list[int], on_article) -> int:
+    """The comment that holds a new decision: the cluster's representative when it is on the article, else the
+    first of the cluster's comments on it. A cluster whose comments are on two articles has a decision for each,
+    and each comment holds one decision at most."""
+    on_it = list(db.session.scalars(sa.select(DraftComment.suggestion_id).where(
+        DraftComment.draft_id == draft.id, DraftComment.suggestion_id.in_(members), on_article)
+        .order_by(DraftComment.suggestion_id)))
+    return cluster.representative_id if cluster.representative_id in on_it else on_it[0]
 
 
 def link_pending_decisions(draft: Draft) -> int:

@@ -29,8 +29,9 @@ def decided_consultation(app):
     draft = services.create_draft(manager, campaign, parsing.parse_text(FIRST))
     mining = article(draft, "第五条")
     alike = [comment(draft, mining, title=f"采砂审批应当明确时段{n}") for n in range(3)]
-    apart = comment(draft, mining, title="河道两岸应当禁止新建建筑物")
-    whole = comment(draft, None, title="建议增加河长制的规定")
+    apart = comment(draft, mining, title="河道两岸应当禁止新建建筑物",
+                    body="河道两岸五十米内应当禁止新建建筑物，已建的限期拆除。")
+    whole = comment(draft, None, title="建议增加河长制的规定", body="建议在办法中增加河长制的规定，明确各级河长的职责。")
     db.session.commit()
     clustering.cluster_campaign(campaign)
     services.import_version(manager, draft, parsing.parse_text(SECOND))
@@ -163,6 +164,33 @@ def test_a_decision_on_comments_not_about_that_article_is_refused(decided_consul
     with pytest.raises(InvalidInput):
         feedback.decide_cluster(manager, draft, cluster_of(whole), article_id=article_id, decision="adopted",
                                 reason="放错了条文。")
+
+
+def test_one_group_with_comments_on_two_articles_takes_a_decision_on_each(app):
+    """The same comment posted on 第五条 and on the whole draft is one group of copies: staff decide it for each,
+    and neither decision overwrites the other (it used to fail on the comment that holds decisions: a 500)."""
+    body = make_body()
+    manager = make_staff(body, role="manager")
+    campaign = make_campaign(body)
+    draft = services.create_draft(manager, campaign, parsing.parse_text(FIRST))
+    mining = article(draft, "第五条")
+    on_article = [comment(draft, mining) for _ in range(2)]
+    on_whole = comment(draft, None)
+    db.session.commit()
+    clustering.cluster_campaign(campaign)
+    group = cluster_of(on_article[0])
+    assert cluster_of(on_whole).id == group.id
+    first = feedback.decide_cluster(manager, draft, group, article_id=mining.article_id, decision="adopted",
+                                    reason="已在第六条增加时段的规定。")
+    second = feedback.decide_cluster(manager, draft, group, article_id=None, decision="not_adopted",
+                                     reason="整体意见已在第五条处理。")
+    db.session.commit()
+    assert first.id != second.id and second.suggestion_id == on_whole.id
+    assert (first.article_id, first.decision) == (mining.article_id, "adopted")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DraftDecision)) == 2
+    again = feedback.decide_cluster(manager, draft, group, article_id=None, decision="partly",
+                                    reason="部分采纳：总则增加一句。")
+    assert again.id == second.id
 
 
 def test_only_managers_publish_the_report(decided_consultation):
