@@ -55,7 +55,7 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
     cluster's rebuilding. An adopted
     or partly adopted cluster is linked to the current version's change when a later version than the first
     exists, else to the next version imported (``link_pending_decisions``). A cluster with comments on two
-    articles takes a decision on each (``_holder``). Staff of the campaign's body; audit-logged."""
+    articles takes a decision on each. Staff of the campaign's body; audit-logged."""
     require_draft_staff(actor, draft)
     if cluster.campaign_id != draft.campaign_id:
         raise InvalidInput(_l("This group of comments is not about this draft."))
@@ -64,17 +64,21 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
     reason = clean_text(reason, field=_l("Reason"), max_length=REASON_MAX_LENGTH, min_length=4, multiline=True)
     on_article = (DraftComment.article_id.is_(None) if article_id is None
                   else DraftComment.article_id == article_id)
-    if not db.session.scalar(sa.select(sa.func.count()).select_from(ClusterMember)
-                             .join(DraftComment, DraftComment.suggestion_id == ClusterMember.suggestion_id)
-                             .where(ClusterMember.cluster_id == cluster.id, DraftComment.draft_id == draft.id,
-                                    on_article)):
+    on_it = list(db.session.scalars(sa.select(DraftComment.suggestion_id)
+                                    .join(ClusterMember, DraftComment.suggestion_id == ClusterMember.suggestion_id)
+                                    .where(ClusterMember.cluster_id == cluster.id, DraftComment.draft_id == draft.id,
+                                           on_article).order_by(DraftComment.suggestion_id)))
+    if not on_it:
         raise InvalidInput(_l("None of this group's comments is on this article."))
     led_to = draft.current_version if decision != Decision.NOT_ADOPTED and len(draft.versions) > 1 else None
     members = sorted(db.session.scalars(sa.select(ClusterMember.suggestion_id).where(
         ClusterMember.cluster_id == cluster.id)))
     record = decisions_by_cluster(draft, article_id, [cluster.id]).get(cluster.id)  # deciding again changes it
     if record is None:
-        record = DraftDecision(draft_id=draft.id, suggestion_id=_holder(draft, cluster, members, on_article))
+        # held by the representative when it is on the article, else by the group's first comment on it: a
+        # group whose comments are on two articles takes a decision on each, and a comment holds one at most
+        holder = cluster.representative_id if cluster.representative_id in on_it else on_it[0]
+        record = DraftDecision(draft_id=draft.id, suggestion_id=holder)
         db.session.add(record)
     record.comment_ids = members
     record.article_id, record.decision, record.reason = article_id, decision, reason
@@ -84,16 +88,6 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
                  comment=record.suggestion_id, article=article_id, decision=decision,
                  version=led_to.number if led_to else None)
     return record
-
-
-def _holder(draft: Draft, cluster: Cluster, members: list[int], on_article) -> int:
-    """The comment that holds a new decision: the cluster's representative when it is on the article, else the
-    first of the cluster's comments on it. A cluster whose comments are on two articles has a decision for each,
-    and each comment holds one decision at most."""
-    on_it = list(db.session.scalars(sa.select(DraftComment.suggestion_id).where(
-        DraftComment.draft_id == draft.id, DraftComment.suggestion_id.in_(members), on_article)
-        .order_by(DraftComment.suggestion_id)))
-    return cluster.representative_id if cluster.representative_id in on_it else on_it[0]
 
 
 def link_pending_decisions(draft: Draft) -> int:

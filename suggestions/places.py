@@ -25,7 +25,7 @@ _SUFFIX_RE = re.compile("|".join(sorted(PLACE_SUFFIXES, key=len, reverse=True)))
 _NAME_CHUNKS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 MASKED_PLACE = re.compile(r"[A-Za-z]\d*[市区县省]")  # the shared data masks real places as A市, A2区
 _NOT_A_NAME_START = set("在的是我于到和与及从对向住这那该本其个了把被给为将由")
-_NOT_IN_A_NAME = re.compile("住在|家住|我家|我们|在")
+_NOT_IN_A_NAME = re.compile("在|家住|我家|我们")
 """What a name never holds, wherever it stands: 我家住在东湖区 names no place called 家住在东."""
 _GENERIC_NAMES = set("我们 你们 他们 这个 那个 一个 附近 旁边 周边 小区 社区 我家 本人 业主 居民 现在 目前 请问 "
                      "投诉 举报 关于 反映 建议 希望 还有 已经 没有 我是 位于 所在 整个 城市 马路 道路 公路 农村 学校 "
