@@ -2,7 +2,7 @@
 
     python -m bench.dedup pairs FILE.csv [--cv 5]             # columns sentence1, sentence2, label
     python -m bench.dedup issues FILE.csv [--cv 5] [--train-labels bench/labels/issue_pairs_provincial.csv]
-        [--train-demo]
+        [--train-demo] [--test-labels bench/labels/issue_pairs_provincial.csv]
     python -m bench.dedup hint-floor FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
         # also the shipped model's figures as typing hints score, and their cost
     python -m bench.dedup issues-e2e FILE.csv [--train-labels bench/labels/issue_pairs_provincial.csv]
@@ -255,6 +255,8 @@ def main() -> None:
     i.add_argument("--train-labels", help="train only on these labelled pairs (bench/labels/), test on the whole FILE")
     i.add_argument("--train-demo", action="store_true", help="add the demo's labelled pairs to every training")
     i.add_argument("--more-labels", help="more labelled pairs of FILE's own messages, joined to the grouped folds")
+    i.add_argument("--test-labels", help="also train on the whole FILE (and the demo's pairs with --train-demo) and "
+                                         "measure on these labelled pairs of another board (bench/labels/)")
     h = sub.add_parser("hint-floor", help="same-issue pairs a typing hint offers at each floor (bench/dedup_issues.py)")
     h.add_argument("file")
     h.add_argument("--train-labels", help="also the same-issue pairs of these labelled message numbers")
@@ -282,7 +284,7 @@ def main() -> None:
     elif args.command == "issues":
         from bench.dedup_issues import run_issues
         run_issues(args.file, args.cv, args.shuffles, args.train_first, args.train_labels, args.train_demo,
-                   args.more_labels)
+                   args.more_labels, args.test_labels)
     elif args.command == "hint-floor":
         from bench.dedup_issues import run_hint_floor, run_hint_model
         run_hint_floor(args.file, args.train_labels)

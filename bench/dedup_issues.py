@@ -17,6 +17,10 @@ With both, the other pairs are the two together.
   unsure: ``message_key`` of each message, judgement calls left out; bench/labels/issue_pairs_city.csv holds the
   project's own for issue_pairs_dev.csv). They join the grouping, so a group held out takes its added pairs with it,
   and the training of every fold whose training part holds their group; the figures stay those of FILE's own pairs.
+- ``--test-labels LABELS.csv``: also trained on the whole of FILE (and the demo's pairs with ``--train-demo``) and
+  measured on the pairs of LABELS, another board's, each board's own messages as its corpus.
+Each figure is given for the pair alone, with the place rule, and with a path through one other message
+(``same_issue.through_one_other``, through the 19 messages nearest either end by the copies engine's rows).
 idf and the place gazetteer are learned from the file's distinct messages (no labels), as a campaign's own
 proposals would be. Prints figures; asserts nothing.
 """
@@ -29,7 +33,7 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from suggestions.dedup import THRESHOLD
-from suggestions.places import places_conflict
+from suggestions.places import Places, places_conflict
 from suggestions.same_issue import (
     FEATURES,
     IssueTexts,
@@ -39,6 +43,7 @@ from suggestions.same_issue import (
     group_weights,
     read_pairs_csv,
     texts_of_pairs,
+    through_one_other,
 )
 
 
@@ -129,8 +134,39 @@ def demo_features() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.ones(len(labelled)))  # drawn balanced by construction: not weighed by group (same_issue.train_model)
 
 
+class Paths:
+    """What a path through one other message needs for each pair of a file: the messages it may go through (the
+    ``nearest`` of each end by the copies engine's rows, as a campaign's index offers a draft its candidates) and
+    the features of every link, computed once, so that each fold's model only scores them."""
+
+    def __init__(self, corpus: IssueTexts, i: np.ndarray, j: np.ndarray, nearest: int = 19):
+        rows = corpus.copies_rows
+        ends = np.unique(np.concatenate([i, j]))
+        likeness = (rows[ends] @ rows.T).toarray()
+        near = {int(end): [int(c) for c in np.argsort(-likeness[k], kind="stable")[:nearest + 1] if c != end][:nearest]
+                for k, end in enumerate(ends.tolist())}
+        self.through = [sorted(set(near[a]) | set(near[b])) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+        ends_of = zip(i.tolist(), j.tolist(), strict=True)
+        links = sorted({(min(end, c), max(end, c)) for (a, b), cs in zip(ends_of, self.through, strict=True)
+                        for c in cs if c not in (a, b) for end in (a, b)})
+        self.row = {link: r for r, link in enumerate(links)}
+        u, v = np.array(links, dtype=np.int64).T
+        self.features = corpus.features(u, v)
+        places = [Places.of(f"{t.title}\n{t.body}") for t in corpus.texts]
+        self.apart = np.array([places[a].conflicts(places[b]) for a, b in links], dtype=bool)
+
+    def scores(self, model: SameIssueModel, i: np.ndarray, j: np.ndarray, direct: np.ndarray,
+               which: np.ndarray) -> np.ndarray:
+        """``through_one_other`` for the pairs ``which`` (positions in the file), with ``model`` scoring the links."""
+        probability = np.where(self.apart, 0.0, model.probability(self.features))
+
+        def link_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return probability[[self.row[(x, y)] for x, y in zip(a.tolist(), b.tolist(), strict=True)]]
+        return through_one_other(i[which], j[which], direct, [self.through[k] for k in which], link_probability)
+
+
 def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_labels: str | None = None,
-               train_demo: bool = False, more_labels: str | None = None) -> None:
+               train_demo: bool = False, more_labels: str | None = None, test_labels: str | None = None) -> None:
     pairs, labels = read_pairs(path)
     texts, i, j = texts_of_pairs(pairs)
     more_i, more_j, more_labels_ = read_more_pairs(more_labels, texts) if more_labels else (i[:0], j[:0], labels[:0])
@@ -142,6 +178,7 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
                                                f"({more_labels_.sum()} the same issue)" if more_labels else ""))
     corpus = IssueTexts(texts)
     features, more_features = corpus.features(i, j), corpus.features(more_i, more_j)
+    paths = Paths(corpus, i, j)
     copies = features[:, FEATURES.index("copies_score")]
     apart = np.array([places_conflict(a.whole, b.whole) for a, b in pairs])
     print(f"place rule (clusters never join these): {apart[labels == 1].sum()} of {labels.sum()} same-issue pairs "
@@ -157,9 +194,9 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
         for name, extra in (("", None), (f" + {' and '.join(sources)} in every fold's training", added)):
             if name and extra is None:
                 continue
-            runs, ruled = [], []
+            runs, ruled, pathed = [], [], []
             for seed in range(shuffles):
-                predicted = np.zeros(len(labels))
+                predicted, through = np.zeros(len(labels)), np.zeros(len(labels))
                 for train, test in GroupKFold(folds, shuffle=True, random_state=seed).split(features, labels, groups):
                     more = np.isin(more_groups, groups[train])
                     x, y = np.vstack([features[train], more_features[more]]), np.concatenate([labels[train],
@@ -168,11 +205,15 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
                                                 return_inverse=True)[1])
                     if extra is not None:
                         x, y, w = np.vstack([x, extra[0]]), np.concatenate([y, extra[1]]), np.concatenate([w, extra[2]])
-                    predicted[test] = SameIssueModel().fit(x, y, sample_weight=w).probability(features[test])
+                    model = SameIssueModel().fit(x, y, sample_weight=w)
+                    predicted[test] = model.probability(features[test])
+                    through[test] = paths.scores(model, i, j, predicted[test], test)
                 runs.append(figures(labels, predicted, 0.5))
                 ruled.append(figures(labels, np.where(apart, 0.0, predicted), 0.5))
+                pathed.append(figures(labels, np.where(apart, 0.0, through), 0.5))
             show(f"same-issue score{name}, grouped {folds}-fold CV x {shuffles} shuffles", runs)
             show("  the same with the place rule (0 for a pair the rule keeps apart, as clusters do)", ruled)
+            show("  the same with a path through one of the 19 messages nearest either end", pathed)
     if train_first:
         held_out = set(i[train_first:].tolist()) | set(j[train_first:].tolist())
         more = ~np.isin(more_i, list(held_out)) & ~np.isin(more_j, list(held_out))
@@ -182,9 +223,13 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
             sample_weight=group_weights(connected_groups(list(zip(
                 np.concatenate([i[:train_first], more_i[more]]).tolist(),
                 np.concatenate([j[:train_first], more_j[more]]).tolist(), strict=True)))))
-        held = slice(train_first, None)
+        held = np.arange(train_first, len(pairs))
+        direct = model.probability(features[held])
         show(f"same-issue score trained on the first {train_first} pairs, on the other {len(pairs) - train_first}",
-             [figures(labels[held], model.probability(features[held]), 0.5)])
+             [figures(labels[held], direct, 0.5)])
+        show("  with the place rule", [figures(labels[held], np.where(apart[held], 0.0, direct), 0.5)])
+        show("  with the place rule and a path through one other message",
+             [figures(labels[held], np.where(apart[held], 0.0, paths.scores(model, i, j, direct, held)), 0.5)])
         show("copies score on those", [figures(labels[held], copies[held], THRESHOLD)])
     if added is not None:
         model = SameIssueModel().fit(added[0], added[1], sample_weight=added[2])
@@ -192,10 +237,39 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
         show(f"same-issue score trained only on {len(added[1])} pairs of {' and '.join(sources)} "
              f"({added[1].sum()} the same issue), on the whole file", [figures(labels, scores, 0.5)])
         show("  the same with the place rule", [figures(labels, np.where(apart, 0.0, scores), 0.5)])
+        show("  the same with a path through one other message", [figures(labels, np.where(
+            apart, 0.0, paths.scores(model, i, j, scores, np.arange(len(pairs)))), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
     model = SameIssueModel().fit(features, labels, sample_weight=group_weights(groups))
+    if test_labels:
+        demo = demo_features() if train_demo else None
+        trained = model if demo is None else SameIssueModel().fit(
+            np.vstack([features, demo[0]]), np.concatenate([labels, demo[1]]),
+            sample_weight=np.concatenate([group_weights(groups), demo[2]]))
+        run_other_board(trained, test_labels, Path(path).parent,
+                        f"trained on the whole of {path}" + (" and the demo's pairs" if train_demo else ""))
     print("weights on the whole file (standardised features): " + ", ".join(
         f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
+
+
+def run_other_board(model: SameIssueModel, labels_path: str, data_folder: Path, trained_on: str) -> None:
+    """The model's figures on the labelled pairs of another board (message numbers, ``read_labelled_ids``), each
+    board's messages being its corpus; alone, with the place rule, and with a path through one other message."""
+    by_file, labels = read_labelled_ids(labels_path, data_folder)
+    alone, ruled, through = [], [], []
+    for texts, i, j in by_file:
+        corpus = IssueTexts(texts)
+        direct = model.probability(corpus.features(i, j))
+        apart = np.array([places_conflict(texts[a].whole, texts[b].whole)
+                          for a, b in zip(i.tolist(), j.tolist(), strict=True)])
+        alone.append(direct)
+        ruled.append(np.where(apart, 0.0, direct))
+        through.append(np.where(apart, 0.0, Paths(corpus, i, j).scores(model, i, j, direct, np.arange(len(i)))))
+    print(f"{labels_path} ({len(labels)} pairs, {labels.sum()} the same issue; each board's own messages as corpus), "
+          f"{trained_on}:")
+    for name, scores in (("the pair alone", alone), ("with the place rule", ruled),
+                         ("with a path through one other message", through)):
+        show(f"  {name}", [figures(labels, np.concatenate(scores), 0.5)])
 
 
 def run_hint_floor(path: str, train_labels: str | None, floors=(0.05, 0.1, 0.15, 0.2, 0.33), seed: int = 3) -> None:
@@ -241,6 +315,15 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
         corpus = [texts[k] for k in rng.choice(len(texts), others, replace=False)]
         return issue_probabilities(a, [b, *corpus], model)[0]
     hint = np.array([as_hint(a, b) for a, b in pairs])
+    rows = IssueTexts(texts).copies_rows
+    likeness = (rows @ rows.T).toarray()
+
+    def among_nearest(a: int, b: int) -> tuple[float, float]:  # the draft's candidates as its index finds them
+        candidates = [texts[b], *(texts[int(c)] for c in np.argsort(-likeness[a], kind="stable")
+                                  if c not in (a, b))][:others + 1]
+        alone = model.probability(IssueTexts([texts[a], *candidates]).features([0], [1]))[0]
+        return alone, issue_probabilities(texts[a], candidates, model)[0]
+    alone, near = np.array([among_nearest(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]).T
     a, b = rng.integers(0, len(texts), 1000), rng.integers(0, len(texts), 1000)
     random_scores = np.array([as_hint(texts[x], texts[y]) for x, y in zip(a, b, strict=True) if x != y])
     cold, warm = [], []  # a draft's first pause (no text's words known yet), then a later one (candidates' known)
@@ -254,6 +337,10 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     show("shipped model, the whole file as corpus", [figures(labels, whole, model.threshold)])
     show(f"shipped model as typing hints score (a pair and {others} other messages as corpus)",
          [figures(labels, hint, model.threshold)])
+    show(f"  the same, the {others} messages nearest the first of the pair as the other candidates, the pair alone",
+         [figures(labels, alone, model.threshold)])
+    show("  the same with a path through one other candidate (what hints show)",
+         [figures(labels, near, model.threshold)])
     print(f"  labelled the same issue (≥ {model.threshold}): {np.mean(hint[labels == 1] >= model.threshold):.1%} of "
           f"same-issue pairs, {np.mean(hint[labels == 0] >= model.threshold):.1%} of the others, "
           f"{np.mean(random_scores >= model.threshold):.1%} of {len(random_scores)} random pairs of its messages")
