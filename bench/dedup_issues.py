@@ -303,7 +303,7 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     own pairs only. Against the same pairs scored with the whole file as corpus."""
     import time
 
-    from suggestions.same_issue import SHIPPED_MODEL, _remembered_words, issue_probabilities
+    from suggestions.same_issue import SHIPPED_MODEL, _remembered_words, issue_probabilities, shipped_background
 
     pairs, labels = read_pairs(path)
     texts, i, j = texts_of_pairs(pairs)
@@ -317,11 +317,12 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     hint = np.array([as_hint(a, b) for a, b in pairs])
     rows = IssueTexts(texts).copies_rows
     likeness = (rows @ rows.T).toarray()
+    background = shipped_background()
 
     def among_nearest(a: int, b: int) -> tuple[float, float]:  # the draft's candidates as its index finds them
         candidates = [texts[b], *(texts[int(c)] for c in np.argsort(-likeness[a], kind="stable")
                                   if c not in (a, b))][:others + 1]
-        alone = model.probability(IssueTexts([texts[a], *candidates]).features([0], [1]))[0]
+        alone = model.probability(IssueTexts([texts[a], *candidates], background=background).features([0], [1]))[0]
         return alone, issue_probabilities(texts[a], candidates, model)[0]
     alone, near = np.array([among_nearest(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]).T
     a, b = rng.integers(0, len(texts), 1000), rng.integers(0, len(texts), 1000)

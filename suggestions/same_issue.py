@@ -84,8 +84,9 @@ class IssueTexts:
     n-grams in that many forked processes (those two are most of the cost: a few ms a proposal, docs/benchmarks.md).
     """
 
-    def __init__(self, texts: Sequence[Text], n_jobs: int = 1):
+    def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None):
         self.texts = [Text(to_simplified(t.title), to_simplified(t.body)) for t in texts]
+        self.background = background or Background.nothing()
         wholes = [t.whole for t in self.texts]
         # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
         # plain TF-IDF idf for the title and body cosines, then, weighed in place when first asked for, the copies
@@ -99,6 +100,8 @@ class IssueTexts:
         used = np.unique(np.concatenate([m.indices for m in (self._whole_counts, title_counts, body_counts)]))
         if len(used):
             chars = TfidfTransformer(sublinear_tf=True).fit(_columns(self._whole_counts, used))
+            if self.background.texts:
+                chars.idf_ = self.background.char_idf(used, self._whole_counts, len(wholes))
             self.title_chars = chars.transform(_columns(title_counts, used)).tocsr()
             self.body_chars = chars.transform(_columns(body_counts, used)).tocsr()
         else:  # texts of punctuation only (a draft being typed): nothing in common
@@ -108,15 +111,20 @@ class IssueTexts:
         if any(whole_words):
             words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
             self.whole_words = words.fit_transform(whole_words).tocsr()
+            if self.background.texts:
+                words.idf_ = self.background.word_idf(words.get_feature_names_out(), whole_words)
+                self.whole_words = words.transform(whole_words).tocsr()
             self.title_words = words.transform(title_words).tocsr()
         else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
             self.whole_words = self.title_words = _nothing(len(wholes))
         document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
-        unseen = math.log(len(wholes) + 1) + 1
-        idf = {word: math.log((len(wholes) + 1) / (df + 1)) + 1 for word, df in document_frequency.items()}
+        documents = len(wholes) + self.background.texts
+        unseen = math.log(documents + 1) + 1
+        idf = {word: math.log((documents + 1) / (df + self.background.words.get(word, 0) + 1)) + 1
+               for word, df in document_frequency.items()}
         self.word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in whole_words]
         self.title_word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in title_words]
-        self.place_counts = mine_place_names(wholes)
+        self.place_counts = mine_place_names(wholes) + self.background.places
         self.names = [frozenset(place_names(t.title, self.place_counts) |
                                 place_names(t.body[:NAME_HEAD], self.place_counts)) for t in self.texts]
         self.numbers = [frozenset(re.findall(r"\d{2,}", text)) for text in wholes]
@@ -170,7 +178,9 @@ class IssueTexts:
         """The copies engine's rows of the wholes, with idf fitted on this corpus (made on first use)."""
         if self._copies_rows is None:
             vocab, df = np.unique(self._whole_counts.indices, return_counts=True)  # = Featuriser.fit_counts's
-            self._copies_rows = CompactFeaturiser(vocab.astype(np.int32), df, len(self))._weigh(self._whole_counts)
+            df = df + self.background.char_df(vocab)
+            self._copies_rows = CompactFeaturiser(vocab.astype(np.int32), df, len(self) + self.background.texts)._weigh(
+                self._whole_counts)
             self._whole_counts = None
         return self._copies_rows
 
@@ -186,6 +196,65 @@ class IssueTexts:
                 *_names_agreement(self.names[a], self.names[b], self.texts[a].whole, self.texts[b].whole),
                 len(numbers_a & numbers_b) / len(numbers_a | numbers_b) if numbers_a | numbers_b else 0.5,
                 min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
+
+
+@dataclass(frozen=True)
+class Background:
+    """How many of some other texts hold each character n-gram (the copies engine's hashed columns), each word and
+    each candidate place name: counts added to a small corpus's own before idf and the gazetteer are learned from
+    it. A draft and its 20 candidates are about much the same thing, so on their own what they share reads as
+    common and weighs little; with the counts of a few hundred texts about everything (``shipped_background``, the
+    demo's own proposals) the hints' figures come close to those with a whole campaign as corpus
+    (docs/benchmarks.md)."""
+    texts: int
+    char_columns: np.ndarray
+    char_counts: np.ndarray
+    words: dict[str, int]
+    places: Counter
+
+    @classmethod
+    def nothing(cls) -> Background:
+        return cls(0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), {}, Counter())
+
+    @classmethod
+    def of(cls, texts: Sequence[Text]) -> Background:
+        """The counts of ``texts``."""
+        corpus = IssueTexts(texts)
+        columns, counts = np.unique(corpus._whole_counts.indices, return_counts=True)
+        words = Counter(word for weighted in corpus.word_sets for word in weighted.weights)
+        return cls(len(texts), columns.astype(np.int64), counts.astype(np.int64), dict(words),
+                   corpus.place_counts)
+
+    def char_df(self, columns: np.ndarray) -> np.ndarray:
+        """How many of the texts hold each of the hashed ``columns``."""
+        if not len(self.char_columns):
+            return np.zeros(len(columns), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.char_columns, columns), len(self.char_columns) - 1)
+        return np.where(self.char_columns[at] == columns, self.char_counts[at], 0)
+
+    def char_idf(self, used: np.ndarray, counts: sp.csr_matrix, documents: int) -> np.ndarray:
+        """scikit-learn's smooth idf of the columns ``used`` over ``counts``' rows and these texts together."""
+        df = np.bincount(np.searchsorted(used, counts.indices), minlength=len(used)) + self.char_df(used)
+        return np.log((documents + self.texts + 1) / (df + 1)) + 1
+
+    def word_idf(self, vocabulary: Sequence[str], tokens: Sequence[list[str]]) -> np.ndarray:
+        """The same for words, ``tokens`` being the corpus's own texts as words."""
+        own = Counter(word for text in tokens for word in set(text))
+        df = np.array([own[word] + self.words.get(word, 0) for word in vocabulary], dtype=np.float64)
+        return np.log((len(tokens) + self.texts + 1) / (df + 1)) + 1
+
+
+BACKGROUND_PROPOSALS = 400
+"""How many of the demo's generated proposals make ``shipped_background``."""
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_background() -> Background:
+    """The counts of the demo's first BACKGROUND_PROPOSALS proposals (texts the project wrote), made once a
+    process (about 3 s)."""
+    from demo.content import generate_proposals
+
+    return Background.of([Text(p["title"], p["body"]) for p in generate_proposals(2026, BACKGROUND_PROPOSALS)])
 
 
 @dataclass(frozen=True)
@@ -317,14 +386,14 @@ class SameIssueModel:
 
 def issue_probabilities(text: Text, others: Sequence[Text], model: SameIssueModel) -> np.ndarray:
     """P(the same issue) of ``text`` with each of ``others`` (a draft and its candidate hints): each pair's own or,
-    when higher, that of its best path through another candidate (``through_one_other``); idf and the gazetteer
-    come from these texts alone. Paths are tried only through candidates the model already finds the same issue
-    (at least its threshold) and likelier than the pair itself: the others cannot lift a pair to the threshold, so
-    every figure at or above it is exact and the rest are each pair's own. About 20-25 ms for 20 candidates
-    (docs/benchmarks.md, hints)."""
+    when higher, that of its best path through another candidate (``through_one_other``). idf and the gazetteer
+    come from these texts and the counts of ``shipped_background``. Paths are tried only through candidates the
+    model already finds the same issue (at least its threshold) and likelier than the pair itself: the others
+    cannot lift a pair to the threshold, so every figure at or above it is exact and the rest are each pair's own.
+    About 20 ms for 20 candidates (docs/benchmarks.md, hints)."""
     if not others:
         return np.zeros(0)
-    corpus = IssueTexts([text, *others])
+    corpus = IssueTexts([text, *others], background=shipped_background())
     rows = np.arange(1, len(others) + 1)
     draft = np.zeros(len(others), dtype=np.int64)
     direct = model.probability(corpus.features(draft, rows))

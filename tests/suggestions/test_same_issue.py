@@ -6,6 +6,7 @@ from suggestions.places import mine_place_names, place_names
 from suggestions.same_issue import (
     FEATURES,
     SHIPPED_MODEL,
+    Background,
     IssueTexts,
     SameIssueModel,
     Text,
@@ -150,8 +151,8 @@ def test_a_pair_takes_its_best_path_through_one_other_text_whose_weaker_link_cou
 
 MIXING_PLANT_NOISE = Text("丽发新城旁边搅拌站夜里施工太吵", "丽发新城小区旁边新建的搅拌站每天夜里十二点以后还在作业，"
                           "机器轰鸣，孩子老人都睡不着觉，请管一管。")
-MIXING_PLANT_DUST = Text("搅拌厂粉尘污染严重", "丽发新城西侧的混凝土搅拌厂扬尘很大，阳台上每天一层灰，窗户都不敢开，"
-                         "这个厂有没有环评手续？")
+MIXING_PLANT_DUST = Text("水泥罐车扬尘", "丽发新城门前每天几百辆水泥罐车进出，路面全是泥浆和灰尘，阳台上每天一层灰，"
+                         "窗户都不敢开。")
 BOTH_AT_THE_ESTATE = "西侧搅拌厂夜里吵白天扬尘", "小区西侧的混凝土搅拌厂夜里十二点以后还在作业，机器轰鸣睡不着觉；白天扬尘很大，" \
     "阳台上每天一层灰，窗户都不敢开。"
 UNRELATED = [Text("建议增设公交站", "建议在东湖路增设一个公交站，方便居民出行。"),
@@ -170,3 +171,17 @@ def test_a_third_proposal_about_both_makes_two_in_other_words_the_same_issue_but
                                                          *UNRELATED], model)[0]
     assert alone < model.threshold <= vouched
     assert elsewhere < model.threshold
+
+
+def test_a_background_weighs_words_common_elsewhere_less_and_an_empty_one_changes_nothing():
+    """Among a few texts every word looks about as rare as any other; the counts of other texts (here 门口 in all
+    four, 下水道 in none) say which are common."""
+    corpus = [Text("", text) for text in ESTATE_TEXTS]
+    background = Background.of([Text("", f"{place}小区门口的路灯坏了，晚上看不清路。") for place in ("东湖", "西湖", "南湖")]
+                               + [Text("", "建议在城南小学门口增设护学岗。")])
+    alone, with_background = IssueTexts(corpus), IssueTexts(corpus, background=background)
+    weight = lambda texts, word: texts.word_sets[0].weights[word]  # noqa: E731
+    assert weight(with_background, "门口") - weight(alone, "门口") < weight(with_background, "下水道") - weight(alone, "下水道")
+    i, j = [0, 0, 3], [1, 2, 4]
+    assert np.array_equal(IssueTexts(corpus, background=Background.nothing()).features(i, j), alone.features(i, j))
+    assert not np.array_equal(with_background.features(i, j), alone.features(i, j))
