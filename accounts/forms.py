@@ -48,6 +48,7 @@ class RegisterForm(FlaskForm):
     email = email_field()
     password = new_password_field(_l("Password"))
     confirm = repeat_password_field()
+    next = HiddenField()
 
 
 class LoginForm(FlaskForm):

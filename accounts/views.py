@@ -72,7 +72,7 @@ def _show_error(form, error: DomainError, fallback) -> None:
 @limiter.limit(configured("REGISTER_RATE_LIMIT"), methods=["POST"], key_func=address_key,
                error_message=MESSAGES["register"])
 def register():
-    form = RegisterForm()
+    form = RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
             user = services.register_user(form.username.data, form.password.data, form.display_name.data,
@@ -83,7 +83,7 @@ def register():
             db.session.commit()
             login_user(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.public_name), "success")
-            return redirect(url_for("home"), code=303)
+            return redirect(safe_next_url(form.next.data, url_for("home")), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/register.html", form=form), status
 

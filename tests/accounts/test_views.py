@@ -24,6 +24,23 @@ def test_register_logs_in_and_hashes_with_argon2(client):
     assert "李明" in client.get("/").get_data(as_text=True)
 
 
+def test_registering_on_the_way_to_a_form_comes_back_to_it_and_never_leaves_the_site(client):
+    """What a newcomer met: 提出建议 sent them to log in, the login page's 注册 link dropped where they were going,
+    and after registering they stood on the home page. The way back now follows them, a local path only."""
+    login_page = client.get("/accounts/login?next=/suggestions/new/2").get_data(as_text=True)
+    assert 'href="/accounts/register?next=/suggestions/new/2"' in login_page
+    register_page = client.get("/accounts/register?next=/suggestions/new/2").get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/suggestions/new/2"' in register_page
+    assert 'href="/accounts/login?next=/suggestions/new/2"' in register_page
+    response = client.post("/accounts/register", data={
+        "username": "zhou_min", "password": "secret-pass", "confirm": "secret-pass", "next": "/suggestions/new/2"})
+    assert response.status_code == 303 and response.headers["Location"] == "/suggestions/new/2"
+    client.post("/accounts/logout")
+    response = client.post("/accounts/register", data={
+        "username": "zhou_min2", "password": "secret-pass", "confirm": "secret-pass", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
 def test_duplicate_username_is_refused_in_chinese_and_writes_nothing(client):
     make_user("wang_fang")
     db.session.commit()
