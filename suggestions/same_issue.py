@@ -17,12 +17,12 @@ and, over a corpus, a path through one other text (``through_one_other``): a thi
 as each of two vouches for them.
 
 ``IssueTexts`` learns idf and the gazetteer from a corpus (a campaign's proposals; for training, a labelled file's
-distinct messages; for a draft and its candidates, those and the counts of the demo's proposals, ``Background``) and reads each text once (jieba words, names, numbers), so that scoring a pair costs a few
-sparse dot products. ``SameIssueModel`` is trained on labelled pairs and saved as a small JSON file (the weights a
-person can read): ``flask suggestions train-similarity`` writes one into instance/; without it the model shipped
-beside this module (trained on the demo's own labelled pairs) is used. ``suggestions.issue_groups`` uses the score
-to join clusters of copies that are one issue. ``python -m bench.dedup issues FILE --cv 5`` measures it
-(docs/benchmarks.md).
+distinct messages; for a draft and its candidates, those and the counts of the demo's proposals, ``Background``)
+and reads each text once (jieba words, names, numbers), so that scoring a pair costs a few sparse dot products.
+``SameIssueModel`` is trained on labelled pairs and saved as a small JSON file (the weights a person can read):
+``flask suggestions train-similarity`` writes one into instance/; without it the model shipped beside this module
+(trained on the demo's own labelled pairs) is used. ``suggestions.issue_groups`` uses the score to join clusters of
+copies that are one issue. ``python -m bench.dedup issues FILE --cv 5`` measures it (docs/benchmarks.md).
 """
 from __future__ import annotations
 
