@@ -150,7 +150,7 @@ class Paths:
         links = sorted({(min(end, c), max(end, c)) for (a, b), cs in zip(ends_of, self.through, strict=True)
                         for c in cs if c not in (a, b) for end in (a, b)})
         self.row = {link: r for r, link in enumerate(links)}
-        u, v = np.array(links, dtype=np.int64).T
+        u, v = np.array(links, dtype=np.int64).reshape(-1, 2).T
         self.features = corpus.features(u, v)
         places = [Places.of(f"{t.title}\n{t.body}") for t in corpus.texts]
         self.apart = np.array([places[a].conflicts(places[b]) for a, b in links], dtype=bool)

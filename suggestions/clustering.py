@@ -317,7 +317,7 @@ def _same_issue_member(suggestion: Suggestion, membership: dict[int, int], block
     probability = issue_probabilities(
         similar.issue_text(suggestion.title, suggestion.body),
         [similar.issue_text(c.title, c.body) for c in candidates],
-        model)
+        model, paths=False)  # each pair's own: a path could go through a candidate refused below
     own_places = places.Places.of(similarity_index.text_of(suggestion.title, suggestion.body))
     for k in np.argsort(-probability, kind="stable").tolist():
         p, cluster_id = float(probability[k]), membership[candidates[k].id]

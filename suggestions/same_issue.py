@@ -31,6 +31,7 @@ import functools
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -110,10 +111,12 @@ class IssueTexts:
         title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
         if any(whole_words):
             words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
-            self.whole_words = words.fit_transform(whole_words).tocsr()
             if self.background.texts:
+                words.fit(whole_words)
                 words.idf_ = self.background.word_idf(words.get_feature_names_out(), whole_words)
                 self.whole_words = words.transform(whole_words).tocsr()
+            else:
+                self.whole_words = words.fit_transform(whole_words).tocsr()
             self.title_words = words.transform(title_words).tocsr()
         else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
             self.whole_words = self.title_words = _nothing(len(wholes))
@@ -198,7 +201,7 @@ class IssueTexts:
                 min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Background:
     """How many of some other texts hold each character n-gram (the copies engine's hashed columns), each word and
     each candidate place name: counts added to a small corpus's own before idf and the gazetteer are learned from
@@ -220,6 +223,7 @@ class Background:
     def of(cls, texts: Sequence[Text]) -> Background:
         """The counts of ``texts``."""
         corpus = IssueTexts(texts)
+        _remembered_words.cache_clear()  # those are the words of drafts' candidates, not of these texts
         columns, counts = np.unique(corpus._whole_counts.indices, return_counts=True)
         words = Counter(word for weighted in corpus.word_sets for word in weighted.weights)
         return cls(len(texts), columns.astype(np.int64), counts.astype(np.int64), dict(words),
@@ -245,16 +249,25 @@ class Background:
 
 
 BACKGROUND_PROPOSALS = 400
-"""How many of the demo's generated proposals make ``shipped_background``."""
+"""How many of the demo generator's proposals make ``shipped_background``."""
+_background_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
-def shipped_background() -> Background:
-    """The counts of the demo's first BACKGROUND_PROPOSALS proposals (texts the project wrote), made once a
-    process (about 3 s)."""
+def _made_background() -> Background:
     from demo.content import generate_proposals
 
-    return Background.of([Text(p["title"], p["body"]) for p in generate_proposals(2026, BACKGROUND_PROPOSALS)])
+    originals = [p for p in generate_proposals(2026, 2 * BACKGROUND_PROPOSALS) if p["near_duplicate_of"] is None]
+    return Background.of([Text(p["title"], p["body"]) for p in originals[:BACKGROUND_PROPOSALS]])
+
+
+def shipped_background() -> Background:
+    """The counts of BACKGROUND_PROPOSALS proposals the demo generator writes (texts the project wrote; reposts and
+    rewrites left out, so that no text counts twice), made once a process, under a lock so that a serving
+    process's threads do not each make them (about 0.5 s). They follow the generator: a change to its phrases
+    moves hint scores a little, as it moves the shipped model (retrained by the test that checks it)."""
+    with _background_lock:
+        return _made_background()
 
 
 @dataclass(frozen=True)
@@ -384,20 +397,23 @@ class SameIssueModel:
                    float(saved.get("threshold", 0.5)), saved.get("trained_on", {}))
 
 
-def issue_probabilities(text: Text, others: Sequence[Text], model: SameIssueModel) -> np.ndarray:
+def issue_probabilities(text: Text, others: Sequence[Text], model: SameIssueModel,
+                        paths: bool = True) -> np.ndarray:
     """P(the same issue) of ``text`` with each of ``others`` (a draft and its candidate hints): each pair's own or,
     when higher, that of its best path through another candidate (``through_one_other``). idf and the gazetteer
     come from these texts and the counts of ``shipped_background``. Paths are tried only through candidates the
     model already finds the same issue (at least its threshold) and likelier than the pair itself: the others
-    cannot lift a pair to the threshold, so every figure at or above it is exact and the rest are each pair's own.
-    About 20 ms for 20 candidates (docs/benchmarks.md, hints)."""
+    cannot lift a pair to the threshold, so every figure at or above it is exact and the rest are lower bounds, at
+    least the pair's own. Without ``paths``, each pair's own only (placing a proposal between batches: a path may
+    go through a candidate staff or the place rule keep it apart from). About 20 ms for 20 candidates
+    (docs/benchmarks.md, hints)."""
     if not others:
         return np.zeros(0)
     corpus = IssueTexts([text, *others], background=shipped_background())
     rows = np.arange(1, len(others) + 1)
     draft = np.zeros(len(others), dtype=np.int64)
     direct = model.probability(corpus.features(draft, rows))
-    sure = [int(c) for c in rows if direct[c - 1] >= model.threshold]
+    sure = [int(c) for c in rows if direct[c - 1] >= model.threshold] if paths else []
     through = [[c for c in sure if direct[c - 1] > direct[k]] for k in range(len(others))]
     if not any(through):
         return direct

@@ -13,6 +13,7 @@ from suggestions.same_issue import (
     connected_groups,
     group_weights,
     issue_probabilities,
+    shipped_background,
     texts_of_pairs,
     through_one_other,
 )
@@ -185,3 +186,26 @@ def test_a_background_weighs_words_common_elsewhere_less_and_an_empty_one_change
     i, j = [0, 0, 3], [1, 2, 4]
     assert np.array_equal(IssueTexts(corpus, background=Background.nothing()).features(i, j), alone.features(i, j))
     assert not np.array_equal(with_background.features(i, j), alone.features(i, j))
+
+
+def test_no_path_goes_through_a_link_between_two_places():
+    """The same complaint posted for two estates reads alike to the model; a draft about the first is not made the
+    same issue as the second through it, since the place rule keeps those two apart."""
+    model = SameIssueModel.load(SHIPPED_MODEL)
+    body = "小区西侧的工地夜里十二点以后还在施工，机器轰鸣睡不着觉；白天扬尘很大，阳台上每天一层灰，窗户都不敢开。"
+    draft = Text("丽发新城小区旁边工地夜里施工太吵", "丽发新城小区旁边的工地每天夜里十二点以后还在施工，机器轰鸣，孩子老人都睡不着觉。")
+    first, second = (Text(f"{estate}小区工地夜里吵白天扬尘", estate + body) for estate in ("丽发新城", "金桂苑"))
+    texts = [draft, first, second, *UNRELATED]
+    alike = model.probability(IssueTexts(texts, background=shipped_background()).features([0, 1], [1, 2]))
+    assert (alike >= model.threshold).all()  # the draft and the first estate; the two estates, by the model alone
+    scores = issue_probabilities(draft, texts[1:], model)
+    assert scores[0] >= model.threshold > scores[1]
+
+
+def test_the_counts_of_other_texts_weigh_as_if_those_texts_were_in_the_corpus():
+    corpus = [Text("", text) for text in ESTATE_TEXTS]
+    others = [Text("", f"{place}小区门口的路灯坏了，晚上看不清路。") for place in ("东湖", "西湖", "南湖")]
+    i, j = [0, 0, 3, 1], [1, 2, 4, 5]
+    together = IssueTexts(corpus + others).features(i, j)
+    counted = IssueTexts(corpus, background=Background.of(others)).features(i, j)
+    assert np.allclose(together, counted, atol=1e-6)
