@@ -1,5 +1,6 @@
 """`flask demo load` fills an empty database with the project's own, deterministic demo content,
 and the home page then lists the demo campaigns (what `make run` serves)."""
+import re
 from collections import Counter
 
 import pytest
@@ -161,6 +162,17 @@ def test_a_demo_reply_speaks_for_the_body_that_gives_it():
     for i, proposal in enumerate(proposals):
         reply = generate_reply(i, proposal, "adopted", office="青溪县公安局交通管理大队")
         assert not [name for name in guessed if name in reply], reply
+
+
+def test_a_demo_reply_that_declines_says_how_it_was_checked_once():
+    """A newcomer read 经实地核查和研究论证，经现场核查，…: the reply's opening and its reason both said how the
+    matter was checked."""
+    from demo.replies import generate_reply
+
+    proposals = content.generate_proposals(1)[:400]
+    replies = [generate_reply(i, p, "not_adopted") for i, p in enumerate(proposals)]
+    assert {p["category"] for p in proposals} >= {"environment", "safety"}
+    assert not [r for r in replies if len(re.findall(r"经(?:现场|实地)(?:核查|勘查)", r)) > 1 or "因经" in r]
 
 
 def test_no_demo_cluster_holds_one_problem_at_two_places(demo_app):
