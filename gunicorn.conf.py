@@ -39,11 +39,11 @@ def post_worker_init(worker):
     every template, open a database connection and serve the home page and a search once (a first page view
     otherwise paid ~0.3 s for them; the first search ~0.2 s more for the search backend's imports, connection and
     the database's catalogue of its tables), and make the counts typing hints weigh words with (about 0.5 s,
-    ``same_issue.shipped_background``). Warn when rate limits are counted per process while several processes
+    ``issue_texts.shipped_background``). Warn when rate limits are counted per process while several processes
     serve (each would allow the full limit)."""
     from core.chinese import load_jieba
     from core.extensions import db
-    from suggestions.same_issue import shipped_background
+    from suggestions.issue_texts import shipped_background
 
     load_jieba()
     shipped_background()

@@ -33,16 +33,13 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from suggestions.dedup import THRESHOLD
+from suggestions.issue_texts import FEATURES, IssueTexts, Text, texts_of_pairs
 from suggestions.places import Places, places_conflict
 from suggestions.same_issue import (
-    FEATURES,
-    IssueTexts,
     SameIssueModel,
-    Text,
     connected_groups,
     group_weights,
     read_pairs_csv,
-    texts_of_pairs,
     through_one_other,
 )
 
@@ -303,7 +300,8 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     own pairs only. Against the same pairs scored with the whole file as corpus."""
     import time
 
-    from suggestions.same_issue import SHIPPED_MODEL, _remembered_words, issue_probabilities, shipped_background
+    from suggestions.issue_texts import _remembered_words, shipped_background
+    from suggestions.same_issue import SHIPPED_MODEL, issue_probabilities
 
     pairs, labels = read_pairs(path)
     texts, i, j = texts_of_pairs(pairs)

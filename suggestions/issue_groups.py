@@ -1,7 +1,7 @@
 """Clusters by issue: groups of copies (``suggestions.dedup``) joined when they are one problem at one place.
 
 Pure, like the copies engine: texts and the copies clustering in, a new grouping out. Each campaign's texts are
-read once (``same_issue.IssueTexts``); the candidate pairs are the copies engine's own (each text's rarest shared
+read once (``issue_texts.IssueTexts``); the candidate pairs are the copies engine's own (each text's rarest shared
 n-grams) plus every pair of texts naming the same rare place (a name, mined from the campaign, that at most
 ``NAME_SHARERS`` texts use: estates and roads people write about in other words). Pairs already in one group are
 skipped; the rest are scored with the learned same-issue model and joined best first (single link) while the
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from suggestions.issue_texts import IssueTexts, Text
 from suggestions.places import Places
-from suggestions.same_issue import IssueTexts, SameIssueModel, Text
+from suggestions.same_issue import SameIssueModel
 
 NAME_SHARERS = 30
 """A place name used by more texts than this names a district or a main road, not one issue's place."""

@@ -16,8 +16,9 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 
 from core.extensions import db
+from suggestions.issue_texts import Text
 from suggestions.models import ClusterPin, PinKind, Suggestion
-from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text, connected_groups, group_weights, train_model
+from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, connected_groups, group_weights, train_model
 
 BALANCED_SOURCES = {"demo.issue_pairs"}
 """Sources whose pairs are drawn balanced by construction. Every other source (a file of labelled pairs, the staff's

@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
 from suggestions import dedup, issue_model
+from suggestions.issue_texts import Text
 from suggestions.models import ClusterMember, Suggestion
 from suggestions.places import Places
-from suggestions.same_issue import Text, issue_probabilities
+from suggestions.same_issue import issue_probabilities
 from suggestions.similarity_index import (
     build_similarity_index,  # noqa: F401 (jobs queued by its earlier name)
     campaign_index,

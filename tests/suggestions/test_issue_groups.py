@@ -11,8 +11,9 @@ from core.extensions import db
 from suggestions import dedup, issue_model
 from suggestions.clustering import place_new
 from suggestions.issue_groups import join_issues
+from suggestions.issue_texts import Text
 from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion
-from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, Text
+from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 from tests.suggestions.test_clusters import cluster_of, partition, recluster

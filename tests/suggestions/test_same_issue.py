@@ -2,19 +2,14 @@
 and a model trained on a few labelled pairs; and the benchmark's grouping of connected pairs."""
 import numpy as np
 
+from suggestions.issue_texts import FEATURES, Background, IssueTexts, Text, shipped_background, texts_of_pairs
 from suggestions.places import mine_place_names, place_names
 from suggestions.same_issue import (
-    FEATURES,
     SHIPPED_MODEL,
-    Background,
-    IssueTexts,
     SameIssueModel,
-    Text,
     connected_groups,
     group_weights,
     issue_probabilities,
-    shipped_background,
-    texts_of_pairs,
     through_one_other,
 )
 

@@ -1,0 +1,319 @@
+"""Proposals read for the same-issue score (``suggestions.same_issue``): each text once, into what pair features
+need, so that scoring a pair costs a few sparse dot products.
+
+``IssueTexts`` learns idf (character 1-3-grams, jieba words, the copies engine's rows) and a gazetteer of place
+names from a corpus: a campaign's proposals; for training, a labelled file's distinct messages; for a draft and its
+candidates, those and the counts of other texts (``Background``, ``shipped_background``: 20 texts about one thing
+are too few to tell a common word from a rare one). ``IssueTexts.features`` gives FEATURES for any pairs of it.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+
+from core.chinese import load_jieba, to_simplified
+from suggestions.dedup_features import CompactFeaturiser, _counts_parallel, _normalise_all
+from suggestions.places import MASKED_PLACE, NAME_HEAD, Places, mine_place_names, place_names
+
+
+@dataclass(frozen=True)
+class Text:
+    """One proposal as the score sees it."""
+    title: str
+    body: str
+
+    @property
+    def whole(self) -> str:
+        return f"{self.title}。{self.body}"
+
+
+FEATURES = ("copies_score", "title_chars", "body_chars", "title_words", "whole_words", "title_body_chars",
+            "rare_words_shared", "title_rare_words_shared", "names_least", "names_most", "names_conflict",
+            "numbers_shared", "length_ratio", "shorter_length")
+
+
+def _names_agreement(names_a: frozenset[str], names_b: frozenset[str], whole_a: str,
+                     whole_b: str) -> tuple[float, float, float]:
+    """(least, most) share of one text's names the other mentions anywhere, and 1.0 for a conflict: both name
+    places and neither mentions any of the other's. A pair without names gets a neutral 0.5."""
+    shares = [sum(name in other for name in names) / len(names)
+              for names, other in ((names_a, whole_b), (names_b, whole_a)) if names]
+    conflict = float(bool(names_a) and bool(names_b) and not any(shares))
+    return (min(shares), max(shares), conflict) if shares else (0.5, 0.5, 0.0)
+
+
+class IssueTexts:
+    """A corpus of proposals, read once: idf (character 1-3-grams, jieba words, and the copies engine's own rows)
+    and the place gazetteer are learned from it, and each text's vectors, words, names and numbers are kept, so
+    ``features(i, j)`` scores any pairs of it. With ``n_jobs`` > 1 a large corpus is cut into words and character
+    n-grams in that many forked processes (those two are most of the cost: a few ms a proposal, docs/benchmarks.md).
+    """
+
+    def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None):
+        self.texts = [Text(to_simplified(t.title), to_simplified(t.body)) for t in texts]
+        self.background = background or Background.nothing()
+        wholes = [t.whole for t in self.texts]
+        # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
+        # plain TF-IDF idf for the title and body cosines, then, weighed in place when first asked for, the copies
+        # engine's own rows (a caller holding the copies scores, as typing hints do, never pays for them).
+        self._whole_counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
+        self._copies_rows = None
+        title_counts = _counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs), n_jobs)
+        body_counts = _counts_parallel(_normalise_all([t.body for t in self.texts], n_jobs), n_jobs)
+        # Only the columns these texts use (the hashed space has 9.4 million): the same idf and cosines, without
+        # allocating the whole space for a corpus of a draft and its 20 candidates.
+        used = np.unique(np.concatenate([m.indices for m in (self._whole_counts, title_counts, body_counts)]))
+        if len(used):
+            chars = TfidfTransformer(sublinear_tf=True).fit(_columns(self._whole_counts, used))
+            if self.background.texts:
+                chars.idf_ = self.background.char_idf(used, self._whole_counts, len(wholes))
+            self.title_chars = chars.transform(_columns(title_counts, used)).tocsr()
+            self.body_chars = chars.transform(_columns(body_counts, used)).tocsr()
+        else:  # texts of punctuation only (a draft being typed): nothing in common
+            self.title_chars = self.body_chars = _nothing(len(wholes))
+        whole_words = _in_processes(_cut, wholes, n_jobs)
+        title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
+        if any(whole_words):
+            words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
+            if self.background.texts:
+                words.fit(whole_words)
+                words.idf_ = self.background.word_idf(words.get_feature_names_out(), whole_words)
+                self.whole_words = words.transform(whole_words).tocsr()
+            else:
+                self.whole_words = words.fit_transform(whole_words).tocsr()
+            self.title_words = words.transform(title_words).tocsr()
+        else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
+            self.whole_words = self.title_words = _nothing(len(wholes))
+        document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
+        documents = len(wholes) + self.background.texts
+        unseen = math.log(documents + 1) + 1
+        idf = {word: math.log((documents + 1) / (df + self.background.words.get(word, 0) + 1)) + 1
+               for word, df in document_frequency.items()}
+        self.word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in whole_words]
+        self.title_word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in title_words]
+        self.place_counts = mine_place_names(wholes) + self.background.places
+        self.names = [frozenset(place_names(t.title, self.place_counts) |
+                                place_names(t.body[:NAME_HEAD], self.place_counts)) for t in self.texts]
+        self.numbers = [frozenset(re.findall(r"\d{2,}", text)) for text in wholes]
+        self.lengths = np.array([len(text) for text in wholes])
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def features(self, i: Sequence[int], j: Sequence[int], copies: np.ndarray | None = None) -> np.ndarray:
+        """One row of FEATURES for each pair (texts[i[k]], texts[j[k]]). ``copies``: the copies engine's scores of
+        those pairs when the caller has them (a campaign's clustering); otherwise computed over this corpus."""
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        columns = {
+            "copies_score": self.copies_scores(i, j) if copies is None else np.asarray(copies, dtype=np.float64),
+            "title_chars": _row_dots(self.title_chars, i, self.title_chars, j),
+            "body_chars": _row_dots(self.body_chars, i, self.body_chars, j),
+            "title_words": _row_dots(self.title_words, i, self.title_words, j),
+            "whole_words": _row_dots(self.whole_words, i, self.whole_words, j),
+            "title_body_chars": np.maximum(_row_dots(self.title_chars, i, self.body_chars, j),
+                                           _row_dots(self.body_chars, i, self.title_chars, j)),
+        }
+        rows = [self._pair_row(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+        extra = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES) - len(columns))
+        for k, name in enumerate(FEATURES[len(columns):]):
+            columns[name] = extra[:, k]
+        return np.column_stack([columns[name] for name in FEATURES])
+
+    def evidence(self, a: int, b: int, words: int = 5) -> dict:
+        """What staff can read about a pair: the place names both mention, the places of one kind that differ
+        (name and kind, each side), and the rarest words they share."""
+        text_a, text_b = self.texts[a].whole, self.texts[b].whole
+        places_a, places_b = Places.of(text_a), Places.of(text_b)
+
+        def spelled(name: str, kind: str, row: int) -> str:  # 花园 of 小区 → 翠湖花园小区 when the corpus knows it
+            longer = [n for n in self.names[row] if n.endswith(name)]
+            return f"{max(longer, key=len) if longer else name}{kind}"
+        both = {spelled(name, kind, row) for places, other, row in ((places_a, text_b, a), (places_b, text_a, b))
+                for kind, names in places.names.items() for name in names if f"{name}{kind}" in other}
+        present = {p for p in both if p in text_a and p in text_b}
+        shared = sorted(p for p in present if not any(p != q and p in q for q in present))
+        differ = [[spelled(n, kind, a) for n in sorted(places_a.names[kind])] +
+                  [spelled(n, kind, b) for n in sorted(places_b.names[kind])]
+                  for kind in sorted(places_a.names.keys() & places_b.names.keys())] \
+            if places_a.conflicts(places_b) else []
+        common = self.word_sets[a].weights.keys() & self.word_sets[b].weights.keys()
+        return {"places": shared, "places_differ": differ,
+                "words": sorted(common, key=lambda w: (-self.word_sets[a].weights[w], w))[:words]}
+
+    @property
+    def copies_rows(self) -> sp.csr_matrix:
+        """The copies engine's rows of the wholes, with idf fitted on this corpus (made on first use)."""
+        if self._copies_rows is None:
+            vocab, df = np.unique(self._whole_counts.indices, return_counts=True)  # = Featuriser.fit_counts's
+            df = df + self.background.char_df(vocab)
+            self._copies_rows = CompactFeaturiser(vocab.astype(np.int32), df, len(self) + self.background.texts)._weigh(
+                self._whole_counts)
+            self._whole_counts = None
+        return self._copies_rows
+
+    def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The copies engine's score of each pair, with idf fitted on this corpus."""
+        return np.clip(_row_dots(self.copies_rows, i, self.copies_rows, j), 0.0, 1.0)
+
+    def _pair_row(self, a: int, b: int) -> tuple[float, ...]:
+        numbers_a, numbers_b = self.numbers[a], self.numbers[b]
+        length_a, length_b = int(self.lengths[a]), int(self.lengths[b])
+        return (self.word_sets[a].shared(self.word_sets[b]),
+                self.title_word_sets[a].shared(self.title_word_sets[b]),
+                *_names_agreement(self.names[a], self.names[b], self.texts[a].whole, self.texts[b].whole),
+                len(numbers_a & numbers_b) / len(numbers_a | numbers_b) if numbers_a | numbers_b else 0.5,
+                min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
+
+
+@dataclass(frozen=True, eq=False)
+class Background:
+    """How many of some other texts hold each character n-gram (the copies engine's hashed columns), each word and
+    each candidate place name: counts added to a small corpus's own before idf and the gazetteer are learned from
+    it. A draft and its 20 candidates are about much the same thing, so on their own what they share reads as
+    common and weighs little; with the counts of a few hundred texts about everything (``shipped_background``, the
+    demo's own proposals) the hints' figures come close to those with a whole campaign as corpus
+    (docs/benchmarks.md)."""
+    texts: int
+    char_columns: np.ndarray
+    char_counts: np.ndarray
+    words: dict[str, int]
+    places: Counter
+
+    @classmethod
+    def nothing(cls) -> Background:
+        return cls(0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), {}, Counter())
+
+    @classmethod
+    def of(cls, texts: Sequence[Text]) -> Background:
+        """The counts of ``texts``."""
+        corpus = IssueTexts(texts)
+        _remembered_words.cache_clear()  # those are the words of drafts' candidates, not of these texts
+        columns, counts = np.unique(corpus._whole_counts.indices, return_counts=True)
+        words = Counter(word for weighted in corpus.word_sets for word in weighted.weights)
+        return cls(len(texts), columns.astype(np.int64), counts.astype(np.int64), dict(words),
+                   corpus.place_counts)
+
+    def char_df(self, columns: np.ndarray) -> np.ndarray:
+        """How many of the texts hold each of the hashed ``columns``."""
+        if not len(self.char_columns):
+            return np.zeros(len(columns), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.char_columns, columns), len(self.char_columns) - 1)
+        return np.where(self.char_columns[at] == columns, self.char_counts[at], 0)
+
+    def char_idf(self, used: np.ndarray, counts: sp.csr_matrix, documents: int) -> np.ndarray:
+        """scikit-learn's smooth idf of the columns ``used`` over ``counts``' rows and these texts together."""
+        df = np.bincount(np.searchsorted(used, counts.indices), minlength=len(used)) + self.char_df(used)
+        return np.log((documents + self.texts + 1) / (df + 1)) + 1
+
+    def word_idf(self, vocabulary: Sequence[str], tokens: Sequence[list[str]]) -> np.ndarray:
+        """The same for words, ``tokens`` being the corpus's own texts as words."""
+        own = Counter(word for text in tokens for word in set(text))
+        df = np.array([own[word] + self.words.get(word, 0) for word in vocabulary], dtype=np.float64)
+        return np.log((len(tokens) + self.texts + 1) / (df + 1)) + 1
+
+
+BACKGROUND_PROPOSALS = 400
+"""How many of the demo generator's proposals make ``shipped_background``."""
+_background_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _made_background() -> Background:
+    from demo.content import generate_proposals
+
+    originals = [p for p in generate_proposals(2026, 2 * BACKGROUND_PROPOSALS) if p["near_duplicate_of"] is None]
+    return Background.of([Text(p["title"], p["body"]) for p in originals[:BACKGROUND_PROPOSALS]])
+
+
+def shipped_background() -> Background:
+    """The counts of BACKGROUND_PROPOSALS proposals the demo generator writes (texts the project wrote; reposts and
+    rewrites left out, so that no text counts twice), made once a process, under a lock so that a serving
+    process's threads do not each make them (about 0.5 s). They follow the generator: a change to its phrases
+    moves hint scores a little, as it moves the shipped model (retrained by the test that checks it)."""
+    with _background_lock:
+        return _made_background()
+
+
+@dataclass(frozen=True)
+class _Weighted:
+    """A text's distinct words with their idf."""
+    weights: dict[str, float]
+    total: float
+
+    @classmethod
+    def of(cls, tokens: list[str], idf: dict[str, float], unseen: float) -> _Weighted:
+        weights = {word: idf.get(word, unseen) for word in set(tokens)}
+        return cls(weights, sum(weights.values()))
+
+    def shared(self, other: _Weighted) -> float:
+        """The share of both texts' words, weighted by idf, that the two have in common."""
+        common = sum(w for word, w in self.weights.items() if word in other.weights)
+        union = self.total + other.total - common
+        return common / union if union else 0.0
+
+
+def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) -> np.ndarray:
+    """a[i[k]] · b[j[k]] for every k, in slices so that memory stays small."""
+    out = np.zeros(len(i))
+    for s in range(0, len(i), 50_000):
+        out[s:s + 50_000] = np.asarray(a[i[s:s + 50_000]].multiply(b[j[s:s + 50_000]]).sum(axis=1)).ravel()
+    return out
+
+
+def _nothing(rows: int) -> sp.csr_matrix:
+    """Rows with no feature: every cosine with them is 0."""
+    return sp.csr_matrix((rows, 1), dtype=np.float32)
+
+
+def _columns(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
+    """``counts`` with its columns renumbered as their positions in ``used`` (sorted, holding all of them)."""
+    return sp.csr_matrix((counts.data.copy(), np.searchsorted(used, counts.indices), counts.indptr.copy()),
+                         shape=(counts.shape[0], len(used)))
+
+
+def _cut(texts: Sequence[str]) -> list[list[str]]:
+    """Words of two characters or more, without punctuation or masked places."""
+    return [words.split(" ") if (words := _remembered_words(text)) else [] for text in texts]
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in load_jieba().lcut(text) if len(w) >= 2 and not re.search(r"[\W_]", w)
+                 and not MASKED_PLACE.fullmatch(w))
+
+
+@functools.lru_cache(maxsize=1024)
+def _remembered_words(text: str) -> str:
+    """``_words`` of a text, remembered (typing hints score the same candidates at every pause in typing), kept as
+    one string of words separated by spaces: for the longest proposal (5,000 characters) about 25 KiB with its
+    key, so 1,024 of them stay under 30 MiB a process."""
+    return " ".join(_words(text))
+
+
+def _in_processes(function, texts: Sequence[str], n_jobs: int, chunk: int = 5_000) -> list:
+    """``function`` (``_cut``) over many texts, in forked processes when there are enough of them."""
+    parts = [texts[s:s + chunk] for s in range(0, len(texts), chunk)] or [[]]
+    if n_jobs > 1 and len(parts) > 1:
+        import multiprocessing
+        load_jieba()  # loaded once here, so the forked processes share its dictionary
+        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            results = pool.map(function, parts)
+    else:
+        results = [function(part) for part in parts]
+    return [item for part in results for item in part]
+
+
+def texts_of_pairs(pairs: Sequence[tuple[Text, Text]]) -> tuple[list[Text], np.ndarray, np.ndarray]:
+    """The distinct texts of some pairs, and each pair as two positions in that list."""
+    position: dict[Text, int] = {}
+    i = [position.setdefault(a, len(position)) for a, _ in pairs]
+    j = [position.setdefault(b, len(position)) for _, b in pairs]
+    return list(position), np.array(i, dtype=np.int64), np.array(j, dtype=np.int64)
