@@ -52,10 +52,9 @@ def decide_cluster(actor: User, draft: Draft, cluster: Cluster, *, article_id: i
                    reason: str) -> DraftDecision:
     """Record (or change) the decision on a cluster of comments about ``article_id`` (None: the whole draft); the
     decision is held by a comment of the cluster (its representative when on the article), so it outlives the
-    cluster's rebuilding. An adopted
-    or partly adopted cluster is linked to the current version's change when a later version than the first
-    exists, else to the next version imported (``link_pending_decisions``). A cluster with comments on two
-    articles takes a decision on each. Staff of the campaign's body; audit-logged."""
+    cluster's rebuilding. An adopted or partly adopted cluster is linked to the current version's change when a
+    later version than the first exists, else to the next version imported (``link_pending_decisions``). A cluster
+    with comments on two articles takes a decision on each. Staff of the campaign's body; audit-logged."""
     require_draft_staff(actor, draft)
     if cluster.campaign_id != draft.campaign_id:
         raise InvalidInput(_l("This group of comments is not about this draft."))

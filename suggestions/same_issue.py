@@ -118,7 +118,12 @@ def issue_probabilities(text: Text, others: Sequence[Text], model: SameIssueMode
 
     def link_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         apart = [places[x].conflicts(places[y]) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
-        return np.where(apart, 0.0, model.probability(corpus.features(a, b)))
+        scored = np.empty(len(a))
+        own = a == 0  # the draft's links, scored above (a link is (lower, higher) row)
+        scored[own] = direct[b[own] - 1]
+        if not own.all():
+            scored[~own] = model.probability(corpus.features(a[~own], b[~own]))
+        return np.where(apart, 0.0, scored)
     return through_one_other(draft, rows, direct, through, link_probability)
 
 
