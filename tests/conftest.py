@@ -22,6 +22,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -34,6 +35,25 @@ REQUIRED = {s.strip() for s in os.environ.get("JIANYAN_TEST_REQUIRE", "").split(
 FAULTS = os.environ.get("JIANYAN_TEST_FAULTS", "") == "1" or "faults" in REQUIRED
 CHROMIUM = os.environ.get("JIANYAN_CHROMIUM", "/usr/bin/chromium")
 _suite_counts: Counter = Counter()
+
+
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept for the whole test run: every test builds its own app, whose Jinja environment would
+    otherwise compile each template it renders again (about a tenth of a second a test). Jinja keys the code by
+    template name and a checksum of its source, so an edited template is compiled afresh."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
 
 
 def base_config(database_url: str) -> dict:
@@ -96,7 +116,17 @@ def pytest_configure(config):
         raise pytest.UsageError("; ".join(problems))
 
 
+LONGEST_FILES = ("tests/test_route_fuzz.py", "tests/browser/test_journeys.py", "tests/test_fault_drills.py",
+                 "tests/browser/test_newcomer.py", "tests/browser/test_stack.py", "tests/test_jobs.py",
+                 "tests/test_rate_limits_server.py", "tests/suggestions/test_two_processes.py")
+"""Files of a minute or more, sent to the two workers first (``--dist loadfile`` hands out files in collection
+order): collected last, as they would be, one worker kept running them alone for minutes after the other had
+finished."""
+
+
 def pytest_collection_modifyitems(config, items):
+    first = {name: rank for rank, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))  # stable: the rest keep order
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("backend") if callspec else None
@@ -152,6 +182,7 @@ def app(backend, tmp_path, request):
     marker = request.node.get_closest_marker("app_config")  # e.g. rate limits switched on, as in production
     application = create_app({**base_config(url), "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path / 'ratelimits.db'}",
                               **(marker.args[0] if marker else {})})
+    application.jinja_env.bytecode_cache = TEMPLATE_CODE
     similarity_index.forget_indexes()  # ids restart in every test database
     with application.app_context():
         db.create_all()
