@@ -17,6 +17,8 @@ With both, the other pairs are the two together.
   unsure: ``message_key`` of each message, judgement calls left out; bench/labels/issue_pairs_city.csv holds the
   project's own for issue_pairs_dev.csv). They join the grouping, so a group held out takes its added pairs with it,
   and the training of every fold whose training part holds their group; the figures stay those of FILE's own pairs.
+  With ``--train-labels`` or ``--train-demo`` the model trained only on those other pairs is also measured on
+  these added pairs: labels of the same board that no choice of the score was made on.
 - ``--test-labels LABELS.csv``: also trained on the whole of FILE (and the demo's pairs with ``--train-demo``) and
   measured on the pairs of LABELS, another board's, each board's own messages as its corpus.
 Each figure is given for the pair alone, with the place rule, and with a path through one other message
@@ -237,6 +239,17 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
         show("  the same with a path through one other message", [figures(labels, np.where(
             apart, 0.0, paths.scores(model, i, j, scores, np.arange(len(pairs)))), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
+        if len(more_labels_):  # labels the path was not chosen on, among messages with hot issues
+            direct = model.probability(more_features)
+            more_apart = np.array([places_conflict(texts[a].whole, texts[b].whole)
+                                   for a, b in zip(more_i.tolist(), more_j.tolist(), strict=True)], dtype=bool)
+            print(f"the same model on the {len(more_labels_)} pairs of {more_labels} ({more_labels_.sum()} the same "
+                  f"issue; none of FILE's labels in its training):")
+            show("  the pair alone", [figures(more_labels_, direct, 0.5)])
+            show("  with the place rule", [figures(more_labels_, np.where(more_apart, 0.0, direct), 0.5)])
+            show("  with the place rule and a path through one other message", [figures(more_labels_, np.where(
+                more_apart, 0.0, Paths(corpus, more_i, more_j).scores(model, more_i, more_j, direct,
+                                                                      np.arange(len(more_i)))), 0.5)])
     model = SameIssueModel().fit(features, labels, sample_weight=group_weights(groups))
     if test_labels:
         demo = demo_features() if train_demo else None
