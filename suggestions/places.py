@@ -25,8 +25,9 @@ _SUFFIX_RE = re.compile("|".join(sorted(PLACE_SUFFIXES, key=len, reverse=True)))
 _NAME_CHUNKS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 MASKED_PLACE = re.compile(r"[A-Za-z]\d*[市区县省]")  # the shared data masks real places as A市, A2区
 _NOT_A_NAME_START = set("在的是我于到和与及从对向住这那该本其个了把被给为将由")
-_NOT_IN_A_NAME = re.compile("在|家住|我家|我们")
-"""What a name never holds, wherever it stands: 我家住在东湖区 names no place called 家住在东."""
+_NOT_IN_A_NAME = re.compile("在|的|家住|我家|我们")
+"""What a name never holds, wherever it stands: 我家住在东湖区 names no place called 家住在东, 铁路新村楼下的双港路
+none called 新村楼下的双 (before 港)."""
 _GENERIC_NAMES = set("我们 你们 他们 这个 那个 一个 附近 旁边 周边 小区 社区 我家 本人 业主 居民 现在 目前 请问 "
                      "投诉 举报 关于 反映 建议 希望 还有 已经 没有 我是 位于 所在 整个 城市 马路 道路 公路 农村 学校 "
                      "中小 所有 周围 城区 市区 全市 市政 我市 本市 其他 相关 老旧 新建 安置 回迁 商品 保障 各个 "
@@ -49,11 +50,17 @@ _ENDS_A_PLACE = set("路街巷村道镇乡")
 """A suffix right after one of these is part of a word about that place (沿河路路口, 新华街路面), not a name."""
 
 
-def _suffix_positions(text: str) -> Iterable[tuple[str, int]]:
-    """(chunk, position) of every place suffix with at least two characters before it in its chunk."""
-    for chunk in _NAME_CHUNKS.split(_NOT_PLACES.sub(" ", MASKED_PLACE.sub(" ", text))):
+def _suffix_positions(text: str, words_in_names: bool = False) -> Iterable[tuple[str, int]]:
+    """(chunk, position) of every place suffix with at least two characters before it in its chunk. A word of
+    _NOT_PLACES holds no suffix; it also cuts the chunk, unless ``words_in_names`` (the mined names of the
+    same-issue score): then it may begin a name, as 铁路 does in 铁路新村 (an estate, not a road)."""
+    text = MASKED_PLACE.sub(" ", text)
+    for chunk in _NAME_CHUNKS.split(text if words_in_names else _NOT_PLACES.sub(" ", text)):
+        inside = {k for word in _NOT_PLACES.finditer(chunk) for k in range(*word.span())} if words_in_names else ()
         for match in _SUFFIX_RE.finditer(chunk):
-            if match.start() >= NAME_LENGTHS.start and chunk[match.start() - 1] not in _ENDS_A_PLACE:
+            before = match.start() - 1
+            if match.start() >= NAME_LENGTHS.start and match.start() not in inside \
+                    and (chunk[before] not in _ENDS_A_PLACE or before in inside):
                 yield chunk, match.start()
 
 
@@ -61,7 +68,7 @@ def mine_place_names(texts: Iterable[str]) -> Counter:
     """How many texts hold each candidate name (2-6 characters just before a place suffix)."""
     counts = Counter()
     for text in texts:
-        counts.update({chunk[end - k:end] for chunk, end in _suffix_positions(text) for k in NAME_LENGTHS
+        counts.update({chunk[end - k:end] for chunk, end in _suffix_positions(text, True) for k in NAME_LENGTHS
                        if end - k >= 0})
     return counts
 
@@ -70,7 +77,7 @@ def place_names(text: str, counts: Counter) -> set[str]:
     """The place and entity names in ``text``: before each suffix, the longest candidate that at least two texts
     of the corpus share and that is not much rarer than its shorter tail (so 丽发新城, not 旁建丽发新城)."""
     names = set()
-    for chunk, end in _suffix_positions(text):
+    for chunk, end in _suffix_positions(text, True):
         best = None
         for k in NAME_LENGTHS:
             if end - k < 0:
