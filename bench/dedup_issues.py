@@ -240,16 +240,9 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
             apart, 0.0, paths.scores(model, i, j, scores, np.arange(len(pairs)))), 0.5)])
         print("its weights: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
         if len(more_labels_):  # labels the path was not chosen on, among messages with hot issues
-            direct = model.probability(more_features)
-            more_apart = np.array([places_conflict(texts[a].whole, texts[b].whole)
-                                   for a, b in zip(more_i.tolist(), more_j.tolist(), strict=True)], dtype=bool)
             print(f"the same model on the {len(more_labels_)} pairs of {more_labels} ({more_labels_.sum()} the same "
                   f"issue; none of FILE's labels in its training):")
-            show("  the pair alone", [figures(more_labels_, direct, 0.5)])
-            show("  with the place rule", [figures(more_labels_, np.where(more_apart, 0.0, direct), 0.5)])
-            show("  with the place rule and a path through one other message", [figures(more_labels_, np.where(
-                more_apart, 0.0, Paths(corpus, more_i, more_j).scores(model, more_i, more_j, direct,
-                                                                      np.arange(len(more_i)))), 0.5)])
+            show_three(more_labels_, three_scores(model, corpus, more_i, more_j))
     model = SameIssueModel().fit(features, labels, sample_weight=group_weights(groups))
     if test_labels:
         demo = demo_features() if train_demo else None
@@ -262,24 +255,29 @@ def run_issues(path: str, folds: int, shuffles: int, train_first: int, train_lab
         f"{name} {weight:+.2f}" for name, weight in model.weights().items()))
 
 
+def three_scores(model: SameIssueModel, corpus: IssueTexts, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
+    """Each pair's score alone, with the place rule, and with the place rule and a path through one other text."""
+    direct = model.probability(corpus.features(i, j))
+    apart = np.array([places_conflict(corpus.texts[a].whole, corpus.texts[b].whole)
+                      for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=bool)
+    return [direct, np.where(apart, 0.0, direct),
+            np.where(apart, 0.0, Paths(corpus, i, j).scores(model, i, j, direct, np.arange(len(i))))]
+
+
+def show_three(labels: np.ndarray, scores: list[np.ndarray]) -> None:
+    for name, score in zip(("the pair alone", "with the place rule", "with the place rule and a path through one "
+                            "other message"), scores, strict=True):
+        show(f"  {name}", [figures(labels, score, 0.5)])
+
+
 def run_other_board(model: SameIssueModel, labels_path: str, data_folder: Path, trained_on: str) -> None:
     """The model's figures on the labelled pairs of another board (message numbers, ``read_labelled_ids``), each
     board's messages being its corpus; alone, with the place rule, and with a path through one other message."""
     by_file, labels = read_labelled_ids(labels_path, data_folder)
-    alone, ruled, through = [], [], []
-    for texts, i, j in by_file:
-        corpus = IssueTexts(texts)
-        direct = model.probability(corpus.features(i, j))
-        apart = np.array([places_conflict(texts[a].whole, texts[b].whole)
-                          for a, b in zip(i.tolist(), j.tolist(), strict=True)])
-        alone.append(direct)
-        ruled.append(np.where(apart, 0.0, direct))
-        through.append(np.where(apart, 0.0, Paths(corpus, i, j).scores(model, i, j, direct, np.arange(len(i)))))
+    per_file = [three_scores(model, IssueTexts(texts), i, j) for texts, i, j in by_file]
     print(f"{labels_path} ({len(labels)} pairs, {labels.sum()} the same issue; each board's own messages as corpus), "
           f"{trained_on}:")
-    for name, scores in (("the pair alone", alone), ("with the place rule", ruled),
-                         ("with a path through one other message", through)):
-        show(f"  {name}", [figures(labels, np.concatenate(scores), 0.5)])
+    show_three(labels, [np.concatenate(scores) for scores in zip(*per_file, strict=True)])
 
 
 def run_hint_floor(path: str, train_labels: str | None, floors=(0.05, 0.1, 0.15, 0.2, 0.33), seed: int = 3) -> None:

@@ -82,22 +82,23 @@ class IssueTexts:
             self.title_chars = self.body_chars = _nothing(len(wholes))
         whole_words = _in_processes(_cut, wholes, n_jobs)
         title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
+        # scikit-learn's smooth idf, over these texts and the background's together
+        document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
+        documents = len(wholes) + self.background.texts
+        unseen = math.log(documents + 1) + 1
+        idf = {word: math.log((documents + 1) / (df + self.background.words.get(word, 0) + 1)) + 1
+               for word, df in document_frequency.items()}
         if any(whole_words):
             words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
             if self.background.texts:
                 words.fit(whole_words)
-                words.idf_ = self.background.word_idf(words.get_feature_names_out(), whole_words)
+                words.idf_ = np.array([idf[word] for word in words.get_feature_names_out()])
                 self.whole_words = words.transform(whole_words).tocsr()
             else:
                 self.whole_words = words.fit_transform(whole_words).tocsr()
             self.title_words = words.transform(title_words).tocsr()
         else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
             self.whole_words = self.title_words = _nothing(len(wholes))
-        document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
-        documents = len(wholes) + self.background.texts
-        unseen = math.log(documents + 1) + 1
-        idf = {word: math.log((documents + 1) / (df + self.background.words.get(word, 0) + 1)) + 1
-               for word, df in document_frequency.items()}
         self.word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in whole_words]
         self.title_word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in title_words]
         self.place_counts = mine_place_names(wholes) + self.background.places
@@ -213,12 +214,6 @@ class Background:
         """scikit-learn's smooth idf of the columns ``used`` over ``counts``' rows and these texts together."""
         df = np.bincount(np.searchsorted(used, counts.indices), minlength=len(used)) + self.char_df(used)
         return np.log((documents + self.texts + 1) / (df + 1)) + 1
-
-    def word_idf(self, vocabulary: Sequence[str], tokens: Sequence[list[str]]) -> np.ndarray:
-        """The same for words, ``tokens`` being the corpus's own texts as words."""
-        own = Counter(word for text in tokens for word in set(text))
-        df = np.array([own[word] + self.words.get(word, 0) for word in vocabulary], dtype=np.float64)
-        return np.log((len(tokens) + self.texts + 1) / (df + 1)) + 1
 
 
 BACKGROUND_PROPOSALS = 400

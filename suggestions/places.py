@@ -68,8 +68,8 @@ def mine_place_names(texts: Iterable[str]) -> Counter:
     """How many texts hold each candidate name (2-6 characters just before a place suffix)."""
     counts = Counter()
     for text in texts:
-        counts.update({chunk[end - k:end] for chunk, end in _suffix_positions(text, True) for k in NAME_LENGTHS
-                       if end - k >= 0})
+        counts.update({chunk[end - k:end] for chunk, end in _suffix_positions(text, words_in_names=True)
+                       for k in NAME_LENGTHS if end - k >= 0})
     return counts
 
 
@@ -77,7 +77,7 @@ def place_names(text: str, counts: Counter) -> set[str]:
     """The place and entity names in ``text``: before each suffix, the longest candidate that at least two texts
     of the corpus share and that is not much rarer than its shorter tail (so 丽发新城, not 旁建丽发新城)."""
     names = set()
-    for chunk, end in _suffix_positions(text, True):
+    for chunk, end in _suffix_positions(text, words_in_names=True):
         best = None
         for k in NAME_LENGTHS:
             if end - k < 0:
