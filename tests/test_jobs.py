@@ -44,16 +44,39 @@ def start_worker(app, redis_url: str, log: Path, *args: str, **env: str) -> subp
                    "JIANYAN_SECRET_KEY": "test-secret", "JIANYAN_SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
                    "JIANYAN_ROUTER_DIR": app.config["ROUTER_DIR"], "JIANYAN_JOBS_REDIS_URL": redis_url,
                    "JIANYAN_JOBS_MAINTENANCE_SECONDS": "1", "JIANYAN_JOBS_ABANDONED_GRACE_SECONDS": "1",
-                   "JIANYAN_SQLITE_BUSY_TIMEOUT_MS": "60000", **env}
+                   "JIANYAN_SIMILARITY_INDEX_DIR": app.config["SIMILARITY_INDEX_DIR"],
+                   "JIANYAN_SAME_ISSUE_MODEL": app.config["SAME_ISSUE_MODEL"],
+                   "JIANYAN_SQLITE_BUSY_TIMEOUT_MS": "60000", "PYTHONFAULTHANDLER": "1", **env}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "jobs", "worker", *args], cwd=ROOT,
                             env=environment, start_new_session=True, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
+BURST_SECONDS = 120  # a burst worker's limit for the few jobs a test queues (a few seconds each)
+
+
 def run_burst_worker(app, redis_url: str, tmp_path: Path, **env: str) -> None:
-    worker = start_worker(app, redis_url, tmp_path / "worker.log", "--burst", **env)
-    assert worker.wait(120) == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    log = tmp_path / "worker.log"
+    worker = start_worker(app, redis_url, log, "--burst", **env)
+    try:
+        code = worker.wait(BURST_SECONDS)
+    except subprocess.TimeoutExpired:
+        waits = database_waits(app)
+        os.killpg(worker.pid, signal.SIGABRT)  # PYTHONFAULTHANDLER: the worker writes every thread's stack to its log
+        worker.wait(10)
+        raise AssertionError(f"the worker still ran after {BURST_SECONDS} s; database sessions: {waits}\n{log.read_text()[-12000:]}") from None
+    assert code == 0, log.read_text()[-3000:]
     db.session.rollback()
     db.session.expire_all()
+
+
+def database_waits(app) -> list:
+    """What each other session of the test's PostgreSQL database is doing and waiting on (for a failure's message)."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    with db.engine.connect() as conn:
+        return [tuple(row) for row in conn.exec_driver_sql(
+            "SELECT pid, application_name, state, wait_event_type, wait_event, pg_blocking_pids(pid), left(query, 200)"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
 
 
 def waiting_jobs(name: str = "default") -> list[str]:

@@ -54,6 +54,7 @@ class Site:
         self.url = f"http://127.0.0.1:{free_port()}"
         env = {**os.environ, "JIANYAN_DATABASE_URL": database, "JIANYAN_SECRET_KEY": "rate-limit-test",
                "JIANYAN_SEARCH_INDEX_DIR": str(tmp_path / "index"), "JIANYAN_ROUTER_DIR": str(tmp_path / "router"),
+               "JIANYAN_SIMILARITY_INDEX_DIR": str(tmp_path / "similarity"),
                "JIANYAN_ARGON2_TIME_COST": "1", "JIANYAN_ARGON2_MEMORY_COST": "1024",
                "JIANYAN_TRUSTED_PROXIES": "1",  # the tests say which address each attempt comes from
                **{f"JIANYAN_{name}": str(value) for name, value in settings.items()}}

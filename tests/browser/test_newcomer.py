@@ -35,7 +35,7 @@ def fresh_site(tmp_path):
     port = free_port()
     env = {**os.environ, "JIANYAN_DATABASE_URL": f"sqlite:///{tmp_path / 'jianyan.db'}",
            "JIANYAN_SEARCH_INDEX_DIR": str(tmp_path / "search-index"), "JIANYAN_ROUTER_DIR": str(tmp_path / "router"),
-           "JIANYAN_SECRET_KEY": "newcomer-test", "MAKEFLAGS": "",
+           "JIANYAN_SIMILARITY_INDEX_DIR": str(tmp_path / "similarity"), "JIANYAN_SECRET_KEY": "newcomer-test", "MAKEFLAGS": "",
            # A support reaches the index with the next request at once instead of within the minute it may wait
            # on a live site: the update (a delete plus an add in Whoosh) is what broke search.
            "JIANYAN_SEARCH_COUNTERS_DELAY": "0"}
