@@ -59,37 +59,43 @@ class IssueTexts:
     """
 
     def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None):
-        self.texts = [Text(to_simplified(t.title), to_simplified(t.body)) for t in texts]
+        self.texts = [_simplified(t) for t in texts]
         self.background = background or Background.nothing()
         wholes = [t.whole for t in self.texts]
         # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
-        # plain TF-IDF idf for the title and body cosines, then, weighed in place when first asked for, the copies
-        # engine's own rows (a caller holding the copies scores, as typing hints do, never pays for them).
-        self._whole_counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
-        self._copies_rows = None
+        # plain TF-IDF idf for the title and body cosines. Only their document frequencies are kept: the copies
+        # engine's rows are counted again for the pairs that need them (``copies_scores``), which at a campaign's
+        # scale are few, and a caller holding the copies scores, as typing hints and clustering do, never pays.
+        whole_counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
+        self.char_columns, self.char_df = np.unique(whole_counts.indices, return_counts=True)
         title_counts = _counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs), n_jobs)
         body_counts = _counts_parallel(_normalise_all([t.body for t in self.texts], n_jobs), n_jobs)
         # Only the columns these texts use (the hashed space has 9.4 million): the same idf and cosines, without
         # allocating the whole space for a corpus of a draft and its 20 candidates.
-        used = np.unique(np.concatenate([m.indices for m in (self._whole_counts, title_counts, body_counts)]))
+        used = np.unique(np.concatenate([m.indices for m in (whole_counts, title_counts, body_counts)]))
         if len(used):
-            chars = TfidfTransformer(sublinear_tf=True).fit(_columns(self._whole_counts, used))
+            chars = TfidfTransformer(sublinear_tf=True).fit(_columns(whole_counts, used))
             if self.background.texts:
-                chars.idf_ = self.background.char_idf(used, self._whole_counts, len(wholes))
+                chars.idf_ = self.background.char_idf(used, whole_counts, len(wholes))
+            del whole_counts
             self.title_chars = chars.transform(_columns(title_counts, used)).tocsr()
+            del title_counts
             self.body_chars = chars.transform(_columns(body_counts, used)).tocsr()
         else:  # texts of punctuation only (a draft being typed): nothing in common
             self.title_chars = self.body_chars = _nothing(len(wholes))
+        del body_counts
         whole_words = _in_processes(_cut, wholes, n_jobs)
         title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
+        # Each text's words are one string (words separated by spaces), split when used: a million texts' words
+        # as lists would be a hundred million small objects.
         # scikit-learn's smooth idf, over these texts and the background's together
-        document_frequency = Counter(word for tokens in whole_words for word in set(tokens))
+        document_frequency = Counter(word for words in whole_words for word in set(_split(words)))
         documents = len(wholes) + self.background.texts
         unseen = math.log(documents + 1) + 1
         idf = {word: math.log((documents + 1) / (df + self.background.words.get(word, 0) + 1)) + 1
                for word, df in document_frequency.items()}
         if any(whole_words):
-            words = TfidfVectorizer(analyzer=lambda tokens: tokens, sublinear_tf=True, dtype=np.float32)
+            words = TfidfVectorizer(analyzer=_split, sublinear_tf=True, dtype=np.float32)
             if self.background.texts:
                 words.fit(whole_words)
                 words.idf_ = np.array([idf[word] for word in words.get_feature_names_out()])
@@ -99,12 +105,12 @@ class IssueTexts:
             self.title_words = words.transform(title_words).tocsr()
         else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
             self.whole_words = self.title_words = _nothing(len(wholes))
-        self.word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in whole_words]
-        self.title_word_sets = [_Weighted.of(tokens, idf, unseen) for tokens in title_words]
+        self.word_sets = _WordSets(whole_words, title_words, idf, unseen)
+        del whole_words, title_words
         self.place_counts = mine_place_names(wholes) + self.background.places
         self.names = [frozenset(place_names(t.title, self.place_counts) |
                                 place_names(t.body[:NAME_HEAD], self.place_counts)) for t in self.texts]
-        self.numbers = [frozenset(re.findall(r"\d{2,}", text)) for text in wholes]
+        self.numbers = [_frozen(re.findall(r"\d{2,}", text)) for text in wholes]
         self.lengths = np.array([len(text) for text in wholes])
 
     def __len__(self) -> int:
@@ -122,8 +128,10 @@ class IssueTexts:
             "whole_words": _row_dots(self.whole_words, i, self.whole_words, j),
             "title_body_chars": np.maximum(_row_dots(self.title_chars, i, self.body_chars, j),
                                            _row_dots(self.body_chars, i, self.title_chars, j)),
+            "rare_words_shared": self.word_sets.shared(self.word_sets.whole, i, j),
+            "title_rare_words_shared": self.word_sets.shared(self.word_sets.title, i, j),
         }
-        rows = [self._pair_row(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+        rows = [self._pair_row(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]  # the rest of FEATURES
         extra = np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES) - len(columns))
         for k, name in enumerate(FEATURES[len(columns):]):
             columns[name] = extra[:, k]
@@ -137,7 +145,7 @@ class IssueTexts:
 
         def spelled(name: str, kind: str, row: int) -> str:  # 花园 of 小区 → 翠湖花园小区 when the corpus knows it
             longer = [n for n in self.names[row] if n.endswith(name)]
-            return f"{max(longer, key=len) if longer else name}{kind}"
+            return f"{max(longer, key=lambda n: (len(n), n)) if longer else name}{kind}"  # a tie: the same each run
         both = {spelled(name, kind, row) for places, other, row in ((places_a, text_b, a), (places_b, text_a, b))
                 for kind, names in places.names.items() for name in names if f"{name}{kind}" in other}
         present = {p for p in both if p in text_a and p in text_b}
@@ -146,31 +154,33 @@ class IssueTexts:
                   [spelled(n, kind, b) for n in sorted(places_b.names[kind])]
                   for kind in sorted(places_a.names.keys() & places_b.names.keys())] \
             if places_a.conflicts(places_b) else []
-        common = self.word_sets[a].weights.keys() & self.word_sets[b].weights.keys()
+        weights_a, weights_b = self.word_sets.weights(a), self.word_sets.weights(b)
+        common = weights_a.keys() & weights_b.keys()
         return {"places": shared, "places_differ": differ,
-                "words": sorted(common, key=lambda w: (-self.word_sets[a].weights[w], w))[:words]}
+                "words": sorted(common, key=lambda w: (-weights_a[w], w))[:words]}
 
     @property
     def copies_rows(self) -> sp.csr_matrix:
-        """The copies engine's rows of the wholes, with idf fitted on this corpus (made on first use)."""
-        if self._copies_rows is None:
-            vocab, df = np.unique(self._whole_counts.indices, return_counts=True)  # = Featuriser.fit_counts's
-            df = df + self.background.char_df(vocab)
-            self._copies_rows = CompactFeaturiser(vocab.astype(np.int32), df, len(self) + self.background.texts)._weigh(
-                self._whole_counts)
-            self._whole_counts = None
-        return self._copies_rows
+        """The copies engine's rows of all the wholes, with idf fitted on this corpus (counted again when asked)."""
+        return self.copies_rows_of(np.arange(len(self)))
+
+    def copies_rows_of(self, rows: np.ndarray) -> sp.csr_matrix:
+        """The copies engine's rows of the wholes ``rows``, with idf fitted on this corpus."""
+        counts = _counts_parallel(_normalise_all([self.texts[r].whole for r in rows.tolist()], 1), 1)
+        df = self.char_df + self.background.char_df(self.char_columns)
+        weigher = CompactFeaturiser(self.char_columns.astype(np.int32), df, len(self) + self.background.texts)
+        return weigher._weigh(counts)
 
     def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """The copies engine's score of each pair, with idf fitted on this corpus."""
-        return np.clip(_row_dots(self.copies_rows, i, self.copies_rows, j), 0.0, 1.0)
+        rows, positions = np.unique(np.concatenate([i, j]), return_inverse=True)
+        weighed = self.copies_rows_of(rows)
+        return np.clip(_row_dots(weighed, positions[:len(i)], weighed, positions[len(i):]), 0.0, 1.0)
 
     def _pair_row(self, a: int, b: int) -> tuple[float, ...]:
         numbers_a, numbers_b = self.numbers[a], self.numbers[b]
         length_a, length_b = int(self.lengths[a]), int(self.lengths[b])
-        return (self.word_sets[a].shared(self.word_sets[b]),
-                self.title_word_sets[a].shared(self.title_word_sets[b]),
-                *_names_agreement(self.names[a], self.names[b], self.texts[a].whole, self.texts[b].whole),
+        return (*_names_agreement(self.names[a], self.names[b], self.texts[a].whole, self.texts[b].whole),
                 len(numbers_a & numbers_b) / len(numbers_a | numbers_b) if numbers_a | numbers_b else 0.5,
                 min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
 
@@ -198,10 +208,8 @@ class Background:
         """The counts of ``texts``."""
         corpus = IssueTexts(texts)
         _remembered_words.cache_clear()  # those are the words of drafts' candidates, not of these texts
-        columns, counts = np.unique(corpus._whole_counts.indices, return_counts=True)
-        words = Counter(word for weighted in corpus.word_sets for word in weighted.weights)
-        return cls(len(texts), columns.astype(np.int64), counts.astype(np.int64), dict(words),
-                   corpus.place_counts)
+        return cls(len(texts), corpus.char_columns.astype(np.int64), corpus.char_df.astype(np.int64),
+                   corpus.word_sets.document_frequency(), corpus.place_counts)
 
     def char_df(self, columns: np.ndarray) -> np.ndarray:
         """How many of the texts hold each of the hashed ``columns``."""
@@ -238,22 +246,55 @@ def shipped_background() -> Background:
         return _made_background()
 
 
-@dataclass(frozen=True)
-class _Weighted:
-    """A text's distinct words with their idf."""
-    weights: dict[str, float]
-    total: float
+class _WordSets:
+    """Each text's distinct words (and its title's) with their idf, as sparse rows holding the square root of each
+    weight, so that one row's dot product with another is the idf summed over the words the two share."""
 
-    @classmethod
-    def of(cls, tokens: list[str], idf: dict[str, float], unseen: float) -> _Weighted:
-        weights = {word: idf.get(word, unseen) for word in set(tokens)}
-        return cls(weights, sum(weights.values()))
+    def __init__(self, whole_words: list[str], title_words: list[str], idf: dict[str, float], unseen: float):
+        self.vocabulary = sorted({word for words in (*whole_words, *title_words) for word in _split(words)})
+        column = {word: k for k, word in enumerate(self.vocabulary)}
+        self.idf = np.array([idf.get(word, unseen) for word in self.vocabulary])
+        self.whole, self.title = (self._rows(tokens, column) for tokens in (whole_words, title_words))
 
-    def shared(self, other: _Weighted) -> float:
-        """The share of both texts' words, weighted by idf, that the two have in common."""
-        common = sum(w for word, w in self.weights.items() if word in other.weights)
-        union = self.total + other.total - common
-        return common / union if union else 0.0
+    def _rows(self, texts: list[str], column: dict[str, int]) -> tuple[sp.csr_matrix, np.ndarray]:
+        columns = [np.unique(np.array([column[w] for w in _split(words)], dtype=np.int32)) for words in texts]
+        indptr = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int64)
+        indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
+        weights = self.idf[indices]
+        roots = sp.csr_matrix((np.sqrt(weights), indices, indptr), shape=(len(texts), len(self.vocabulary)))
+        totals = np.bincount(np.repeat(np.arange(len(texts)), np.diff(indptr)), weights=weights, minlength=len(texts))
+        return roots, totals
+
+    def shared(self, rows: tuple[sp.csr_matrix, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """For each pair, the share of both texts' words, weighted by idf, that the two have in common."""
+        roots, totals = rows
+        common = _row_dots(roots, i, roots, j)
+        union = totals[i] + totals[j] - common
+        return np.divide(common, union, out=np.zeros(len(i)), where=union > 0)
+
+    def weights(self, row: int) -> dict[str, float]:
+        """The idf of each distinct word of the text ``row``."""
+        roots = self.whole[0]
+        start, end = roots.indptr[row], roots.indptr[row + 1]
+        return {self.vocabulary[k]: float(self.idf[k]) for k in roots.indices[start:end].tolist()}
+
+    def document_frequency(self) -> dict[str, int]:
+        """How many texts hold each word."""
+        counts = np.bincount(self.whole[0].indices, minlength=len(self.vocabulary))
+        return {word: int(c) for word, c in zip(self.vocabulary, counts.tolist(), strict=True) if c}
+
+
+def _simplified(text: Text) -> Text:
+    """The text in Simplified characters (the same object when it already is)."""
+    title, body = to_simplified(text.title), to_simplified(text.body)
+    return text if (title, body) == (text.title, text.body) else Text(title, body)
+
+
+_NO_NUMBERS = frozenset()
+
+
+def _frozen(numbers: list[str]) -> frozenset[str]:
+    return frozenset(numbers) if numbers else _NO_NUMBERS
 
 
 def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) -> np.ndarray:
@@ -275,9 +316,13 @@ def _columns(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
                          shape=(counts.shape[0], len(used)))
 
 
-def _cut(texts: Sequence[str]) -> list[list[str]]:
-    """Words of two characters or more, without punctuation or masked places."""
-    return [words.split(" ") if (words := _remembered_words(text)) else [] for text in texts]
+def _cut(texts: Sequence[str]) -> list[str]:
+    """Each text's words of two characters or more, without punctuation or masked places, separated by spaces."""
+    return [_remembered_words(text) for text in texts]
+
+
+def _split(words: str) -> list[str]:
+    return words.split(" ") if words else []
 
 
 def _words(text: str) -> tuple[str, ...]:

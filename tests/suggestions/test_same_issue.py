@@ -1,8 +1,12 @@
 """The same-issue score's pieces on Chinese text the project wrote: place names, their conflicts, the features
 and a model trained on a few labelled pairs; and the benchmark's grouping of connected pairs."""
-import numpy as np
+import math
+from collections import Counter
 
-from suggestions.issue_texts import FEATURES, Background, IssueTexts, Text, shipped_background, texts_of_pairs
+import numpy as np
+import pytest
+
+from suggestions.issue_texts import FEATURES, Background, IssueTexts, Text, _words, shipped_background, texts_of_pairs
 from suggestions.places import mine_place_names, place_names
 from suggestions.same_issue import (
     SHIPPED_MODEL,
@@ -176,7 +180,7 @@ def test_a_background_weighs_words_common_elsewhere_less_and_an_empty_one_change
     background = Background.of([Text("", f"{place}小区门口的路灯坏了，晚上看不清路。") for place in ("东湖", "西湖", "南湖")]
                                + [Text("", "建议在城南小学门口增设护学岗。")])
     alone, with_background = IssueTexts(corpus), IssueTexts(corpus, background=background)
-    weight = lambda texts, word: texts.word_sets[0].weights[word]  # noqa: E731
+    weight = lambda texts, word: texts.word_sets.weights(0)[word]  # noqa: E731
     assert weight(with_background, "门口") - weight(alone, "门口") < weight(with_background, "下水道") - weight(alone, "下水道")
     i, j = [0, 0, 3], [1, 2, 4]
     assert np.array_equal(IssueTexts(corpus, background=Background.nothing()).features(i, j), alone.features(i, j))
@@ -204,3 +208,27 @@ def test_the_counts_of_other_texts_weigh_as_if_those_texts_were_in_the_corpus():
     together = IssueTexts(corpus + others).features(i, j)
     counted = IssueTexts(corpus, background=Background.of(others)).features(i, j)
     assert np.allclose(together, counted, atol=1e-6)
+
+
+def test_the_rare_words_shared_are_the_idf_weighted_share_of_both_texts_distinct_words():
+    """The share the sparse rows give is the plain definition: idf summed over the words two texts share, over
+    the idf summed over the words either holds (idf: scikit-learn's smooth formula over the corpus's texts)."""
+    corpus = [Text(text[:8], text) for text in ESTATE_TEXTS]
+    texts = IssueTexts(corpus)
+    words = [set(_words(text.whole)) for text in corpus]
+    title_words = [set(_words(text.title)) for text in corpus]
+    df = Counter(word for text_words in words for word in text_words)
+    unseen = math.log(len(corpus) + 1) + 1
+    idf = {word: math.log((len(corpus) + 1) / (count + 1)) + 1 for word, count in df.items()}
+
+    def share(a: set[str], b: set[str]) -> float:
+        common = sum(idf.get(w, unseen) for w in a & b)
+        return common / (sum(idf.get(w, unseen) for w in a | b))
+    i, j = [0, 0, 1, 3, 2], [1, 2, 2, 4, 5]
+    features = texts.features(i, j)
+    for row, a, b in zip(features, i, j, strict=True):
+        assert row[FEATURES.index("rare_words_shared")] == pytest.approx(share(words[a], words[b]), rel=1e-12)
+        assert row[FEATURES.index("title_rare_words_shared")] == pytest.approx(
+            share(title_words[a], title_words[b]), rel=1e-12)
+    assert texts.word_sets.weights(0) == pytest.approx({word: idf[word] for word in words[0]})
+    assert features[1, FEATURES.index("rare_words_shared")] > features[4, FEATURES.index("rare_words_shared")]  # 翠湖花园 both
