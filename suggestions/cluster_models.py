@@ -125,3 +125,16 @@ class ClusterPin(TimestampMixin, db.Model):
     other_id: Mapped[int | None] = mapped_column(sa.ForeignKey("suggestions.id"))
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class IssueWords(db.Model):
+    """A public proposal's words as the same-issue score reads them (``suggestions.issue_words``): cut by jieba
+    once and kept, so that clustering a campaign again cuts only the proposals new or edited since. ``digest``
+    is of the text read and the word cutter's version: a text that no longer matches it is cut again."""
+
+    __tablename__ = "issue_words"
+
+    suggestion_id: Mapped[int] = mapped_column(sa.ForeignKey("suggestions.id"), primary_key=True)
+    digest: Mapped[str] = mapped_column(sa.String(32))
+    whole_words: Mapped[str] = mapped_column(sa.Text)  # title and body: words separated by spaces
+    title_words: Mapped[str] = mapped_column(sa.Text)

@@ -16,7 +16,7 @@ from flask import current_app
 from campaigns.models import Campaign, CampaignStatus
 from core import audit, jobs
 from core.extensions import db
-from suggestions import dedup, issue_groups, issue_model, places, related, similar, similarity_index
+from suggestions import dedup, issue_groups, issue_model, issue_words, places, related, similar, similarity_index
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
 from suggestions.same_issue import issue_probabilities
 
@@ -77,7 +77,7 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     if items and current_app.config["ISSUE_GROUPING"] and not by_issue:
         current_app.logger.warning("campaign %s: %d proposals, more than ISSUE_GROUPING_MAX_PROPOSALS: clustered "
                                    "by copies only", campaign.id, len(items))
-    members, candidates = _by_issue(rows, found, pins) if by_issue else (found.members, [])
+    members, candidates = _by_issue(campaign.id, rows, found, pins) if by_issue else (found.members, [])
     say("similarity computed")
     related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
@@ -118,15 +118,16 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     return len(multi)
 
 
-def _by_issue(rows, found: dedup.Clustering,
+def _by_issue(campaign_id: int, rows, found: dedup.Clustering,
               pins: dedup.Pins) -> tuple[list[dedup.Member], list[issue_groups.Candidate]]:
     """The copies clustering with its groups joined where they are the same issue (``issue_groups``): a member
     whose copy group was joined to the representative's has kind "same_issue" and the link's probability. Also
     the merge candidates for staff, named by proposal ids."""
     row_of = {row.id: r for r, row in enumerate(rows)}
     texts = [similar.issue_text(row.title, row.body) for row in rows]
+    words = issue_words.words_for(campaign_id, [row.id for row in rows], texts)
     grouping = issue_groups.join_issues(
-        texts, [row_of[m.cluster] for m in found.members], found.pairs, issue_model.current_model(),
+        texts, [row_of[m.cluster] for m in found.members], found.pairs, issue_model.current_model(), words=words,
         apart=[(row_of[a], row_of[b]) for a, b in pins.apart],
         pinned_representatives=[row_of[x] for x in pins.representatives])
     members = []
@@ -210,13 +211,15 @@ def place_after_submit(suggestion: Suggestion) -> None:
 
 @jobs.job()
 def place_proposal(suggestion_id: int) -> None:
-    """Job: store a public proposal's related proposals and place it in its campaign's clusters. Safe to run
-    twice: the related list is rewritten and a placed proposal stays where it is."""
+    """Job: store a public proposal's related proposals, place it in its campaign's clusters and keep its words for
+    the next clustering (``issue_words``). Safe to run twice: the related list is rewritten, a placed proposal
+    stays where it is and kept words are kept once."""
     suggestion = db.session.get(Suggestion, suggestion_id)
     if suggestion is None or not suggestion.is_public:
         return
     related.store_related(suggestion)
     place_new(suggestion)
+    issue_words.keep_words(suggestion.id, similar.issue_text(suggestion.title, suggestion.body))
     db.session.commit()
 
 

@@ -56,13 +56,14 @@ class IssueGrouping:
 
 def join_issues(texts: Sequence[Text], copy_representative: Sequence[int], pairs: tuple[np.ndarray, np.ndarray,
                 np.ndarray], model: SameIssueModel, *, apart: Collection[tuple[int, int]] = (),
-                pinned_representatives: Collection[int] = (), n_jobs: int = 1) -> IssueGrouping:
+                pinned_representatives: Collection[int] = (), n_jobs: int = 1,
+                words: Sequence[tuple[str, str]] | None = None) -> IssueGrouping:
     """Join the copy groups of one campaign (rows of ``texts``; ``copy_representative[r]`` is the row naming
     row r's group) that are the same issue. ``pairs`` = (i, j, copies score) rows the copies engine scored;
     ``apart`` are pairs of rows staff keep apart; a group holding one of ``pinned_representatives`` keeps it.
-    The texts are read in ``n_jobs`` processes."""
+    The texts are read in ``n_jobs`` processes; ``words``: their ``issue_texts.words_of`` when the caller kept them."""
     n = len(texts)
-    issue_texts = IssueTexts(texts, n_jobs)
+    issue_texts = IssueTexts(texts, n_jobs, words=words)
     i, j, copies = _candidates(issue_texts, copy_representative, pairs)
     probability = model.probability(issue_texts.features(i, j, copies)) if len(i) else np.zeros(0)
     groups = _Groups(copy_representative, [Places.of(f"{t.title}\n{t.body}") for t in texts], apart,

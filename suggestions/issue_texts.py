@@ -9,6 +9,7 @@ are too few to tell a common word from a rare one). ``IssueTexts.features`` give
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 import threading
@@ -58,7 +59,9 @@ class IssueTexts:
     n-grams in that many forked processes (those two are most of the cost: a few ms a proposal, docs/benchmarks.md).
     """
 
-    def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None):
+    def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None,
+                 words: Sequence[tuple[str, str]] | None = None):
+        """``words``: each text's ``words_of``, when the caller kept them (clustering does: ``issue_words``)."""
         self.texts = [_simplified(t) for t in texts]
         self.background = background or Background.nothing()
         wholes = [t.whole for t in self.texts]
@@ -84,8 +87,10 @@ class IssueTexts:
         else:  # texts of punctuation only (a draft being typed): nothing in common
             self.title_chars = self.body_chars = _nothing(len(wholes))
         del body_counts
-        whole_words = _in_processes(_cut, wholes, n_jobs)
-        title_words = _in_processes(_cut, [t.title for t in self.texts], n_jobs)
+        if words is None:
+            whole_words, title_words = _cut_both(self.texts, n_jobs)
+        else:
+            whole_words, title_words = [whole for whole, _ in words], [title for _, title in words]
         # Each text's words are one string (words separated by spaces), split when used: a million texts' words
         # as lists would be a hundred million small objects.
         # scikit-learn's smooth idf, over these texts and the background's together
@@ -314,6 +319,29 @@ def _columns(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
     """``counts`` with its columns renumbered as their positions in ``used`` (sorted, holding all of them)."""
     return sp.csr_matrix((counts.data.copy(), np.searchsorted(used, counts.indices), counts.indptr.copy()),
                          shape=(counts.shape[0], len(used)))
+
+
+WORDS_VERSION = "1"
+"""Part of ``words_of``'s digest: raise it when ``_words`` would cut a text otherwise (its filters, jieba's
+dictionary), so that words kept from before are cut again."""
+
+
+def words_of(texts: Sequence[Text], n_jobs: int = 1) -> list[tuple[str, str]]:
+    """Each text's words as ``IssueTexts`` reads them, (the whole's, the title's), each one string of words
+    separated by spaces; cut by jieba in ``n_jobs`` processes (about 1.5 ms a proposal of 300 characters)."""
+    return list(zip(*_cut_both([_simplified(t) for t in texts], n_jobs), strict=True))
+
+
+def words_digest(text: Text) -> str:
+    """What the words of ``text`` were cut from: a kept ``words_of`` is good while this stays the same."""
+    import jieba
+    key = f"{WORDS_VERSION}/{jieba.__version__}\n{text.title}\n{text.body}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def _cut_both(texts: Sequence[Text], n_jobs: int) -> tuple[list[str], list[str]]:
+    return (_in_processes(_cut, [t.whole for t in texts], n_jobs),
+            _in_processes(_cut, [t.title for t in texts], n_jobs))
 
 
 def _cut(texts: Sequence[str]) -> list[str]:

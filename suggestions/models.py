@@ -340,6 +340,7 @@ from suggestions.cluster_models import (  # noqa: E402, F401
     ClusterMember,
     ClusterPin,
     IssueCandidate,
+    IssueWords,
     PinKind,
     RelatedProposal,
 )

@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from suggestions import dedup, issue_model
+from suggestions import dedup, issue_model, issue_words
 from suggestions.clustering import place_new
 from suggestions.issue_groups import join_issues
-from suggestions.issue_texts import Text
-from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion
+from suggestions.issue_texts import Text, words_of
+from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, IssueWords, PinKind, Status, Suggestion
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
@@ -264,3 +264,46 @@ def test_typing_hints_answer_drafts_and_proposals_without_a_word_of_two_characte
                                                                      "body": body}, headers={"Accept": "application/json"})
         assert response.status_code == 200, (title, body)
         assert all(hint["relation"] != "same_issue" for hint in response.get_json()["similar"])
+
+
+def test_clustering_again_cuts_words_only_for_proposals_new_or_edited_and_forgets_hidden_ones(app, monkeypatch):
+    """The words jieba cut are kept (issue_words) and used while the text is the same: the next clustering cuts
+    only what changed, and groups exactly as with every text cut again."""
+    campaign = make_campaign()
+    proposals = [make_suggestion(campaign, make_user(), title=t.title, body=t.body) for t in TEXTS]
+    cut: list[str] = []
+    real_words_of = issue_words.words_of
+    monkeypatch.setattr(issue_words, "words_of",
+                        lambda texts, n_jobs=1: (cut.extend(t.title for t in texts), real_words_of(texts, n_jobs))[1])
+    recluster(app, campaign)
+    first = partition(campaign)
+    assert sorted(cut) == sorted(t.title for t in TEXTS)
+    kept = {row.suggestion_id: row for row in db.session.scalars(sa.select(IssueWords))}
+    assert set(kept) == {p.id for p in proposals}
+    assert (kept[proposals[0].id].whole_words, kept[proposals[0].id].title_words) == words_of([DRAIN])[0]
+
+    cut.clear()
+    recluster(app, campaign)
+    assert cut == [] and partition(campaign) == first
+
+    edited, hidden = proposals[1], proposals[2]
+    edited.body += "另外，夜里十一点以后烤炉还在冒烟。"
+    hidden.status = Status.HIDDEN
+    db.session.commit()
+    recluster(app, campaign)
+    assert cut == [edited.title]
+    kept = {row.suggestion_id: row for row in db.session.scalars(sa.select(IssueWords))}
+    assert hidden.id not in kept and "冒烟" in kept[edited.id].whole_words.split(" ")
+    drain, other_words, other_estate = proposals[0], proposals[-2], proposals[-1]
+    assert cluster_of(drain) == cluster_of(other_words) != cluster_of(other_estate)
+
+
+def test_a_new_proposal_placed_after_its_submission_has_its_words_kept(app, client):
+    campaign = make_campaign()
+    login(client, make_user())
+    response = client.post(f"/suggestions/new/{campaign.id}", data={
+        "title": DRAIN.title, "body": DRAIN.body, "category": "transport", "message_type": "suggestion"})
+    assert response.status_code == 303
+    new_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    kept = db.session.get(IssueWords, new_id)
+    assert (kept.whole_words, kept.title_words) == words_of([DRAIN])[0]
