@@ -262,9 +262,9 @@ class _WordSets:
         self.whole, self.title = (self._rows(tokens, column) for tokens in (whole_words, title_words))
 
     def _rows(self, texts: list[str], column: dict[str, int]) -> tuple[sp.csr_matrix, np.ndarray]:
-        columns = [np.unique(np.array([column[w] for w in _split(words)], dtype=np.int32)) for words in texts]
+        columns = [sorted({column[w] for w in _split(words)}) for words in texts]
         indptr = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int64)
-        indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
+        indices = np.fromiter((k for c in columns for k in c), dtype=np.int32, count=int(indptr[-1]))
         weights = self.idf[indices]
         roots = sp.csr_matrix((np.sqrt(weights), indices, indptr), shape=(len(texts), len(self.vocabulary)))
         totals = np.bincount(np.repeat(np.arange(len(texts)), np.diff(indptr)), weights=weights, minlength=len(texts))
