@@ -160,7 +160,7 @@ def _as_proposal(text: str) -> Text:
 
 
 def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_issue: bool = True,
-              skip_clustering: bool = False, index_folder: str | None = None) -> None:
+              skip_clustering: bool = False, index_folder: str | None = None, join_above_limit: bool = False) -> None:
     t = time.perf_counter()
     texts, origin = corpus(n, seed)
     fractions = statistics.quantiles(edit_fractions(texts, origin), n=20)
@@ -171,13 +171,14 @@ def run_speed(n: int, queries: int, jobs: int, seed: int, skip_index: bool, by_i
     dedup.normalise("预热")  # load OpenCC before timing
     items = [(i, text, None) for i, text in enumerate(texts)]
     if not skip_clustering:
-        _time_clustering(texts, origin, items, jobs, by_issue)
+        _time_clustering(texts, origin, items, jobs, by_issue, join_above_limit)
     if not skip_index:
         _time_queries(texts, origin, items, jobs, queries, seed, index_folder)
     print(f"peak memory (ru_maxrss, whole run): {peak_rss_gib():.2f} GiB")
 
 
-def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int, by_issue: bool) -> None:
+def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int, by_issue: bool,
+                     join_above_limit: bool) -> None:
     n = len(texts)
     t = time.perf_counter()
     result = dedup.cluster(items, n_jobs=jobs)
@@ -190,7 +191,7 @@ def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int
           f"recall {recall:.4f} ({round(recall * variants)} of {variants} variants with their original: the target "
           f"0.95 needs {math.ceil(0.95 * variants)}); peak memory so far (ru_maxrss) {peak_rss_gib():.2f} GiB, "
           f"largest worker {peak_child_rss_gib():.2f} GiB")
-    if by_issue and n > Config.ISSUE_GROUPING_MAX_PROPOSALS:
+    if by_issue and n > Config.ISSUE_GROUPING_MAX_PROPOSALS and not join_above_limit:
         print(f"not joined by issue: {n} proposals is above ISSUE_GROUPING_MAX_PROPOSALS "
               f"({Config.ISSUE_GROUPING_MAX_PROPOSALS}), so `flask suggestions cluster` groups copies only")
     elif by_issue:  # as `flask suggestions cluster` does: copy groups joined by issue, with the shipped model
@@ -286,6 +287,8 @@ def main() -> None:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--skip-index", action="store_true", help="only time clustering (the 1M run)")
     s.add_argument("--copies-only", action="store_true", help="skip joining copy groups by issue")
+    s.add_argument("--join-above-limit", action="store_true",
+                   help="join by issue above ISSUE_GROUPING_MAX_PROPOSALS too (to measure what raising it costs)")
     s.add_argument("--skip-clustering", action="store_true", help="only time the index and its queries")
     s.add_argument("--index-folder", help="keep the saved index here, and reuse it when it is there")
     args = parser.parse_args()
@@ -306,7 +309,7 @@ def main() -> None:
         run_clusters(args.file, args.text_col, args.label_col)
     else:
         run_speed(args.n, args.queries, args.jobs, args.seed, args.skip_index, not args.copies_only,
-                  args.skip_clustering, args.index_folder)
+                  args.skip_clustering, args.index_folder, args.join_above_limit)
 
 
 if __name__ == "__main__":

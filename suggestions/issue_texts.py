@@ -56,7 +56,8 @@ class IssueTexts:
     """A corpus of proposals, read once: idf (character 1-3-grams, jieba words, and the copies engine's own rows)
     and the place gazetteer are learned from it, and each text's vectors, words, names and numbers are kept, so
     ``features(i, j)`` scores any pairs of it. With ``n_jobs`` > 1 a large corpus is cut into words and character
-    n-grams in that many forked processes (those two are most of the cost: a few ms a proposal, docs/benchmarks.md).
+    n-grams in that many forked processes (a few ms a proposal in all, docs/benchmarks.md); words kept from before
+    (``words_of``, ``suggestions.issue_words``) are not cut again.
     """
 
     def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None,
