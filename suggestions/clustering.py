@@ -185,9 +185,11 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
 
 
 def leave_cluster(suggestion: Suggestion) -> None:
-    """A proposal that stopped being public (hidden, withdrawn, rejected) leaves its cluster, so that sizes,
+    """A proposal that stopped being public (hidden, withdrawn, rejected) leaves its cluster (and its kept words
+    go: ``issue_words``), so that sizes,
     supporter counts, keywords and representatives count public proposals only. When it was the representative,
     the closest remaining member stands in; publishing or unhiding it later places it again."""
+    issue_words.forget_words(suggestion.id)
     member = db.session.get(ClusterMember, suggestion.id)
     if member is None:
         return
@@ -219,7 +221,8 @@ def place_proposal(suggestion_id: int) -> None:
         return
     related.store_related(suggestion)
     place_new(suggestion)
-    issue_words.keep_words(suggestion.id, similar.issue_text(suggestion.title, suggestion.body))
+    if current_app.config["ISSUE_GROUPING"]:
+        issue_words.keep_words(suggestion.id, similar.issue_text(suggestion.title, suggestion.body))
     db.session.commit()
 
 

@@ -68,8 +68,8 @@ class IssueTexts:
         wholes = [t.whole for t in self.texts]
         # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
         # plain TF-IDF idf for the title and body cosines. Only their document frequencies are kept: the copies
-        # engine's rows are counted again for the pairs that need them (``copies_scores``), which at a campaign's
-        # scale are few, and a caller holding the copies scores, as typing hints and clustering do, never pays.
+        # engine's rows are counted again for the pairs whose copies score the caller does not give
+        # (``copies_scores``): a clustering's place-name pairs, a draft's candidates (a few ms).
         whole_counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
         self.char_columns, self.char_df = np.unique(whole_counts.indices, return_counts=True)
         title_counts = _counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs), n_jobs)
@@ -90,6 +90,8 @@ class IssueTexts:
         del body_counts
         if words is None:
             whole_words, title_words = _cut_both(self.texts, n_jobs)
+        elif len(words) != len(self.texts):
+            raise ValueError(f"{len(words)} texts' words for {len(self.texts)} texts")
         else:
             whole_words, title_words = [whole for whole, _ in words], [title for _, title in words]
         # Each text's words are one string (words separated by spaces), split when used: a million texts' words
@@ -323,8 +325,8 @@ def _columns(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
 
 
 WORDS_VERSION = "1"
-"""Part of ``words_of``'s digest: raise it when ``_words`` would cut a text otherwise (its filters, jieba's
-dictionary), so that words kept from before are cut again."""
+"""Part of ``words_of``'s digest (with jieba's and OpenCC's versions): raise it when ``_words`` would cut a text
+otherwise (its filters, jieba's dictionary), so that words kept from before are cut again."""
 
 
 def words_of(texts: Sequence[Text], n_jobs: int = 1) -> list[tuple[str, str]]:
@@ -336,7 +338,8 @@ def words_of(texts: Sequence[Text], n_jobs: int = 1) -> list[tuple[str, str]]:
 def words_digest(text: Text) -> str:
     """What the words of ``text`` were cut from: a kept ``words_of`` is good while this stays the same."""
     import jieba
-    key = f"{WORDS_VERSION}/{jieba.__version__}\n{text.title}\n{text.body}"
+    import opencc
+    key = f"{WORDS_VERSION}/{jieba.__version__}/{opencc.__version__}\n{text.title}\n{text.body}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 

@@ -61,8 +61,12 @@ def run_burst_worker(app, redis_url: str, tmp_path: Path, **env: str) -> None:
         code = worker.wait(BURST_SECONDS)
     except subprocess.TimeoutExpired:
         waits = database_waits(app)
-        os.killpg(worker.pid, signal.SIGABRT)  # PYTHONFAULTHANDLER: the worker writes every thread's stack to its log
-        worker.wait(10)
+        try:
+            os.killpg(worker.pid, signal.SIGABRT)  # PYTHONFAULTHANDLER: the worker writes every thread's stack to its log
+            worker.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):  # it ended meanwhile, or did not end
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
         raise AssertionError(f"the worker still ran after {BURST_SECONDS} s; database sessions: {waits}\n{log.read_text()[-12000:]}") from None
     assert code == 0, log.read_text()[-3000:]
     db.session.rollback()

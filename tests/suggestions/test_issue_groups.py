@@ -14,6 +14,7 @@ from suggestions.issue_groups import join_issues
 from suggestions.issue_texts import Text, words_of
 from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, IssueWords, PinKind, Status, Suggestion
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel
+from suggestions.services import withdraw_suggestion
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 from tests.suggestions.test_clusters import cluster_of, partition, recluster
@@ -298,12 +299,17 @@ def test_clustering_again_cuts_words_only_for_proposals_new_or_edited_and_forget
     assert cluster_of(drain) == cluster_of(other_words) != cluster_of(other_estate)
 
 
-def test_a_new_proposal_placed_after_its_submission_has_its_words_kept(app, client):
+def test_a_new_proposal_placed_after_its_submission_has_its_words_kept_until_it_is_withdrawn(app, client):
     campaign = make_campaign()
-    login(client, make_user())
+    author = make_user()
+    login(client, author)
     response = client.post(f"/suggestions/new/{campaign.id}", data={
         "title": DRAIN.title, "body": DRAIN.body, "category": "transport", "message_type": "suggestion"})
     assert response.status_code == 303
     new_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
     kept = db.session.get(IssueWords, new_id)
     assert (kept.whole_words, kept.title_words) == words_of([DRAIN])[0]
+    withdraw_suggestion(author, db.session.get(Suggestion, new_id))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(IssueWords, new_id) is None
