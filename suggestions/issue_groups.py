@@ -63,7 +63,7 @@ def join_issues(texts: Sequence[Text], copy_representative: Sequence[int], pairs
     ``apart`` are pairs of rows staff keep apart; a group holding one of ``pinned_representatives`` keeps it.
     The texts are read in ``n_jobs`` processes; ``words``: their ``issue_texts.words_of`` when the caller kept them."""
     n = len(texts)
-    issue_texts = IssueTexts(texts, n_jobs, words=words)
+    issue_texts = IssueTexts(texts, n_jobs, words=words, copies_rows_kept=False)
     i, j, copies = _candidates(issue_texts, copy_representative, pairs)
     probability = model.probability(issue_texts.features(i, j, copies)) if len(i) else np.zeros(0)
     groups = _Groups(copy_representative, [Places.of(f"{t.title}\n{t.body}") for t in texts], apart,

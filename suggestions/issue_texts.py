@@ -61,17 +61,21 @@ class IssueTexts:
     """
 
     def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None,
-                 words: Sequence[tuple[str, str]] | None = None):
-        """``words``: each text's ``words_of``, when the caller kept them (clustering does: ``issue_words``)."""
+                 words: Sequence[tuple[str, str]] | None = None, copies_rows_kept: bool = True):
+        """``words``: each text's ``words_of``, when the caller kept them (clustering does: ``issue_words``).
+        ``copies_rows_kept``: keep the copies engine's counts of every text, for ``copies_scores`` of any pairs (a
+        draft and its candidates); False for a campaign, whose caller has the copies scores of most pairs: only
+        the rows of the pairs it asks for are counted again (5 KiB a proposal not held)."""
         self.texts = [_simplified(t) for t in texts]
         self.background = background or Background.nothing()
         wholes = [t.whole for t in self.texts]
         # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
-        # plain TF-IDF idf for the title and body cosines. Only their document frequencies are kept: the copies
-        # engine's rows are counted again for the pairs whose copies score the caller does not give
-        # (``copies_scores``): a clustering's place-name pairs, a draft's candidates (a few ms).
+        # plain TF-IDF idf for the title and body cosines, then, weighed when first asked for, the copies engine's
+        # own rows (see ``copies_rows_kept``).
         whole_counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
         self.char_columns, self.char_df = np.unique(whole_counts.indices, return_counts=True)
+        self._whole_counts = whole_counts if copies_rows_kept else None
+        self._copies_rows = None
         title_counts = _counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs), n_jobs)
         body_counts = _counts_parallel(_normalise_all([t.body for t in self.texts], n_jobs), n_jobs)
         # Only the columns these texts use (the hashed space has 9.4 million): the same idf and cosines, without
@@ -169,15 +173,24 @@ class IssueTexts:
 
     @property
     def copies_rows(self) -> sp.csr_matrix:
-        """The copies engine's rows of all the wholes, with idf fitted on this corpus (counted again when asked)."""
-        return self.copies_rows_of(np.arange(len(self)))
+        """The copies engine's rows of all the wholes, with idf fitted on this corpus (weighed on first use)."""
+        if self._copies_rows is None:
+            if self._whole_counts is None:
+                return self.copies_rows_of(np.arange(len(self)))
+            self._copies_rows = self._copies_weigher()._weigh(self._whole_counts)
+            self._whole_counts = None
+        return self._copies_rows
 
     def copies_rows_of(self, rows: np.ndarray) -> sp.csr_matrix:
         """The copies engine's rows of the wholes ``rows``, with idf fitted on this corpus."""
+        if self._whole_counts is not None or self._copies_rows is not None:
+            return self.copies_rows[rows]
         counts = _counts_parallel(_normalise_all([self.texts[r].whole for r in rows.tolist()], 1), 1)
+        return self._copies_weigher()._weigh(counts)
+
+    def _copies_weigher(self) -> CompactFeaturiser:
         df = self.char_df + self.background.char_df(self.char_columns)
-        weigher = CompactFeaturiser(self.char_columns.astype(np.int32), df, len(self) + self.background.texts)
-        return weigher._weigh(counts)
+        return CompactFeaturiser(self.char_columns.astype(np.int32), df, len(self) + self.background.texts)
 
     def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """The copies engine's score of each pair, with idf fitted on this corpus."""
