@@ -185,10 +185,10 @@ def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> No
 
 
 def leave_cluster(suggestion: Suggestion) -> None:
-    """A proposal that stopped being public (hidden, withdrawn, rejected) leaves its cluster (and its kept words
-    go: ``issue_words``), so that sizes,
-    supporter counts, keywords and representatives count public proposals only. When it was the representative,
-    the closest remaining member stands in; publishing or unhiding it later places it again."""
+    """A proposal that stopped being public (hidden, withdrawn, rejected) leaves its cluster, so that sizes,
+    supporter counts, keywords and representatives count public proposals only, and its kept words go
+    (``issue_words``). When it was the representative, the closest remaining member stands in; publishing or
+    unhiding it later places it again."""
     issue_words.forget_words(suggestion.id)
     member = db.session.get(ClusterMember, suggestion.id)
     if member is None:

@@ -350,10 +350,15 @@ def words_of(texts: Sequence[Text], n_jobs: int = 1) -> list[tuple[str, str]]:
 
 def words_digest(text: Text) -> str:
     """What the words of ``text`` were cut from: a kept ``words_of`` is good while this stays the same."""
+    key = f"{_cutter_version()}\n{text.title}\n{text.body}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+@functools.cache
+def _cutter_version() -> str:
     import jieba
     import opencc
-    key = f"{WORDS_VERSION}/{jieba.__version__}/{opencc.__version__}\n{text.title}\n{text.body}"
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return f"{WORDS_VERSION}/{jieba.__version__}/{opencc.__version__}"
 
 
 def _cut_both(texts: Sequence[Text], n_jobs: int) -> tuple[list[str], list[str]]:

@@ -2,9 +2,9 @@
 
 Cutting words with jieba costs about 1.5 ms a proposal, a third of joining a campaign's copy groups by issue
 (89 of 248 s at 100,000 in the bench's two processes, docs/benchmarks.md): a campaign clustered every night would
-otherwise cut every proposal again each time. A kept
-row is used while its digest matches the text (``issue_texts.words_digest``: the text as the score reads it and
-the word cutter's version); others are cut again. A proposal's row goes when it stops being public.
+otherwise cut every proposal again each time. A kept row is used while its digest matches the text
+(``issue_texts.words_digest``: the text as the score reads it and the word cutter's version); others are cut
+again. A proposal's row goes when it stops being public.
 """
 from collections.abc import Sequence
 
