@@ -28,10 +28,13 @@ def test_registering_on_the_way_to_a_form_comes_back_to_it_and_never_leaves_the_
     """What a newcomer met: 提出建议 sent them to log in, the login page's 注册 link dropped where they were going,
     and after registering they stood on the home page. The way back now follows them, a local path only."""
     login_page = client.get("/accounts/login?next=/suggestions/new/2").get_data(as_text=True)
-    assert 'href="/accounts/register?next=/suggestions/new/2"' in login_page
+    # both links: the page's own ("还没有账号？注册") and the header's, which a wide screen shows first
+    assert login_page.count('href="/accounts/register?next=/suggestions/new/2"') == 2
     register_page = client.get("/accounts/register?next=/suggestions/new/2").get_data(as_text=True)
     assert 'name="next" type="hidden" value="/suggestions/new/2"' in register_page
-    assert 'href="/accounts/login?next=/suggestions/new/2"' in register_page
+    assert register_page.count('href="/accounts/login?next=/suggestions/new/2"') == 2
+    plain_login = client.get("/accounts/login").get_data(as_text=True)
+    assert 'href="/accounts/register"' in plain_login and "next=/accounts" not in plain_login
     response = client.post("/accounts/register", data={
         "username": "zhou_min", "password": "secret-pass", "confirm": "secret-pass", "next": "/suggestions/new/2"})
     assert response.status_code == 303 and response.headers["Location"] == "/suggestions/new/2"
