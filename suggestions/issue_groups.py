@@ -113,25 +113,45 @@ def _near_misses(issue_texts: IssueTexts, representative: list[int], i: np.ndarr
 def _candidates(issue_texts: IssueTexts, copy_representative: Sequence[int],
                 pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The engine's pairs and the pairs sharing a rare place name, not already in one copy group, once each;
-    with their copies score (computed for the place-name pairs the engine had not scored)."""
+    with their copies score (computed for the place-name pairs the engine had not scored). Pairs are numbered
+    min × n + max and held in arrays: a campaign's name pairs run to millions."""
     rep = np.asarray(copy_representative, dtype=np.int64)
     n = len(rep)
     i, j, scores = (np.asarray(x) for x in pairs)
+    i, j = i.astype(np.int64), j.astype(np.int64)
     keep = rep[i] != rep[j]
-    known = dict(zip((np.minimum(i, j) * n + np.maximum(i, j))[keep].tolist(), scores[keep].tolist(), strict=True))
-    sharers: dict[str, list[int]] = defaultdict(list)
-    for row, names in enumerate(issue_texts.names):
-        for name in names:
-            sharers[name].append(row)
-    extra = {a * n + b for rows in sharers.values() if 2 <= len(rows) <= NAME_SHARERS
-             for x, a in enumerate(rows) for b in rows[x + 1:] if rep[a] != rep[b]} - known.keys()
-    keys = np.array(sorted(known) + sorted(extra), dtype=np.int64)
+    # a pair the engine scored twice keeps its last score
+    known, last = np.unique(((np.minimum(i, j) * n + np.maximum(i, j))[keep])[::-1], return_index=True)
+    known_scores = np.asarray(scores[keep], dtype=np.float64)[::-1][last]
+    extra = np.setdiff1d(_name_pairs(issue_texts.names, rep), known, assume_unique=True)
+    keys = np.concatenate([known, extra])
     a, b = keys // n, keys % n
     copies = np.empty(len(keys))
-    copies[:len(known)] = [known[k] for k in sorted(known)]
-    if extra:
+    copies[:len(known)] = known_scores
+    if len(extra):
         copies[len(known):] = issue_texts.copies_scores(a[len(known):], b[len(known):])
     return a, b, copies
+
+
+def _name_pairs(names: Sequence[frozenset[str]], rep: np.ndarray) -> np.ndarray:
+    """Every pair of rows (numbered min × n + max, sorted, once) naming one place that 2 to NAME_SHARERS rows
+    name, in two copy groups."""
+    n = len(rep)
+    number: dict[str, int] = {}
+    rows = np.fromiter((row for row, held in enumerate(names) for _ in held), dtype=np.int64)
+    named = np.fromiter((number.setdefault(name, len(number)) for held in names for name in held), dtype=np.int64,
+                        count=len(rows))
+    order = np.lexsort((rows, named))  # by name, then row
+    rows, named = rows[order], named[order]
+    starts = np.flatnonzero(np.r_[True, named[1:] != named[:-1]])
+    sizes = np.diff(np.r_[starts, len(named)])
+    found = [np.zeros(0, dtype=np.int64)]
+    for size in range(2, NAME_SHARERS + 1):
+        sharers = rows[starts[sizes == size][:, None] + np.arange(size)]  # one line per name, rows ascending
+        first, second = np.triu_indices(size, 1)
+        a, b = sharers[:, first].ravel(), sharers[:, second].ravel()
+        found.append((a * n + b)[rep[a] != rep[b]])
+    return np.unique(np.concatenate(found))
 
 
 class _Groups:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from core.chinese import load_jieba, to_simplified
-from suggestions.dedup_features import CompactFeaturiser, _counts_parallel, _normalise_all
+from suggestions.dedup_features import N_FEATURES, CompactFeaturiser, _counts_parallel, _normalise_all
 from suggestions.places import MASKED_PLACE, NAME_HEAD, Places, mine_place_names, place_names
 
 
@@ -42,12 +43,13 @@ FEATURES = ("copies_score", "title_chars", "body_chars", "title_words", "whole_w
             "numbers_shared", "length_ratio", "shorter_length")
 
 
-def _names_agreement(names_a: frozenset[str], names_b: frozenset[str], whole_a: str,
-                     whole_b: str) -> tuple[float, float, float]:
+def _names_agreement(names_a: frozenset[str], names_b: frozenset[str], text_a: Text,
+                     text_b: Text) -> tuple[float, float, float]:
     """(least, most) share of one text's names the other mentions anywhere, and 1.0 for a conflict: both name
-    places and neither mentions any of the other's. A pair without names gets a neutral 0.5."""
-    shares = [sum(name in other for name in names) / len(names)
-              for names, other in ((names_a, whole_b), (names_b, whole_a)) if names]
+    places and neither mentions any of the other's. A pair without names gets a neutral 0.5. (A name holds no
+    punctuation, so it is in a whole when it is in its title or its body: no whole is built a pair.)"""
+    shares = [sum(name in other.title or name in other.body for name in names) / len(names)
+              for names, other in ((names_a, text_b), (names_b, text_a)) if names]
     conflict = float(bool(names_a) and bool(names_b) and not any(shares))
     return (min(shares), max(shares), conflict) if shares else (0.5, 0.5, 0.0)
 
@@ -69,29 +71,12 @@ class IssueTexts:
         self.texts = [_simplified(t) for t in texts]
         self.background = background or Background.nothing()
         wholes = [t.whole for t in self.texts]
-        # The copies engine's hashed character 1-3-gram counts of the wholes (normalised, "。" reads as "\n" does):
-        # plain TF-IDF idf for the title and body cosines, then, weighed when first asked for, the copies engine's
-        # own rows (see ``copies_rows_kept``).
-        whole_counts = _counts_parallel(_normalise_all(wholes, n_jobs), n_jobs)
-        self.char_columns, self.char_df = np.unique(whole_counts.indices, return_counts=True)
-        self._whole_counts = whole_counts if copies_rows_kept else None
+        chars = _CharRows(self.texts, n_jobs, self.background, copies_rows_kept)
+        self.title_chars, self.body_chars = chars.title, chars.body
+        self.char_columns, self.char_df = chars.columns, chars.df
+        self._whole_counts = chars.whole_counts
         self._copies_rows = None
-        title_counts = _counts_parallel(_normalise_all([t.title for t in self.texts], n_jobs), n_jobs)
-        body_counts = _counts_parallel(_normalise_all([t.body for t in self.texts], n_jobs), n_jobs)
-        # Only the columns these texts use (the hashed space has 9.4 million): the same idf and cosines, without
-        # allocating the whole space for a corpus of a draft and its 20 candidates.
-        used = np.unique(np.concatenate([m.indices for m in (whole_counts, title_counts, body_counts)]))
-        if len(used):
-            chars = TfidfTransformer(sublinear_tf=True).fit(_columns(whole_counts, used))
-            if self.background.texts:
-                chars.idf_ = self.background.char_idf(used, whole_counts, len(wholes))
-            del whole_counts
-            self.title_chars = chars.transform(_columns(title_counts, used)).tocsr()
-            del title_counts
-            self.body_chars = chars.transform(_columns(body_counts, used)).tocsr()
-        else:  # texts of punctuation only (a draft being typed): nothing in common
-            self.title_chars = self.body_chars = _nothing(len(wholes))
-        del body_counts
+        del chars
         if words is None:
             whole_words, title_words = _cut_both(self.texts, n_jobs)
         elif len(words) != len(self.texts):
@@ -201,7 +186,7 @@ class IssueTexts:
     def _pair_row(self, a: int, b: int) -> tuple[float, ...]:
         numbers_a, numbers_b = self.numbers[a], self.numbers[b]
         length_a, length_b = int(self.lengths[a]), int(self.lengths[b])
-        return (*_names_agreement(self.names[a], self.names[b], self.texts[a].whole, self.texts[b].whole),
+        return (*_names_agreement(self.names[a], self.names[b], self.texts[a], self.texts[b]),
                 len(numbers_a & numbers_b) / len(numbers_a | numbers_b) if numbers_a | numbers_b else 0.5,
                 min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
 
@@ -239,10 +224,10 @@ class Background:
         at = np.minimum(np.searchsorted(self.char_columns, columns), len(self.char_columns) - 1)
         return np.where(self.char_columns[at] == columns, self.char_counts[at], 0)
 
-    def char_idf(self, used: np.ndarray, counts: sp.csr_matrix, documents: int) -> np.ndarray:
-        """scikit-learn's smooth idf of the columns ``used`` over ``counts``' rows and these texts together."""
-        df = np.bincount(np.searchsorted(used, counts.indices), minlength=len(used)) + self.char_df(used)
-        return np.log((documents + self.texts + 1) / (df + 1)) + 1
+    def char_idf(self, columns: np.ndarray, df: np.ndarray, documents: int) -> np.ndarray:
+        """scikit-learn's smooth idf of the hashed ``columns``, which ``df`` of ``documents`` texts hold, over those
+        texts and these together."""
+        return np.log((documents + self.texts + 1) / (df + self.char_df(columns) + 1)) + 1
 
 
 BACKGROUND_PROPOSALS = 400
@@ -331,10 +316,67 @@ def _nothing(rows: int) -> sp.csr_matrix:
     return sp.csr_matrix((rows, 1), dtype=np.float32)
 
 
-def _columns(counts: sp.csr_matrix, used: np.ndarray) -> sp.csr_matrix:
-    """``counts`` with its columns renumbered as their positions in ``used`` (sorted, holding all of them)."""
-    return sp.csr_matrix((counts.data.copy(), np.searchsorted(used, counts.indices), counts.indptr.copy()),
-                         shape=(counts.shape[0], len(used)))
+class _CharRows:
+    """The texts' titles and bodies as plain TF-IDF rows of the copies engine's hashed character 1-3-grams
+    (normalised as it does, sublinear tf, idf over the wholes), with the columns renumbered as their positions among
+    the columns the texts use (``columns``, held by ``df`` wholes each).
+
+    A whole's n-grams are its title's and its body's: the "。" between them is a clause break, and no n-gram spans
+    one. So a whole's counts are its title's plus its body's, and only those two are counted; a campaign's whole
+    counts are never held at once (``keep_whole_counts`` keeps them, for a draft's 20 candidates)."""
+
+    def __init__(self, texts: Sequence[Text], n_jobs: int, background: Background, keep_whole_counts: bool):
+        title = _counts_parallel(_normalise_all([t.title for t in texts], n_jobs), n_jobs)
+        body = _counts_parallel(_normalise_all([t.body for t in texts], n_jobs), n_jobs)
+        self.whole_counts = title + body if keep_whole_counts else None
+        self.columns, self.df = _document_frequency(title, body)
+        documents = len(texts)
+        if background.texts:
+            idf = background.char_idf(self.columns, self.df, documents)
+        else:  # as scikit-learn's TfidfTransformer fits it, in the counts' float32
+            idf = np.full(len(self.columns), documents + 1, dtype=np.float32)
+            idf /= self.df.astype(np.float32) + 1
+            np.log(idf, out=idf)
+            idf += 1.0
+        position = _positions(self.columns, title.indices.size + body.indices.size)
+        self.title, self.body = (_weighed(counts, position, idf) if len(self.columns) else _nothing(documents)
+                                 for counts in (title, body))
+
+
+def _document_frequency(title: sp.csr_matrix, body: sp.csr_matrix,
+                        chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+    """The hashed columns the wholes (title plus body) use, sorted, and how many wholes hold each."""
+    rows = title.shape[0]
+    if rows <= chunk:
+        columns, held = np.unique((title + body).indices, return_counts=True)
+        return columns.astype(np.int32), held
+    held = np.zeros(N_FEATURES, dtype=np.int64)  # 75 MB, against np.unique's sort or hash of every entry
+    for start in range(0, rows, chunk):
+        held += np.bincount((title[start:start + chunk] + body[start:start + chunk]).indices, minlength=N_FEATURES)
+    columns = np.flatnonzero(held).astype(np.int32)
+    return columns, held[columns]
+
+
+def _positions(columns: np.ndarray, entries: int):
+    """A function from hashed columns (all among ``columns``, sorted) to their positions in ``columns``: a lookup
+    table of the whole hashed space when there are many entries to renumber, a binary search when few."""
+    if entries < 1_000_000:
+        return lambda indices: np.searchsorted(columns, indices).astype(np.int32)
+    table = np.zeros(N_FEATURES, dtype=np.int32)
+    table[columns] = np.arange(len(columns), dtype=np.int32)
+    return lambda indices: table[indices]
+
+
+def _weighed(counts: sp.csr_matrix, position, idf: np.ndarray) -> sp.csr_matrix:
+    """``counts`` (consumed) as TF-IDF rows over the renumbered columns, as TfidfTransformer(sublinear_tf=True)
+    weighs them."""
+    indices = position(counts.indices)
+    data = counts.data
+    np.log(data, out=data)
+    data += 1.0
+    data *= idf[indices]
+    rows = sp.csr_matrix((data, indices, counts.indptr), shape=(counts.shape[0], len(idf)))
+    return normalize(rows, copy=False)
 
 
 WORDS_VERSION = "1"

@@ -232,3 +232,42 @@ def test_the_rare_words_shared_are_the_idf_weighted_share_of_both_texts_distinct
             share(title_words[a], title_words[b]), rel=1e-12)
     assert texts.word_sets.weights(0) == pytest.approx({word: idf[word] for word in words[0]})
     assert features[1, FEATURES.index("rare_words_shared")] > features[4, FEATURES.index("rare_words_shared")]  # 翠湖花园 both
+
+
+def test_a_wholes_character_counts_are_its_titles_plus_its_bodys():
+    """Why only titles and bodies are counted: the "。" joining them is a clause break, so counting the whole
+    (normalised as the copies engine does it: Traditional, full-width, stock greetings) gives the same counts."""
+    from demo.content import generate_proposals
+    from suggestions.dedup_features import _counts, normalise
+    texts = [Text(p["title"], p["body"]) for p in generate_proposals(3, 300)] + [
+        Text("尊敬的領導您好", "翠湖花園小區門口積水，謝謝！"), Text("ＡＢＣ停車難。", "此致敬礼"), Text("", "啊"),
+        Text("夜市噪音", ""), Text("", ""), Text("此致", "敬礼。路灯坏了")]
+    wholes = _counts([normalise(t.whole) for t in texts])
+    parts = _counts([normalise(t.title) for t in texts]) + _counts([normalise(t.body) for t in texts])
+    assert (wholes != parts).nnz == 0
+
+
+def test_a_campaigns_character_rows_are_plain_tfidf_however_they_are_counted():
+    """The character rows are what scikit-learn's TfidfTransformer(sublinear_tf=True) gives over the wholes'
+    idf; a large corpus's document frequencies (counted in slices over the whole hashed space) and renumbered
+    columns (a lookup table) equal a small one's (a sort and a binary search)."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from demo.content import generate_proposals
+    from suggestions.dedup_features import _counts, normalise
+    from suggestions.issue_texts import _document_frequency, _positions
+    texts = [Text(p["title"], p["body"]) for p in generate_proposals(5, 400)]
+    corpus = IssueTexts(texts, copies_rows_kept=False)
+    title = _counts([normalise(t.title) for t in texts])
+    body = _counts([normalise(t.body) for t in texts])
+    wholes = title + body
+    columns, df = _document_frequency(title, body)
+    sliced_columns, sliced_df = _document_frequency(title, body, chunk=37)
+    assert np.array_equal(columns, sliced_columns) and np.array_equal(df, sliced_df)
+    assert np.array_equal(columns, corpus.char_columns) and np.array_equal(df, corpus.char_df)
+    assert np.array_equal(_positions(columns, 10)(body.indices), _positions(columns, 10**7)(body.indices))
+    renumbered = [counts[:, columns] for counts in (wholes, title, body)]
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(renumbered[0])
+    for ours, counts in ((corpus.title_chars, renumbered[1]), (corpus.body_chars, renumbered[2])):
+        expected = tfidf.transform(counts).tocsr()
+        assert ours.shape == expected.shape and abs(ours - expected).max() == 0
