@@ -208,11 +208,13 @@ def _time_clustering(texts: list[str], origin: list[int], items: list, jobs: int
         joining = time.perf_counter() - t
         precision, recall = planted_pair_scores(grouping.representative, origin)
         joined = sum(r != c for r, c in zip(grouping.representative, rows, strict=True))
+        sizes = sorted(Counter(grouping.representative).values(), reverse=True)
         print(f"joined by issue: {cutting + joining:.1f} s more ({elapsed + cutting + joining:.1f} s in all) the "
               f"first time, of it {cutting:.1f} s cutting words with jieba; {joining:.1f} s more "
               f"({elapsed + joining:.1f} s in all) with the words kept from before; {joined} proposals moved to "
               f"another copy group's cluster; planted pairs precision {precision:.4f}, recall {recall:.4f}; peak "
-              f"memory so far {peak_rss_gib():.2f} GiB")
+              f"memory so far {peak_rss_gib():.2f} GiB; largest clusters {sizes[:5]} (copies only: "
+              f"{sorted(Counter(rows).values(), reverse=True)[:5]})")
 
 
 def _time_queries(texts: list[str], origin: list[int], items: list, jobs: int, queries: int, seed: int,

@@ -24,6 +24,7 @@ from sklearn.preprocessing import normalize
 
 from core.chinese import load_jieba, to_simplified
 from suggestions.dedup_features import N_FEATURES, CompactFeaturiser, _counts_parallel, _normalise_all
+from suggestions.dedup_scale import _SHARED, _map
 from suggestions.places import MASKED_PLACE, NAME_HEAD, Places, mine_place_names, place_names
 
 
@@ -70,6 +71,7 @@ class IssueTexts:
         the rows of the pairs it asks for are counted again (5 KiB a proposal not held)."""
         self.texts = [_simplified(t) for t in texts]
         self.background = background or Background.nothing()
+        self.n_jobs = n_jobs
         wholes = [t.whole for t in self.texts]
         chars = _CharRows(self.texts, n_jobs, self.background, copies_rows_kept)
         self.title_chars, self.body_chars = chars.title, chars.body
@@ -104,9 +106,7 @@ class IssueTexts:
             self.whole_words = self.title_words = _nothing(len(wholes))
         self.word_sets = _WordSets(whole_words, title_words, idf, unseen)
         del whole_words, title_words
-        self.place_counts = mine_place_names(wholes) + self.background.places
-        self.names = [frozenset(place_names(t.title, self.place_counts) |
-                                place_names(t.body[:NAME_HEAD], self.place_counts)) for t in self.texts]
+        self.place_counts, self.names = _places(self.texts, wholes, self.background, n_jobs)
         self.numbers = [_frozen(re.findall(r"\d{2,}", text)) for text in wholes]
         self.lengths = np.array([len(text) for text in wholes])
 
@@ -115,8 +115,15 @@ class IssueTexts:
 
     def features(self, i: Sequence[int], j: Sequence[int], copies: np.ndarray | None = None) -> np.ndarray:
         """One row of FEATURES for each pair (texts[i[k]], texts[j[k]]). ``copies``: the copies engine's scores of
-        those pairs when the caller has them (a campaign's clustering); otherwise computed over this corpus."""
+        those pairs when the caller has them (a campaign's clustering); otherwise computed over this corpus. A
+        campaign's pairs are scored in the ``n_jobs`` forked processes it was read in."""
         i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        spans = _spans(len(i), _PAIRS_A_TASK)
+        if self.n_jobs > 1 and len(spans) > 1:
+            return np.concatenate(_map(_features_of_span, spans, self.n_jobs, texts=self, i=i, j=j, copies=copies))
+        return self._features(i, j, copies)
+
+    def _features(self, i: np.ndarray, j: np.ndarray, copies: np.ndarray | None) -> np.ndarray:
         columns = {
             "copies_score": self.copies_scores(i, j) if copies is None else np.asarray(copies, dtype=np.float64),
             "title_chars": _row_dots(self.title_chars, i, self.title_chars, j),
@@ -178,7 +185,15 @@ class IssueTexts:
         return CompactFeaturiser(self.char_columns.astype(np.int32), df, len(self) + self.background.texts)
 
     def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """The copies engine's score of each pair, with idf fitted on this corpus."""
+        """The copies engine's score of each pair, with idf fitted on this corpus. Pairs are scored _PAIRS_A_TASK at
+        a time (in ``n_jobs`` forked processes), so that a campaign's texts are never all weighed at once."""
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        spans = _spans(len(i), _PAIRS_A_TASK)
+        if self.n_jobs > 1 and len(spans) > 1:
+            return np.concatenate(_map(_copies_scores_of_span, spans, self.n_jobs, texts=self, i=i, j=j))
+        return np.concatenate([self._copies_scores(i[s:e], j[s:e]) for s, e in spans] or [np.zeros(0)])
+
+    def _copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         rows, positions = np.unique(np.concatenate([i, j]), return_inverse=True)
         weighed = self.copies_rows_of(rows)
         return np.clip(_row_dots(weighed, positions[:len(i)], weighed, positions[len(i):]), 0.0, 1.0)
@@ -189,6 +204,58 @@ class IssueTexts:
         return (*_names_agreement(self.names[a], self.names[b], self.texts[a], self.texts[b]),
                 len(numbers_a & numbers_b) / len(numbers_a | numbers_b) if numbers_a | numbers_b else 0.5,
                 min(length_a, length_b) / max(length_a, length_b, 1), math.log1p(min(length_a, length_b)))
+
+
+_PAIRS_A_TASK = 100_000  # pairs a forked process scores at a time
+_TEXTS_A_TASK = 20_000  # texts whose place names a forked process reads at a time
+
+
+def _spans(count: int, size: int) -> list[tuple[int, int]]:
+    """[start, end) of each slice of ``size`` of ``count`` things."""
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _copies_scores_of_span(span: tuple[int, int]) -> np.ndarray:
+    """``IssueTexts.copies_scores`` of a span of pairs, in a forked process."""
+    texts, i, j = (_SHARED[name] for name in ("texts", "i", "j"))
+    return texts._copies_scores(i[span[0]:span[1]], j[span[0]:span[1]])
+
+
+def _places(texts: list[Text], wholes: list[str], background: Background,
+            n_jobs: int) -> tuple[Counter, list[frozenset[str]]]:
+    """The gazetteer mined from the wholes (with the background's counts) and each text's place names, in
+    ``n_jobs`` forked processes when there are many texts (in this one, a web request's hints never touch the
+    module-wide ``_SHARED``)."""
+    spans = _spans(len(wholes), _TEXTS_A_TASK)
+    if n_jobs <= 1 or len(spans) <= 1:
+        counts = mine_place_names(wholes) + background.places
+        return counts, _names_of(texts, counts)
+    counts = Counter()
+    for mined in _map(_mine_span, spans, n_jobs, wholes=wholes):
+        counts.update(mined)
+    counts += background.places
+    return counts, [names for part in _map(_names_of_span, spans, n_jobs, texts=texts, place_counts=counts)
+                    for names in part]
+
+
+def _names_of(texts: Sequence[Text], counts: Counter) -> list[frozenset[str]]:
+    """Each text's place names, in its title and the head of its body."""
+    return [frozenset(place_names(t.title, counts) | place_names(t.body[:NAME_HEAD], counts)) for t in texts]
+
+
+def _features_of_span(span: tuple[int, int]) -> np.ndarray:
+    """``IssueTexts.features`` of a span of pairs, in a forked process (the corpus reached it through the fork)."""
+    texts, i, j, copies = (_SHARED[name] for name in ("texts", "i", "j", "copies"))
+    start, end = span
+    return texts._features(i[start:end], j[start:end], None if copies is None else copies[start:end])
+
+
+def _mine_span(span: tuple[int, int]) -> Counter:
+    return mine_place_names(_SHARED["wholes"][span[0]:span[1]])
+
+
+def _names_of_span(span: tuple[int, int]) -> list[frozenset[str]]:
+    return _names_of(_SHARED["texts"][span[0]:span[1]], _SHARED["place_counts"])
 
 
 @dataclass(frozen=True, eq=False)

@@ -271,3 +271,19 @@ def test_a_campaigns_character_rows_are_plain_tfidf_however_they_are_counted():
     for ours, counts in ((corpus.title_chars, renumbered[1]), (corpus.body_chars, renumbered[2])):
         expected = tfidf.transform(counts).tocsr()
         assert ours.shape == expected.shape and abs(ours - expected).max() == 0
+
+
+def test_a_campaign_read_and_scored_in_two_processes_gets_the_features_of_one(monkeypatch):
+    from demo.content import generate_proposals
+    from suggestions import issue_texts
+    texts = [Text(p["title"], p["body"]) for p in generate_proposals(9, 120)]
+    rng = np.random.default_rng(4)
+    i, j = rng.integers(0, len(texts), 500), rng.integers(0, len(texts), 500)
+    monkeypatch.setattr(issue_texts, "_PAIRS_A_TASK", 60)  # 9 spans, shared out between the two processes
+    monkeypatch.setattr(issue_texts, "_TEXTS_A_TASK", 25)  # and 5 spans of texts whose place names are read
+    alone_corpus = IssueTexts(texts)
+    alone = alone_corpus.features(i, j)
+    two = IssueTexts(texts, n_jobs=2, copies_rows_kept=False)  # as a campaign is read: copies rows counted again
+    assert two.place_counts == alone_corpus.place_counts and two.names == alone_corpus.names
+    assert np.array_equal(two.features(i, j), alone)
+    assert np.array_equal(two.copies_scores(i, j), alone_corpus.copies_scores(i, j))
