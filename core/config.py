@@ -27,8 +27,8 @@ class DefaultConfig:
     # Clusters by issue (suggestions/issue_groups.py): each batch clustering joins groups of copies that a learned
     # model scores as one problem at one place; the model is SAME_ISSUE_MODEL (default
     # instance/same_issue_model.json, written by `flask suggestions train-similarity`) or the one shipped.
-    # Joining costs about 1.6 s per 1,000 proposals in the bench's two processes, 2.5 s where jieba's words are not
-    # kept yet (issue_words), and about 28 MiB per 1,000 at its peak (docs/benchmarks.md: 8.6 GiB at 300,000;
+    # Joining costs about 1 s per 1,000 proposals in the bench's two processes, 1.9 s where jieba's words are not
+    # kept yet (issue_words); the bench peaks at 2.4 GiB at 100,000 and 6.0 GiB at 300,000 (docs/benchmarks.md;
     # `flask suggestions cluster` reads in one process, so more time): a campaign with more public
     # proposals than ISSUE_GROUPING_MAX_PROPOSALS is clustered by copies only, and says so.
     ISSUE_GROUPING = True

@@ -48,7 +48,7 @@ def _names_agreement(names_a: frozenset[str], names_b: frozenset[str], text_a: T
                      text_b: Text) -> tuple[float, float, float]:
     """(least, most) share of one text's names the other mentions anywhere, and 1.0 for a conflict: both name
     places and neither mentions any of the other's. A pair without names gets a neutral 0.5. (A name holds no
-    punctuation, so it is in a whole when it is in its title or its body: no whole is built a pair.)"""
+    punctuation, so it is in a whole when it is in its title or its body: no whole is built for a pair.)"""
     shares = [sum(name in other.title or name in other.body for name in names) / len(names)
               for names, other in ((names_a, text_b), (names_b, text_a)) if names]
     conflict = float(bool(names_a) and bool(names_b) and not any(shares))
@@ -59,8 +59,8 @@ class IssueTexts:
     """A corpus of proposals, read once: idf (character 1-3-grams, jieba words, and the copies engine's own rows)
     and the place gazetteer are learned from it, and each text's vectors, words, names and numbers are kept, so
     ``features(i, j)`` scores any pairs of it. With ``n_jobs`` > 1 a large corpus is cut into words and character
-    n-grams in that many forked processes (a few ms a proposal in all, docs/benchmarks.md); words kept from before
-    (``words_of``, ``suggestions.issue_words``) are not cut again.
+    n-grams, its place names read and its pairs scored in that many forked processes (about 1 ms a proposal in
+    all, docs/benchmarks.md); words kept from before (``words_of``, ``suggestions.issue_words``) are not cut again.
     """
 
     def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None,
@@ -215,6 +215,13 @@ def _spans(count: int, size: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, count)) for start in range(0, count, size)]
 
 
+def _features_of_span(span: tuple[int, int]) -> np.ndarray:
+    """``IssueTexts.features`` of a span of pairs, in a forked process (the corpus reached it through the fork)."""
+    texts, i, j, copies = (_SHARED[name] for name in ("texts", "i", "j", "copies"))
+    start, end = span
+    return texts._features(i[start:end], j[start:end], None if copies is None else copies[start:end])
+
+
 def _copies_scores_of_span(span: tuple[int, int]) -> np.ndarray:
     """``IssueTexts.copies_scores`` of a span of pairs, in a forked process."""
     texts, i, j = (_SHARED[name] for name in ("texts", "i", "j"))
@@ -241,13 +248,6 @@ def _places(texts: list[Text], wholes: list[str], background: Background,
 def _names_of(texts: Sequence[Text], counts: Counter) -> list[frozenset[str]]:
     """Each text's place names, in its title and the head of its body."""
     return [frozenset(place_names(t.title, counts) | place_names(t.body[:NAME_HEAD], counts)) for t in texts]
-
-
-def _features_of_span(span: tuple[int, int]) -> np.ndarray:
-    """``IssueTexts.features`` of a span of pairs, in a forked process (the corpus reached it through the fork)."""
-    texts, i, j, copies = (_SHARED[name] for name in ("texts", "i", "j", "copies"))
-    start, end = span
-    return texts._features(i[start:end], j[start:end], None if copies is None else copies[start:end])
 
 
 def _mine_span(span: tuple[int, int]) -> Counter:
