@@ -59,8 +59,9 @@ class IssueTexts:
     """A corpus of proposals, read once: idf (character 1-3-grams, jieba words, and the copies engine's own rows)
     and the place gazetteer are learned from it, and each text's vectors, words, names and numbers are kept, so
     ``features(i, j)`` scores any pairs of it. With ``n_jobs`` > 1 a large corpus is cut into words and character
-    n-grams, its place names read and its pairs scored in that many forked processes (about 1 ms a proposal in
-    all, docs/benchmarks.md); words kept from before (``words_of``, ``suggestions.issue_words``) are not cut again.
+    n-grams, its place names read and its pairs scored in that many forked processes (a campaign's joining takes
+    about 1 ms a proposal in two, with its words kept: docs/benchmarks.md); words kept from before (``words_of``,
+    ``suggestions.issue_words``) are not cut again.
     """
 
     def __init__(self, texts: Sequence[Text], n_jobs: int = 1, background: Background | None = None,
@@ -120,6 +121,7 @@ class IssueTexts:
         i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
         spans = _spans(len(i), _PAIRS_A_TASK)
         if self.n_jobs > 1 and len(spans) > 1:
+            self._weigh_kept_copies_rows()
             return np.concatenate(_map(_features_of_span, spans, self.n_jobs, texts=self, i=i, j=j, copies=copies))
         return self._features(i, j, copies)
 
@@ -185,13 +187,22 @@ class IssueTexts:
         return CompactFeaturiser(self.char_columns.astype(np.int32), df, len(self) + self.background.texts)
 
     def copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """The copies engine's score of each pair, with idf fitted on this corpus. Pairs are scored _PAIRS_A_TASK at
-        a time (in ``n_jobs`` forked processes), so that a campaign's texts are never all weighed at once."""
+        """The copies engine's score of each pair, with idf fitted on this corpus. In ``n_jobs`` forked processes,
+        _PAIRS_A_TASK pairs at a time; in one, all at once unless their texts are more than _ROWS_WEIGHED_AT_ONCE
+        (a text's rows are weighed again in each slice that holds it: memory bought with time)."""
         i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
         spans = _spans(len(i), _PAIRS_A_TASK)
         if self.n_jobs > 1 and len(spans) > 1:
+            self._weigh_kept_copies_rows()
             return np.concatenate(_map(_copies_scores_of_span, spans, self.n_jobs, texts=self, i=i, j=j))
+        if len(np.unique(np.concatenate([i, j]))) <= _ROWS_WEIGHED_AT_ONCE:
+            spans = [(0, len(i))]
         return np.concatenate([self._copies_scores(i[s:e], j[s:e]) for s, e in spans] or [np.zeros(0)])
+
+    def _weigh_kept_copies_rows(self) -> None:
+        """Weigh the kept copies rows here, once, rather than in each forked process."""
+        if self._whole_counts is not None:
+            self.copies_rows  # noqa: B018 (the property weighs and keeps them)
 
     def _copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         rows, positions = np.unique(np.concatenate([i, j]), return_inverse=True)
@@ -208,6 +219,7 @@ class IssueTexts:
 
 _PAIRS_A_TASK = 100_000  # pairs a forked process scores at a time
 _TEXTS_A_TASK = 20_000  # texts whose place names a forked process reads at a time
+_ROWS_WEIGHED_AT_ONCE = 200_000  # texts whose copies rows one process weighs at once (about 7 KiB a text)
 
 
 def _spans(count: int, size: int) -> list[tuple[int, int]]:
@@ -389,8 +401,9 @@ class _CharRows:
     the columns the texts use (``columns``, held by ``df`` wholes each).
 
     A whole's n-grams are its title's and its body's: the "。" between them is a clause break, and no n-gram spans
-    one. So a whole's counts are its title's plus its body's, and only those two are counted; a campaign's whole
-    counts are never held at once (``keep_whole_counts`` keeps them, for a draft's 20 candidates)."""
+    one. So a whole's counts are its title's plus its body's, and only those two are counted; the wholes' counts of
+    a corpus above 20,000 texts are never held at once (``keep_whole_counts`` keeps them, for a draft's 20
+    candidates)."""
 
     def __init__(self, texts: Sequence[Text], n_jobs: int, background: Background, keep_whole_counts: bool):
         title = _counts_parallel(_normalise_all([t.title for t in texts], n_jobs), n_jobs)

@@ -287,3 +287,8 @@ def test_a_campaign_read_and_scored_in_two_processes_gets_the_features_of_one(mo
     assert two.place_counts == alone_corpus.place_counts and two.names == alone_corpus.names
     assert np.array_equal(two.features(i, j), alone)
     assert np.array_equal(two.copies_scores(i, j), alone_corpus.copies_scores(i, j))
+    kept = IssueTexts(texts, n_jobs=2)  # a corpus keeping its copies rows weighs them once, before forking
+    assert np.array_equal(kept.features(i, j), alone) and kept._copies_rows is not None
+    monkeypatch.setattr(issue_texts, "_ROWS_WEIGHED_AT_ONCE", 10)  # one process, slice by slice
+    assert np.array_equal(IssueTexts(texts, copies_rows_kept=False).copies_scores(i, j),
+                          alone_corpus.copies_scores(i, j))
