@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from core.chinese import load_jieba, to_simplified
-from suggestions.dedup_features import N_FEATURES, CompactFeaturiser, _counts_parallel, _normalise_all
+from suggestions.dedup_features import CompactFeaturiser, _counts_parallel, _normalise_all
 from suggestions.dedup_scale import _SHARED, _map
+from suggestions.issue_chars import CharRows, no_features, row_dots
 from suggestions.places import MASKED_PLACE, NAME_HEAD, Places, mine_place_names, place_names
 
 
@@ -74,7 +74,7 @@ class IssueTexts:
         self.background = background or Background.nothing()
         self.n_jobs = n_jobs
         wholes = [t.whole for t in self.texts]
-        chars = _CharRows(self.texts, n_jobs, self.background, copies_rows_kept)
+        chars = CharRows(self.texts, n_jobs, self.background, copies_rows_kept)
         self.title_chars, self.body_chars = chars.title, chars.body
         self.char_columns, self.char_df = chars.columns, chars.df
         self._whole_counts = chars.whole_counts
@@ -104,7 +104,7 @@ class IssueTexts:
                 self.whole_words = words.fit_transform(whole_words).tocsr()
             self.title_words = words.transform(title_words).tocsr()
         else:  # not one word of two characters in any text (啊的, 了吗呢): no vocabulary to weigh
-            self.whole_words = self.title_words = _nothing(len(wholes))
+            self.whole_words = self.title_words = no_features(len(wholes))
         self.word_sets = _WordSets(whole_words, title_words, idf, unseen)
         del whole_words, title_words
         self.place_counts, self.names = _places(self.texts, wholes, self.background, n_jobs)
@@ -128,12 +128,12 @@ class IssueTexts:
     def _features(self, i: np.ndarray, j: np.ndarray, copies: np.ndarray | None) -> np.ndarray:
         columns = {
             "copies_score": self.copies_scores(i, j) if copies is None else np.asarray(copies, dtype=np.float64),
-            "title_chars": _row_dots(self.title_chars, i, self.title_chars, j),
-            "body_chars": _row_dots(self.body_chars, i, self.body_chars, j),
-            "title_words": _row_dots(self.title_words, i, self.title_words, j),
-            "whole_words": _row_dots(self.whole_words, i, self.whole_words, j),
-            "title_body_chars": np.maximum(_row_dots(self.title_chars, i, self.body_chars, j),
-                                           _row_dots(self.body_chars, i, self.title_chars, j)),
+            "title_chars": row_dots(self.title_chars, i, self.title_chars, j),
+            "body_chars": row_dots(self.body_chars, i, self.body_chars, j),
+            "title_words": row_dots(self.title_words, i, self.title_words, j),
+            "whole_words": row_dots(self.whole_words, i, self.whole_words, j),
+            "title_body_chars": np.maximum(row_dots(self.title_chars, i, self.body_chars, j),
+                                           row_dots(self.body_chars, i, self.title_chars, j)),
             "rare_words_shared": self.word_sets.shared(self.word_sets.whole, i, j),
             "title_rare_words_shared": self.word_sets.shared(self.word_sets.title, i, j),
         }
@@ -207,7 +207,7 @@ class IssueTexts:
     def _copies_scores(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         rows, positions = np.unique(np.concatenate([i, j]), return_inverse=True)
         weighed = self.copies_rows_of(rows)
-        return np.clip(_row_dots(weighed, positions[:len(i)], weighed, positions[len(i):]), 0.0, 1.0)
+        return np.clip(row_dots(weighed, positions[:len(i)], weighed, positions[len(i):]), 0.0, 1.0)
 
     def _pair_row(self, a: int, b: int) -> tuple[float, ...]:
         numbers_a, numbers_b = self.numbers[a], self.numbers[b]
@@ -353,7 +353,7 @@ class _WordSets:
     def shared(self, rows: tuple[sp.csr_matrix, np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """For each pair, the share of both texts' words, weighted by idf, that the two have in common."""
         roots, totals = rows
-        common = _row_dots(roots, i, roots, j)
+        common = row_dots(roots, i, roots, j)
         union = totals[i] + totals[j] - common
         return np.divide(common, union, out=np.zeros(len(i)), where=union > 0)
 
@@ -380,83 +380,6 @@ _NO_NUMBERS = frozenset()
 
 def _frozen(numbers: list[str]) -> frozenset[str]:
     return frozenset(numbers) if numbers else _NO_NUMBERS
-
-
-def _row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) -> np.ndarray:
-    """a[i[k]] · b[j[k]] for every k, in slices so that memory stays small."""
-    out = np.zeros(len(i))
-    for s in range(0, len(i), 50_000):
-        out[s:s + 50_000] = np.asarray(a[i[s:s + 50_000]].multiply(b[j[s:s + 50_000]]).sum(axis=1)).ravel()
-    return out
-
-
-def _nothing(rows: int) -> sp.csr_matrix:
-    """Rows with no feature: every cosine with them is 0."""
-    return sp.csr_matrix((rows, 1), dtype=np.float32)
-
-
-class _CharRows:
-    """The texts' titles and bodies as plain TF-IDF rows of the copies engine's hashed character 1-3-grams
-    (normalised as it does, sublinear tf, idf over the wholes), with the columns renumbered as their positions among
-    the columns the texts use (``columns``, held by ``df`` wholes each).
-
-    A whole's n-grams are its title's and its body's: the "。" between them is a clause break, and no n-gram spans
-    one. So a whole's counts are its title's plus its body's, and only those two are counted; the wholes' counts of
-    a corpus above 20,000 texts are never held at once (``keep_whole_counts`` keeps them, for a draft's 20
-    candidates)."""
-
-    def __init__(self, texts: Sequence[Text], n_jobs: int, background: Background, keep_whole_counts: bool):
-        title = _counts_parallel(_normalise_all([t.title for t in texts], n_jobs), n_jobs)
-        body = _counts_parallel(_normalise_all([t.body for t in texts], n_jobs), n_jobs)
-        self.whole_counts = title + body if keep_whole_counts else None
-        self.columns, self.df = _document_frequency(title, body)
-        documents = len(texts)
-        if background.texts:
-            idf = background.char_idf(self.columns, self.df, documents)
-        else:  # as scikit-learn's TfidfTransformer fits it, in the counts' float32
-            idf = np.full(len(self.columns), documents + 1, dtype=np.float32)
-            idf /= self.df.astype(np.float32) + 1
-            np.log(idf, out=idf)
-            idf += 1.0
-        position = _positions(self.columns, title.indices.size + body.indices.size)
-        self.title, self.body = (_weighed(counts, position, idf) if len(self.columns) else _nothing(documents)
-                                 for counts in (title, body))
-
-
-def _document_frequency(title: sp.csr_matrix, body: sp.csr_matrix,
-                        chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
-    """The hashed columns the wholes (title plus body) use, sorted, and how many wholes hold each."""
-    rows = title.shape[0]
-    if rows <= chunk:
-        columns, held = np.unique((title + body).indices, return_counts=True)
-        return columns.astype(np.int32), held
-    held = np.zeros(N_FEATURES, dtype=np.int64)  # 75 MB, against np.unique's sort or hash of every entry
-    for start in range(0, rows, chunk):
-        held += np.bincount((title[start:start + chunk] + body[start:start + chunk]).indices, minlength=N_FEATURES)
-    columns = np.flatnonzero(held).astype(np.int32)
-    return columns, held[columns]
-
-
-def _positions(columns: np.ndarray, entries: int):
-    """A function from hashed columns (all among ``columns``, sorted) to their positions in ``columns``: a lookup
-    table of the whole hashed space when there are many entries to renumber, a binary search when few."""
-    if entries < 1_000_000:
-        return lambda indices: np.searchsorted(columns, indices).astype(np.int32)
-    table = np.zeros(N_FEATURES, dtype=np.int32)
-    table[columns] = np.arange(len(columns), dtype=np.int32)
-    return lambda indices: table[indices]
-
-
-def _weighed(counts: sp.csr_matrix, position, idf: np.ndarray) -> sp.csr_matrix:
-    """``counts`` (consumed) as TF-IDF rows over the renumbered columns, as TfidfTransformer(sublinear_tf=True)
-    weighs them."""
-    indices = position(counts.indices)
-    data = counts.data
-    np.log(data, out=data)
-    data += 1.0
-    data *= idf[indices]
-    rows = sp.csr_matrix((data, indices, counts.indptr), shape=(counts.shape[0], len(idf)))
-    return normalize(rows, copy=False)
 
 
 WORDS_VERSION = "1"

@@ -255,7 +255,7 @@ def test_a_campaigns_character_rows_are_plain_tfidf_however_they_are_counted():
 
     from demo.content import generate_proposals
     from suggestions.dedup_features import _counts, normalise
-    from suggestions.issue_texts import _document_frequency, _positions
+    from suggestions.issue_chars import _document_frequency, _positions
     texts = [Text(p["title"], p["body"]) for p in generate_proposals(5, 400)]
     corpus = IssueTexts(texts, copies_rows_kept=False)
     title = _counts([normalise(t.title) for t in texts])
