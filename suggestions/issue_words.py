@@ -1,7 +1,7 @@
 """Each public proposal's words as the same-issue score reads them, kept in ``issue_words`` between clusterings.
 
-Cutting words with jieba costs about 1.5 ms a proposal, a third of joining a campaign's copy groups by issue
-(89 of 248 s at 100,000 in the bench's two processes, docs/benchmarks.md): a campaign clustered every night would
+Cutting words with jieba costs about 1.5 ms a proposal, about half of joining a campaign's copy groups by issue
+(89 of 191 s at 100,000 in the bench's two processes, docs/benchmarks.md): a campaign clustered every night would
 otherwise cut every proposal again each time. A kept row is used while its digest matches the text
 (``issue_texts.words_digest``: the text as the score reads it and the word cutter's version); others are cut
 again. A proposal's row goes when it stops being public.
