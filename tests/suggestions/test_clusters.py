@@ -79,6 +79,46 @@ def test_batch_groups_variants_and_counts_each_supporter_once(app, client):
     assert "这条建议与另外 1 条建议内容相似" in page
 
 
+def stored_clusters(campaign) -> dict[frozenset[int], tuple[int, int, str]]:
+    """Each stored cluster of the campaign by its members: (size, supporter_count, keywords)."""
+    clusters = db.session.scalars(sa.select(Cluster).where(Cluster.campaign_id == campaign.id)).all()
+    groups = {c.id: frozenset(db.session.scalars(sa.select(ClusterMember.suggestion_id)
+                                                 .where(ClusterMember.cluster_id == c.id))) for c in clusters}
+    return {groups[c.id]: (c.size, c.supporter_count, c.keywords) for c in clusters}
+
+
+def test_a_second_batch_keeps_what_did_not_change_and_stores_what_a_fresh_one_would(app):
+    campaign = make_campaign()
+    a1, a2 = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
+    b1, noise = propose(campaign, SCHOOL), propose(campaign, NOISE)
+    services.vote(make_user(), a1, 1)
+    services.vote(make_user(), noise, 1)
+    db.session.commit()
+    recluster(app, campaign)
+    parking, school = cluster_of(a1), cluster_of(b1)
+    db.session.execute(sa.update(Cluster).where(Cluster.campaign_id == campaign.id).values(keywords="旧词"))
+    b2 = propose(campaign, SCHOOL_REWORDED)
+    services.vote(make_user(), b2, 1)
+    db.session.commit()
+    recluster(app, campaign)
+    assert cluster_of(a1).id == parking.id and cluster_of(b2).id == school.id  # same representatives, same rows
+    assert cluster_of(a1).keywords == "旧词"  # members unchanged: the keywords were kept, not cut again
+    assert cluster_of(b1).keywords not in ("旧词", "") and cluster_of(b1).size == 2
+    second = stored_clusters(campaign)
+    assert second[frozenset({a1.id, a2.id})][:2] == (2, 1)
+    assert second[frozenset({b1.id, b2.id})][:2] == (2, 1)
+    assert second[frozenset({noise.id})][:2] == (1, 1)  # a proposal alone counts its supporters too
+    db.session.execute(sa.delete(ClusterMember).where(ClusterMember.suggestion_id.in_([a1.id, a2.id, b1.id,
+                                                                                       b2.id, noise.id])))
+    db.session.execute(sa.delete(Cluster).where(Cluster.campaign_id == campaign.id))
+    db.session.commit()
+    recluster(app, campaign)
+    fresh = stored_clusters(campaign)
+    assert set(fresh) == set(second)
+    assert {k: v for k, v in fresh.items() if a1.id not in k} == {k: v for k, v in second.items() if a1.id not in k}
+    assert fresh[frozenset({a1.id, a2.id})][:2] == (2, 1) and fresh[frozenset({a1.id, a2.id})][2] != "旧词"
+
+
 def test_incremental_placement_agrees_with_the_batch(app, client):
     campaign = make_campaign()
     first = [propose(campaign, t) for t in (PARKING, SCHOOL, NOISE)]
