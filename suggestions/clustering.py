@@ -99,20 +99,15 @@ def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], text
     """Store a campaign's clustering (``groups``: representative → members) in place of the stored one, with its
     merge candidates; returns how many clusters have two or more members.
 
-    A cluster keeps its row (id, confirmation, outcome links) while its representative stays the same, and its
-    keywords while its members stay the same (no path edits a proposal's text). Rows are written a batch at a
-    time, not as ORM objects: at 100,000 proposals, adding and flushing one new cluster at a time took about a third
-    of ``flask suggestions cluster``."""
+    A cluster keeps its row (id, confirmation, outcome links) while its representative stays the same; the
+    keywords of every cluster of two or more are drawn again (a fix to ``dedup.keywords`` reaches them all). Rows
+    are written a batch at a time, not as ORM objects: at 100,000 proposals, adding and flushing one new cluster at
+    a time took about a third of ``flask suggestions cluster``."""
     db.session.flush()
     db.session.execute(sa.delete(IssueCandidate).where(IssueCandidate.campaign_id == campaign_id))
     in_campaign = sa.select(Cluster.id).where(Cluster.campaign_id == campaign_id)
     existing = {row.representative_id: row for row in db.session.execute(
-        sa.select(Cluster.representative_id, Cluster.id, Cluster.keywords).where(Cluster.campaign_id == campaign_id))}
-    members_before: dict[int, set[int]] = {}
-    for cluster_id, suggestion_id in db.session.execute(sa.select(ClusterMember.cluster_id,
-                                                                  ClusterMember.suggestion_id)
-                                                        .where(ClusterMember.cluster_id.in_(in_campaign))):
-        members_before.setdefault(cluster_id, set()).add(suggestion_id)
+        sa.select(Cluster.representative_id, Cluster.id, Cluster.size).where(Cluster.campaign_id == campaign_id))}
     db.session.execute(sa.delete(ClusterMember).where(ClusterMember.cluster_id.in_(in_campaign)))
     stale = [existing[r].id for r in set(existing) - set(groups)]
     for start in range(0, len(stale), _BATCH):
@@ -125,21 +120,17 @@ def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], text
     rows = [{"suggestion_id": m.id, "cluster_id": cluster_of[r], "kind": m.kind, "score": m.score}
             for r, members in groups.items() for m in members]
     _execute_in_batches(sa.insert(ClusterMember), rows)
-    changes = []
+    described, sizes = [], []
     for representative_id, members in groups.items():
-        before = existing.get(representative_id)
-        ids = {m.id for m in members}
-        unchanged = before is not None and members_before.get(before.id) == ids
-        if len(ids) == 1:  # a proposal alone is listed nowhere: no keywords
-            keep, keywords = unchanged and not before.keywords, ""
-        else:
-            keep = unchanged and bool(before.keywords)
+        cluster_id, before = cluster_of[representative_id], existing.get(representative_id)
+        if len(members) > 1:
             # Keywords are public (lists, dashboard, exports, API): drawn from text with personal data masked.
-            keywords = before.keywords if keep else " ".join(
-                dedup.keywords([texts[i] for i in sorted(ids) if i in texts]))[:200]
-        if not keep:
-            changes.append({"id": cluster_of[representative_id], "size": len(ids), "keywords": keywords})
-    _execute_in_batches(sa.update(Cluster), changes)  # by primary key
+            keywords = dedup.keywords([texts[i] for i in sorted(m.id for m in members) if i in texts])
+            described.append({"id": cluster_id, "size": len(members), "keywords": " ".join(keywords)[:200]})
+        elif before is not None and before.size != 1:
+            sizes.append({"id": cluster_id, "size": 1})
+    _execute_in_batches(sa.update(Cluster), described)  # by primary key
+    _execute_in_batches(sa.update(Cluster), sizes)
     links = [{"campaign_id": campaign_id, "cluster_id": cluster_of[c.group],
               "other_cluster_id": cluster_of[c.other_group], "suggestion_id": c.a, "other_suggestion_id": c.b,
               "score": c.probability, "why": c.why, "evidence": c.evidence} for c in candidates]
