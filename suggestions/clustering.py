@@ -124,9 +124,8 @@ def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], text
     for representative_id, members in groups.items():
         cluster_id, before = cluster_of[representative_id], existing.get(representative_id)
         if len(members) > 1:
-            # Keywords are public (lists, dashboard, exports, API): drawn from text with personal data masked.
-            keywords = dedup.keywords([texts[i] for i in sorted(m.id for m in members) if i in texts])
-            described.append({"id": cluster_id, "size": len(members), "keywords": " ".join(keywords)[:200]})
+            keywords = _keywords_of([texts[i] for i in sorted(m.id for m in members)])
+            described.append({"id": cluster_id, "size": len(members), "keywords": keywords})
         elif before is not None and before.size != 1:
             sizes.append({"id": cluster_id, "size": 1})
     _execute_in_batches(sa.update(Cluster), described)  # by primary key
@@ -197,17 +196,20 @@ def recount_supporters(campaign_id: int | None = None) -> int:
     return result.rowcount
 
 
-def refresh_cluster(cluster: Cluster, texts: dict[int, str] | None = None) -> None:
+def refresh_cluster(cluster: Cluster) -> None:
     """Recompute a cluster's size, distinct supporters and keywords from its members."""
     member_ids = list(db.session.scalars(sa.select(ClusterMember.suggestion_id)
                                          .where(ClusterMember.cluster_id == cluster.id)))
     cluster.size = len(member_ids)
     cluster.supporter_count = distinct_supporters(cluster)
-    if texts is None:
-        texts = {s.id: similarity_index.text_of(s.title, s.body) for s in db.session.scalars(
-            sa.select(Suggestion).where(Suggestion.id.in_(member_ids)))}
-    # Keywords are public (lists, dashboard, exports, API): drawn from text with personal data masked.
-    cluster.keywords = " ".join(dedup.keywords([texts[i] for i in member_ids if i in texts]))[:200]
+    cluster.keywords = _keywords_of([similarity_index.text_of(s.title, s.body) for s in db.session.scalars(
+        sa.select(Suggestion).where(Suggestion.id.in_(member_ids)).order_by(Suggestion.id))])
+
+
+def _keywords_of(texts: list[str]) -> str:
+    """A cluster's stored keywords. They are public (lists, dashboard, exports, API): ``texts`` are the members' own
+    with personal data masked (``similarity_index.text_of``)."""
+    return " ".join(dedup.keywords(texts))[:200]
 
 
 def leave_cluster(suggestion: Suggestion) -> None:
