@@ -195,7 +195,7 @@ class IssueTexts:
         if self.n_jobs > 1 and len(spans) > 1:
             self._weigh_kept_copies_rows()
             return np.concatenate(_map(_copies_scores_of_span, spans, self.n_jobs, texts=self, i=i, j=j))
-        if len(np.unique(np.concatenate([i, j]))) <= _ROWS_WEIGHED_AT_ONCE:
+        if len(spans) > 1 and len(np.unique(np.concatenate([i, j]))) <= _ROWS_WEIGHED_AT_ONCE:
             spans = [(0, len(i))]
         return np.concatenate([self._copies_scores(i[s:e], j[s:e]) for s, e in spans] or [np.zeros(0)])
 
