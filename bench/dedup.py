@@ -36,7 +36,7 @@ from bench.dedup_corpus import corpus, edit_fractions, planted_pair_scores
 from core.config import DefaultConfig as Config
 from suggestions import dedup
 from suggestions.issue_groups import join_issues
-from suggestions.issue_texts import Text, words_of
+from suggestions.issue_text_words import Text, words_of
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel
 
 # --- pairs -----------------------------------------------------------------------------------------------------

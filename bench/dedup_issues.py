@@ -35,7 +35,8 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from suggestions.dedup import THRESHOLD
-from suggestions.issue_texts import FEATURES, IssueTexts, Text, texts_of_pairs
+from suggestions.issue_text_words import Text, texts_of_pairs
+from suggestions.issue_texts import FEATURES, IssueTexts
 from suggestions.places import Places, places_conflict
 from suggestions.same_issue import (
     SameIssueModel,
@@ -311,7 +312,8 @@ def run_hint_model(path: str, others: int = 19, seed: int = 3) -> None:
     own pairs only. Against the same pairs scored with the whole file as corpus."""
     import time
 
-    from suggestions.issue_texts import _remembered_words, shipped_background
+    from suggestions.issue_text_words import _remembered_words
+    from suggestions.issue_texts import shipped_background
     from suggestions.same_issue import SHIPPED_MODEL, issue_probabilities
 
     pairs, labels = read_pairs(path)

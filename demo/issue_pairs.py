@@ -10,7 +10,7 @@ shipped (``suggestions/same_issue_model.json``; ``flask suggestions train-simila
 import random
 
 from demo.content import generate_proposals
-from suggestions.issue_texts import Text
+from suggestions.issue_text_words import Text
 
 
 def labelled_pairs(seed: int = 2026, n_proposals: int = 2400) -> list[tuple[Text, Text, int]]:

@@ -12,7 +12,8 @@ from sklearn.preprocessing import normalize
 from suggestions.dedup_features import N_FEATURES, _counts_parallel, _normalise_all
 
 if TYPE_CHECKING:
-    from suggestions.issue_texts import Background, Text
+    from suggestions.issue_text_words import Text
+    from suggestions.issue_texts import Background
 
 
 def row_dots(a: sp.csr_matrix, i: np.ndarray, b: sp.csr_matrix, j: np.ndarray) -> np.ndarray:

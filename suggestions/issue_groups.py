@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from suggestions.issue_texts import IssueTexts, Text
+from suggestions.issue_text_words import Text
+from suggestions.issue_texts import IssueTexts
 from suggestions.places import Places
 from suggestions.same_issue import SameIssueModel
 
@@ -61,7 +62,8 @@ def join_issues(texts: Sequence[Text], copy_representative: Sequence[int], pairs
     """Join the copy groups of one campaign (rows of ``texts``; ``copy_representative[r]`` is the row naming
     row r's group) that are the same issue. ``pairs`` = (i, j, copies score) rows the copies engine scored;
     ``apart`` are pairs of rows staff keep apart; a group holding one of ``pinned_representatives`` keeps it.
-    The texts are read in ``n_jobs`` processes; ``words``: their ``issue_texts.words_of`` when the caller kept them."""
+    The texts are read in ``n_jobs`` processes; ``words``: their ``issue_text_words.words_of`` when the caller
+    kept them."""
     n = len(texts)
     issue_texts = IssueTexts(texts, n_jobs, words=words, copies_rows_kept=False)
     i, j, copies = _candidates(issue_texts, copy_representative, pairs)

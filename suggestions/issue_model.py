@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import aliased
 
 from core.extensions import db
-from suggestions.issue_texts import Text
+from suggestions.issue_text_words import Text
 from suggestions.models import ClusterPin, PinKind, Suggestion
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel, connected_groups, group_weights, train_model
 

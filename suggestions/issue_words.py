@@ -3,7 +3,7 @@
 Cutting words with jieba costs about 1.5 ms a proposal, about half of joining a campaign's copy groups by issue
 (89 of 191 s at 100,000 in the bench's two processes, docs/benchmarks.md): a campaign clustered every night would
 otherwise cut every proposal again each time. A kept row is used while its digest matches the text
-(``issue_texts.words_digest``: the text as the score reads it and the word cutter's version); others are cut
+(``issue_text_words.words_digest``: the text as the score reads it and the word cutter's version); others are cut
 again. A proposal's row goes when it stops being public.
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core.database import insert_for
 from core.extensions import db
-from suggestions.issue_texts import Text, words_digest, words_of
+from suggestions.issue_text_words import Text, words_digest, words_of
 from suggestions.models import IssueWords, Suggestion
 
 BATCH = 500
@@ -20,7 +20,7 @@ BATCH = 500
 
 def words_for(campaign_id: int, suggestion_ids: Sequence[int], texts: Sequence[Text],
               n_jobs: int = 1) -> list[tuple[str, str]]:
-    """The words (``issue_texts.words_of``) of the campaign's proposals ``suggestion_ids``, whose texts are
+    """The words (``issue_text_words.words_of``) of the campaign's proposals ``suggestion_ids``, whose texts are
     ``texts``: kept ones where still good, the others cut now and kept, in the caller's transaction."""
     kept = {row[0]: row[1:] for row in db.session.execute(
         sa.select(IssueWords.suggestion_id, IssueWords.digest, IssueWords.whole_words, IssueWords.title_words)

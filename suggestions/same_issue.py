@@ -35,7 +35,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from suggestions.issue_texts import FEATURES, IssueTexts, Text, shipped_background, texts_of_pairs
+from suggestions.issue_text_words import Text, texts_of_pairs
+from suggestions.issue_texts import FEATURES, IssueTexts, shipped_background
 from suggestions.places import Places
 
 SHIPPED_MODEL = Path(__file__).with_name("same_issue_model.json")

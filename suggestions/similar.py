@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
 from suggestions import dedup, issue_model
-from suggestions.issue_texts import Text
+from suggestions.issue_text_words import Text
 from suggestions.models import ClusterMember, Suggestion
 from suggestions.places import Places
 from suggestions.same_issue import issue_probabilities

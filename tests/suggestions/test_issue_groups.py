@@ -11,7 +11,7 @@ from core.extensions import db
 from suggestions import dedup, issue_model, issue_words
 from suggestions.clustering import place_new
 from suggestions.issue_groups import join_issues
-from suggestions.issue_texts import Text, words_of
+from suggestions.issue_text_words import Text, words_of
 from suggestions.models import ClusterMember, ClusterPin, IssueCandidate, IssueWords, PinKind, Status, Suggestion
 from suggestions.same_issue import SHIPPED_MODEL, SameIssueModel
 from suggestions.services import withdraw_suggestion

@@ -6,7 +6,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from suggestions.issue_texts import FEATURES, Background, IssueTexts, Text, _words, shipped_background, texts_of_pairs
+from suggestions.issue_text_words import Text, _words, texts_of_pairs
+from suggestions.issue_texts import FEATURES, Background, IssueTexts, shipped_background
 from suggestions.places import mine_place_names, place_names
 from suggestions.same_issue import (
     SHIPPED_MODEL,
