@@ -9,6 +9,7 @@
     python -m bench.dedup clusters FILE.csv --text-col COL --label-col COL
     python -m bench.dedup speed --n 100000 [--queries 1000] [--jobs 2]
     python -m bench.dedup speed --n 1000000 --skip-index     # clustering of the whole corpus only
+    python -m bench.dedup command --n 100000 --processes 1 2  # `flask suggestions cluster` itself
 
 ``speed`` builds proposals (bench/dedup_corpus.py) from the demo generator's sentences (``originals``) and
 plants near-duplicates of some (``variant``: 10–30% of characters edited by synonyms, dropped, inserted or
@@ -293,8 +294,17 @@ def main() -> None:
                    help="join by issue above ISSUE_GROUPING_MAX_PROPOSALS too (to measure what raising it costs)")
     s.add_argument("--skip-clustering", action="store_true", help="only time the index and its queries")
     s.add_argument("--index-folder", help="keep the saved index here, and reuse it when it is there")
+    m = sub.add_parser("command", help="`flask suggestions cluster` on the planted corpus (bench/dedup_command.py)")
+    m.add_argument("--n", type=int, default=100_000)
+    m.add_argument("--seed", type=int, default=7)
+    m.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="one run per value, in this order")
+    m.add_argument("--kinds", nargs="+", choices=["copies", "issue"], default=["copies", "issue"])
+    m.add_argument("--folder", help="keep the scratch instance here, and reuse it when it holds the corpus")
     args = parser.parse_args()
-    if args.command == "pairs":
+    if args.command == "command":
+        from bench.dedup_command import run_command
+        run_command(args.n, args.seed, args.processes, args.folder, args.kinds)
+    elif args.command == "pairs":
         run_pairs(args.file, args.cv)
     elif args.command == "issues":
         from bench.dedup_issues import run_issues

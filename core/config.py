@@ -28,11 +28,14 @@ class DefaultConfig:
     # model scores as one problem at one place; the model is SAME_ISSUE_MODEL (default
     # instance/same_issue_model.json, written by `flask suggestions train-similarity`) or the one shipped.
     # Joining costs about 1 s per 1,000 proposals in the bench's two processes, 1.9 s where jieba's words are not
-    # kept yet (issue_words); the bench peaks at 2.4 GiB at 100,000 and 6.0 GiB at 300,000 (docs/benchmarks.md;
-    # `flask suggestions cluster` reads in one process, so more time): a campaign with more public
-    # proposals than ISSUE_GROUPING_MAX_PROPOSALS is clustered by copies only, and says so.
+    # kept yet (issue_words); the bench peaks at 2.4 GiB at 100,000 and 6.0 GiB at 300,000, and `flask suggestions
+    # cluster` at 100,000 takes 359 s by issue in two processes, words cut (docs/benchmarks.md): a campaign with more
+    # public proposals than ISSUE_GROUPING_MAX_PROPOSALS is clustered by copies only, and says so.
     ISSUE_GROUPING = True
     ISSUE_GROUPING_MAX_PROPOSALS = 100_000
+    # `flask suggestions cluster` and the nightly re-clustering job read and score a campaign of more than 5,000
+    # proposals in this many forked processes (the command's --processes overrides it).
+    CLUSTER_PROCESSES = os.cpu_count() or 1
 
     # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
     # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.

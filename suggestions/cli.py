@@ -27,7 +27,10 @@ def recount() -> None:
 
 @cli.command("cluster")
 @click.argument("campaign_id", type=int)
-def cluster(campaign_id: int) -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Processes that read and score a large campaign (default: CLUSTER_PROCESSES, this machine's "
+                   "cores).")
+def cluster(campaign_id: int, processes: int | None) -> None:
     """Cluster a campaign's public proposals anew (staff decisions are kept)."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -36,7 +39,8 @@ def cluster(campaign_id: int) -> None:
                            item_show_func=lambda step: step) as bar:
         def progress(step: str) -> None:
             bar.update(1, step)
-        clusters = clustering.cluster_campaign(campaign, progress=progress)
+        clusters = clustering.cluster_campaign(campaign, progress=progress,
+                                               processes=processes or current_app.config["CLUSTER_PROCESSES"])
     db.session.commit()
     click.echo(f"{clusters} clusters of two or more proposals in campaign {campaign_id}.")
 

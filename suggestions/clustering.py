@@ -17,6 +17,7 @@ from campaigns.models import Campaign, CampaignStatus
 from core import audit, jobs
 from core.extensions import db
 from suggestions import dedup, issue_groups, issue_model, issue_words, places, related, similar, similarity_index
+from suggestions.dedup_scale import map_in_slices
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
 from suggestions.same_issue import issue_probabilities
 
@@ -61,41 +62,61 @@ class _UnionFind:
         return [sorted(g) for g in by_root.values() if len(g) > 1]
 
 
-def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None = None) -> int:
+def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None = None, processes: int = 1) -> int:
     """Cluster every public proposal of the campaign anew, honouring staff decisions; returns how many
     clusters have two or more members. Clusters keep their id (and confirmation) while their representative
-    stays the same."""
+    stays the same. A large campaign is read and scored in ``processes`` forked processes (the stored result is
+    the same for any number)."""
     say = progress or (lambda _step: None)
     rows = similarity_index.public_rows(campaign.id)
     say(f"{len(rows)} proposals read")
-    items = [(row.id, similarity_index.text_of(row.title, row.body), row.author_id) for row in rows]
+    if processes > 1:
+        dedup.load_keyword_tools()  # jieba (masking, words, keywords) loaded once here, shared by forked processes
+    titles_and_bodies = [(row.title, row.body) for row in rows]
+    texts = map_in_slices(_texts_of, titles_and_bodies, processes, _PROPOSALS_A_TASK)
+    items = [(row.id, text, row.author_id) for row, text in zip(rows, texts, strict=True)]
     pins = _pins(campaign.id, {row.id for row in rows})
-    found = dedup.cluster(items, pins=pins, neighbours=similar.SIMILAR_LIMIT,
-                          neighbour_floor=similar.HINT_FLOOR) if items else dedup.Clustering()
-    by_issue = bool(items) and current_app.config["ISSUE_GROUPING"] and \
-        len(items) <= current_app.config["ISSUE_GROUPING_MAX_PROPOSALS"]
+    found = dedup.cluster(items, pins=pins, neighbours=similar.SIMILAR_LIMIT, neighbour_floor=similar.HINT_FLOOR,
+                          n_jobs=processes) if items else dedup.Clustering()
+    by_issue = bool(items) and _groups_by_issue(len(items))
     if items and current_app.config["ISSUE_GROUPING"] and not by_issue:
         current_app.logger.warning("campaign %s: %d proposals, more than ISSUE_GROUPING_MAX_PROPOSALS: clustered "
                                    "by copies only", campaign.id, len(items))
-    members, candidates = _by_issue(campaign.id, rows, found, pins) if by_issue else (found.members, [])
+    if by_issue:
+        issue_texts = map_in_slices(_issue_texts_of, titles_and_bodies, processes, _PROPOSALS_A_TASK)
+        members, candidates = _by_issue(campaign.id, rows, issue_texts, found, pins, processes)
+    else:
+        members, candidates = found.members, []
     say("similarity computed")
     related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
     for member in members:
         groups.setdefault(member.cluster, []).append(member)
-    texts = {item[0]: item[1] for item in items}
-    multi = _save_clusters(campaign.id, groups, texts, candidates)
+    multi = _save_clusters(campaign.id, groups, {row.id: text for row, text in zip(rows, texts, strict=True)},
+                           candidates, processes)
     say("clusters saved")
     audit.record(None, "clusters.rebuild", campaign, body_id=campaign.body_id, proposals=len(rows),
                  clusters=multi, by_issue=by_issue)
     return multi
 
 
+_PROPOSALS_A_TASK = 5_000  # proposals a forked process masks at a time
+_CLUSTERS_A_TASK = 1_000  # clusters a forked process draws keywords for at a time
+
+
+def _texts_of(titles_and_bodies: list[tuple[str, str]]) -> list[str]:
+    return [similarity_index.text_of(title, body) for title, body in titles_and_bodies]
+
+
+def _issue_texts_of(titles_and_bodies: list[tuple[str, str]]) -> list:
+    return [similar.issue_text(title, body) for title, body in titles_and_bodies]
+
+
 _BATCH = 5_000
 
 
 def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], texts: dict[int, str],
-                   candidates: list[issue_groups.Candidate]) -> int:
+                   candidates: list[issue_groups.Candidate], processes: int = 1) -> int:
     """Store a campaign's clustering (``groups``: representative → members) in place of the stored one, with its
     merge candidates; returns how many clusters have two or more members.
 
@@ -120,14 +141,14 @@ def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], text
     rows = [{"suggestion_id": m.id, "cluster_id": cluster_of[r], "kind": m.kind, "score": m.score}
             for r, members in groups.items() for m in members]
     _execute_in_batches(sa.insert(ClusterMember), rows)
-    described, sizes = [], []
-    for representative_id, members in groups.items():
-        cluster_id, before = cluster_of[representative_id], existing.get(representative_id)
-        if len(members) > 1:
-            keywords = _keywords_of([texts[i] for i in sorted(m.id for m in members)])
-            described.append({"id": cluster_id, "size": len(members), "keywords": keywords})
-        elif before is not None and before.size != 1:
-            sizes.append({"id": cluster_id, "size": 1})
+    several = [(representative_id, members) for representative_id, members in groups.items() if len(members) > 1]
+    keywords = map_in_slices(_keywords_of_clusters, [[texts[i] for i in sorted(m.id for m in members)]
+                                                     for _, members in several], processes, _CLUSTERS_A_TASK)
+    described = [{"id": cluster_of[representative_id], "size": len(members), "keywords": words}
+                 for (representative_id, members), words in zip(several, keywords, strict=True)]
+    sizes = [{"id": cluster_of[representative_id], "size": 1} for representative_id, members in groups.items()
+             if len(members) == 1 and existing.get(representative_id) is not None
+             and existing[representative_id].size != 1]
     _execute_in_batches(sa.update(Cluster), described)  # by primary key
     _execute_in_batches(sa.update(Cluster), sizes)
     links = [{"campaign_id": campaign_id, "cluster_id": cluster_of[c.group],
@@ -143,18 +164,17 @@ def _execute_in_batches(statement, rows: list[dict]) -> None:
         db.session.execute(statement, rows[start:start + _BATCH])
 
 
-def _by_issue(campaign_id: int, rows, found: dedup.Clustering,
-              pins: dedup.Pins) -> tuple[list[dedup.Member], list[issue_groups.Candidate]]:
-    """The copies clustering with its groups joined where they are the same issue (``issue_groups``): a member
-    whose copy group was joined to the representative's has kind "same_issue" and the link's probability. Also
-    the merge candidates for staff, named by proposal ids."""
+def _by_issue(campaign_id: int, rows, texts: list, found: dedup.Clustering, pins: dedup.Pins,
+              processes: int) -> tuple[list[dedup.Member], list[issue_groups.Candidate]]:
+    """The copies clustering with its groups joined where they are the same issue (``issue_groups``; ``texts``:
+    each row's ``similar.issue_text``): a member whose copy group was joined to the representative's has kind
+    "same_issue" and the link's probability. Also the merge candidates for staff, named by proposal ids."""
     row_of = {row.id: r for r, row in enumerate(rows)}
-    texts = [similar.issue_text(row.title, row.body) for row in rows]
-    words = issue_words.words_for(campaign_id, [row.id for row in rows], texts)
+    words = issue_words.words_for(campaign_id, [row.id for row in rows], texts, n_jobs=processes)
     grouping = issue_groups.join_issues(
         texts, [row_of[m.cluster] for m in found.members], found.pairs, issue_model.current_model(), words=words,
         apart=[(row_of[a], row_of[b]) for a, b in pins.apart],
-        pinned_representatives=[row_of[x] for x in pins.representatives])
+        pinned_representatives=[row_of[x] for x in pins.representatives], n_jobs=processes)
     members = []
     for r, member in enumerate(found.members):
         representative = rows[grouping.representative[r]].id
@@ -204,6 +224,10 @@ def refresh_cluster(cluster: Cluster) -> None:
     cluster.supporter_count = distinct_supporters(cluster)
     cluster.keywords = _keywords_of([similarity_index.text_of(s.title, s.body) for s in db.session.scalars(
         sa.select(Suggestion).where(Suggestion.id.in_(member_ids)).order_by(Suggestion.id))])
+
+
+def _keywords_of_clusters(member_texts: list[list[str]]) -> list[str]:
+    return [_keywords_of(texts) for texts in member_texts]
 
 
 def _keywords_of(texts: list[str]) -> str:
@@ -261,7 +285,7 @@ def recluster_campaign(campaign_id: int) -> None:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return
-    clusters = cluster_campaign(campaign)
+    clusters = cluster_campaign(campaign, processes=current_app.config["CLUSTER_PROCESSES"])
     db.session.commit()
     current_app.logger.info("campaign %s: %d clusters of two or more proposals", campaign_id, clusters)
     try:

@@ -45,6 +45,7 @@ from suggestions.dedup_features import (  # noqa: F401  (re-exported: this modul
     block_weights,
     exact_key,
     keywords,
+    load_keyword_tools,
     normalise,
     similarity,
 )

@@ -98,13 +98,9 @@ _NUMERALS = set("一二三四五六七八九十百千万两几多半")
 _FUNCTION_CHARACTERS = set("的了都也就还又很太把被给让不没是在和与及或而但着过吗呢吧啊从对向我你他她它")
 
 
-def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
-    """The k most distinctive words of a cluster's member texts: term frequency times jieba's bundled idf, without
-    stock proposal words such as 建议 or 问题. Words: the dictionary's nouns and verbs (by its own tags), and a word
-    jieba guessed (护学岗) only when two members use it, it has three characters or more, no function character and
-    does not start with a numeral; and the place or entity names the members share (锦绣华庭, 下湾), whole, never
-    their pieces; never one character doubled. The newcomer saw 村村 (a mis-split 村村口), 十二三, 好几起 and 过划车
-    as keywords, and later 岗村, 不起 and 费都付."""
+def load_keyword_tools() -> tuple:
+    """What ``keywords`` reads (jieba, its word tags, idf and stop words), loaded once a process: load it before
+    forking processes that draw keywords, so that they share it."""
     global _keyword_extractor
     if _keyword_extractor is None:
         load_jieba()
@@ -114,7 +110,17 @@ def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
         extractor = jieba.analyse.TFIDF()
         _keyword_extractor = (jieba, jieba.posseg.dt.word_tag_tab, extractor.idf_freq, extractor.median_idf,
                               extractor.stop_words | KEYWORD_STOPWORDS)
-    jieba, tags, idf, median_idf, stop_words = _keyword_extractor
+    return _keyword_extractor
+
+
+def keywords(texts: Sequence[str], k: int = 5) -> list[str]:
+    """The k most distinctive words of a cluster's member texts: term frequency times jieba's bundled idf, without
+    stock proposal words such as 建议 or 问题. Words: the dictionary's nouns and verbs (by its own tags), and a word
+    jieba guessed (护学岗) only when two members use it, it has three characters or more, no function character and
+    does not start with a numeral; and the place or entity names the members share (锦绣华庭, 下湾), whole, never
+    their pieces; never one character doubled. The newcomer saw 村村 (a mis-split 村村口), 十二三, 好几起 and 过划车
+    as keywords, and later 岗村, 不起 and 费都付."""
+    jieba, tags, idf, median_idf, stop_words = load_keyword_tools()
     from suggestions.places import mine_place_names, place_names  # places imports this module
     mined = mine_place_names(texts)
     # Names the members share (锦绣华庭 of 锦绣华庭小区): a keyword whole, where jieba cuts it in two.

@@ -232,6 +232,13 @@ def _map(function, tasks: list, n_jobs: int, **shared) -> list:
         _SHARED.clear()
 
 
+def map_in_slices(function, values: list, n_jobs: int, size: int) -> list:
+    """``function`` (a list of values in, a list of results out) over ``values`` a slice of ``size`` at a time, in
+    ``n_jobs`` forked processes when there is more than one slice; the results in the order of ``values``."""
+    slices = [values[start:start + size] for start in range(0, len(values), size)]
+    return [result for part in _map(function, slices, n_jobs) for result in part]
+
+
 def candidate_pairs(rows, df: np.ndarray, keys: np.ndarray, top_k: int = 64, per_row: int = 10,
                      max_postings: int = 400, near: float = 0.3, n_jobs: int = 1,
                      work: int = 20_000_000) -> tuple[np.ndarray, np.ndarray]:

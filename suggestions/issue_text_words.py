@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from core.chinese import load_jieba, to_simplified
-from suggestions.dedup_scale import _map
+from suggestions.dedup_scale import map_in_slices
 from suggestions.issue_chars import row_dots
 from suggestions.places import MASKED_PLACE
 
@@ -106,10 +106,9 @@ _TEXTS_A_CUT = 5_000  # texts a forked process cuts at a time
 
 def _cut_in_processes(texts: list[str], n_jobs: int) -> list[str]:
     """``_cut`` over many texts, in ``n_jobs`` forked processes when there are enough of them."""
-    parts = [texts[start:start + _TEXTS_A_CUT] for start in range(0, len(texts), _TEXTS_A_CUT)]
-    if n_jobs > 1 and len(parts) > 1:
+    if n_jobs > 1 and len(texts) > _TEXTS_A_CUT:
         load_jieba()  # loaded once here, so the forked processes share its dictionary
-    return [words for part in _map(_cut, parts, n_jobs) for words in part]
+    return map_in_slices(_cut, texts, n_jobs, _TEXTS_A_CUT)
 
 
 def _cut(texts: Sequence[str]) -> list[str]:

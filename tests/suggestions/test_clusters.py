@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from core.audit import AuditLog
 from core.extensions import db
 from suggestions import related, services, similar, similarity_index
-from suggestions.models import Cluster, ClusterMember, Suggestion, Vote
+from suggestions.models import Cluster, ClusterMember, IssueCandidate, IssueWords, Suggestion, Vote
 from tests.conftest import login
 from tests.factories import make_body, make_campaign, make_staff, make_suggestion, make_user
 from tests.suggestions.test_similarity_index import _mapped
@@ -496,3 +496,47 @@ def test_a_fresh_saved_index_replaces_the_old_one_in_every_process(app, client):
     assert [s.id for s, _ in similar.similar_proposals(campaign.id, "\n".join(SCHOOL))][:1] == [school.id]
     held = similarity_index._indexes[campaign.id]
     assert held.folder == second and held.in_memory == 0 and noise.id in held.index
+
+
+def stored_batch(campaign) -> tuple[dict, set, set]:
+    """What a batch stored, by proposal ids: clusters (members → size, supporters, keywords), each member's kind
+    and score, and the merge candidates."""
+    members = {(m.suggestion_id, m.cluster.representative_id, m.kind, round(m.score, 9)) for m in db.session.scalars(
+        sa.select(ClusterMember).join(Cluster).where(Cluster.campaign_id == campaign.id))}
+    candidates = {(c.suggestion_id, c.other_suggestion_id, round(c.score, 9), c.why) for c in db.session.scalars(
+        sa.select(IssueCandidate).where(IssueCandidate.campaign_id == campaign.id))}
+    return stored_clusters(campaign), members, candidates
+
+
+def test_a_batch_in_two_processes_stores_what_one_process_stores(app, monkeypatch):
+    """`flask suggestions cluster --processes 2`: masking, words, reading, scoring and keywords are shared out
+    in slices (made small here, so that 300 proposals make several) and the stored result is the same."""
+    from demo.content import generate_proposals
+    from suggestions import clustering, issue_text_words, issue_texts
+    campaign = make_campaign()
+    authors = [make_user() for _ in range(40)]
+    for k, proposal in enumerate(generate_proposals(seed=5, n=300)):
+        body = proposal["body"] + ("联系电话13812345678。" if k % 50 == 0 else "")
+        propose(campaign, (proposal["title"], body), authors[k % 40])
+    db.session.commit()
+    for name, size in (("_PROPOSALS_A_TASK", 40), ("_CLUSTERS_A_TASK", 5)):
+        monkeypatch.setattr(clustering, name, size)
+    monkeypatch.setattr(issue_text_words, "_TEXTS_A_CUT", 40)
+    monkeypatch.setattr(issue_texts, "_PAIRS_A_TASK", 200)
+    monkeypatch.setattr(issue_texts, "_TEXTS_A_TASK", 40)
+
+    def batch(processes: str) -> tuple[dict, set, set]:
+        db.session.execute(sa.delete(IssueWords))  # each batch cuts its words itself
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["suggestions", "cluster", str(campaign.id),
+                                                    "--processes", processes])
+        assert result.exit_code == 0, result.output
+        db.session.expire_all()
+        return stored_batch(campaign)
+
+    alone = batch("1")
+    clusters, members, candidates = alone
+    assert sum(len(group) > 1 for group in clusters) >= 20
+    assert any(kind == "same_issue" for _, _, kind, _ in members)
+    assert all("13812345678" not in keywords for _, _, keywords in clusters.values())
+    assert batch("2") == alone
