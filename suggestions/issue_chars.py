@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from suggestions.dedup_features import N_FEATURES, _counts_parallel, _normalise_all
 
@@ -90,4 +89,7 @@ def _weighed(counts: sp.csr_matrix, position, idf: np.ndarray) -> sp.csr_matrix:
     data += 1.0
     data *= idf[indices]
     rows = sp.csr_matrix((data, indices, counts.indptr), shape=(counts.shape[0], len(idf)))
+    # Imported here: scikit-learn (and the scipy.stats it loads) takes about 2 s to import, which every web process
+    # and `flask` command would pay at start-up.
+    from sklearn.preprocessing import normalize
     return normalize(rows, copy=False)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from suggestions.dedup_features import CompactFeaturiser, _counts_parallel, _normalise_all
 from suggestions.dedup_scale import _SHARED, _map
@@ -82,6 +81,7 @@ class IssueTexts:
         idf = {word: math.log((documents + 1) / (df + self.background.words.get(word, 0) + 1)) + 1
                for word, df in document_frequency.items()}
         if any(whole_words):
+            from sklearn.feature_extraction.text import TfidfVectorizer  # here, as in issue_chars._weighed
             words = TfidfVectorizer(analyzer=_split, sublinear_tf=True, dtype=np.float32)
             if self.background.texts:
                 words.fit(whole_words)

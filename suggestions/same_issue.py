@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from suggestions.issue_text_words import Text, texts_of_pairs
 from suggestions.issue_texts import FEATURES, IssueTexts, shipped_background
@@ -60,6 +58,8 @@ class SameIssueModel:
             C: float = 0.3) -> SameIssueModel:  # noqa: N803 (scikit-learn's name)
         """Train on labelled pairs; the classes are weighted equally, so 0.5 means as likely one as the other
         whatever share of the training pairs were the same issue."""
+        from sklearn.linear_model import LogisticRegression  # here, as in issue_chars._weighed
+        from sklearn.preprocessing import StandardScaler
         scaler = StandardScaler().fit(features)
         regression = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(
             scaler.transform(features), labels, sample_weight=sample_weight)
