@@ -29,7 +29,7 @@ def recount() -> None:
 @click.argument("campaign_id", type=int)
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Processes that read and score a large campaign (default: CLUSTER_PROCESSES, this machine's "
-                   "cores).")
+                   "cores up to 4).")
 def cluster(campaign_id: int, processes: int | None) -> None:
     """Cluster a campaign's public proposals anew (staff decisions are kept)."""
     campaign = db.session.get(Campaign, campaign_id)
