@@ -19,8 +19,10 @@ similarity  that dot product, for short and long texts alike. A penalty for very
 from __future__ import annotations
 
 import re
+import signal
 import unicodedata
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -185,8 +187,7 @@ def _counts(normalised: Sequence[str]) -> sp.csr_matrix:
 def _counts_parallel(normalised: Sequence[str], n_jobs: int, chunk: int = 20_000) -> sp.csr_matrix:
     parts = [normalised[i:i + chunk] for i in range(0, len(normalised), chunk)] or [[]]
     if n_jobs > 1 and len(parts) > 1:
-        import multiprocessing
-        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+        with forked_pool(n_jobs) as pool:
             mats = pool.map(_counts, parts)
     else:
         mats = [_counts(p) for p in parts]
@@ -195,10 +196,32 @@ def _counts_parallel(normalised: Sequence[str], n_jobs: int, chunk: int = 20_000
 
 def _normalise_all(texts: Sequence[str], n_jobs: int) -> list[str]:
     if n_jobs > 1 and len(texts) > 50_000:
-        import multiprocessing
-        with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+        with forked_pool(n_jobs) as pool:
             return pool.map(normalise, texts, chunksize=5_000)
     return [normalise(t) for t in texts]
+
+
+@contextmanager
+def forked_pool(n_jobs: int) -> Iterator:
+    """A multiprocessing pool of ``n_jobs`` processes forked from this one, closed and joined when the block ends
+    (terminated if it raised). Its processes stop on SIGTERM and SIGINT as by default: forked from a job worker,
+    they would otherwise keep RQ's handlers, which ask for a stop without stopping, and the pool's terminate would
+    wait for them for ever."""
+    import multiprocessing
+    pool = multiprocessing.get_context("fork").Pool(n_jobs, initializer=_default_stop_signals)
+    try:
+        yield pool
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _default_stop_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Featuriser:

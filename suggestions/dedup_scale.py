@@ -32,6 +32,7 @@ from suggestions.dedup_features import (
     _counts,
     block_weights,
     exact_key,
+    forked_pool,
     normalise,
     similarity,
 )
@@ -61,13 +62,26 @@ class CompactRows:
 
     def __init__(self, texts: Sequence[str], n_jobs: int = 1, chunk: int = 10_000):
         parts = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
-        pool = None
         if n_jobs > 1 and len(parts) > 1:
-            import multiprocessing
-            pool = multiprocessing.get_context("fork").Pool(n_jobs)
-            results = pool.imap(_featurise_chunk, parts)
+            with forked_pool(n_jobs) as pool:
+                df = self._gather(texts, pool.imap(_featurise_chunk, parts))
         else:
-            results = map(_featurise_chunk, parts)
+            df = self._gather(texts, map(_featurise_chunk, parts))
+        self.featuriser = Featuriser(df, len(texts))
+        self.scale = np.empty((len(texts), 3), dtype=np.float32)
+        weights = np.sqrt(block_weights(self.lengths))
+        for s in range(0, len(texts), 20_000):
+            e = min(s + 20_000, len(texts))
+            lo, hi = self.indptr[s], self.indptr[e]
+            row = np.repeat(np.arange(e - s), np.diff(self.indptr[s:e + 1]))
+            cols = self.indices[lo:hi]
+            value = _ONE_PLUS_LOG[self.tf[lo:hi]].astype(np.float64) * self.featuriser.idf_of(cols)
+            norms = np.sqrt(np.bincount(row * 3 + _block_of(cols), weights=value ** 2, minlength=(e - s) * 3))
+            self.scale[s:e] = weights[s:e] / np.maximum(norms.reshape(-1, 3), 1e-12)
+
+    def _gather(self, texts: Sequence[str], results) -> np.ndarray:
+        """The featurised parts (``_featurise_chunk``), in order, into this object's arrays; returns the document
+        frequencies."""
         # Parts are written straight into arrays sized by an upper bound (≤ 3 features per character, pages never
         # written cost nothing), so the rows never exist twice; the bound only fails if NFKC lengthens a text.
         capacity = 3 * sum(map(len, texts)) + 1024
@@ -89,22 +103,9 @@ class CompactRows:
             self.indices[at:at + len(indices)] = indices
             self.tf[at:at + len(tf)] = tf
             at, row = at + len(indices), row + len(digests)
-        if pool is not None:
-            pool.close()
-            pool.join()
         self.indices, self.tf = self.indices[:at], self.tf[:at]
-        self.featuriser = Featuriser(df, len(texts))
-        self.scale = np.empty((len(texts), 3), dtype=np.float32)
         self.lengths = lengths
-        weights = np.sqrt(block_weights(lengths))
-        for s in range(0, len(texts), 20_000):
-            e = min(s + 20_000, len(texts))
-            lo, hi = self.indptr[s], self.indptr[e]
-            row = np.repeat(np.arange(e - s), np.diff(self.indptr[s:e + 1]))
-            cols = self.indices[lo:hi]
-            value = _ONE_PLUS_LOG[self.tf[lo:hi]].astype(np.float64) * self.featuriser.idf_of(cols)
-            norms = np.sqrt(np.bincount(row * 3 + _block_of(cols), weights=value ** 2, minlength=(e - s) * 3))
-            self.scale[s:e] = weights[s:e] / np.maximum(norms.reshape(-1, 3), 1e-12)
+        return df
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
@@ -224,8 +225,7 @@ def _map(function, tasks: list, n_jobs: int, **shared) -> list:
     _SHARED.update(shared)
     try:
         if n_jobs > 1 and len(tasks) > 1:
-            import multiprocessing
-            with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            with forked_pool(n_jobs) as pool:
                 return pool.map(function, tasks, chunksize=1)
         return [function(t) for t in tasks]
     finally:

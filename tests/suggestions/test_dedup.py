@@ -212,6 +212,47 @@ def test_compact_campaign_rows_weigh_exactly_like_the_featuriser():
     assert np.abs(dedup_scale.pair_dots(forked, i, j, n_jobs=2, chunk=20) - expected).max() < 1e-6
 
 
+
+FORKED_UNDER_A_JOB_WORKER = """
+import signal
+from suggestions.dedup_scale import CompactRows, map_in_slices
+
+def fail_at_three(values):
+    if 3 in values:
+        raise ValueError("a slice failed")
+    return values
+
+signal.signal(signal.SIGTERM, lambda *_: None)  # as RQ's worker: a stop is asked for, nothing stops
+print(map_in_slices(fail_at_three, [0, 1, 2], 2, 1))
+print(len(CompactRows(["建议在锦绣华庭小区增设停车位"] * 6, n_jobs=2, chunk=2)))
+try:
+    map_in_slices(fail_at_three, list(range(10)), 2, 2)
+except ValueError as error:
+    print(error)
+"""
+
+
+def test_forked_processes_stop_when_their_pool_ends_even_under_a_job_workers_signal_handlers():
+    """The nightly re-clustering forks inside the job worker, whose SIGTERM handler only asks for a stop. The
+    forked processes must not keep it: a pool that ends (or fails) terminates them with SIGTERM and waits."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.Popen([sys.executable, "-c", FORKED_UNDER_A_JOB_WORKER], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
+                           start_new_session=True)
+    try:
+        out, err = run.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)  # the forked processes too
+        run.communicate()
+        raise AssertionError("a pool waited for ever for processes that ignore SIGTERM") from None
+    assert run.returncode == 0, err
+    assert out.splitlines() == ["[0, 1, 2]", "6", "a slice failed"]
+
 def test_candidates_cover_the_variants_and_pair_exact_duplicates():
     items = PROPOSALS + [(90, TEXT[50], "u20"), (91, "尊敬的领导：" + TEXT[50], "u21")]
     rows = dedup_scale.CompactRows([t for _, t, _ in items])
