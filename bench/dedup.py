@@ -300,10 +300,11 @@ def main() -> None:
     m.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="one run per value, in this order")
     m.add_argument("--kinds", nargs="+", choices=["copies", "issue"], default=["copies", "issue"])
     m.add_argument("--folder", help="keep the scratch instance here, and reuse it when it holds the corpus")
+    m.add_argument("--again", action="store_true", help="run each command a second time, words and keywords kept")
     args = parser.parse_args()
     if args.command == "command":
         from bench.dedup_command import run_command
-        run_command(args.n, args.seed, args.processes, args.folder, args.kinds)
+        run_command(args.n, args.seed, args.processes, args.folder, args.kinds, args.again)
     elif args.command == "pairs":
         run_pairs(args.file, args.cv)
     elif args.command == "issues":

@@ -6,8 +6,10 @@ takes six minutes), then the command runs once per ``--processes`` value, copies
 
 Printed for each run: wall time, peak memory of the largest process (the command or one of its forked workers),
 clusters of two or more, planted pairs' precision and recall in the stored clusters, and whether the stored
-clusters equal those of the first run of the same kind. Each run by issue cuts every proposal's words (kept words
-are deleted first), as a campaign's first clustering does. ``--folder DIR`` keeps the instance for another run."""
+clusters equal those of the first run of the same kind. Each run starts as a campaign's first clustering does (the
+words kept for the same-issue score and the keywords' digests are deleted first); with ``--again`` the same command
+then runs a second time, keeping them, as the nightly re-clustering of an unchanged campaign does. ``--folder DIR``
+keeps the instance for another run."""
 import os
 import resource
 import sys
@@ -22,7 +24,8 @@ from bench.dedup_corpus import corpus, planted_pair_scores
 from bench.dedup_e2e import flask, write_board_export
 
 
-def run_command(n: int, seed: int, processes: list[int], folder: str | None, kinds: list[str]) -> None:
+def run_command(n: int, seed: int, processes: list[int], folder: str | None, kinds: list[str],
+                again: bool = False) -> None:
     scratch = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="bench-cluster-command-"))
     scratch.mkdir(parents=True, exist_ok=True)
     database = scratch / "jianyan.db"
@@ -37,29 +40,35 @@ def run_command(n: int, seed: int, processes: list[int], folder: str | None, kin
         campaign_id = _fill(env, engine, scratch, texts)
         print(f"instance: {n} proposals (seed {seed}) written in {time.perf_counter() - started:.0f} s ({scratch})")
     else:
+        flask(env, "db", "upgrade")
         print(f"instance: reusing {scratch} ({n} proposals)")
     first: dict[str, frozenset] = {}
     for kind in kinds:
         for count in processes:
-            grouping = {"copies": "false", "issue": "true"}[kind]
-            with engine.begin() as connection:  # every run cuts jieba's words itself, as a first clustering does
+            with engine.begin() as connection:  # as a campaign's first clustering: no words, no keywords kept
                 connection.execute(sa.text("DELETE FROM issue_words"))
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            started = time.perf_counter()
-            flask({**env, "JIANYAN_ISSUE_GROUPING": grouping}, "suggestions", "cluster", str(campaign_id),
-                  "--processes", str(count))
-            took = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            stored = _stored_clusters(engine, campaign_id)
-            labels = _labels(engine, campaign_id, stored, n)
-            precision, recall = planted_pair_scores(labels, origin)
-            same = first.setdefault(kind, stored) == stored
-            print(f"{'by issue' if kind == 'issue' else 'copies only'}, {count} processes: {took:.1f} s, largest "
-                  f"process {'at most ' if peak == before else ''}{peak / 2**20:.2f} GiB; "
-                  f"{sum(len(g) > 1 for g in stored)} clusters of two or more, largest "
-                  f"{sorted(map(len, stored), reverse=True)[:5]}; planted pairs precision {precision:.4f}, recall "
-                  f"{recall:.4f}; the same clusters as the first {kind} run: {'yes' if same else 'NO'}")
+                connection.execute(sa.text("UPDATE clusters SET keywords_digest = NULL"))
+            for run in ("first run", "again")[:2 if again else 1]:
+                _run(env, engine, campaign_id, kind, count, origin, first, run)
     engine.dispose()
+
+
+def _run(env: dict, engine, campaign_id: int, kind: str, count: int, origin: list[int], first: dict,
+         run: str) -> None:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    flask({**env, "JIANYAN_ISSUE_GROUPING": {"copies": "false", "issue": "true"}[kind]}, "suggestions", "cluster",
+          str(campaign_id), "--processes", str(count))
+    took = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    stored = _stored_clusters(engine, campaign_id)
+    precision, recall = planted_pair_scores(_labels(engine, campaign_id, stored, len(origin)), origin)
+    same = first.setdefault(kind, stored) == stored
+    print(f"{'by issue' if kind == 'issue' else 'copies only'}, {count} processes, {run}: {took:.1f} s, largest "
+          f"process {'at most ' if peak == before else ''}{peak / 2**20:.2f} GiB; "
+          f"{sum(len(g) > 1 for g in stored)} clusters of two or more, largest "
+          f"{sorted(map(len, stored), reverse=True)[:5]}; planted pairs precision {precision:.4f}, recall "
+          f"{recall:.4f}; the same clusters as the first {kind} run: {'yes' if same else 'NO'}")
 
 
 def _fill(env: dict, engine, scratch: Path, texts: list[str]) -> int:

@@ -7,6 +7,7 @@ related proposals, ``suggestions.related``), honouring the staff's decisions (``
 distinct citizens who supported any of its members.
 """
 import dataclasses
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +19,7 @@ from core import audit, jobs
 from core.extensions import db
 from suggestions import dedup, issue_groups, issue_model, issue_words, places, related, similar, similarity_index
 from suggestions.dedup_scale import map_in_slices
+from suggestions.issue_text_words import Text
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind, Suggestion, Vote
 from suggestions.same_issue import issue_probabilities
 
@@ -70,8 +72,9 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     say = progress or (lambda _step: None)
     rows = similarity_index.public_rows(campaign.id)
     say(f"{len(rows)} proposals read")
-    if processes > 1:
-        dedup.load_keyword_tools()  # jieba (masking, words, keywords) loaded once here, shared by forked processes
+    if processes > 1:  # jieba (masking, words, keywords) and OpenCC loaded once here, shared by forked processes
+        dedup.load_keyword_tools()
+        dedup.normalise("預熱")
     titles_and_bodies = [(row.title, row.body) for row in rows]
     texts = map_in_slices(_texts_of, titles_and_bodies, processes, _PROPOSALS_A_TASK)
     items = [(row.id, text, row.author_id) for row, text in zip(rows, texts, strict=True)]
@@ -85,8 +88,10 @@ def cluster_campaign(campaign: Campaign, progress: Callable[[str], None] | None 
     if by_issue:
         issue_texts = map_in_slices(_issue_texts_of, titles_and_bodies, processes, _PROPOSALS_A_TASK)
         members, candidates = _by_issue(campaign.id, rows, issue_texts, found, pins, processes)
+        del issue_texts
     else:
         members, candidates = found.members, []
+    del titles_and_bodies
     say("similarity computed")
     related.replace_related(campaign.id, found.neighbours)
     groups: dict[int, list[dedup.Member]] = {}
@@ -108,7 +113,7 @@ def _texts_of(titles_and_bodies: list[tuple[str, str]]) -> list[str]:
     return [similarity_index.text_of(title, body) for title, body in titles_and_bodies]
 
 
-def _issue_texts_of(titles_and_bodies: list[tuple[str, str]]) -> list:
+def _issue_texts_of(titles_and_bodies: list[tuple[str, str]]) -> list[Text]:
     return [similar.issue_text(title, body) for title, body in titles_and_bodies]
 
 
@@ -118,17 +123,20 @@ _BATCH = 5_000
 def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], texts: dict[int, str],
                    candidates: list[issue_groups.Candidate], processes: int = 1) -> int:
     """Store a campaign's clustering (``groups``: representative → members) in place of the stored one, with its
-    merge candidates; returns how many clusters have two or more members.
+    merge candidates; returns how many clusters have two or more members. Keywords are drawn in ``processes``.
 
     A cluster keeps its row (id, confirmation, outcome links) while its representative stays the same; the
-    keywords of every cluster of two or more are drawn again (a fix to ``dedup.keywords`` reaches them all). Rows
+    keywords of a cluster of two or more are drawn again unless its ``keywords_digest`` (its members' texts and
+    ``KEYWORDS_VERSION``) is what it was when they were drawn: a new member, an edited text or a new version of
+    ``dedup.keywords`` draws them again. Rows
     are written a batch at a time, not as ORM objects: at 100,000 proposals, adding and flushing one new cluster at
     a time took about a third of ``flask suggestions cluster``."""
     db.session.flush()
     db.session.execute(sa.delete(IssueCandidate).where(IssueCandidate.campaign_id == campaign_id))
     in_campaign = sa.select(Cluster.id).where(Cluster.campaign_id == campaign_id)
     existing = {row.representative_id: row for row in db.session.execute(
-        sa.select(Cluster.representative_id, Cluster.id, Cluster.size).where(Cluster.campaign_id == campaign_id))}
+        sa.select(Cluster.representative_id, Cluster.id, Cluster.size, Cluster.keywords_digest)
+        .where(Cluster.campaign_id == campaign_id))}
     db.session.execute(sa.delete(ClusterMember).where(ClusterMember.cluster_id.in_(in_campaign)))
     stale = [existing[r].id for r in set(existing) - set(groups)]
     for start in range(0, len(stale), _BATCH):
@@ -142,13 +150,19 @@ def _save_clusters(campaign_id: int, groups: dict[int, list[dedup.Member]], text
             for r, members in groups.items() for m in members]
     _execute_in_batches(sa.insert(ClusterMember), rows)
     several = [(representative_id, members) for representative_id, members in groups.items() if len(members) > 1]
-    keywords = map_in_slices(_keywords_of_clusters, [[texts[i] for i in sorted(m.id for m in members)]
-                                                     for _, members in several], processes, _CLUSTERS_A_TASK)
-    described = [{"id": cluster_of[representative_id], "size": len(members), "keywords": words}
-                 for (representative_id, members), words in zip(several, keywords, strict=True)]
-    sizes = [{"id": cluster_of[representative_id], "size": 1} for representative_id, members in groups.items()
-             if len(members) == 1 and existing.get(representative_id) is not None
-             and existing[representative_id].size != 1]
+    member_texts = [[texts[i] for i in sorted(m.id for m in members)] for _, members in several]
+    digests = [keywords_digest(member) for member in member_texts]
+    drawn_before = [existing.get(representative_id) is not None
+                    and existing[representative_id].keywords_digest == digest
+                    for (representative_id, _), digest in zip(several, digests, strict=True)]
+    to_draw = [k for k, kept in enumerate(drawn_before) if not kept]
+    keywords = map_in_slices(_keywords_of_clusters, [member_texts[k] for k in to_draw], processes, _CLUSTERS_A_TASK)
+    described = [{"id": cluster_of[several[k][0]], "size": len(several[k][1]), "keywords": words,
+                  "keywords_digest": digests[k]} for k, words in zip(to_draw, keywords, strict=True)]
+    redrawn = {several[k][0] for k in to_draw}
+    sizes = [{"id": cluster_of[representative_id], "size": len(members)}
+             for representative_id, members in groups.items() if representative_id not in redrawn
+             and representative_id in existing and existing[representative_id].size != len(members)]
     _execute_in_batches(sa.update(Cluster), described)  # by primary key
     _execute_in_batches(sa.update(Cluster), sizes)
     links = [{"campaign_id": campaign_id, "cluster_id": cluster_of[c.group],
@@ -164,7 +178,7 @@ def _execute_in_batches(statement, rows: list[dict]) -> None:
         db.session.execute(statement, rows[start:start + _BATCH])
 
 
-def _by_issue(campaign_id: int, rows, texts: list, found: dedup.Clustering, pins: dedup.Pins,
+def _by_issue(campaign_id: int, rows, texts: list[Text], found: dedup.Clustering, pins: dedup.Pins,
               processes: int) -> tuple[list[dedup.Member], list[issue_groups.Candidate]]:
     """The copies clustering with its groups joined where they are the same issue (``issue_groups``; ``texts``:
     each row's ``similar.issue_text``): a member whose copy group was joined to the representative's has kind
@@ -222,8 +236,21 @@ def refresh_cluster(cluster: Cluster) -> None:
                                          .where(ClusterMember.cluster_id == cluster.id)))
     cluster.size = len(member_ids)
     cluster.supporter_count = distinct_supporters(cluster)
-    cluster.keywords = _keywords_of([similarity_index.text_of(s.title, s.body) for s in db.session.scalars(
-        sa.select(Suggestion).where(Suggestion.id.in_(member_ids)).order_by(Suggestion.id))])
+    texts = [similarity_index.text_of(s.title, s.body) for s in db.session.scalars(
+        sa.select(Suggestion).where(Suggestion.id.in_(member_ids)).order_by(Suggestion.id))]
+    cluster.keywords, cluster.keywords_digest = _keywords_of(texts), keywords_digest(texts)
+
+
+KEYWORDS_VERSION = "1"
+"""Part of ``keywords_digest`` (with jieba's version): raise it when ``dedup.keywords`` would draw other words from
+the same texts (its filters, stop words, place names), so that the next batch draws every cluster's again."""
+
+
+def keywords_digest(texts: list[str]) -> str:
+    """What a cluster's keywords are drawn from: its members' texts (masked, in id order) and how they are drawn."""
+    import jieba
+    key = "\x1f".join([KEYWORDS_VERSION, jieba.__version__, *texts])
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 def _keywords_of_clusters(member_texts: list[list[str]]) -> list[str]:
