@@ -39,7 +39,8 @@ def post_worker_init(worker):
     every template, open a database connection and serve the home page and a search once (a first page view
     otherwise paid ~0.3 s for them; the first search ~0.2 s more for the search backend's imports, connection and
     the database's catalogue of its tables), and make the counts typing hints weigh words with (about 0.5 s,
-    ``issue_texts.shipped_background``). Warn when rate limits are counted per process while several processes
+    ``issue_texts.shipped_background``) and import the parts of scikit-learn they use (about 2 s; the modules
+    import it where they use it, so that `flask` commands which do not need it start faster). Warn when rate limits are counted per process while several processes
     serve (each would allow the full limit)."""
     from core.chinese import load_jieba
     from core.extensions import db
@@ -47,6 +48,8 @@ def post_worker_init(worker):
 
     load_jieba()
     shipped_background()
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
     app = worker.wsgi
     for name in app.jinja_env.list_templates(extensions=("html",)):
         app.jinja_env.get_template(name)

@@ -33,10 +33,11 @@ class DefaultConfig:
     # public proposals than ISSUE_GROUPING_MAX_PROPOSALS is clustered by copies only, and says so.
     ISSUE_GROUPING = True
     ISSUE_GROUPING_MAX_PROPOSALS = 100_000
-    # `flask suggestions cluster` and the nightly re-clustering job read and score a campaign of more than 5,000
-    # proposals in this many forked processes (the command's --processes overrides it). Each holds its own working
-    # memory beside the shared pages, so the default stops at 4 (measured with 2: docs/benchmarks.md).
-    CLUSTER_PROCESSES = min(os.cpu_count() or 1, 4)
+    # `flask suggestions cluster` and the nightly re-clustering job read and score a large campaign in this many
+    # forked processes (the command's --processes overrides it): the cores this process may use, at most 4, as each
+    # holds its own working memory beside the shared pages (measured with 2: docs/benchmarks.md). The nightly job
+    # uses them too: on a machine shared with the app servers, set it lower.
+    CLUSTER_PROCESSES = min(len(os.sched_getaffinity(0)), 4)
 
     # Figures (analytics): pages rebuild the rollup when it is older than ANALYTICS_MAX_AGE_SECONDS, unless the
     # last rebuild took longer than ANALYTICS_INLINE_REFRESH_SECONDS: then run `flask analytics refresh` from cron.

@@ -92,8 +92,10 @@ def first_screens_of_the_demo(browser, base: str) -> None:
     # Hints with titles of two lines each (the demo's 东门路 proposals): each hint's button stands beside its
     # relation, not under it, so the text box still starts on the first screen.
     page.get_by_label("标题").fill("东门路路口红绿灯时间太短，老人过不完马路")
-    expect(page.locator("#similar-while-typing .similar-results li a", has_text="东门路路口红绿灯时间过短").first
-           ).to_be_visible()
+    long_title = page.locator("#similar-while-typing .similar-results li a", has_text="东门路路口红绿灯时间过短").first
+    expect(long_title).to_be_visible()
+    line = float(long_title.evaluate("a => getComputedStyle(a).lineHeight").removesuffix("px"))
+    assert long_title.bounding_box()["height"] > 1.5 * line  # the case this step is for: titles of two lines
     assert page.get_by_label("内容").bounding_box()["y"] < 812
     menu_item(page, "link", "待办事项").click()
     page.get_by_role("link", name="待答复").click()
