@@ -40,8 +40,8 @@ def post_worker_init(worker):
     otherwise paid ~0.3 s for them; the first search ~0.2 s more for the search backend's imports, connection and
     the database's catalogue of its tables), and make the counts typing hints weigh words with (about 0.5 s,
     ``issue_texts.shipped_background``) and import the parts of scikit-learn they use (about 2 s; the modules
-    import it where they use it, so that `flask` commands which do not need it start faster). Warn when rate limits are counted per process while several processes
-    serve (each would allow the full limit)."""
+    import it where they use it, so that `flask` commands which do not need it start faster). Warn when rate limits
+    are counted per process while several processes serve (each would allow the full limit)."""
     from core.chinese import load_jieba
     from core.extensions import db
     from suggestions.issue_texts import shipped_background

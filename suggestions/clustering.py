@@ -242,14 +242,16 @@ def refresh_cluster(cluster: Cluster) -> None:
 
 
 KEYWORDS_VERSION = "1"
-"""Part of ``keywords_digest`` (with jieba's version): raise it when ``dedup.keywords`` would draw other words from
-the same texts (its filters, stop words, place names), so that the next batch draws every cluster's again."""
+"""Part of ``keywords_digest`` (with jieba's and OpenCC's versions): raise it when ``dedup.keywords`` would draw
+other words from the same texts (its filters, stop words, place names), so that the next batch draws every
+cluster's again."""
 
 
 def keywords_digest(texts: list[str]) -> str:
     """What a cluster's keywords are drawn from: its members' texts (masked, in id order) and how they are drawn."""
     import jieba
-    key = "\x1f".join([KEYWORDS_VERSION, jieba.__version__, *texts])
+    import opencc
+    key = "\x1f".join([KEYWORDS_VERSION, jieba.__version__, opencc.__version__, *texts])
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
