@@ -24,7 +24,7 @@ from core.models import utcnow
 from editions.services import edition_by_code, edition_campaign_ids
 from outcomes import services as outcome_services
 from outcomes.models import PolicyOutcome
-from suggestions import clustering
+from suggestions import cluster_rows
 from suggestions.models import PUBLIC_STATUSES, Cluster, ClusterMember, Suggestion
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -245,7 +245,7 @@ def cluster(cluster_id: int):
     # A representative hidden since the last batch must not show: the best public member stands in (as on the page).
     shown = cluster_row.representative if cluster_row.representative.is_public else members[0].suggestion
     return jsonify(serialize.cluster_detail(cluster_row, shown, members,
-                                            clustering.distinct_supporters(cluster_row)))
+                                            cluster_rows.distinct_supporters(cluster_row)))
 
 
 @bp.get("/outcomes")

@@ -29,7 +29,7 @@ def settle(app, seconds: int) -> float:
 def clusters_behind() -> int:
     """Clusters whose stored count of distinct supporters is not the live one (counted in a rolled-back recount)."""
     from core.extensions import db
-    from suggestions.clustering import recount_supporters
+    from suggestions.cluster_rows import recount_supporters
     behind = recount_supporters()
     db.session.rollback()
     return behind

@@ -30,7 +30,7 @@ from core.extensions import db
 from core.models import utcnow
 from moderation.bursts import Act, SupportRules, in_bursts, summary, support_burst
 from moderation.models import FloodGroup, FloodKind, FloodStatus, FloodSubmission, FloodVote
-from suggestions import clustering, dedup, similarity_index
+from suggestions import cluster_rows, dedup, similarity_index
 from suggestions import services as suggestion_services
 from suggestions.models import Suggestion, Vote
 
@@ -161,7 +161,7 @@ def _record(kind: str, campaign_id: int, suggestion_id: int | None, members: lis
     _summarise(group, fired, settings, now)
     held = _hold_members(None, group, now) if group.status == FloodStatus.HELD else 0
     if held:
-        clustering.recount_supporters(campaign_id)
+        cluster_rows.recount_supporters(campaign_id)
     body_id = db.session.get(Campaign, campaign_id).body_id
     audit.record(actor, "flood.detect" if created else "flood.grow", group, body_id=body_id, kind=kind,
                  added=len(new), held=held, rules=group.evidence["rules"])
@@ -219,7 +219,7 @@ def hold_flood(moderator: User, group: FloodGroup, now: datetime | None = None) 
         raise Conflict(_l("This group's supports are already held."))
     now = now or utcnow()
     held = _hold_members(moderator, group, now)
-    clustering.recount_supporters(group.campaign_id)
+    cluster_rows.recount_supporters(group.campaign_id)
     group.status, group.decided_at, group.decided_by_id = FloodStatus.HELD, now, moderator.id
     audit.record(moderator, "flood.hold", group, body_id=group_body_id(group), kind=group.kind, votes=held)
     db.session.flush()
@@ -238,7 +238,7 @@ def release_flood(moderator: User, group: FloodGroup, now: datetime | None = Non
     released = suggestion_services.set_votes_held(
         moderator, sa.select(FloodVote.vote_id).where(FloodVote.group_id == group.id,
                                                       FloodVote.vote_id.not_in(held_elsewhere)), False, now)
-    clustering.recount_supporters(group.campaign_id)
+    cluster_rows.recount_supporters(group.campaign_id)
     previous = group.status
     group.status, group.decided_at, group.decided_by_id = FloodStatus.RELEASED, now, moderator.id
     audit.record(moderator, "flood.release", group, body_id=group_body_id(group), kind=group.kind, votes=released,

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from campaigns.models import Campaign, CampaignStatus
 from core.extensions import db
-from suggestions import clustering, deadlines, handling, issue_model, services
+from suggestions import cluster_rows, clustering, deadlines, handling, issue_model, services
 from suggestions.same_issue import read_pairs_csv
 from suggestions.similarity_index import save_campaign_index
 
@@ -20,7 +20,7 @@ def recount() -> None:
     """Rebuild every proposal's support and oppose counters, and every cluster's count of distinct supporters,
     from the vote rows."""
     changed = services.recount_votes()
-    clusters = clustering.recount_supporters()
+    clusters = cluster_rows.recount_supporters()
     db.session.commit()
     click.echo(f"{changed} proposals had their counters corrected; {clusters} clusters their supporter counts.")
 

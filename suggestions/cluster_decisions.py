@@ -10,7 +10,7 @@ from core import audit
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.extensions import db
 from core.models import utcnow
-from suggestions.clustering import refresh_cluster
+from suggestions.cluster_rows import refresh_cluster
 from suggestions.models import Cluster, ClusterMember, ClusterPin, IssueCandidate, PinKind
 
 

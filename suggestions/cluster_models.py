@@ -37,7 +37,7 @@ class Cluster(TimestampMixin, db.Model):
     size: Mapped[int] = mapped_column(default=1)
     supporter_count: Mapped[int] = mapped_column(default=0)
     keywords: Mapped[str] = mapped_column(sa.String(200), default="")  # the top words, space-separated
-    # What the keywords were drawn from (``clustering.keywords_digest``): a batch keeps them while it stays the same.
+    # What the keywords were drawn from (``cluster_rows.keywords_digest``): a batch keeps them while it stays the same.
     keywords_digest: Mapped[str | None] = mapped_column(sa.String(32))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -14,7 +14,7 @@ from core.pagination import bounded_page
 from core.params import page_number, record_id
 from core.privacy import mask_personal_data
 from core.web import redirect_with_error, wants_json
-from suggestions import cluster_decisions, clustering, queries
+from suggestions import cluster_decisions, cluster_rows, queries
 from suggestions.forms import ClusterActionForm
 from suggestions.models import Cluster, ClusterMember, IssueCandidate, Suggestion
 from suggestions.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -77,7 +77,7 @@ def page(cluster_id: int, form: ClusterActionForm | None = None):
     return render_template("suggestions/cluster.html", cluster=cluster, campaign=cluster.campaign, members=members,
                            is_staff=is_staff, others=others, candidates=candidates,
                            form=form or ClusterActionForm(formdata=None),
-                           supporters=clustering.distinct_supporters(cluster), shown=shown)
+                           supporters=cluster_rows.distinct_supporters(cluster), shown=shown)
 
 
 def _issue_candidates(cluster: Cluster, limit: int = 5) -> list[tuple[IssueCandidate, Cluster, Suggestion]]:

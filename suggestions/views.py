@@ -28,6 +28,7 @@ from moderation import queue as moderation_queue
 from moderation.models import WORD_CATEGORY_LABELS
 from outcomes import services as outcome_services
 from suggestions import (
+    cluster_rows,
     clustering,
     contacts,
     deadlines,
@@ -248,7 +249,7 @@ def detail(suggestion_id: int, reply_form: ReplyForm | None = None, extension_fo
         reveal=suggestion.private_details_visible_to(current_user),
         similar_found=similar_found, cluster=cluster, invite_to_representative=invite, switch_from=switch_from,
         related_votes=queries.votes_of(current_user, [s.id for s, _match in similar_found]),
-        cluster_supporters=clustering.distinct_supporters(cluster) if cluster else 0,
+        cluster_supporters=cluster_rows.distinct_supporters(cluster) if cluster else 0,
         my_vote=my_vote, now=utcnow(), vote_held=vote_held,
         phone_missing=suggestion.campaign.phone_to_vote and current_user.is_authenticated
         and not has_verified_phone(current_user),

@@ -92,7 +92,7 @@ def test_a_second_batch_keeps_the_rows_of_unchanged_representatives_and_stores_w
     """Rows stay while representatives stay; keywords are drawn again only for a cluster whose members' texts
     changed, or for every cluster once ``KEYWORDS_VERSION`` is raised; counts are right; and what is stored equals
     a batch from scratch."""
-    from suggestions import clustering
+    from suggestions import cluster_rows
     campaign = make_campaign()
     a1, a2 = propose(campaign, PARKING), propose(campaign, PARKING_REWORDED)
     b1, noise = propose(campaign, SCHOOL), propose(campaign, NOISE)
@@ -115,7 +115,7 @@ def test_a_second_batch_keeps_the_rows_of_unchanged_representatives_and_stores_w
     assert cluster_of(a1).keywords not in ("", "旧词")
     db.session.execute(sa.update(Cluster).where(Cluster.size > 1).values(keywords="旧词"))
     db.session.commit()
-    monkeypatch.setattr(clustering, "KEYWORDS_VERSION", "a new way of drawing keywords")
+    monkeypatch.setattr(cluster_rows, "KEYWORDS_VERSION", "a new way of drawing keywords")
     recluster(app, campaign)
     assert "旧词" not in (cluster_of(a1).keywords, cluster_of(b1).keywords)  # a new version reaches every cluster
     second = stored_clusters(campaign)
@@ -528,14 +528,14 @@ def test_a_batch_in_two_processes_stores_what_one_process_stores(app, monkeypatc
     in slices (made small here, so that 300 proposals make several) and the stored result is the same. (The copies
     engine's own chunks, 10,000 texts and more, are forked in tests/suggestions/test_dedup.py.)"""
     from demo.content import generate_proposals
-    from suggestions import clustering, dedup_scale, issue_text_words, issue_texts
+    from suggestions import cluster_rows, clustering, dedup_scale, issue_text_words, issue_texts
     campaign = make_campaign()
     authors = [make_user() for _ in range(40)]
     for k, proposal in enumerate(generate_proposals(seed=5, n=300)):
         propose(campaign, (proposal["title"], proposal["body"]), authors[k % 40])
     db.session.commit()
-    for name, size in (("_PROPOSALS_A_TASK", 40), ("_CLUSTERS_A_TASK", 5)):
-        monkeypatch.setattr(clustering, name, size)
+    monkeypatch.setattr(clustering, "_PROPOSALS_A_TASK", 40)
+    monkeypatch.setattr(cluster_rows, "_CLUSTERS_A_TASK", 5)
     monkeypatch.setattr(issue_text_words, "_TEXTS_A_CUT", 40)
     monkeypatch.setattr(issue_texts, "_PAIRS_A_TASK", 200)
     monkeypatch.setattr(issue_texts, "_TEXTS_A_TASK", 40)
