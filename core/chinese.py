@@ -2,6 +2,7 @@
 
 No Flask here: the pure engines (``suggestions.dedup``, ``suggestions.routing``) use it too.
 """
+import functools
 import unicodedata
 
 _converter = None
@@ -32,6 +33,15 @@ def load_jieba():
         jieba.initialize()
         _jieba_ready = True
     return jieba
+
+
+@functools.cache
+def segmenter_versions() -> str:
+    """jieba's and OpenCC's versions: part of every digest of what was derived from their output (a new version may
+    cut or convert a text otherwise)."""
+    import jieba
+    import opencc
+    return f"{jieba.__version__}/{opencc.__version__}"
 
 
 TOKENS_VERSION = 2  # bump when word_spans changes: indexes built with another version are rebuilt

@@ -4,6 +4,7 @@ import hashlib
 
 import sqlalchemy as sa
 
+from core.chinese import segmenter_versions
 from core.extensions import db
 from suggestions import dedup, issue_groups, similarity_index
 from suggestions.dedup_scale import map_in_slices
@@ -117,9 +118,7 @@ cluster's again."""
 
 def keywords_digest(texts: list[str]) -> str:
     """What a cluster's keywords are drawn from: its members' texts (masked, in id order) and how they are drawn."""
-    import jieba
-    import opencc
-    key = "\x1f".join([KEYWORDS_VERSION, jieba.__version__, opencc.__version__, *texts])
+    key = "\x1f".join([KEYWORDS_VERSION, segmenter_versions(), *texts])
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from core.chinese import load_jieba, to_simplified
+from core.chinese import load_jieba, segmenter_versions, to_simplified
 from suggestions.dedup_scale import map_in_slices
 from suggestions.issue_chars import row_dots
 from suggestions.places import MASKED_PLACE
@@ -86,15 +86,8 @@ def words_of(texts: Sequence[Text], n_jobs: int = 1) -> list[tuple[str, str]]:
 
 def words_digest(text: Text) -> str:
     """What the words of ``text`` were cut from: a kept ``words_of`` is good while this stays the same."""
-    key = f"{_cutter_version()}\n{text.title}\n{text.body}"
+    key = f"{WORDS_VERSION}/{segmenter_versions()}\n{text.title}\n{text.body}"
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-
-
-@functools.cache
-def _cutter_version() -> str:
-    import jieba
-    import opencc
-    return f"{WORDS_VERSION}/{jieba.__version__}/{opencc.__version__}"
 
 
 def _cut_both(texts: Sequence[Text], n_jobs: int) -> tuple[list[str], list[str]]:
